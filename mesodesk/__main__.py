@@ -1,0 +1,3 @@
+from mesodesk.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,285 @@
+"""The command line: the GUI by default, and subcommands for scripts and the terminal.
+
+Wrong arguments give a message and exit status 2; a problem with the data or the database gives
+a message and exit status 1; never a traceback (MESODESK_DEBUG=1 shows one for a real bug).
+Messages name fields and files, never a patient's data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any, NoReturn, TextIO
+
+from mesodesk import __version__
+from mesodesk.domain.errors import MesodeskError
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Arguments that make no sense together; reported like argparse's own errors."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _positive(limit: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a whole number") from None
+        if not 1 <= value <= limit:
+            raise argparse.ArgumentTypeError(f"must be between 1 and {limit:,}")
+        return value
+
+    return parse
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _db_option(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    parser.add_argument(
+        "--db",
+        metavar="DB",
+        default=None if top else argparse.SUPPRESS,
+        help="database file or SQLAlchemy URL (default: $MESODESK_DB, else the file in the "
+        "user's data folder)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="mesodesk",
+        description="Records for mesotherapy clinics: patients, courses, sessions, side effects.",
+    )
+    parser.add_argument("--version", action="version", version=f"mesodesk {__version__}")
+    _db_option(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    gui = sub.add_parser("gui", help="open the application window (the default)")
+    _db_option(gui, top=False)
+
+    demo = sub.add_parser("demo", help="fill an empty database with a realistic demo clinic")
+    _db_option(demo, top=False)
+    demo.add_argument("--patients", type=_positive(1_000_000), default=200, metavar="N")
+    demo.add_argument("--seed", type=int, default=1, metavar="S")
+    demo.add_argument(
+        "--as-of",
+        type=_iso_date,
+        default=None,
+        metavar="DATE",
+        help="the demo's today (YYYY-MM-DD)",
+    )
+
+    patients = sub.add_parser("patients", help="list or search patients")
+    _db_option(patients, top=False)
+    patients.add_argument("--search", metavar="TEXT", default="")
+    group = patients.add_mutually_exclusive_group()
+    group.add_argument("--archived", action="store_true", help="include archived patients")
+    group.add_argument("--archived-only", action="store_true", help="only archived patients")
+    patients.add_argument("--limit", type=_positive(1_000_000), default=None, metavar="N")
+    patients.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value) if isinstance(value, set | frozenset) else list(value)
+    if hasattr(value, "value"):
+        return value.value
+    raise TypeError(type(value).__name__)
+
+
+def print_json(data: Any, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
+    json.dump(data, out, ensure_ascii=False, indent=2, default=_json_default)
+    out.write("\n")
+
+
+def print_table(
+    headers: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO | None = None
+) -> None:
+    out = out or sys.stdout
+    text_rows = [["" if v is None else str(v) for v in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in text_rows:
+        widths = [max(w, len(v)) for w, v in zip(widths, row, strict=True)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    out.write(line.rstrip() + "\n")
+    for row in text_rows:
+        out.write("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() + "\n")
+
+
+class TerminalProgress:
+    """Progress on stderr: one updating line on a terminal, a line per tenth otherwise."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.last_tenth = -1
+
+    def __call__(self, done: int, total: int, message: str) -> None:
+        percent = 100 * done // total if total else 100
+        if self.tty:
+            self.stream.write(f"\r{percent:3d}%  {message}\x1b[K")
+            self.stream.flush()
+        elif percent // 10 != self.last_tenth:
+            self.last_tenth = percent // 10
+            self.stream.write(f"{percent:3d}%  {message}\n")
+
+    def finish(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+
+
+def _open(args: argparse.Namespace) -> Any:
+    from mesodesk.services.registry import Services
+
+    return Services.open(args.db)
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from mesodesk.app import run_gui
+
+    return run_gui(args.db)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from mesodesk.services.demo import generate_demo
+
+    services = _open(args)
+    progress = TerminalProgress()
+    try:
+        summary = generate_demo(
+            services.db, args.patients, args.seed, today=args.as_of, progress=progress
+        )
+    finally:
+        progress.finish()
+        services.close()
+    print(
+        f"Demo clinic written to {services.location}: {summary.patients:,} patients, "
+        f"{summary.courses:,} courses, {summary.sessions:,} sessions, "
+        f"{summary.side_effects:,} side effects, {summary.lots} product lots "
+        f"(lot {summary.bad_lot} reacts more than the rest)."
+    )
+    return EXIT_OK
+
+
+def cmd_patients(args: argparse.Namespace) -> int:
+    from mesodesk.domain.search import PatientQuery, PatientSort
+
+    services = _open(args)
+    try:
+        query = PatientQuery(
+            text=args.search,
+            include_archived=args.archived,
+            archived_only=args.archived_only,
+            # without a search: newest first; with one: the best matches first
+            sort=PatientSort.RELEVANCE if args.search.strip() else PatientSort.CREATED,
+            descending=not args.search.strip(),
+        )
+        limit = args.limit or 1_000_000
+        rows: list[Any] = []
+        offset = 0
+        while len(rows) < limit:
+            page = services.patients.search(
+                query, offset=offset, limit=min(1000, limit - len(rows)), with_total=False
+            )
+            rows.extend(page.rows)
+            if len(page.rows) < min(1000, limit - offset):
+                break
+            offset += len(page.rows)
+    finally:
+        services.close()
+    if args.json:
+        print_json(
+            [
+                {
+                    "record_no": r.record_no,
+                    "first_name": r.first_name,
+                    "last_name": r.last_name,
+                    "birth_date": r.birth_date,
+                    "phone": r.phone,
+                    "last_session": r.last_session_at,
+                    "next_due": r.next_due,
+                    "archived": r.archived,
+                }
+                for r in rows
+            ]
+        )
+    else:
+        print_table(
+            ["Record", "Last name", "First name", "Born", "Phone", "Next due"],
+            [
+                [
+                    r.record_no + (" (archived)" if r.archived else ""),
+                    r.last_name,
+                    r.first_name,
+                    r.birth_date.isoformat(),
+                    r.phone,
+                    r.next_due.isoformat() if r.next_due else "",
+                ]
+                for r in rows
+            ],
+        )
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "gui": cmd_gui,
+    "demo": cmd_demo,
+    "patients": cmd_patients,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # the demo's worker processes, in a frozen build
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = COMMANDS[args.command or "gui"]
+    try:
+        return command(args)
+    except UsageError as exc:
+        parser.error(str(exc))
+    except MesodeskError as exc:
+        print(f"mesodesk: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("mesodesk: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:
+        if os.environ.get("MESODESK_DEBUG"):
+            raise
+        # The type only: an exception's text can hold the values of a record.
+        print(
+            f"mesodesk: internal error ({type(exc).__name__}); run again with MESODESK_DEBUG=1 "
+            "to see the details.",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR

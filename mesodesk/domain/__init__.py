@@ -1,0 +1,1 @@
+"""Plain dataclasses, value lists and rules. No Qt, no SQL."""

@@ -1,0 +1,1 @@
+"""Charts (matplotlib Figures) and the PDF summary (reportlab). No Qt; the domain only."""

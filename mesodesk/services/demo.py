@@ -1,0 +1,946 @@
+"""A realistic, deterministic demo clinic for the whole domain.
+
+The same seed and the same ``today`` give the same clinic. Rates follow DOMAIN.md ("Published
+numbers for realistic demo data"): mild local reactions after 20 to 45 % of sessions, resolving in
+days; nausea in a few percent of fat-reduction sessions; pigmentation and infection rare; a few
+grade 3 events; and one product lot with a clearly higher reaction rate.
+
+Worker processes make the rows, chunk by chunk, each chunk from its own seed and its own range of
+ids, while this process writes them in bulk, all in one transaction: 100,000 patients (about a
+million sessions) take under a minute, and an interrupted run leaves the database empty.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import multiprocessing
+import os
+import random
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, func, select
+
+from mesodesk.domain.enums import CourseStatus, LaterInterval
+from mesodesk.domain.errors import ConflictError, MesodeskError, ValidationError
+from mesodesk.domain.schedule import CoursePlan, add_months, next_due
+from mesodesk.domain.search import MAX_SCORE, patient_tokens, prefix_entries, sort_key
+from mesodesk.domain.text import fold
+from mesodesk.services import demo_data as data
+from mesodesk.services.patients import RECORD_COUNTER
+from mesodesk.store import models as m
+from mesodesk.store.db import Database
+
+Progress = Callable[[int, int, str], None]
+Cancelled = Callable[[], bool]
+
+MAX_PATIENTS = 1_000_000
+CHUNK = 2_000
+BAD_LOT_NUMBER = "PCD-2405-B"
+HISTORY_YEARS = 4
+
+
+class DemoCancelled(MesodeskError):
+    def __init__(self, patients_written: int) -> None:
+        super().__init__(f"Demo data stopped after {patients_written:,} patients.")
+        self.patients_written = patients_written
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    patients: int
+    courses: int
+    sessions: int
+    side_effects: int
+    lots: int
+    bad_lot: str
+
+
+def _table(model: Any) -> Table:
+    return cast(Table, model.__table__)
+
+
+# -- rows and how they are written --------------------------------------------------------------
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _sqlite_datetime(value: datetime | None) -> str | None:
+    """The exact text SQLAlchemy's SQLite DateTime stores (instants in UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(" ", "microseconds")
+
+
+def _sqlite_date(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+class _Rows:
+    """Rows made for each table, in the form the driver stores: for SQLite, dates and lists are
+    turned into SQLAlchemy's text forms where a row is made, so executemany takes them as they
+    are; for other databases they stay Python values for SQLAlchemy to bind."""
+
+    def __init__(self, sqlite: bool) -> None:
+        self.sqlite = sqlite
+        self.date: Callable[[date | None], Any] = _sqlite_date if sqlite else _identity
+        self.datetime: Callable[[datetime | None], Any] = _sqlite_datetime if sqlite else _identity
+        self.json: Callable[[list[str]], Any] = json.dumps if sqlite else _identity
+        self.tables: dict[str, tuple[tuple[str, ...], list[tuple[Any, ...]]]] = {}
+
+    def add(self, table: str, columns: tuple[str, ...], row: tuple[Any, ...]) -> None:
+        entry = self.tables.get(table)
+        if entry is None:
+            entry = self.tables[table] = (columns, [])
+        entry[1].append(row)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"sqlite": self.sqlite, "tables": self.tables}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["sqlite"])  # type: ignore[misc]
+        self.tables = state["tables"]
+
+    def write(self, conn: Connection) -> None:
+        for name in TABLE_ORDER:
+            entry = self.tables.get(name)
+            if not entry or not entry[1]:
+                continue
+            columns, rows = entry
+            if self.sqlite:
+                sql = (
+                    f"INSERT INTO {name} ({', '.join(columns)}) "  # noqa: S608 - fixed names
+                    f"VALUES ({', '.join('?' * len(columns))})"
+                )
+                conn.exec_driver_sql(sql, rows)
+            else:
+                table = m.metadata.tables[name]
+                conn.execute(table.insert(), [dict(zip(columns, r, strict=True)) for r in rows])
+        self.tables.clear()
+
+
+# -- the clinic's catalogue ----------------------------------------------------------------------
+
+
+@dataclass
+class _Lot:
+    id: int
+    product_index: int
+    number: str
+    received: date
+    expiry: date
+
+
+@dataclass
+class _Catalogue:
+    practitioner_ids: list[int]
+    product_ids: list[int]
+    lots_by_product: dict[int, list[_Lot]]  # product index -> lots by receipt date
+    bad_lot_id: int
+    by_indication: dict[str, list[int]]  # indication -> product indexes
+    anaesthetics: list[int]  # product indexes of the local anaesthetics
+    ingredients: dict[int, list[str]]  # product index -> folded ingredient names
+
+    def __post_init__(self) -> None:
+        self._received = {
+            index: [lot.received for lot in lots] for index, lots in self.lots_by_product.items()
+        }
+
+    def allergy_hits(self, product_index: int, allergies: list[str]) -> bool:
+        folded = [fold(a) for a in allergies]
+        return any(a in ing for a in folded for ing in self.ingredients[product_index])
+
+    def lot_for(self, product_index: int, day: date) -> _Lot:
+        """The lot of a product in use on a day: the last one received by then."""
+        i = bisect.bisect_right(self._received[product_index], day) - 1
+        return self.lots_by_product[product_index][max(i, 0)]
+
+
+def _make_catalogue(rows: _Rows, rng: random.Random, today: date, start: date) -> _Catalogue:
+    now = rows.datetime(datetime.combine(start, time(8), tzinfo=UTC))
+    practitioner_ids = []
+    for i, (name, title) in enumerate(data.PRACTITIONERS, start=1):
+        rows.add(
+            "practitioner",
+            ("id", "name", "title", "active", "created_at", "updated_at"),
+            (i, name, title, True, now, now),
+        )
+        practitioner_ids.append(i)
+
+    product_ids: list[int] = []
+    lots_by_product: dict[int, list[_Lot]] = {}
+    by_indication: dict[str, list[int]] = {}
+    anaesthetics: list[int] = []
+    ingredient_id = 0
+    lot_id = 0
+    bad_lot_id = 0
+    for index, (name, category, ingredients, indications) in enumerate(data.PRODUCTS):
+        pid = index + 1
+        product_ids.append(pid)
+        rows.add(
+            "product",
+            (
+                "id",
+                "name",
+                "manufacturer",
+                "category",
+                "unit",
+                "notes",
+                "active",
+                "created_at",
+                "updated_at",
+            ),
+            (pid, name, "Demo Laboratories", category, "ml", "", True, now, now),
+        )
+        for position, ingredient in enumerate(ingredients):
+            ingredient_id += 1
+            rows.add(
+                "ingredient",
+                ("id", "product_id", "name", "folded", "position"),
+                (ingredient_id, pid, ingredient, fold(ingredient), position),
+            )
+        for indication in indications:
+            by_indication.setdefault(indication, []).append(index)
+        if category == "Local anaesthetic":
+            anaesthetics.append(index)
+        prefix = "".join(w[0] for w in name.replace("/", " ").split() if w[0].isalpha())[:3].upper()
+        received = start - timedelta(days=120)
+        lots = []
+        letter = 0
+        while received <= today:
+            lot_id += 1
+            letter += 1
+            number = f"{prefix}-{received:%y%m}-{'ABCDEFGH'[letter % 8]}"
+            if index == 7 and received.year == 2024 and not bad_lot_id:
+                number = BAD_LOT_NUMBER
+                bad_lot_id = lot_id
+            lot = _Lot(lot_id, index, number, received, add_months(received, 24))
+            lots.append(lot)
+            rows.add(
+                "product_lot",
+                (
+                    "id",
+                    "product_id",
+                    "lot_number",
+                    "expiry_date",
+                    "received_on",
+                    "notes",
+                    "created_at",
+                    "updated_at",
+                ),
+                (lot_id, pid, number, rows.date(lot.expiry), rows.date(lot.received), "", now, now),
+            )
+            received = received + timedelta(days=rng.randint(150, 240))
+        lots_by_product[index] = lots
+    if not bad_lot_id:  # history too short to reach 2024: the first lot of the product
+        bad_lot_id = lots_by_product[7][0].id
+    ingredient_names = {i: [fold(x) for x in p[2]] for i, p in enumerate(data.PRODUCTS)}
+    return _Catalogue(
+        practitioner_ids,
+        product_ids,
+        lots_by_product,
+        bad_lot_id,
+        by_indication,
+        anaesthetics,
+        ingredient_names,
+    )
+
+
+# -- patients and their treatment ---------------------------------------------------------------
+
+
+def _phone(rng: random.Random, pattern: str) -> str:
+    return "".join(
+        str(rng.randint(0, 9)) if ch == "#" else str(rng.randint(2, 9)) if ch == "N" else ch
+        for ch in pattern
+    )
+
+
+def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
+    keys = list(weights)
+    return rng.choices(keys, weights=[weights[k] for k in keys])[0]
+
+
+# Upper bounds per patient, so that each chunk of patients owns a fixed range of ids and chunks
+# can be made in any order, by any process, with the same result.
+_IDS_PER_PATIENT = {"course": 2, "session": 40, "blend": 160, "effect": 160, "outcome": 2}
+
+
+class _Generator:
+    """Makes the rows of one chunk of patients, from its own seed."""
+
+    def __init__(
+        self,
+        seed: int,
+        chunk: int,
+        first_pid: int,
+        today: date,
+        catalogue: _Catalogue,
+        sqlite: bool,
+    ) -> None:
+        self.rows = _Rows(sqlite)
+        self.rng = random.Random(seed * 1_000_003 + chunk)
+        self.today = today
+        self.start = today - timedelta(days=365 * HISTORY_YEARS)
+        self.cat = catalogue
+        self.culture_weights = [c[0] for c in data.CULTURES]
+        self.ids = {k: (first_pid - 1) * n for k, n in _IDS_PER_PATIENT.items()}
+        self.limits = {k: v + CHUNK * _IDS_PER_PATIENT[k] for k, v in self.ids.items()}
+        self.counts = {"courses": 0, "sessions": 0, "effects": 0}
+
+    def next_id(self, key: str) -> int:
+        self.ids[key] += 1
+        assert self.ids[key] <= self.limits[key], key
+        return self.ids[key]
+
+    def patient(self, pid: int) -> None:
+        rng = self.rng
+        culture = rng.choices(data.CULTURES, weights=self.culture_weights)[0]
+        _, female, male, last_names, phone_format = culture
+        sex = "female" if rng.random() < 0.86 else ("male" if rng.random() < 0.97 else "other")
+        first = rng.choice(male if sex == "male" else female)
+        if rng.random() < 0.06:
+            second = rng.choice(male if sex == "male" else female)
+            if second != first:
+                first = f"{first} {second}"
+        last = rng.choice(last_names)
+        if rng.random() < 0.04:
+            other = rng.choice(last_names)
+            if other != last:
+                last = f"{last}-{other}"
+        age_days = rng.randint(19 * 365, 72 * 365)
+        birth = self.today - timedelta(days=age_days)
+        phone = _phone(rng, phone_format)
+        email = ""
+        if rng.random() < 0.65:
+            local = fold(first.split()[0])[:12].replace(" ", "") or "patient"
+            if not local.isascii():
+                local = f"patient{pid}"
+            email = f"{local}.{pid}@example.com"
+        address = ""
+        if rng.random() < 0.5:
+            address = f"{rng.randint(1, 250)} {rng.choice(data.STREETS)}\n{rng.choice(data.CITIES)}"
+        allergies: list[str] = []
+        if rng.random() < 0.09:
+            allergies = rng.sample(data.ALLERGIES, k=1 if rng.random() < 0.8 else 2)
+        contraindications: list[str] = []
+        if rng.random() < 0.05:
+            contraindications = [rng.choice(["anticoagulant", "autoimmune", "keloid", "diabetes"])]
+        if allergies and rng.random() < 0.5:
+            contraindications.append("ingredient_allergy")
+        registered_day = self.start + timedelta(days=rng.randint(0, (self.today - self.start).days))
+        registered = datetime.combine(registered_day, time(9, 0), tzinfo=UTC) + timedelta(
+            minutes=rng.randint(0, 600)
+        )
+
+        courses: list[tuple[int, date | None]] = []  # (course id, next due)
+        course_end = registered_day
+        last_session: datetime | None = None
+        if rng.random() < 0.86:
+            course_start = registered_day + timedelta(days=rng.randint(0, 21))
+            n_courses = 1 if rng.random() < 0.78 else 2
+            for _ in range(n_courses):
+                if course_start > self.today:
+                    break
+                if courses:
+                    # A new course closes the one before: its follow-ups are no longer due.
+                    self._close_last_course(course_end)
+                    courses[-1] = (courses[-1][0], None)
+                course_id, due, last_at, course_end = self.course(pid, course_start, allergies)
+                courses.append((course_id, due))
+                if last_at and (last_session is None or last_at > last_session):
+                    last_session = last_at
+                course_start = course_end + timedelta(days=rng.randint(60, 400))
+        dues = [d for _, d in courses if d is not None]
+        st = self.rows
+        registered_at = st.datetime(registered)
+        st.add(
+            "patient",
+            PATIENT_COLUMNS,
+            (
+                pid,
+                pid,
+                first,
+                last,
+                fold(first)[:100],
+                fold(last)[:100],
+                st.date(birth),
+                sex,
+                phone,
+                email,
+                address,
+                st.json(allergies),
+                st.json(sorted(set(contraindications))),
+                "",
+                "",
+                st.date(registered_day) if rng.random() < 0.9 else None,
+                False,
+                None,
+                st.datetime(last_session),
+                st.date(min(dues) if dues else None),
+                registered_at,
+                registered_at,
+            ),
+        )
+        tokens = patient_tokens(first, last, pid, phone)
+        for token, weight in tokens.items():
+            st.add("patient_token", ("patient_id", "token", "weight"), (pid, token, weight))
+        key = sort_key(fold(first)[:100], fold(last)[:100])
+        for prefix, value in prefix_entries(tokens).items():
+            st.add("patient_prefix", PREFIX_COLUMNS, (pid, prefix, False, MAX_SCORE - value, key))
+
+    def _close_last_course(self, ended: date) -> None:
+        rows = self.rows.tables["course"][1]
+        row = list(rows[-1])
+        status = COURSE_COLUMNS.index("status")
+        if row[status] == CourseStatus.ACTIVE.value:
+            row[status] = CourseStatus.COMPLETED.value
+            row[COURSE_COLUMNS.index("ended_on")] = self.rows.date(ended)
+            row[COURSE_COLUMNS.index("end_reason")] = "Followed by a new course"
+        row[COURSE_COLUMNS.index("next_due")] = None
+        rows[-1] = tuple(row)
+
+    def course(
+        self, pid: int, start: date, allergies: list[str]
+    ) -> tuple[int, date | None, datetime | None, date]:
+        rng = self.rng
+        cid = self.next_id("course")
+        self.counts["courses"] += 1
+        indication = _weighted(rng, data.INDICATION_WEIGHTS)
+        area_choices, depth_range, price_range = data.INDICATION_PROFILE[indication]
+        areas = sorted(rng.sample(area_choices, k=min(len(area_choices), rng.choice((1, 1, 2)))))
+        planned = rng.choice((4, 5, 6, 6, 8, 8, 10, 10, 10, 12, 12, 15))
+        plan = CoursePlan(
+            planned_sessions=planned,
+            induction_sessions=min(planned, rng.choice((3, 4, 4, 5, 6))),
+            induction_interval_days=rng.choice((7, 7, 7, 10, 10, 8, 9)),
+            later_interval=LaterInterval.BIWEEKLY if rng.random() < 0.55 else LaterInterval.MONTHLY,
+            maintenance_interval_months=rng.choice((3, 4, 4, 5, None)),
+        )
+        price = rng.randrange(price_range[0], price_range[1] + 1, 25) * 100
+        products = self.cat.by_indication[indication]
+        blend = sorted(rng.sample(products, k=min(len(products), rng.choice((1, 2, 2, 3)))))
+        # A clinic does not inject an anaesthetic that the patient is allergic to.
+        tolerated = [a for a in self.cat.anaesthetics if not self.cat.allergy_hits(a, allergies)]
+        uses_anaesthetic = bool(tolerated) and rng.random() < 0.25 and indication != "hair_loss"
+        if uses_anaesthetic:
+            blend.append(rng.choice(tolerated))
+        depth = round(rng.uniform(*depth_range) * 2) / 2
+        practitioner = rng.choice(self.cat.practitioner_ids)
+        st = self.rows
+        areas_stored = st.json(areas)
+
+        stop_after = planned + 99
+        if rng.random() < 0.06:
+            stop_after = rng.randint(1, max(1, planned - 1))
+        dates: list[date] = []
+        day = start
+        gais_start = rng.choice((4, 4, 3))
+        last_started: datetime | None = None
+        while day <= self.today and len(dates) < stop_after and len(dates) < planned + 3:
+            if rng.random() < 0.04:  # a missed appointment: the next one is weeks later
+                day += timedelta(days=rng.randint(7, 28))
+                if day > self.today:
+                    break
+            dates.append(day)
+            number = len(dates)
+            sid = self.next_id("session")
+            self.counts["sessions"] += 1
+            started = datetime.combine(day, time(rng.randint(9, 18), rng.choice((0, 15, 30, 45))))
+            last_started = started
+            started_at = st.datetime(started)
+            progress = min(1.0, number / max(planned, 1))
+            gais = max(1, min(5, round(gais_start - 2 * progress + rng.gauss(0, 0.6))))
+            pain = max(0, min(10, round(rng.gauss(2.5 if uses_anaesthetic else 3.8, 1.6))))
+            satisfaction = max(0, min(10, round(rng.gauss(5.5 + 3 * progress, 1.4))))
+            volume = round(rng.uniform(1.0, 3.0) * len(blend), 1)
+            st.add(
+                "treatment_session",
+                SESSION_COLUMNS,
+                (
+                    sid,
+                    pid,
+                    cid,
+                    practitioner,
+                    started_at,
+                    areas_stored,
+                    depth,
+                    "topical" if uses_anaesthetic or rng.random() < 0.4 else "none",
+                    "injector"
+                    if indication in ("local_fat", "cellulite") and rng.random() < 0.4
+                    else rng.choice(("nappage", "nappage", "papule", "point", "linear")),
+                    rng.randint(4, 30) * 10,
+                    volume,
+                    pain,
+                    gais if number > 1 else None,
+                    satisfaction,
+                    price,
+                    "",
+                    started_at,
+                    started_at,
+                ),
+            )
+            used_lots = []
+            for position, product in enumerate(blend):
+                lot = self.cat.lot_for(product, day)
+                used_lots.append(lot.id)
+                st.add(
+                    "blend_item",
+                    ("id", "session_id", "lot_id", "amount_ml", "position"),
+                    (self.next_id("blend"), sid, lot.id, round(volume / len(blend), 2), position),
+                )
+            self.side_effects(pid, sid, day, indication, areas, used_lots, practitioner)
+            # the schedule: planned interval, usually kept, sometimes a few days late
+            due = next_due(plan, CourseStatus.ACTIVE, start, dates)
+            if due is None:
+                break
+            late = rng.choice((0, 0, 0, 1, 2, 3)) if rng.random() < 0.85 else rng.randint(4, 16)
+            day = due.on + timedelta(days=late)
+
+        if len(dates) >= stop_after:
+            status = CourseStatus.STOPPED
+        elif len(dates) >= planned and rng.random() < 0.8:
+            status = CourseStatus.COMPLETED
+        else:
+            status = CourseStatus.ACTIVE
+        due = next_due(plan, status, start, dates)
+        end_reason = "Patient chose to stop" if status is CourseStatus.STOPPED else ""
+        if due is not None and (self.today - due.on).days > 120 and rng.random() < 0.85:
+            # Most patients who lapsed long ago have been closed by the clinic.
+            status, due, end_reason = CourseStatus.STOPPED, None, "Did not return"
+        ended = dates[-1] if status is not CourseStatus.ACTIVE and dates else None
+        now = st.datetime(datetime.combine(start, time(9), tzinfo=UTC))
+        st.add(
+            "course",
+            COURSE_COLUMNS,
+            (
+                cid,
+                pid,
+                indication,
+                "",
+                areas_stored,
+                plan.planned_sessions,
+                plan.induction_sessions,
+                plan.induction_interval_days,
+                plan.later_interval.value,
+                plan.maintenance_interval_months,
+                price,
+                status.value,
+                st.date(start),
+                st.date(ended),
+                end_reason,
+                "",
+                st.date(due.on if due else None),
+                now,
+                now,
+            ),
+        )
+        if status is CourseStatus.COMPLETED and dates:
+            st.add(
+                "outcome_assessment",
+                (
+                    "id",
+                    "patient_id",
+                    "course_id",
+                    "session_id",
+                    "assessed_on",
+                    "gais",
+                    "satisfaction",
+                    "assessor_id",
+                    "notes",
+                    "created_at",
+                    "updated_at",
+                ),
+                (
+                    self.next_id("outcome"),
+                    pid,
+                    cid,
+                    None,
+                    st.date(dates[-1]),
+                    max(1, min(5, gais_start - 2 + round(rng.gauss(0, 0.7)))),
+                    max(0, min(10, round(rng.gauss(8, 1.3)))),
+                    practitioner,
+                    "",
+                    now,
+                    now,
+                ),
+            )
+        return cid, due.on if due else None, last_started, dates[-1] if dates else start
+
+    def side_effects(
+        self,
+        pid: int,
+        sid: int,
+        day: date,
+        indication: str,
+        areas: list[str],
+        lot_ids: list[int],
+        practitioner: int,
+    ) -> None:
+        rng = self.rng
+        bad = self.cat.bad_lot_id in lot_ids
+        rate = {"hair_loss": 0.40, "local_fat": 0.36, "cellulite": 0.30}.get(indication, 0.26)
+        effects: list[tuple[str, int]] = []  # (kind, grade)
+        if rng.random() < (0.80 if bad else rate):
+            kind = _weighted(rng, data.LOCAL_KINDS)
+            if bad and rng.random() < 0.45:
+                kind = rng.choice(("nodules", "swelling", "redness_bumps"))
+            roll = rng.random()
+            grade = 1 if roll < (0.55 if bad else 0.74) else (2 if roll < 0.985 else 3)
+            effects.append((kind, grade))
+        if indication == "local_fat" and rng.random() < 0.035:
+            effects.append(("nausea", 1 if rng.random() < 0.8 else 2))
+        if rng.random() < 0.0015:
+            effects.append(("hyperpigmentation", 1 if rng.random() < 0.7 else 2))
+        if indication in ("local_fat", "cellulite") and rng.random() < 0.0012:
+            effects.append(("infection", 2 if rng.random() < 0.6 else 3))
+        # The clinician suspects the lot under watch when the blend had it.
+        suspect = self.cat.bad_lot_id if bad else lot_ids[int(rng.random() * len(lot_ids))]
+        for kind, grade in effects:
+            self.counts["effects"] += 1
+            onset = day + timedelta(days=0 if rng.random() < 0.7 else rng.randint(1, 3))
+            if kind == "infection":
+                days = rng.randint(21, 70)
+            elif kind == "hyperpigmentation":
+                days = rng.randint(30, 150)
+            elif kind == "nodules":
+                days = rng.randint(7, 45)
+            else:
+                days = rng.randint(1, 5) + (grade - 1) * rng.randint(2, 7)
+            resolved: date | None = onset + timedelta(days=days)
+            if resolved is not None and resolved > self.today:
+                resolved = None
+            if onset > self.today:
+                onset = self.today
+            if resolved is None:
+                outcome = "recovering" if rng.random() < 0.6 else "ongoing"
+            elif kind in ("infection", "hyperpigmentation") and rng.random() < 0.25:
+                outcome = "resolvedWithSequelae"
+            else:
+                outcome = "resolved"
+            action = {
+                "infection": "antibiotic",
+                "itching": "antihistamine",
+                "rash": "antihistamine",
+                "swelling": "cold_compress",
+                "bruising": "none",
+                "hyperpigmentation": "topical",
+                "nodules": "topical",
+            }.get(kind, "none")
+            if grade >= 3 and kind != "infection":
+                action = "referral"
+            elif grade == 1 and rng.random() < 0.6:
+                action = "none"
+            causality = rng.choices(
+                ("certain", "probable", "possible", "unlikely"), weights=(15, 50, 30, 5)
+            )[0]
+            reported_via = rng.choices(
+                ("follow_up", "phone", "in_clinic", "message"), weights=(45, 30, 15, 10)
+            )[0]
+            reported_day = min(self.today, onset + timedelta(days=rng.randint(0, 3)))
+            reported = datetime.combine(reported_day, time(rng.randint(9, 18), 0))
+            st = self.rows
+            reported_at = st.datetime(reported)
+            st.add(
+                "side_effect",
+                EFFECT_COLUMNS,
+                (
+                    self.next_id("effect"),
+                    pid,
+                    sid,
+                    suspect,
+                    kind,
+                    "",
+                    st.date(onset),
+                    st.date(resolved),
+                    grade,
+                    max(1, min(10, round(rng.gauss(3 + grade, 1.2)))) if kind == "pain" else None,
+                    grade >= 3,
+                    outcome,
+                    causality,
+                    None if kind == "nausea" else rng.choice(areas),
+                    "",
+                    action,
+                    "",
+                    reported_via,
+                    reported_at,
+                    practitioner,
+                    "",
+                    reported_at,
+                    reported_at,
+                ),
+            )
+
+
+PATIENT_COLUMNS = (
+    "id",
+    "record_number",
+    "first_name",
+    "last_name",
+    "first_folded",
+    "last_folded",
+    "birth_date",
+    "sex",
+    "phone",
+    "email",
+    "address",
+    "allergies",
+    "contraindications",
+    "contraindication_note",
+    "medical_notes",
+    "consent_date",
+    "archived",
+    "archived_at",
+    "last_session_at",
+    "next_due",
+    "created_at",
+    "updated_at",
+)
+SESSION_COLUMNS = (
+    "id",
+    "patient_id",
+    "course_id",
+    "practitioner_id",
+    "started_at",
+    "areas",
+    "depth_mm",
+    "numbing_agent",
+    "technique",
+    "injection_points",
+    "total_volume_ml",
+    "pain_nrs",
+    "gais",
+    "satisfaction",
+    "price_cents",
+    "notes",
+    "created_at",
+    "updated_at",
+)
+COURSE_COLUMNS = (
+    "id",
+    "patient_id",
+    "indication",
+    "indication_note",
+    "areas",
+    "planned_sessions",
+    "induction_sessions",
+    "induction_interval_days",
+    "later_interval",
+    "maintenance_interval_months",
+    "price_per_session_cents",
+    "status",
+    "started_on",
+    "ended_on",
+    "end_reason",
+    "notes",
+    "next_due",
+    "created_at",
+    "updated_at",
+)
+EFFECT_COLUMNS = (
+    "id",
+    "patient_id",
+    "session_id",
+    "lot_id",
+    "kind",
+    "kind_note",
+    "onset_on",
+    "resolved_on",
+    "grade",
+    "pain_nrs",
+    "serious",
+    "outcome",
+    "causality",
+    "body_area",
+    "body_area_note",
+    "action_taken",
+    "action_note",
+    "reported_via",
+    "reported_at",
+    "recorded_by_id",
+    "notes",
+    "created_at",
+    "updated_at",
+)
+PREFIX_COLUMNS = ("patient_id", "prefix", "archived", "rank", "sort_key")
+# parents before children, for the foreign keys
+TABLE_ORDER = (
+    "practitioner",
+    "product",
+    "ingredient",
+    "product_lot",
+    "patient",
+    "patient_token",
+    "patient_prefix",
+    "course",
+    "treatment_session",
+    "blend_item",
+    "side_effect",
+    "outcome_assessment",
+)
+
+
+def _make_chunk(
+    seed: int,
+    chunk: int,
+    first_pid: int,
+    count: int,
+    today: date,
+    catalogue: _Catalogue,
+    sqlite: bool,
+) -> tuple[_Rows, dict[str, int]]:
+    generator = _Generator(seed, chunk, first_pid, today, catalogue, sqlite)
+    for pid in range(first_pid, first_pid + count):
+        generator.patient(pid)
+    return generator.rows, generator.counts
+
+
+def _chunks(patients: int) -> list[tuple[int, int, int]]:
+    """(chunk index, first patient id, number of patients) for each chunk."""
+    return [
+        (i, first, min(CHUNK, patients - first + 1))
+        for i, first in enumerate(range(1, patients + 1, CHUNK))
+    ]
+
+
+def _worker_count(patients: int) -> int:
+    """Worker processes make rows while this one writes them; small clinics need none."""
+    if patients < 4 * CHUNK:
+        return 0
+    return max(1, min(3, os.cpu_count() or 1))
+
+
+def _made_chunks(
+    seed: int,
+    chunks: list[tuple[int, int, int]],
+    today: date,
+    catalogue: _Catalogue,
+    sqlite: bool,
+    pool: ProcessPoolExecutor | None,
+    workers: int,
+) -> Iterator[tuple[_Rows, dict[str, int], int]]:
+    """The rows of each chunk in order, made ahead by the worker processes when there are any."""
+    queue = deque(chunks)
+    if pool is None:
+        for chunk, first, count in queue:
+            rows, counts = _make_chunk(seed, chunk, first, count, today, catalogue, sqlite)
+            yield rows, counts, count
+        return
+    pending: deque[tuple[int, Future[tuple[_Rows, dict[str, int]]]]] = deque()
+    while queue or pending:
+        while queue and len(pending) < workers + 1:
+            chunk, first, count = queue.popleft()
+            future = pool.submit(_make_chunk, seed, chunk, first, count, today, catalogue, sqlite)
+            pending.append((count, future))
+        count, future = pending.popleft()
+        rows, counts = future.result()
+        yield rows, counts, count
+
+
+def generate_demo(
+    db: Database,
+    patients: int,
+    seed: int = 1,
+    *,
+    today: date | None = None,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> DemoSummary:
+    """Fill an empty database with a demo clinic of ``patients`` patients."""
+    if not 1 <= patients <= MAX_PATIENTS:
+        raise ValidationError.single(
+            "patients", f"Patients must be between 1 and {MAX_PATIENTS:,}."
+        )
+    today = today or date.today()
+    with db.read() as s:
+        existing = s.execute(select(func.count()).select_from(_table(m.Patient))).scalar_one()
+        products = s.execute(select(func.count()).select_from(_table(m.Product))).scalar_one()
+    if existing or products:
+        raise ConflictError(
+            "Demo data goes only into an empty database, and this one already holds "
+            f"{existing:,} patients and {products:,} products. Choose a new database file."
+        )
+    sqlite = db.is_sqlite
+    start = today - timedelta(days=365 * HISTORY_YEARS)
+    report = progress or (lambda done, total, message: None)
+    report(0, patients, "Writing the product catalogue")
+    counts = {"courses": 0, "sessions": 0, "effects": 0}
+    catalogue_rows = _Rows(sqlite)
+    catalogue = _make_catalogue(catalogue_rows, random.Random(seed), today, start)
+    chunks = _chunks(patients)
+    workers = _worker_count(patients)
+    pool = (
+        ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        if workers
+        else None
+    )
+    try:
+        with db.engine.connect() as conn:
+            conn = conn.execution_options(mesodesk_write=True)
+            if sqlite:
+                # Foreign keys are checked once at the end instead of per row, and a large page
+                # cache keeps the indexes in memory while millions of rows go in. The connection
+                # is thrown away afterwards, so no pooled connection keeps these settings.
+                raw = conn.connection.driver_connection
+                raw.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+                raw.execute("PRAGMA cache_size=-262144")  # type: ignore[union-attr]
+            try:
+                # One transaction: a demo that is cancelled, fails or is killed leaves the
+                # database as empty as it was. Secondary indexes are dropped and built again at
+                # the end (inside the same transaction): sorting once is far quicker than
+                # millions of random insertions into each index.
+                with conn.begin():
+                    indexes = [ix for name in TABLE_ORDER for ix in m.metadata.tables[name].indexes]
+                    for index in indexes:
+                        index.drop(conn)
+                    catalogue_rows.write(conn)
+                    done = 0
+                    for rows, chunk_counts, count in _made_chunks(
+                        seed, chunks, today, catalogue, sqlite, pool, workers
+                    ):
+                        if cancelled is not None and cancelled():
+                            raise DemoCancelled(done)
+                        rows.write(conn)
+                        for key, value in chunk_counts.items():
+                            counts[key] += value
+                        done += count
+                        report(done, patients, f"{done:,} of {patients:,} patients")
+                    report(done, patients, "Building the indexes")
+                    for index in indexes:
+                        index.create(conn)
+                    counter = _table(m.Counter)
+                    conn.execute(counter.delete().where(counter.c.name == RECORD_COUNTER))
+                    conn.execute(counter.insert().values(name=RECORD_COUNTER, value=patients))
+                    if sqlite:
+                        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                        if broken:
+                            raise MesodeskError(f"Demo data broke {len(broken)} references.")
+                        conn.exec_driver_sql("ANALYZE")
+            finally:
+                conn.invalidate()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    bad_lot = next(
+        lot.number
+        for lots in catalogue.lots_by_product.values()
+        for lot in lots
+        if lot.id == catalogue.bad_lot_id
+    )
+    return DemoSummary(
+        patients=patients,
+        courses=counts["courses"],
+        sessions=counts["sessions"],
+        side_effects=counts["effects"],
+        lots=sum(len(v) for v in catalogue.lots_by_product.values()),
+        bad_lot=bad_lot,
+    )

@@ -1,0 +1,49 @@
+"""All services over one open database: what the GUI and the command line are given."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from mesodesk.domain.clock import Clock
+from mesodesk.services.patients import PatientService
+from mesodesk.services.settings import SettingsService
+from mesodesk.store.db import Database, Target, resolve_target
+from mesodesk.store.migrate import open_database
+
+
+@dataclass
+class Services:
+    db: Database
+    clock: Clock
+    settings: SettingsService
+    patients: PatientService
+
+    @classmethod
+    def for_database(cls, db: Database, clock: Clock | None = None) -> Services:
+        clock = clock or Clock()
+        settings = SettingsService(db)
+        return cls(
+            db=db,
+            clock=clock,
+            settings=settings,
+            patients=PatientService(db, settings, clock),
+        )
+
+    @classmethod
+    def open(
+        cls,
+        where: str | os.PathLike[str] | Target | None = None,
+        *,
+        clock: Clock | None = None,
+        read_only: bool = False,
+    ) -> Services:
+        target = where if isinstance(where, Target) else resolve_target(where)
+        return cls.for_database(open_database(target, read_only=read_only), clock)
+
+    @property
+    def location(self) -> str:
+        return self.db.target.describe()
+
+    def close(self) -> None:
+        self.db.close()

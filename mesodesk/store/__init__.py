@@ -1,0 +1,1 @@
+"""Tables, the engine with its SQLite pragmas, transactions and migrations."""

@@ -1,0 +1,221 @@
+"""Opening a database safely and running transactions on it.
+
+SQLite is opened in WAL mode with synchronous=FULL (a committed record survives a power cut) and
+foreign keys on, on every connection. Write transactions start with BEGIN IMMEDIATE: in WAL a
+read-then-write transaction that began deferred fails at once with "database is locked" when
+another writer got there first, whatever the busy timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session
+
+from mesodesk.domain.errors import DatabaseError
+from mesodesk.paths import DB_ENV, default_database
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 10_000
+_WRITE = "mesodesk_write"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the database is: a SQLAlchemy URL, and the file behind it for SQLite."""
+
+    url: str
+    path: Path | None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    def describe(self) -> str:
+        if self.path is not None:
+            return str(self.path)
+        return make_url(self.url).render_as_string(hide_password=True)
+
+
+def resolve_target(value: str | os.PathLike[str] | None = None) -> Target:
+    """``--db`` or MESODESK_DB (a file path or a SQLAlchemy URL), else the default file."""
+    raw = os.fspath(value) if value is not None else os.environ.get(DB_ENV) or None
+    if raw is None:
+        path = default_database()
+        return Target(f"sqlite:///{path}", path)
+    if "://" in raw:
+        try:
+            url = make_url(raw)
+        except Exception as exc:
+            raise DatabaseError(f"{raw!r} is not a database file path or URL.") from exc
+        if url.get_backend_name() == "sqlite":
+            if not url.database or url.database == ":memory:":
+                return Target(raw, None)
+            path = Path(url.database).expanduser().resolve()
+            return Target(f"sqlite:///{path}", path)
+        return Target(raw, None)
+    path = Path(raw).expanduser().resolve()
+    return Target(f"sqlite:///{path}", path)
+
+
+def check_sqlite_file(path: Path) -> bool:
+    """Refuse a file that is not a SQLite database before anything writes to it.
+
+    Returns False when the file does not exist yet (it will be created).
+    """
+    if path.is_dir():
+        raise DatabaseError(f"{path} is a folder, not a database file.")
+    if not path.exists():
+        return False
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise DatabaseError(f"Cannot read {path}: {exc.strerror}.") from exc
+    if not header:
+        raise DatabaseError(
+            f"{path} is an empty file, not a mesodesk database. It was left untouched; "
+            "choose another file or remove it to start a new database."
+        )
+    if header != SQLITE_HEADER:
+        raise DatabaseError(
+            f"{path} is not a mesodesk database (it is not an SQLite file). It was left untouched."
+        )
+    return True
+
+
+def sqlite_tables(path: Path) -> dict[str, Any]:
+    """Read-only look at a SQLite file: its tables and its schema revision, if any."""
+    uri = f"file:{path}?mode=ro"
+    try:
+        con = sqlite3.connect(uri, uri=True)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"Cannot open {path}: {exc}.") from exc
+    try:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        revision = None
+        if "alembic_version" in tables:
+            row = con.execute("SELECT version_num FROM alembic_version").fetchone()
+            revision = row[0] if row else None
+        return {"tables": tables, "revision": revision}
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(
+            f"{path} cannot be read as a database ({exc}). It was left untouched."
+        ) from exc
+    finally:
+        con.close()
+
+
+def _install_sqlite_hooks(engine: Engine, *, read_only: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # We issue BEGIN ourselves (below); pysqlite's own transaction handling would get in the
+        # way of BEGIN IMMEDIATE and of PRAGMAs that only work outside a transaction.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            if read_only:
+                cur.execute("PRAGMA query_only=ON")
+            else:
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        write = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class Database:
+    """An open database: short sessions, one transaction each."""
+
+    def __init__(self, engine: Engine, target: Target, *, read_only: bool = False) -> None:
+        self.engine = engine
+        self.target = target
+        self.read_only = read_only
+        self._read = sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
+        self._write = sessionmaker(
+            bind=engine.execution_options(**{_WRITE: True}),
+            class_=Session,
+            expire_on_commit=False,
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.target.is_sqlite
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._read() as session, _translate_errors(self.target):
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A write transaction: committed when the block ends, rolled back on any error."""
+        if self.read_only:
+            raise DatabaseError(
+                "This database is open read-only; nothing can be changed. "
+                "Restore it from a backup to work on it again."
+            )
+        with self._write() as session, _translate_errors(self.target):
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+@contextmanager
+def _translate_errors(target: Target) -> Iterator[None]:
+    try:
+        yield
+    except DBAPIError as exc:
+        text = str(exc.orig)
+        if "database is locked" in text or "database is busy" in text:
+            raise DatabaseError(
+                "The database is busy with another change; please try again in a moment."
+            ) from exc
+        if "readonly" in text or "read-only" in text:
+            raise DatabaseError(f"{target.describe()} cannot be written to ({text}).") from exc
+        if "disk is full" in text or "disk I/O" in text:
+            raise DatabaseError(
+                f"Saving to {target.describe()} failed: {text}. Nothing of this change was stored."
+            ) from exc
+        raise
+
+
+def create_db_engine(target: Target, *, read_only: bool = False, pool: bool = True) -> Engine:
+    """An engine for the target; ``pool=False`` for one-off work whose connections must not be
+    reused (migrations, backups)."""
+    extra: dict[str, Any] = {} if pool else {"poolclass": NullPool}
+    if target.is_sqlite:
+        url = target.url
+        connect_args: dict[str, Any] = {"timeout": BUSY_TIMEOUT_MS / 1000}
+        if read_only and target.path is not None:
+            url = f"sqlite:///file:{target.path}?mode=ro&uri=true"
+        engine = create_engine(url, connect_args=connect_args, **extra)
+        _install_sqlite_hooks(engine, read_only=read_only)
+        return engine
+    return create_engine(target.url, pool_pre_ping=True, **extra)

@@ -1,0 +1,48 @@
+"""Alembic environment: always given a connection by mesodesk.store.migrate."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from alembic import context
+from alembic.autogenerate.api import AutogenContext
+from sqlalchemy import text
+from sqlmodel.sql.sqltypes import AutoString, UTCDateTime
+
+from mesodesk.store.models import metadata
+
+config = context.config
+
+
+def render_item(type_: str, obj: Any, _autogen_context: AutogenContext) -> str | Literal[False]:
+    """Write sqlmodel's column types as plain SQLAlchemy ones, so that a revision never depends
+    on sqlmodel's internals."""
+    if type_ == "type" and isinstance(obj, AutoString):
+        return f"sa.String({getattr(obj.impl, 'length', None) or ''})"
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def run_migrations() -> None:
+    connection = config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError(
+            "mesodesk migrations run through mesodesk.store.migrate, with a connection"
+        )
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=True,
+        compare_type=True,
+        render_item=render_item,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            bad = connection.execute(text("PRAGMA foreign_key_check")).fetchall()
+            if bad:
+                raise RuntimeError(f"migration left {len(bad)} rows with broken foreign keys")
+
+
+run_migrations()

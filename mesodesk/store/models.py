@@ -1,0 +1,323 @@
+"""The tables, for the whole domain.
+
+Value lists are stored by their codes (mesodesk.domain.enums) in short strings, not native enums,
+so that adding a value needs no migration on PostgreSQL. Ranges are checked again by CHECK
+constraints: the domain validates, the database refuses what slips past.
+
+Times: ``created_at``, ``updated_at`` and ``archived_at`` are instants, stored in UTC and read back
+time-zone aware. What a clinician enters (a session's date and time, when a side effect was
+reported) is the clinic's wall-clock time, stored and shown as entered, without a zone.
+
+Two columns are caches of derived values, kept by the treatment service in the same transaction
+as the change they follow: ``patient.last_session_at`` / ``patient.next_due`` and
+``course.next_due``. They exist so that the 100,000-patient list can sort by them in SQL.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, Text
+from sqlmodel import Field, SQLModel
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING
+metadata = SQLModel.metadata
+
+
+def _fk(target: str, ondelete: str, *, nullable: bool = False, index: bool = False) -> Column:
+    return Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index)
+
+
+class Counter(SQLModel, table=True):
+    """Named sequences (record numbers) that stay portable across SQLite and PostgreSQL."""
+
+    __tablename__ = "counter"
+    name: str = Field(primary_key=True, max_length=40)
+    value: int = Field(default=0)
+
+
+class AppSetting(SQLModel, table=True):
+    """Clinic-wide settings shared by every workstation (clinic name, date order, currency)."""
+
+    __tablename__ = "app_setting"
+    key: str = Field(primary_key=True, max_length=80)
+    value: str = Field(default="", sa_type=Text)
+
+
+class Patient(SQLModel, table=True):
+    __tablename__ = "patient"
+    __table_args__ = (
+        Index("ix_patient_name", "archived", "last_folded", "first_folded", "id"),
+        Index("ix_patient_record", "archived", "record_number"),
+        Index("ix_patient_birth", "archived", "birth_date"),
+        Index("ix_patient_phone", "archived", "phone"),
+        Index("ix_patient_last_session", "archived", "last_session_at"),
+        Index("ix_patient_next_due", "archived", "next_due"),
+        Index("ix_patient_created", "archived", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    record_number: int = Field(unique=True)  # shown as MD-000123
+    first_name: str = Field(max_length=100)
+    last_name: str = Field(max_length=100)
+    first_folded: str = Field(max_length=100)
+    last_folded: str = Field(max_length=100)
+    birth_date: date
+    sex: str = Field(default="unknown", max_length=16)
+    phone: str = Field(default="", max_length=40)
+    email: str = Field(default="", max_length=254)
+    address: str = Field(default="", sa_type=Text)
+    allergies: list[str] = Field(default_factory=list, sa_type=JSON)
+    contraindications: list[str] = Field(default_factory=list, sa_type=JSON)
+    contraindication_note: str = Field(default="", sa_type=Text)
+    medical_notes: str = Field(default="", sa_type=Text)
+    consent_date: date | None = None
+    archived: bool = Field(default=False)
+    archived_at: datetime | None = None
+    last_session_at: datetime | None = Field(default=None, sa_type=DateTime)  # clinic time
+    next_due: date | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class PatientToken(SQLModel, table=True):
+    """Folded search tokens of a patient (name words, record number, phone groups)."""
+
+    __tablename__ = "patient_token"
+    __table_args__ = (Index("ix_patient_token_token", "token", "patient_id", "weight"),)
+
+    patient_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("patient.id", ondelete="CASCADE"), primary_key=True)
+    )
+    token: str = Field(primary_key=True, max_length=64)
+    weight: int
+
+
+class PatientPrefix(SQLModel, table=True):
+    """The first one to three characters of a patient's name words and record number, each with
+    its rank and the patient's sort key, so that a search of one to three letters - the first
+    keystrokes, matching thousands of patients - is one ordered range of one index."""
+
+    __tablename__ = "patient_prefix"
+    __table_args__ = (
+        Index("ix_patient_prefix_lookup", "prefix", "archived", "rank", "sort_key", "patient_id"),
+    )
+
+    patient_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("patient.id", ondelete="CASCADE"), primary_key=True)
+    )
+    prefix: str = Field(primary_key=True, max_length=3)
+    archived: bool = Field(default=False)
+    rank: int  # lower first: MAX_SCORE minus the best score of the tokens it starts
+    sort_key: str = Field(max_length=201)
+
+
+class Practitioner(SQLModel, table=True):
+    __tablename__ = "practitioner"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    title: str = Field(default="", max_length=60)
+    active: bool = Field(default=True)
+    created_at: datetime
+    updated_at: datetime
+
+
+class Product(SQLModel, table=True):
+    __tablename__ = "product"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, unique=True)
+    manufacturer: str = Field(default="", max_length=120)
+    category: str = Field(default="", max_length=60)
+    unit: str = Field(default="ml", max_length=16)
+    notes: str = Field(default="", sa_type=Text)
+    active: bool = Field(default=True)
+    created_at: datetime
+    updated_at: datetime
+
+
+class Ingredient(SQLModel, table=True):
+    __tablename__ = "ingredient"
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(sa_column=_fk("product.id", "CASCADE", index=True))
+    name: str = Field(max_length=120)
+    folded: str = Field(max_length=120, index=True)
+    position: int = Field(default=0)
+
+
+class ProductLot(SQLModel, table=True):
+    __tablename__ = "product_lot"
+    __table_args__ = (
+        Index("uq_product_lot_product_number", "product_id", "lot_number", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(sa_column=_fk("product.id", "RESTRICT"))
+    lot_number: str = Field(max_length=60, index=True)
+    expiry_date: date
+    received_on: date | None = None
+    notes: str = Field(default="", sa_type=Text)
+    created_at: datetime
+    updated_at: datetime
+
+
+class Course(SQLModel, table=True):
+    __tablename__ = "course"
+    __table_args__ = (
+        CheckConstraint("planned_sessions BETWEEN 3 AND 15", name="planned_sessions"),
+        CheckConstraint(
+            "induction_sessions BETWEEN 1 AND planned_sessions", name="induction_sessions"
+        ),
+        CheckConstraint("induction_interval_days BETWEEN 7 AND 10", name="induction_interval"),
+        CheckConstraint("maintenance_interval_months BETWEEN 3 AND 5", name="maintenance_interval"),
+        CheckConstraint("price_per_session_cents >= 0", name="price"),
+        Index("ix_course_status_due", "status", "next_due"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(sa_column=_fk("patient.id", "RESTRICT", index=True))
+    indication: str = Field(max_length=32)
+    indication_note: str = Field(default="", max_length=200)
+    areas: list[str] = Field(default_factory=list, sa_type=JSON)
+    planned_sessions: int
+    induction_sessions: int
+    induction_interval_days: int
+    later_interval: str = Field(max_length=8)
+    maintenance_interval_months: int | None = None
+    price_per_session_cents: int | None = None
+    status: str = Field(default="active", max_length=16)
+    started_on: date
+    ended_on: date | None = None
+    end_reason: str = Field(default="", max_length=500)
+    notes: str = Field(default="", sa_type=Text)
+    next_due: date | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class TreatmentSession(SQLModel, table=True):
+    __tablename__ = "treatment_session"
+    __table_args__ = (
+        CheckConstraint("depth_mm >= 1 AND depth_mm <= 4", name="depth"),
+        CheckConstraint("pain_nrs BETWEEN 0 AND 10", name="pain_nrs"),
+        CheckConstraint("gais BETWEEN 1 AND 5", name="gais"),
+        CheckConstraint("satisfaction BETWEEN 0 AND 10", name="satisfaction"),
+        CheckConstraint("price_cents >= 0", name="price"),
+        CheckConstraint("injection_points >= 0", name="injection_points"),
+        CheckConstraint("total_volume_ml >= 0", name="total_volume"),
+        Index("ix_treatment_session_patient_start", "patient_id", "started_at"),
+        Index("ix_treatment_session_course_start", "course_id", "started_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(sa_column=_fk("patient.id", "RESTRICT"))
+    course_id: int = Field(sa_column=_fk("course.id", "RESTRICT"))
+    practitioner_id: int | None = Field(
+        default=None, sa_column=_fk("practitioner.id", "SET NULL", nullable=True)
+    )
+    started_at: datetime = Field(index=True, sa_type=DateTime)  # clinic wall-clock time
+    areas: list[str] = Field(default_factory=list, sa_type=JSON)
+    depth_mm: float
+    numbing_agent: str = Field(default="none", max_length=16)
+    technique: str = Field(default="nappage", max_length=16)
+    injection_points: int | None = None
+    total_volume_ml: float | None = None
+    pain_nrs: int | None = None
+    gais: int | None = None
+    satisfaction: int | None = None
+    price_cents: int | None = None
+    notes: str = Field(default="", sa_type=Text)
+    created_at: datetime
+    updated_at: datetime
+
+
+class BlendItem(SQLModel, table=True):
+    """One product lot in a session's blend, with the amount injected."""
+
+    __tablename__ = "blend_item"
+    __table_args__ = (
+        CheckConstraint("amount_ml > 0", name="amount"),
+        Index("ix_blend_item_lot_session", "lot_id", "session_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(sa_column=_fk("treatment_session.id", "CASCADE", index=True))
+    lot_id: int = Field(sa_column=_fk("product_lot.id", "RESTRICT"))
+    amount_ml: float
+    position: int = Field(default=0)
+
+
+class SideEffect(SQLModel, table=True):
+    """A reported side effect. Duration is derived from onset and resolution, never stored."""
+
+    __tablename__ = "side_effect"
+    __table_args__ = (
+        CheckConstraint("grade BETWEEN 1 AND 5", name="grade"),
+        CheckConstraint("pain_nrs BETWEEN 0 AND 10", name="pain_nrs"),
+        CheckConstraint("resolved_on IS NULL OR resolved_on >= onset_on", name="resolution"),
+        Index("ix_side_effect_patient_onset", "patient_id", "onset_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(sa_column=_fk("patient.id", "RESTRICT"))
+    session_id: int | None = Field(
+        default=None, sa_column=_fk("treatment_session.id", "SET NULL", nullable=True, index=True)
+    )
+    lot_id: int | None = Field(
+        default=None, sa_column=_fk("product_lot.id", "SET NULL", nullable=True, index=True)
+    )
+    kind: str = Field(max_length=32, index=True)
+    kind_note: str = Field(default="", max_length=200)
+    onset_on: date = Field(index=True)
+    resolved_on: date | None = None
+    grade: int
+    pain_nrs: int | None = None
+    serious: bool = Field(default=False)
+    outcome: str = Field(max_length=32)
+    causality: str = Field(max_length=32)
+    body_area: str | None = Field(default=None, max_length=32)
+    body_area_note: str = Field(default="", max_length=200)
+    action_taken: str = Field(default="none", max_length=32)
+    action_note: str = Field(default="", max_length=200)
+    reported_via: str = Field(max_length=32)
+    reported_at: datetime = Field(sa_type=DateTime)  # clinic wall-clock time
+    recorded_by_id: int | None = Field(
+        default=None, sa_column=_fk("practitioner.id", "SET NULL", nullable=True)
+    )
+    notes: str = Field(default="", sa_type=Text)
+    created_at: datetime
+    updated_at: datetime
+
+
+class OutcomeAssessment(SQLModel, table=True):
+    """An outcome recorded at a course review (GAIS, satisfaction), apart from session scores."""
+
+    __tablename__ = "outcome_assessment"
+    __table_args__ = (
+        CheckConstraint("gais BETWEEN 1 AND 5", name="gais"),
+        CheckConstraint("satisfaction BETWEEN 0 AND 10", name="satisfaction"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(sa_column=_fk("patient.id", "RESTRICT", index=True))
+    course_id: int | None = Field(
+        default=None, sa_column=_fk("course.id", "CASCADE", nullable=True, index=True)
+    )
+    session_id: int | None = Field(
+        default=None, sa_column=_fk("treatment_session.id", "SET NULL", nullable=True)
+    )
+    assessed_on: date
+    gais: int | None = None
+    satisfaction: int | None = None
+    assessor_id: int | None = Field(
+        default=None, sa_column=_fk("practitioner.id", "SET NULL", nullable=True)
+    )
+    notes: str = Field(default="", sa_type=Text)
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,44 @@
+"""Showing domain values: translated labels, dates in the clinic's order, money."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication
+
+from mesodesk.domain.dates import DateOrder
+
+
+def label(value: Any) -> str:
+    """The translated label of a value from mesodesk.domain.enums."""
+    return QCoreApplication.translate("Values", value.label)
+
+
+class Formats:
+    """How this clinic writes dates (a clinic-wide setting)."""
+
+    def __init__(self, order: DateOrder = DateOrder.DMY, currency: str = "USD") -> None:
+        self.order = order
+        self.currency = currency
+
+    def date(self, value: date | None) -> str:
+        return self.order.show(value)
+
+    def datetime(self, value: datetime | None) -> str:
+        if value is None:
+            return ""
+        return f"{self.order.show(value.date())} {value:%H:%M}"
+
+    def money(self, cents: int | None) -> str:
+        if cents is None:
+            return ""
+        return f"{cents / 100:,.2f} {self.currency}"
+
+    @property
+    def date_hint(self) -> str:
+        return {
+            DateOrder.DMY: QCoreApplication.translate("Formats", "dd/mm/yyyy"),
+            DateOrder.MDY: QCoreApplication.translate("Formats", "mm/dd/yyyy"),
+            DateOrder.YMD: QCoreApplication.translate("Formats", "yyyy-mm-dd"),
+        }[self.order]

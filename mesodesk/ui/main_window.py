@@ -1,0 +1,508 @@
+"""The main window: the patient list with instant search, and a tab for each open patient."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QLocale, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mesodesk import __version__
+from mesodesk.domain.errors import MesodeskError
+from mesodesk.domain.patients import MAX_SEARCH, Patient
+from mesodesk.domain.search import PatientQuery
+from mesodesk.services.changes import Changes
+from mesodesk.services.registry import Services
+from mesodesk.ui import settings as keys
+from mesodesk.ui.jobs import JobRunner, Progress
+from mesodesk.ui.labels import Formats
+from mesodesk.ui.patient_dialog import PatientDialog
+from mesodesk.ui.patient_model import PatientTableModel
+from mesodesk.ui.patient_page import PatientPage
+from mesodesk.ui.settings import Settings
+
+SEARCH_DELAY_MS = 40
+DEMO_PATIENTS = 300
+
+
+class PatientListView(QWidget):
+    """The searchable list of patients: the first tab."""
+
+    open_requested = Signal(int)
+
+    def __init__(self, model: PatientTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.search = QLineEdit()
+        self.search.setObjectName("search")
+        self.search.setMaxLength(MAX_SEARCH)
+        self.search.setClearButtonEnabled(True)
+        self.search.setPlaceholderText(
+            self.tr("Search: name, record no., phone or date of birth  (Ctrl+F)")
+        )
+        self.show_archived = QCheckBox(self.tr("Show archived"))
+        self.new_button = QPushButton(self.tr("New patient…"))
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.show_archived)
+        top.addWidget(self.new_button)
+
+        self.table = QTableView()
+        self.table.setObjectName("patients")
+        self.table.setModel(model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        header.setSortIndicator(1, Qt.SortOrder.AscendingOrder)
+        widths = (110, 300, 120, 60, 170, 120, 120)
+        for column, width in enumerate(widths):
+            header.resizeSection(column, width)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setSortingEnabled(True)
+        self.table.doubleClicked.connect(self._open_index)
+        self.table.activated.connect(self._open_index)
+
+        self.empty = QLabel()
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setStyleSheet("color: #666666; padding: 24px;")
+        self.empty.hide()
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.empty)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(SEARCH_DELAY_MS)
+        self._timer.timeout.connect(self._search_now)
+        self.search.textChanged.connect(lambda _text: self._timer.start())
+        self.search.returnPressed.connect(self._open_first)
+        model.total_changed.connect(self._update_empty)
+
+    def _search_now(self) -> None:
+        self.model.set_search_text(self.search.text())
+
+    def _open_index(self, index: QModelIndex) -> None:
+        patient_id = self.model.patient_id(index.row())
+        if patient_id is not None:
+            self.open_requested.emit(patient_id)
+
+    def _open_first(self) -> None:
+        """Enter in the search box opens the selected patient, or the best match."""
+        self._timer.stop()
+        rows = self.table.selectionModel().selectedRows()
+        row = rows[0].row() if rows else 0
+        if self.model.text_matches(self.search.text()):
+            patient_id = self.model.patient_id(row)
+            if patient_id is not None:
+                self.open_requested.emit(patient_id)
+        else:
+            self._search_now()
+
+    def _update_empty(self, total: int) -> None:
+        if total:
+            self.empty.hide()
+            return
+        text = self.search.text().strip()
+        self.empty.setText(
+            self.tr("No patient matches “%1”.").replace("%1", text)
+            if text
+            else self.tr("No patients yet. Register one with File ▸ New patient (Ctrl+N).")
+        )
+        self.empty.show()
+
+    def selected_patient_id(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.patient_id(rows[0].row()) if rows else None
+
+
+class MainWindow(QMainWindow):
+    changes_applied = Signal(object)  # Changes, re-emitted once for every view
+
+    def __init__(
+        self, services: Services, settings: Settings, runner: JobRunner | None = None
+    ) -> None:
+        super().__init__()
+        self.services = services
+        self.settings = settings
+        self.runner = runner or JobRunner(self)
+        self.runner.error.connect(self.show_error)
+        clinic = services.settings.get()
+        self.formats = Formats(clinic.date_order, clinic.currency)
+        self.setWindowTitle(self.tr("mesodesk"))
+
+        self.model = PatientTableModel(services, self.runner, self.formats, self)
+        self.list_view = PatientListView(self.model)
+        self.list_view.open_requested.connect(self.open_patient)
+        self.list_view.new_button.clicked.connect(self.new_patient)
+        self.list_view.show_archived.toggled.connect(self._toggle_archived)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.setTabsClosable(True)
+        self.tabs.addTab(self.list_view, self.tr("Patients"))
+        self.tabs.tabBar().setTabButton(0, self.tabs.tabBar().ButtonPosition.RightSide, None)
+        self.tabs.tabCloseRequested.connect(self._close_tab)
+        self.setCentralWidget(self.tabs)
+        self.pages: dict[int, PatientPage] = {}
+
+        self.count_label = QLabel()
+        self.statusBar().addWidget(self.count_label)
+        where = QLabel(services.location)
+        where.setStyleSheet("color: #666666;")
+        self.statusBar().addPermanentWidget(where)
+        self.model.total_changed.connect(self._show_count)
+        self.model.search_failed.connect(
+            lambda message: self.statusBar().showMessage(message, 8000)
+        )
+        self.changes_applied.connect(self._refresh_views)
+
+        self._build_menus()
+        self._restore()
+        self.model.set_query(
+            PatientQuery(include_archived=self.list_view.show_archived.isChecked())
+        )
+        self.list_view.search.setFocus()
+
+    # -- menus ---------------------------------------------------------------------------------
+
+    def _action(self, text: str, slot: Any, shortcut: Any = None, menu: Any = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        if menu is not None:
+            menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu(self.tr("&File"))
+        self.new_action = self._action(
+            self.tr("&New patient…"), self.new_patient, QKeySequence.StandardKey.New, file_menu
+        )
+        file_menu.addSeparator()
+        self.demo_action = self._action(
+            self.tr("Load a &demo clinic…"), self.offer_demo, None, file_menu
+        )
+        file_menu.addSeparator()
+        self._action(self.tr("&Quit"), self.close, QKeySequence.StandardKey.Quit, file_menu)
+
+        patient_menu = bar.addMenu(self.tr("&Patient"))
+        self.open_action = self._action(
+            self.tr("&Open"), self._open_selected, "Ctrl+O", patient_menu
+        )
+        self.edit_action = self._action(
+            self.tr("&Edit…"), self.edit_selected, "Ctrl+E", patient_menu
+        )
+        self.archive_action = self._action(
+            self.tr("&Archive or unarchive…"), self.archive_selected, "Ctrl+Shift+A", patient_menu
+        )
+
+        view_menu = bar.addMenu(self.tr("&View"))
+        self._action(
+            self.tr("&Find patient"), self.focus_search, QKeySequence.StandardKey.Find, view_menu
+        )
+        self._action(
+            self.tr("&Refresh"), self.model.refresh, QKeySequence.StandardKey.Refresh, view_menu
+        )
+        self._action(
+            self.tr("&Close tab"),
+            lambda: self._close_tab(self.tabs.currentIndex()),
+            "Ctrl+W",
+            view_menu,
+        )
+
+        help_menu = bar.addMenu(self.tr("&Help"))
+        self._action(self.tr("&About mesodesk"), self.about, None, help_menu)
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def focus_search(self) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.list_view.search.setFocus()
+        self.list_view.search.selectAll()
+
+    def new_patient(self) -> None:
+        result = PatientDialog.ask(self, self.services, self.runner, self.formats)
+        if result is not None:
+            self.apply(result.changes)
+            self.statusBar().showMessage(
+                self.tr("Registered %1.").replace("%1", result.value.record_no), 5000
+            )
+            self.open_patient(result.value.id)
+
+    def _current_patient_id(self) -> int | None:
+        widget = self.tabs.currentWidget()
+        if isinstance(widget, PatientPage) and widget.patient is not None:
+            return widget.patient.id
+        return self.list_view.selected_patient_id()
+
+    def _open_selected(self) -> None:
+        patient_id = self._current_patient_id()
+        if patient_id is not None:
+            self.open_patient(patient_id)
+
+    def edit_selected(self) -> None:
+        patient_id = self._current_patient_id()
+        if patient_id is not None:
+            self.edit_patient(patient_id)
+
+    def archive_selected(self) -> None:
+        patient_id = self._current_patient_id()
+        if patient_id is not None:
+            self.archive_patient(patient_id)
+
+    def edit_patient(self, patient_id: int) -> None:
+        patients = self.services.patients
+        self.runner.run(lambda: patients.get(patient_id)).success(self._edit_loaded)
+
+    def _edit_loaded(self, patient: Patient) -> None:
+        result = PatientDialog.ask(self, self.services, self.runner, self.formats, patient)
+        if result is not None:
+            self.apply(result.changes)
+
+    def archive_patient(self, patient_id: int) -> None:
+        patients = self.services.patients
+        self.runner.run(lambda: patients.get(patient_id)).success(self._archive_loaded)
+
+    def _archive_loaded(self, patient: Patient) -> None:
+        if patient.archived:
+            question = self.tr(
+                "Unarchive %1 (%2)? The patient will appear in the list and searches again."
+            )
+        else:
+            question = self.tr(
+                "Archive %1 (%2)? The record is kept in full; the patient leaves the list and "
+                "searches unless “Show archived” is ticked."
+            )
+        if not self.confirm(
+            self.tr("Archive patient") if not patient.archived else self.tr("Unarchive patient"),
+            question.replace("%1", patient.full_name).replace("%2", patient.record_no),
+        ):
+            return
+        patients = self.services.patients
+        op = patients.unarchive if patient.archived else patients.archive
+        self.runner.run(lambda: op(patient.id)).success(lambda result: self.apply(result.changes))
+
+    def confirm(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(
+            self,
+            title,
+            text,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def open_patient(self, patient_id: int) -> None:
+        page = self.pages.get(patient_id)
+        if page is None:
+            page = PatientPage(self.formats)
+            page.edit_requested.connect(self.edit_patient)
+            page.archive_requested.connect(self.archive_patient)
+            self.pages[patient_id] = page
+            self.tabs.addTab(page, self.tr("Loading…"))
+        self.tabs.setCurrentWidget(page)
+        self._load_page(patient_id)
+
+    def _load_page(self, patient_id: int) -> None:
+        patients = self.services.patients
+        self.runner.run(lambda: patients.get(patient_id)).success(self._page_loaded)
+
+    def _page_loaded(self, patient: Patient) -> None:
+        page = self.pages.get(patient.id)
+        if page is None:
+            return
+        page.show_patient(patient)
+        index = self.tabs.indexOf(page)
+        self.tabs.setTabText(index, f"{patient.last_name}, {patient.first_name}")
+        self.tabs.setTabToolTip(index, patient.record_no)
+
+    def _close_tab(self, index: int) -> None:
+        widget = self.tabs.widget(index)
+        if index <= 0 or widget is None:
+            return
+        for patient_id, page in list(self.pages.items()):
+            if page is widget:
+                del self.pages[patient_id]
+        self.tabs.removeTab(index)
+        widget.deleteLater()
+
+    def _toggle_archived(self, checked: bool) -> None:
+        q = self.model.query
+        self.model.set_query(PatientQuery(q.text, checked, False, q.sort, q.descending))
+
+    # -- changes ------------------------------------------------------------------------------
+
+    def apply(self, changes: Changes) -> None:
+        """Every change a service reports passes here once; each view refreshes what it shows."""
+        if changes.any:
+            self.changes_applied.emit(changes)
+
+    def _refresh_views(self, changes: Changes) -> None:
+        if changes.patients or changes.treatment:
+            self.model.refresh()
+            for patient_id in changes.patient_ids & set(self.pages):
+                self._load_page(patient_id)
+        if changes.settings:
+            clinic = self.services.settings.get()
+            self.formats.order = clinic.date_order
+            self.formats.currency = clinic.currency
+            self.model.refresh()
+
+    def _show_count(self, total: int) -> None:
+        searching = bool(self.model.query.text.strip())
+        if total == 1:
+            text = self.tr("1 patient found") if searching else self.tr("1 patient")
+        else:
+            text = self.tr("%1 patients found") if searching else self.tr("%1 patients")
+            text = text.replace("%1", QLocale().toString(total))
+        self.count_label.setText(text)
+
+    # -- demo ---------------------------------------------------------------------------------
+
+    def offer_demo_if_empty(self) -> None:
+        """On a first start with an empty database, offer the demo clinic (once)."""
+        if self.settings.get(keys.DEMO_OFFERED):
+            return
+        patients = self.services.patients
+        self.runner.run(lambda: patients.count(PatientQuery(include_archived=True))).success(
+            lambda count: self._offer_if(count == 0)
+        )
+
+    def _offer_if(self, empty: bool) -> None:
+        if not empty:
+            return
+        self.settings.set(keys.DEMO_OFFERED, True)
+        self.offer_demo()
+
+    def offer_demo(self) -> None:
+        answer = QMessageBox.question(
+            self,
+            self.tr("Load a demo clinic?"),
+            self.tr(
+                "This database holds no patients yet. Load a demo clinic of %1 invented patients, "
+                "with courses, sessions, side effects and product lots, to try mesodesk out?\n\n"
+                "Demo data can only go into an empty database: for real patients, start a new "
+                "database file afterwards (mesodesk --db FILE)."
+            ).replace("%1", str(DEMO_PATIENTS)),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.load_demo(DEMO_PATIENTS)
+
+    def load_demo(self, patients: int) -> None:
+        from mesodesk.services.demo import generate_demo
+
+        dialog = QProgressDialog(
+            self.tr("Writing the demo clinic…"), self.tr("Cancel"), 0, patients, self
+        )
+        dialog.setWindowTitle(self.tr("Demo clinic"))
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(0)
+        db = self.services.db
+
+        def work(progress: Progress) -> Any:
+            return generate_demo(
+                db, patients, progress=progress.report, cancelled=progress.cancelled
+            )
+
+        job = self.runner.run_long(work)
+
+        def show_progress(done: int, _total: int, message: str) -> None:
+            dialog.setValue(done)
+            dialog.setLabelText(message)
+
+        job.progressed.connect(show_progress)
+        dialog.canceled.connect(job.cancel)
+
+        def finished(summary: Any) -> None:
+            dialog.reset()
+            self.apply(Changes(patients=True, treatment=True, catalogue=True))
+            self.statusBar().showMessage(
+                self.tr("Demo clinic loaded: %1 patients, %2 sessions.")
+                .replace("%1", f"{summary.patients:,}")
+                .replace("%2", f"{summary.sessions:,}"),
+                8000,
+            )
+
+        def failed(error: BaseException) -> None:
+            dialog.reset()
+            self.show_error(error)
+
+        job.success(finished).failure(failed)
+
+    # -- errors, about, closing --------------------------------------------------------------
+
+    def show_error(self, error: BaseException) -> None:
+        if isinstance(error, MesodeskError):
+            text = str(error)
+        else:
+            # The type only: an exception's text may hold a record's values.
+            text = self.tr(
+                "Something went wrong (%1). Nothing of the failed step was saved."
+            ).replace("%1", type(error).__name__)
+        QMessageBox.warning(self, self.tr("mesodesk"), text)
+
+    def about(self) -> None:
+        QMessageBox.about(
+            self,
+            self.tr("About mesodesk"),
+            self.tr(
+                "<h3>mesodesk %1</h3><p>Records for mesotherapy clinics: patients, courses, "
+                "sessions, side effects and outcomes.</p><p>Everything stays on this computer "
+                "(or your practice's own database server). No account, no cloud.</p>"
+                "<p>Database: %2</p>"
+            )
+            .replace("%1", __version__)
+            .replace("%2", self.services.location.replace("&", "&amp;").replace("<", "&lt;")),
+        )
+
+    def _restore(self) -> None:
+        geometry = self.settings.get(keys.WINDOW_GEOMETRY)
+        if geometry.isEmpty() or not self.restoreGeometry(geometry):
+            self.resize(1200, 760)
+        state = self.settings.get(keys.WINDOW_STATE)
+        if not state.isEmpty():
+            self.restoreState(state)
+        header_state = self.settings.get(keys.PATIENT_HEADER)
+        if not header_state.isEmpty():
+            self.list_view.table.horizontalHeader().restoreState(header_state)
+        self.list_view.show_archived.setChecked(self.settings.get(keys.SHOW_ARCHIVED))
+
+    def save_layout(self) -> None:
+        self.settings.set(keys.WINDOW_GEOMETRY, self.saveGeometry())
+        self.settings.set(keys.WINDOW_STATE, self.saveState())
+        self.settings.set(keys.PATIENT_HEADER, self.list_view.table.horizontalHeader().saveState())
+        self.settings.set(keys.SHOW_ARCHIVED, self.list_view.show_archived.isChecked())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        self.runner.wait(10_000)
+        super().closeEvent(event)

@@ -1,0 +1,85 @@
+"""Shared pieces of the benchmarks: large demo databases built once and kept, timing, the table."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = Path(os.environ.get("MESODESK_BENCH_DATA", ROOT / "bench-data"))
+
+
+@dataclass
+class Row:
+    name: str
+    value: float
+    unit: str
+    target: float | None = None  # at most
+    note: str = ""
+
+    @property
+    def verdict(self) -> str:
+        if self.target is None:
+            return ""
+        return "holds" if self.value <= self.target else "MISSES"
+
+
+def demo_database(patients: int, seed: int = 1) -> Path:
+    """A demo clinic of this size, built on first use and kept in bench-data/."""
+    from mesodesk.services.demo import generate_demo
+    from mesodesk.store.db import resolve_target
+    from mesodesk.store.migrate import HEAD_REVISION, open_database
+
+    path = DATA / f"demo-{patients}-seed{seed}-schema{HEAD_REVISION}.sqlite3"
+    if path.exists():
+        return path
+    DATA.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    for leftover in DATA.glob(partial.name + "*"):
+        leftover.unlink()
+    print(f"building {path.name} (once)...", flush=True)
+    db = open_database(resolve_target(partial))
+    started = time.perf_counter()
+    summary = generate_demo(db, patients, seed)
+    db.close()
+    print(
+        f"  {summary.patients:,} patients, {summary.sessions:,} sessions in "
+        f"{time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+    partial.rename(path)
+    return path
+
+
+def median_ms(fn: Callable[[], object], repeat: int = 15, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def print_table(rows: list[Row]) -> None:
+    headers = ("benchmark", "figure", "target", "")
+    cells = [
+        (
+            r.name,
+            f"{r.value:,.1f} {r.unit}",
+            f"<= {r.target:,.0f} {r.unit}" if r.target is not None else "",
+            r.verdict + (f"  {r.note}" if r.note else ""),
+        )
+        for r in rows
+    ]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    print(line)
+    print("  ".join("-" * w for w in widths))
+    for c in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(c, widths, strict=True)).rstrip())

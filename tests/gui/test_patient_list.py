@@ -1,0 +1,148 @@
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Qt
+
+from mesodesk.domain.search import PatientQuery
+from mesodesk.ui.patient_model import PatientTableModel
+from tests.conftest import patient_input
+
+
+def register(services: Any, count: int) -> None:
+    for i in range(count):
+        services.patients.create(
+            patient_input(first_name=f"Anna{i:03d}", last_name="Smith", birth_date=date(1980, 1, 1))
+        )
+
+
+def test_model_passes_the_model_tester(
+    qtbot: Any, qtmodeltester: Any, services: Any, runner: Any, formats: Any
+) -> None:
+    register(services, 5)
+    services.patients.create(patient_input())
+    model = PatientTableModel(services, runner, formats)
+    model.set_query(PatientQuery())
+    qtbot.waitUntil(lambda: model.rowCount() == 6)
+    qtmodeltester.check(model)
+    assert model.data(model.index(5, 1)) == "Smith, Anna004"
+    assert model.data(model.index(0, 0)) == "MD-000006"
+    assert model.data(model.index(0, 3)) == "41"
+
+
+def test_rows_are_fetched_as_the_view_scrolls(
+    qtbot: Any, services: Any, runner: Any, formats: Any
+) -> None:
+    register(services, 450)
+    model = PatientTableModel(services, runner, formats)
+    model.set_query(PatientQuery())
+    qtbot.waitUntil(lambda: model.rowCount() == 200)
+    assert model.total == 450
+    assert model.canFetchMore(QModelIndex())
+    model.fetchMore(QModelIndex())
+    qtbot.waitUntil(lambda: model.rowCount() == 400)
+    model.fetchMore(QModelIndex())
+    qtbot.waitUntil(lambda: model.rowCount() == 450)
+    assert not model.canFetchMore(QModelIndex())
+    names = [model.data(model.index(r, 1)) for r in range(450)]
+    assert names == sorted(names)
+
+
+def test_sorting_runs_in_sql(qtbot: Any, services: Any, runner: Any, formats: Any) -> None:
+    register(services, 3)
+    model = PatientTableModel(services, runner, formats)
+    model.set_query(PatientQuery())
+    qtbot.waitUntil(lambda: model.rowCount() == 3)
+    model.sort(0, Qt.SortOrder.DescendingOrder)
+    qtbot.waitUntil(lambda: model.data(model.index(0, 0)) == "MD-000003")
+
+
+def test_search_as_you_type(qtbot: Any, window: Any) -> None:
+    services = window.services
+    services.patients.create(patient_input())
+    services.patients.create(patient_input(first_name="Anna", last_name="Schmidt"))
+    window.model.refresh()
+    qtbot.waitUntil(lambda: window.model.rowCount() == 2)
+    assert window.list_view.search.hasFocus() or window.focusWidget() is window.list_view.search
+    qtbot.keyClicks(window.list_view.search, "mull")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1 and window.model.text_matches("mull"))
+    assert window.model.data(window.model.index(0, 1)) == "Müller, José"
+    assert window.count_label.text() == "1 patient found"
+    window.list_view.search.clear()
+    qtbot.waitUntil(lambda: window.model.rowCount() == 2)
+    assert window.count_label.text() == "2 patients"
+
+
+def test_fast_typing_ends_on_the_last_text(qtbot: Any, window: Any) -> None:
+    register(window.services, 30)
+    window.services.patients.create(patient_input())
+    for text in ("a", "an", "ann", "anna0", "anna00", "anna001"):
+        window.model.set_search_text(text)
+    qtbot.waitUntil(lambda: window.model.text_matches("anna001"))
+    assert window.model.rowCount() == 1
+    assert window.model.data(window.model.index(0, 1)) == "Smith, Anna001"
+
+
+def test_no_match_says_so(qtbot: Any, window: Any) -> None:
+    qtbot.keyClicks(window.list_view.search, "zzz")
+    qtbot.waitUntil(lambda: window.model.text_matches("zzz"))
+    assert window.list_view.empty.isVisibleTo(window)
+    assert "zzz" in window.list_view.empty.text()
+
+
+def test_enter_opens_the_best_match(qtbot: Any, window: Any) -> None:
+    window.services.patients.create(patient_input())
+    qtbot.keyClicks(window.list_view.search, "jose")
+    qtbot.waitUntil(lambda: window.model.text_matches("jose") and window.model.rowCount() == 1)
+    qtbot.keyClick(window.list_view.search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.tabs.count() == 2)
+    page = window.tabs.currentWidget()
+    qtbot.waitUntil(lambda: page.patient is not None)
+    assert page.header.title.text() == "Müller, José"
+
+
+def test_archive_asks_and_hides_the_patient(qtbot: Any, window: Any, monkeypatch: Any) -> None:
+    patient = window.services.patients.create(patient_input()).value
+    window.model.refresh()
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1)
+    asked: list[str] = []
+    monkeypatch.setattr(window, "confirm", lambda title, text: asked.append(text) or False)
+    window.archive_patient(patient.id)
+    qtbot.waitUntil(lambda: bool(asked))
+    assert "José Müller" in asked[0]
+    assert not window.services.patients.get(patient.id).archived
+
+    monkeypatch.setattr(window, "confirm", lambda title, text: True)
+    window.archive_patient(patient.id)
+    qtbot.waitUntil(lambda: window.services.patients.get(patient.id).archived)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 0 and not window.model.loading)
+    window.list_view.show_archived.setChecked(True)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1)
+    assert "(archived)" in window.model.data(window.model.index(0, 1))
+
+
+def test_layout_is_remembered(qtbot: Any, window: Any, services: Any) -> None:
+    from mesodesk.ui.main_window import MainWindow
+    from mesodesk.ui.settings import Settings
+
+    window.resize(700, 500)  # the offscreen screen is 800x600
+    window.list_view.table.horizontalHeader().resizeSection(0, 150)
+    window.close()
+    again = MainWindow(services, Settings())
+    qtbot.addWidget(again)
+    assert again.list_view.table.horizontalHeader().sectionSize(0) == 150
+    assert again.size().width() == 700
+
+
+def test_offers_demo_on_an_empty_database_once(qtbot: Any, window: Any, monkeypatch: Any) -> None:
+    offered: list[bool] = []
+    monkeypatch.setattr(window, "offer_demo", lambda: offered.append(True))
+    window.offer_demo_if_empty()
+    qtbot.waitUntil(lambda: bool(offered))
+    window.offer_demo_if_empty()
+    qtbot.wait(200)
+    assert offered == [True]
+
+
+def test_demo_loads_with_progress(qtbot: Any, window: Any) -> None:
+    window.load_demo(40)
+    qtbot.waitUntil(lambda: window.model.total == 40, timeout=20_000)
