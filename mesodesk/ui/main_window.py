@@ -38,6 +38,13 @@ from mesodesk.ui.patient_page import PatientPage
 from mesodesk.ui.settings import Settings
 
 SEARCH_DELAY_MS = 40
+
+
+def feature_installers() -> list[Any]:
+    """Each feature area adds its menu actions and views to the window from its own module."""
+    return []
+
+
 DEMO_PATIENTS = 300
 
 
@@ -236,8 +243,18 @@ class MainWindow(QMainWindow):
             view_menu,
         )
 
+        self.tools_menu = bar.addMenu(self.tr("&Tools"))
         help_menu = bar.addMenu(self.tr("&Help"))
         self._action(self.tr("&About mesodesk"), self.about, None, help_menu)
+        self.menus = {
+            "file": file_menu,
+            "patient": patient_menu,
+            "view": view_menu,
+            "tools": self.tools_menu,
+            "help": help_menu,
+        }
+        for install in feature_installers():
+            install(self)
 
     # -- actions ------------------------------------------------------------------------------
 

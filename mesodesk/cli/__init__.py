@@ -31,7 +31,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def _positive(limit: int) -> Callable[[str], int]:
+def positive(limit: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -44,7 +44,7 @@ def _positive(limit: int) -> Callable[[str], int]:
     return parse
 
 
-def _iso_date(text: str) -> date:
+def iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -72,27 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     gui = sub.add_parser("gui", help="open the application window (the default)")
     _db_option(gui, top=False)
+    gui.set_defaults(run=cmd_gui)
 
-    demo = sub.add_parser("demo", help="fill an empty database with a realistic demo clinic")
-    _db_option(demo, top=False)
-    demo.add_argument("--patients", type=_positive(1_000_000), default=200, metavar="N")
-    demo.add_argument("--seed", type=int, default=1, metavar="S")
-    demo.add_argument(
-        "--as-of",
-        type=_iso_date,
-        default=None,
-        metavar="DATE",
-        help="the demo's today (YYYY-MM-DD)",
-    )
-
-    patients = sub.add_parser("patients", help="list or search patients")
-    _db_option(patients, top=False)
-    patients.add_argument("--search", metavar="TEXT", default="")
-    group = patients.add_mutually_exclusive_group()
-    group.add_argument("--archived", action="store_true", help="include archived patients")
-    group.add_argument("--archived-only", action="store_true", help="only archived patients")
-    patients.add_argument("--limit", type=_positive(1_000_000), default=None, metavar="N")
-    patients.add_argument("--json", action="store_true", help="print JSON")
+    for module in _command_modules():
+        module.register(sub, db_option=lambda p: _db_option(p, top=False))
     return parser
 
 
@@ -151,13 +134,10 @@ class TerminalProgress:
             self.stream.write("\n")
 
 
-def _open(args: argparse.Namespace) -> Any:
+def open_services(args: argparse.Namespace) -> Any:
     from mesodesk.services.registry import Services
 
     return Services.open(args.db)
-
-
-# -- commands ------------------------------------------------------------------------------------
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
@@ -166,92 +146,11 @@ def cmd_gui(args: argparse.Namespace) -> int:
     return run_gui(args.db)
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from mesodesk.services.demo import generate_demo
+def _command_modules() -> list[Any]:
+    """Each module adds its subcommands to the parser and names the function that runs each."""
+    from mesodesk.cli import patients
 
-    services = _open(args)
-    progress = TerminalProgress()
-    try:
-        summary = generate_demo(
-            services.db, args.patients, args.seed, today=args.as_of, progress=progress
-        )
-    finally:
-        progress.finish()
-        services.close()
-    print(
-        f"Demo clinic written to {services.location}: {summary.patients:,} patients, "
-        f"{summary.courses:,} courses, {summary.sessions:,} sessions, "
-        f"{summary.side_effects:,} side effects, {summary.lots} product lots "
-        f"(lot {summary.bad_lot} reacts more than the rest)."
-    )
-    return EXIT_OK
-
-
-def cmd_patients(args: argparse.Namespace) -> int:
-    from mesodesk.domain.search import PatientQuery, PatientSort
-
-    services = _open(args)
-    try:
-        query = PatientQuery(
-            text=args.search,
-            include_archived=args.archived,
-            archived_only=args.archived_only,
-            # without a search: newest first; with one: the best matches first
-            sort=PatientSort.RELEVANCE if args.search.strip() else PatientSort.CREATED,
-            descending=not args.search.strip(),
-        )
-        limit = args.limit or 1_000_000
-        rows: list[Any] = []
-        offset = 0
-        while len(rows) < limit:
-            page = services.patients.search(
-                query, offset=offset, limit=min(1000, limit - len(rows)), with_total=False
-            )
-            rows.extend(page.rows)
-            if len(page.rows) < min(1000, limit - offset):
-                break
-            offset += len(page.rows)
-    finally:
-        services.close()
-    if args.json:
-        print_json(
-            [
-                {
-                    "record_no": r.record_no,
-                    "first_name": r.first_name,
-                    "last_name": r.last_name,
-                    "birth_date": r.birth_date,
-                    "phone": r.phone,
-                    "last_session": r.last_session_at,
-                    "next_due": r.next_due,
-                    "archived": r.archived,
-                }
-                for r in rows
-            ]
-        )
-    else:
-        print_table(
-            ["Record", "Last name", "First name", "Born", "Phone", "Next due"],
-            [
-                [
-                    r.record_no + (" (archived)" if r.archived else ""),
-                    r.last_name,
-                    r.first_name,
-                    r.birth_date.isoformat(),
-                    r.phone,
-                    r.next_due.isoformat() if r.next_due else "",
-                ]
-                for r in rows
-            ],
-        )
-    return EXIT_OK
-
-
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "gui": cmd_gui,
-    "demo": cmd_demo,
-    "patients": cmd_patients,
-}
+    return [patients]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -260,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     multiprocessing.freeze_support()  # the demo's worker processes, in a frozen build
     parser = build_parser()
     args = parser.parse_args(argv)
-    command = COMMANDS[args.command or "gui"]
+    command: Callable[[argparse.Namespace], int] = getattr(args, "run", cmd_gui)
     try:
         return command(args)
     except UsageError as exc:

@@ -1,0 +1,118 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mesodesk.cli import main
+
+
+def run(capsys: Any, *args: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(args))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_version(capsys: Any) -> None:
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.startswith("mesodesk ")
+
+
+def test_demo_then_list_and_search(capsys: Any, tmp_path: Path) -> None:
+    db = str(tmp_path / "x.db")
+    code, out, _ = run(capsys, "--db", db, "demo", "--patients", "300", "--seed", "1")
+    assert code == 0 and "300 patients" in out
+    code, out, _ = run(capsys, "--db", db, "patients", "--json")
+    listed = json.loads(out)
+    assert len(listed) == 300
+    assert {"record_no", "first_name", "last_name", "birth_date"} <= set(listed[0])
+    # newest registration first
+    code, out, _ = run(capsys, "patients", "--db", db, "--json", "--limit", "300")
+    assert json.loads(out) == listed
+    accented = next(
+        p
+        for p in listed
+        if p["last_name"]
+        in (
+            "Müller",
+            "González",
+            "Lefèvre",
+            "Jiménez",
+            "Sánchez",
+            "Pérez",
+            "Martínez",
+            "Fernández",
+            "Gómez",
+            "López",
+        )
+    )
+    from mesodesk.domain.text import fold
+
+    typed = fold(accented["last_name"])[:4]
+    code, out, _ = run(capsys, "--db", db, "patients", "--search", typed, "--json")
+    assert accented["record_no"] in [p["record_no"] for p in json.loads(out)]
+
+
+def test_demo_is_deterministic(capsys: Any, tmp_path: Path) -> None:
+    outs = []
+    for name in ("a.db", "b.db"):
+        db = str(tmp_path / name)
+        run(capsys, "--db", db, "demo", "--patients", "50", "--seed", "7", "--as-of", "2026-01-01")
+        outs.append(run(capsys, "--db", db, "patients", "--json")[1])
+    assert outs[0] == outs[1]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--bogus"],
+        ["patients", "--limit", "0"],
+        ["patients", "--limit", "many"],
+        ["demo", "--patients", "-5"],
+        ["demo", "--as-of", "yesterday"],
+        ["patients", "--archived", "--archived-only"],
+        ["nonsense"],
+    ],
+)
+def test_wrong_arguments_exit_2_without_traceback(
+    capsys: Any, tmp_path: Path, args: list[str]
+) -> None:
+    code, _, err = run(capsys, "--db", str(tmp_path / "x.db"), *args)
+    assert code == 2
+    assert "Traceback" not in err and "error:" in err
+
+
+def test_too_long_search_is_refused(capsys: Any, tmp_path: Path) -> None:
+    code, _, err = run(capsys, "--db", str(tmp_path / "x.db"), "patients", "--search", "a" * 10_000)
+    assert code == 1 and "too long" in err and "Traceback" not in err
+
+
+def test_not_a_database_is_left_untouched(capsys: Any, tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("my shopping list\n" * 100)
+    before = path.read_bytes()
+    code, _, err = run(capsys, "--db", str(path), "patients")
+    assert code == 1 and "not a mesodesk database" in err
+    assert path.read_bytes() == before
+
+
+def test_demo_refuses_a_database_with_patients(capsys: Any, tmp_path: Path) -> None:
+    db = str(tmp_path / "x.db")
+    run(capsys, "--db", db, "demo", "--patients", "5")
+    code, _, err = run(capsys, "--db", db, "demo", "--patients", "5")
+    assert code == 1 and "empty database" in err
+
+
+def test_console_script_entry_point(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "mesodesk", "--db", str(tmp_path / "y.db"), "patients", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(out.stdout) == []
