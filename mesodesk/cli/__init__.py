@@ -148,9 +148,9 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 def _command_modules() -> list[Any]:
     """Each module adds its subcommands to the parser and names the function that runs each."""
-    from mesodesk.cli import patients
+    from mesodesk.cli import patients, treatment
 
-    return [patients]
+    return [patients, treatment]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -514,7 +514,8 @@ class _Generator:
             status = CourseStatus.ACTIVE
         due = next_due(plan, status, start, dates)
         end_reason = "Patient chose to stop" if status is CourseStatus.STOPPED else ""
-        if due is not None and (self.today - due.on).days > 120 and rng.random() < 0.85:
+        lapsed = (self.today - due.on).days if due is not None else 0
+        if lapsed > 365 or (lapsed > 120 and rng.random() < 0.85):
             # Most patients who lapsed long ago have been closed by the clinic.
             status, due, end_reason = CourseStatus.STOPPED, None, "Did not return"
         ended = dates[-1] if status is not CourseStatus.ACTIVE and dates else None

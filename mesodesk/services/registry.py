@@ -6,8 +6,10 @@ import os
 from dataclasses import dataclass
 
 from mesodesk.domain.clock import Clock
+from mesodesk.services.catalogue import CatalogueService
 from mesodesk.services.patients import PatientService
 from mesodesk.services.settings import SettingsService
+from mesodesk.services.treatment import TreatmentService
 from mesodesk.store.db import Database, Target, resolve_target
 from mesodesk.store.migrate import open_database
 
@@ -18,16 +20,22 @@ class Services:
     clock: Clock
     settings: SettingsService
     patients: PatientService
+    catalogue: CatalogueService
+    treatment: TreatmentService
 
     @classmethod
     def for_database(cls, db: Database, clock: Clock | None = None) -> Services:
         clock = clock or Clock()
         settings = SettingsService(db)
+        patients = PatientService(db, settings, clock)
+        catalogue = CatalogueService(db, clock)
         return cls(
             db=db,
             clock=clock,
             settings=settings,
-            patients=PatientService(db, settings, clock),
+            patients=patients,
+            catalogue=catalogue,
+            treatment=TreatmentService(db, patients, catalogue, clock),
         )
 
     @classmethod

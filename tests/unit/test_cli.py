@@ -116,3 +116,41 @@ def test_console_script_entry_point(tmp_path: Path) -> None:
         check=True,
     )
     assert json.loads(out.stdout) == []
+
+
+def test_show_due_and_recall(capsys: Any, tmp_path: Path) -> None:
+    db = str(tmp_path / "x.db")
+    run(capsys, "--db", db, "demo", "--patients", "300", "--seed", "3", "--as-of", "2026-11-24")
+    code, out, _ = run(capsys, "--db", db, "show", "MD-000007", "--json")
+    assert code == 0
+    record = json.loads(out)
+    assert record["patient"]["record_no"] == "MD-000007"
+    assert {"first_name", "last_name", "birth_date"} <= set(record["patient"])
+    for session in record["sessions"]:
+        assert "T" in session["date"] and isinstance(session["blend"], list)
+        assert {"product", "lot", "amount"} <= set(session["blend"][0])
+    for effect in record["side_effects"]:
+        assert {"kind", "grade", "onset", "resolved", "outcome"} <= set(effect)
+    code, out, _ = run(capsys, "--db", db, "due", "--date", "2026-11-24", "--json")
+    due = json.loads(out)
+    assert code == 0 and due and all(d["due"] <= "2026-11-24" for d in due)
+    code, out, _ = run(capsys, "--db", db, "recall", "PCD-2405-B", "--json")
+    recall = json.loads(out)
+    assert code == 0 and recall["lot"] == "PCD-2405-B" and recall["sessions"]
+    code, out, _ = run(capsys, "--db", db, "recall", "PCD-2405-B", "--csv")
+    assert out.splitlines()[0].startswith("record_no,")
+    code, _, err = run(capsys, "--db", db, "recall", "NO-SUCH-LOT")
+    assert code == 1 and "no lot" in err
+    code, _, err = run(capsys, "--db", db, "show", "MD-999999")
+    assert code == 1 and "no patient" in err
+
+
+def test_csv_cells_cannot_run_as_formulas() -> None:
+    from mesodesk.cli.treatment import spreadsheet_safe
+
+    assert spreadsheet_safe("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert spreadsheet_safe("+33 6 12") == "'+33 6 12"
+    assert spreadsheet_safe("-1") == "'-1"
+    assert spreadsheet_safe("@SUM") == "'@SUM"
+    assert spreadsheet_safe("Smith") == "Smith"
+    assert spreadsheet_safe(2.5) == 2.5

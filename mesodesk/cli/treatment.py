@@ -1,0 +1,357 @@
+"""The treatment record from the command line: `show`, `due`, `recall`."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from mesodesk.cli import EXIT_OK, iso_date, open_services, print_json, print_table
+from mesodesk.domain.patients import Patient
+from mesodesk.domain.treatment import PatientRecord, Recall
+
+
+def register(sub: Any, db_option: Callable[[argparse.ArgumentParser], None]) -> None:
+    show = sub.add_parser("show", help="a patient's whole record")
+    db_option(show)
+    show.add_argument("record_no", metavar="RECORD_NO", help="such as MD-000123")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(run=cmd_show)
+
+    due = sub.add_parser("due", help="patients due for a session on or before a date")
+    db_option(due)
+    due.add_argument("--date", type=iso_date, default=None, metavar="D", help="default: today")
+    due.add_argument("--json", action="store_true", help="print JSON")
+    due.set_defaults(run=cmd_due)
+
+    recall = sub.add_parser("recall", help="every patient and session that received a lot")
+    db_option(recall)
+    recall.add_argument("lot", metavar="LOT_NUMBER")
+    out = recall.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print JSON")
+    out.add_argument("--csv", action="store_true", help="print CSV (spreadsheet-safe)")
+    recall.set_defaults(run=cmd_recall)
+
+
+def patient_json(p: Patient) -> dict[str, Any]:
+    return {
+        "record_no": p.record_no,
+        "first_name": p.first_name,
+        "last_name": p.last_name,
+        "birth_date": p.birth_date,
+        "sex": p.sex.value,
+        "phone": p.phone,
+        "email": p.email,
+        "address": p.address,
+        "allergies": list(p.allergies),
+        "contraindications": sorted(c.value for c in p.contraindications),
+        "contraindication_note": p.contraindication_note,
+        "medical_notes": p.medical_notes,
+        "consent_date": p.consent_date,
+        "archived": p.archived,
+        "last_session": p.last_session_at,
+        "next_due": p.next_due,
+    }
+
+
+def record_json(record: PatientRecord) -> dict[str, Any]:
+    assert isinstance(record.patient, Patient)
+    return {
+        "patient": patient_json(record.patient),
+        "courses": [
+            {
+                "id": c.id,
+                "indication": c.indication.value,
+                "indication_note": c.indication_note,
+                "areas": [a.value for a in c.areas],
+                "status": c.status.value,
+                "started_on": c.started_on,
+                "ended_on": c.ended_on,
+                "planned_sessions": c.plan.planned_sessions,
+                "induction_sessions": c.plan.induction_sessions,
+                "induction_interval_days": c.plan.induction_interval_days,
+                "later_interval": c.plan.later_interval.value,
+                "maintenance_interval_months": c.plan.maintenance_interval_months,
+                "sessions_done": c.sessions_done,
+                "price_per_session": _money(c.price_per_session_cents),
+                "total_price": _money(c.total_price_cents),
+                "next_due": c.next_due.on if c.next_due else None,
+                "next_due_phase": c.next_due.phase.value if c.next_due else None,
+            }
+            for c in record.courses
+        ],
+        "sessions": [
+            {
+                "id": s.id,
+                "course_id": s.course_id,
+                "number": s.number,
+                "date": s.started_at,
+                "practitioner": s.practitioner or None,
+                "areas": [a.value for a in s.areas],
+                "depth_mm": s.depth_mm,
+                "numbing_agent": s.numbing_agent.value,
+                "technique": s.technique.value,
+                "injection_points": s.injection_points,
+                "total_volume_ml": s.total_volume_ml,
+                "blend": [
+                    {
+                        "product": b.product,
+                        "lot": b.lot_number,
+                        "amount": b.amount_ml,
+                        "expiry": b.expiry_date,
+                    }
+                    for b in s.blend
+                ],
+                "pain_nrs": s.pain_nrs,
+                "gais": s.gais,
+                "satisfaction": s.satisfaction,
+                "price": _money(s.price_cents),
+                "notes": s.notes,
+            }
+            for s in record.sessions
+        ],
+        "side_effects": [
+            {
+                "id": e.id,
+                "kind": e.kind.value,
+                "kind_note": e.kind_note,
+                "grade": int(e.grade),
+                "severity": e.grade.severity.value,
+                "onset": e.onset_on,
+                "resolved": e.resolved_on,
+                "outcome": e.outcome.value,
+                "serious": e.serious,
+                "causality": e.causality.value,
+                "pain_nrs": e.pain_nrs,
+                "body_area": e.body_area.value if e.body_area else None,
+                "session_id": e.session_id,
+                "lot": e.lot_number or None,
+                "action_taken": e.action_taken.value,
+                "reported_via": e.reported_via.value,
+                "reported_at": e.reported_at,
+                "notes": e.notes,
+            }
+            for e in record.side_effects
+        ],
+        "outcomes": [asdict(o) for o in record.outcomes],
+    }
+
+
+def _money(cents: int | None) -> float | None:
+    return None if cents is None else cents / 100
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    services = open_services(args)
+    try:
+        patient = services.patients.get_by_record_no(args.record_no)
+        record = services.treatment.record(patient.id)
+    finally:
+        services.close()
+    if args.json:
+        print_json(record_json(record))
+        return EXIT_OK
+    p = record.patient
+    assert isinstance(p, Patient)
+    print(f"{p.record_no}  {p.last_name}, {p.first_name}  born {p.birth_date.isoformat()}")
+    if p.allergies:
+        print(f"ALLERGIES: {', '.join(p.allergies)}")
+    if p.contraindications:
+        print(f"CONTRAINDICATIONS: {'; '.join(sorted(c.label for c in p.contraindications))}")
+    for c in record.courses:
+        due = c.next_due.on.isoformat() if c.next_due else "-"
+        print(f"\nCourse: {c.title} ({c.status.label}), sessions {c.progress}, next due {due}")
+    if record.sessions:
+        print()
+        print_table(
+            ["Date", "Course", "Blend", "Depth", "Pain", "GAIS"],
+            [
+                [
+                    s.started_at.strftime("%Y-%m-%d %H:%M"),
+                    f"#{s.number}",
+                    "; ".join(f"{b.product} {b.lot_number} {b.amount_ml:g} ml" for b in s.blend),
+                    f"{s.depth_mm:g} mm",
+                    s.pain_nrs,
+                    s.gais,
+                ]
+                for s in record.sessions
+            ],
+        )
+    if record.side_effects:
+        print()
+        print_table(
+            ["Onset", "Kind", "Grade", "Resolved", "Outcome", "Lot"],
+            [
+                [
+                    e.onset_on.isoformat(),
+                    e.title,
+                    int(e.grade),
+                    e.resolved_on.isoformat() if e.resolved_on else "ongoing",
+                    e.outcome.label,
+                    e.lot_number,
+                ]
+                for e in record.side_effects
+            ],
+        )
+    return EXIT_OK
+
+
+def cmd_due(args: argparse.Namespace) -> int:
+    services = open_services(args)
+    try:
+        by: date = args.date or services.clock.today()
+        entries = services.treatment.due(by)
+        today = services.clock.today()
+    finally:
+        services.close()
+    if args.json:
+        print_json(
+            [
+                {
+                    "record_no": d.record_no,
+                    "first_name": d.first_name,
+                    "last_name": d.last_name,
+                    "phone": d.phone,
+                    "course_id": d.course_id,
+                    "indication": d.indication.value,
+                    "due": d.due_on,
+                    "days_overdue": d.days_overdue(today),
+                    "sessions_done": d.sessions_done,
+                    "planned_sessions": d.planned_sessions,
+                    "last_session": d.last_session_on,
+                }
+                for d in entries
+            ]
+        )
+        return EXIT_OK
+    print_table(
+        ["Due", "Overdue", "Record", "Name", "Phone", "Course", "Done"],
+        [
+            [
+                d.due_on.isoformat(),
+                f"{d.days_overdue(today)} d" if d.days_overdue(today) else "",
+                d.record_no,
+                f"{d.last_name}, {d.first_name}",
+                d.phone,
+                d.indication.label,
+                f"{min(d.sessions_done, d.planned_sessions)}/{d.planned_sessions}"
+                + (" +m" if d.sessions_done > d.planned_sessions else ""),
+            ]
+            for d in entries
+        ],
+    )
+    print(f"\n{len(entries)} course(s) due on or before {by.isoformat()}")
+    return EXIT_OK
+
+
+RECALL_HEADERS = [
+    "record_no",
+    "last_name",
+    "first_name",
+    "phone",
+    "session_date",
+    "product",
+    "lot",
+    "amount_ml",
+    "side_effects",
+]
+
+
+def recall_rows(recall: Recall) -> list[list[Any]]:
+    return [
+        [
+            e.record_no,
+            e.last_name,
+            e.first_name,
+            e.phone,
+            e.started_at.strftime("%Y-%m-%d %H:%M"),
+            e.product,
+            e.lot_number,
+            e.amount_ml,
+            "; ".join(
+                f"{x.kind.label} grade {int(x.grade)} from {x.onset_on.isoformat()}"
+                f" ({x.outcome.label})"
+                for x in e.side_effects
+            ),
+        ]
+        for e in recall.entries
+    ]
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A cell a spreadsheet will not run as a formula (= + - @, tab or CR first)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def write_recall_csv(recall: Recall, out: Any) -> None:
+    writer = csv.writer(out)
+    writer.writerow(RECALL_HEADERS)
+    for row in recall_rows(recall):
+        writer.writerow([spreadsheet_safe(v) for v in row])
+
+
+def cmd_recall(args: argparse.Namespace) -> int:
+    services = open_services(args)
+    try:
+        recall = services.treatment.recall(args.lot)
+    finally:
+        services.close()
+    if args.csv:
+        write_recall_csv(recall, sys.stdout)
+        return EXIT_OK
+    if args.json:
+        print_json(
+            {
+                "lot": recall.lot_number,
+                "products": [{"product": p, "expiry": e} for _, p, e in recall.lots],
+                "patients": recall.patients,
+                "sessions": [
+                    {
+                        "record_no": e.record_no,
+                        "first_name": e.first_name,
+                        "last_name": e.last_name,
+                        "phone": e.phone,
+                        "date": e.started_at,
+                        "product": e.product,
+                        "lot": e.lot_number,
+                        "amount": e.amount_ml,
+                        "side_effects": [
+                            {
+                                "kind": x.kind.value,
+                                "grade": int(x.grade),
+                                "onset": x.onset_on,
+                                "resolved": x.resolved_on,
+                                "outcome": x.outcome.value,
+                            }
+                            for x in e.side_effects
+                        ],
+                    }
+                    for e in recall.entries
+                ],
+            }
+        )
+        return EXIT_OK
+    print_table(
+        [
+            "Record",
+            "Last name",
+            "First name",
+            "Phone",
+            "Session",
+            "Product",
+            "Lot",
+            "ml",
+            "Side effects",
+        ],
+        recall_rows(recall),
+    )
+    print(
+        f"\nLot {recall.lot_number}: {len(recall.entries)} session(s), {recall.patients} patient(s)"
+    )
+    return EXIT_OK

@@ -1,0 +1,164 @@
+"""Practitioners, products with their ingredients, and product lots with their expiry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+from mesodesk.domain.errors import ErrorCollector
+from mesodesk.domain.text import clean_block, clean_line, has_control_chars
+
+MAX_INGREDIENTS = 40
+
+
+def _line(
+    errors: ErrorCollector, key: str, label: str, value: str, limit: int, *, required: bool
+) -> str:
+    value = clean_line(value)
+    if required and not value:
+        errors.add(key, f"{label} is required.")
+    elif len(value) > limit:
+        errors.add(key, f"{label} is too long (at most {limit} characters).")
+    elif has_control_chars(value):
+        errors.add(key, f"{label} holds characters that cannot be stored.")
+    return value
+
+
+def _block(errors: ErrorCollector, key: str, label: str, value: str, limit: int) -> str:
+    value = clean_block(value)
+    if len(value) > limit:
+        errors.add(key, f"{label} is too long (at most {limit:,} characters).")
+    elif has_control_chars(value, multiline=True):
+        errors.add(key, f"{label} holds characters that cannot be stored.")
+    return value
+
+
+@dataclass(frozen=True)
+class PractitionerInput:
+    name: str
+    title: str = ""
+    active: bool = True
+
+    def validated(self) -> PractitionerInput:
+        errors = ErrorCollector()
+        name = _line(errors, "name", "Name", self.name, 120, required=True)
+        title = _line(errors, "title", "Title", self.title, 60, required=False)
+        errors.raise_if_any()
+        return replace(self, name=name, title=title)
+
+
+@dataclass(frozen=True)
+class Practitioner:
+    id: int
+    name: str
+    title: str
+    active: bool
+
+    @property
+    def display(self) -> str:
+        return f"{self.name} ({self.title})" if self.title else self.name
+
+
+@dataclass(frozen=True)
+class ProductInput:
+    name: str
+    ingredients: tuple[str, ...] = ()
+    manufacturer: str = ""
+    category: str = ""
+    unit: str = "ml"
+    notes: str = ""
+    active: bool = True
+
+    def validated(self) -> ProductInput:
+        errors = ErrorCollector()
+        name = _line(errors, "name", "Name", self.name, 120, required=True)
+        manufacturer = _line(
+            errors, "manufacturer", "Manufacturer", self.manufacturer, 120, required=False
+        )
+        category = _line(errors, "category", "Category", self.category, 60, required=False)
+        unit = _line(errors, "unit", "Unit", self.unit, 16, required=True)
+        ingredients: list[str] = []
+        for raw in self.ingredients:
+            item = clean_line(raw)
+            if not item:
+                continue
+            if len(item) > 120:
+                errors.add("ingredients", "Each ingredient is at most 120 characters.")
+            elif has_control_chars(item):
+                errors.add("ingredients", "Ingredients hold characters that cannot be stored.")
+            elif item.casefold() not in (i.casefold() for i in ingredients):
+                ingredients.append(item)
+        if not ingredients and "ingredients" not in errors:
+            errors.add(
+                "ingredients", "List at least one ingredient (needed for the allergy check)."
+            )
+        if len(ingredients) > MAX_INGREDIENTS:
+            errors.add("ingredients", f"At most {MAX_INGREDIENTS} ingredients.")
+        notes = _block(errors, "notes", "Notes", self.notes, 5000)
+        errors.raise_if_any()
+        return replace(
+            self,
+            name=name,
+            manufacturer=manufacturer,
+            category=category,
+            unit=unit,
+            ingredients=tuple(ingredients),
+            notes=notes,
+        )
+
+
+@dataclass(frozen=True)
+class Product:
+    id: int
+    name: str
+    manufacturer: str
+    category: str
+    unit: str
+    notes: str
+    active: bool
+    ingredients: tuple[str, ...]
+    lots: int = 0  # how many lots it has
+
+
+@dataclass(frozen=True)
+class LotInput:
+    product_id: int
+    lot_number: str
+    expiry_date: date | None
+    received_on: date | None = None
+    notes: str = ""
+
+    def validated(self, today: date) -> LotInput:
+        errors = ErrorCollector()
+        number = _line(errors, "lot_number", "Lot number", self.lot_number, 60, required=True)
+        if self.expiry_date is None:
+            errors.add("expiry_date", "The expiry date is required.")
+        elif self.expiry_date.year < 2000:
+            errors.add("expiry_date", "The expiry date must be after 2000.")
+        if self.received_on is not None:
+            if self.received_on > today:
+                errors.add("received_on", "The date received cannot be in the future.")
+            elif self.expiry_date is not None and self.received_on > self.expiry_date:
+                errors.add("received_on", "The lot was received after it expired.")
+        notes = _block(errors, "notes", "Notes", self.notes, 2000)
+        errors.raise_if_any()
+        return replace(self, lot_number=number, notes=notes)
+
+
+@dataclass(frozen=True)
+class Lot:
+    id: int
+    product_id: int
+    product: str
+    lot_number: str
+    expiry_date: date
+    received_on: date | None
+    notes: str
+    uses: int = 0  # sessions that used it
+
+    def expired_on(self, day: date) -> bool:
+        return self.expiry_date < day
+
+    @property
+    def label(self) -> str:
+        return f"{self.lot_number} (exp. {self.expiry_date.isoformat()})"

@@ -1,0 +1,973 @@
+"""The treatment record: courses, sessions with their blends, side effects, outcomes, the due list
+and lot recall.
+
+Audited records (courses, sessions, blend items, side effects, outcomes) are changed through ORM
+objects, so that the audit trail sees every change. The derived caches (``course.next_due``,
+``patient.next_due`` and ``patient.last_session_at``) are recomputed with plain UPDATEs in the same
+transaction as the change they follow.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any, Literal, cast
+
+from sqlalchemy import Table, and_, func, select, update
+from sqlalchemy.orm import Session as DbSession
+
+from mesodesk.domain.clock import Clock
+from mesodesk.domain.enums import (
+    ActionTaken,
+    AEOutcome,
+    BodyArea,
+    Causality,
+    CourseStatus,
+    Grade,
+    Indication,
+    LaterInterval,
+    NumbingAgent,
+    ReportChannel,
+    SideEffectKind,
+    Technique,
+)
+from mesodesk.domain.errors import ConflictError, NotFoundError, ValidationError
+from mesodesk.domain.patients import format_record_no
+from mesodesk.domain.schedule import CoursePlan, next_due
+from mesodesk.domain.treatment import (
+    AllergyMatch,
+    BlendInput,
+    BlendLine,
+    Course,
+    CourseInput,
+    DueEntry,
+    OutcomeAssessment,
+    OutcomeInput,
+    PatientRecord,
+    Recall,
+    RecallEntry,
+    RecallSideEffect,
+    Session,
+    SessionInput,
+    SideEffect,
+    SideEffectInput,
+    allergy_matches,
+    check_lots,
+)
+from mesodesk.services.catalogue import CatalogueService
+from mesodesk.services.changes import Changes, Result
+from mesodesk.services.patients import PatientService
+from mesodesk.store import models as m
+from mesodesk.store.db import Database
+
+
+def _t(model: Any) -> Table:
+    return cast(Table, model.__table__)
+
+
+PA = _t(m.Patient).c
+CO = _t(m.Course).c
+SE = _t(m.TreatmentSession).c
+BI = _t(m.BlendItem).c
+LT = _t(m.ProductLot).c
+PD = _t(m.Product).c
+PR = _t(m.Practitioner).c
+FX = _t(m.SideEffect).c
+OA = _t(m.OutcomeAssessment).c
+DUE_STATUSES = (CourseStatus.ACTIVE.value, CourseStatus.COMPLETED.value)
+
+
+class AllergyWarning(ConflictError):
+    """The blend holds an ingredient the patient is allergic to; save again once confirmed."""
+
+    def __init__(self, matches: list[AllergyMatch]) -> None:
+        self.matches = matches
+        listed = "; ".join(f"{m.ingredient} in {m.product} (allergy: {m.allergy})" for m in matches)
+        super().__init__(f"The blend matches a recorded allergy: {listed}.")
+
+
+def treatment_changed(patient_id: int) -> Changes:
+    return Changes(treatment=True, patients=True, patient_ids=frozenset({patient_id}))
+
+
+def _plan(row: Any) -> CoursePlan:
+    return CoursePlan(
+        planned_sessions=row.planned_sessions,
+        induction_sessions=row.induction_sessions,
+        induction_interval_days=row.induction_interval_days,
+        later_interval=LaterInterval.parse(row.later_interval),
+        maintenance_interval_months=row.maintenance_interval_months,
+    )
+
+
+def _areas(values: Iterable[str] | None) -> tuple[BodyArea, ...]:
+    codes = BodyArea.codes()
+    return tuple(BodyArea.parse(v) for v in values or () if v in codes)
+
+
+class TreatmentService:
+    def __init__(
+        self,
+        db: Database,
+        patients: PatientService,
+        catalogue: CatalogueService,
+        clock: Clock | None = None,
+    ) -> None:
+        self.db = db
+        self.patients = patients
+        self.catalogue = catalogue
+        self.clock = clock or Clock()
+
+    # -- the record -----------------------------------------------------------------------------
+
+    def record(self, patient_id: int) -> PatientRecord:
+        """A patient's whole record, in a handful of queries."""
+        patient = self.patients.get(patient_id)
+        with self.db.read() as s:
+            sessions = self._sessions(s, SE.patient_id == patient_id)
+            courses = self._courses(s, patient_id, sessions)
+            effects = self._side_effects(s, FX.patient_id == patient_id)
+            outcomes = [
+                OutcomeAssessment(
+                    id=r.id,
+                    patient_id=r.patient_id,
+                    course_id=r.course_id,
+                    assessed_on=r.assessed_on,
+                    gais=r.gais,
+                    satisfaction=r.satisfaction,
+                    notes=r.notes,
+                )
+                for r in s.execute(
+                    select(_t(m.OutcomeAssessment))
+                    .where(OA.patient_id == patient_id)
+                    .order_by(OA.assessed_on, OA.id)
+                )
+            ]
+        return PatientRecord(
+            patient, tuple(courses), tuple(sessions), tuple(effects), tuple(outcomes)
+        )
+
+    def _courses(self, s: DbSession, patient_id: int, sessions: Sequence[Session]) -> list[Course]:
+        by_course: dict[int, list[Session]] = defaultdict(list)
+        for session in sessions:
+            by_course[session.course_id].append(session)
+        courses = []
+        for r in s.execute(
+            select(_t(m.Course)).where(CO.patient_id == patient_id).order_by(CO.started_on, CO.id)
+        ):
+            done = by_course.get(r.id, [])
+            plan = _plan(r)
+            status = CourseStatus.parse(r.status)
+            courses.append(
+                Course(
+                    id=r.id,
+                    patient_id=r.patient_id,
+                    indication=Indication.parse(r.indication),
+                    indication_note=r.indication_note,
+                    areas=_areas(r.areas),
+                    plan=plan,
+                    price_per_session_cents=r.price_per_session_cents,
+                    status=status,
+                    started_on=r.started_on,
+                    ended_on=r.ended_on,
+                    end_reason=r.end_reason,
+                    notes=r.notes,
+                    sessions_done=len(done),
+                    total_price_cents=sum(x.price_cents or 0 for x in done),
+                    next_due=next_due(
+                        plan, status, r.started_on, [x.started_at.date() for x in done]
+                    ),
+                )
+            )
+        return courses
+
+    def _sessions(self, s: DbSession, where: Any) -> list[Session]:
+        rows = list(
+            s.execute(
+                select(_t(m.TreatmentSession), PR.name.label("practitioner_name"))
+                .select_from(_t(m.TreatmentSession).outerjoin(_t(m.Practitioner)))
+                .where(where)
+                .order_by(SE.started_at, SE.id)
+            )
+        )
+        ids = [r.id for r in rows]
+        blends: dict[int, list[BlendLine]] = defaultdict(list)
+        if ids:
+            for b in s.execute(
+                select(
+                    BI.session_id,
+                    BI.lot_id,
+                    BI.amount_ml,
+                    LT.product_id,
+                    LT.lot_number,
+                    LT.expiry_date,
+                    PD.name,
+                )
+                .select_from(_t(m.BlendItem).join(_t(m.ProductLot)).join(_t(m.Product)))
+                .where(BI.session_id.in_(ids))
+                .order_by(BI.session_id, BI.position, BI.id)
+            ):
+                blends[b.session_id].append(
+                    BlendLine(
+                        b.lot_id, b.product_id, b.name, b.lot_number, b.expiry_date, b.amount_ml
+                    )
+                )
+        numbers: dict[int, int] = defaultdict(int)
+        sessions = []
+        for r in rows:
+            numbers[r.course_id] += 1
+            sessions.append(
+                Session(
+                    id=r.id,
+                    patient_id=r.patient_id,
+                    course_id=r.course_id,
+                    number=numbers[r.course_id],
+                    started_at=r.started_at,
+                    practitioner_id=r.practitioner_id,
+                    practitioner=r.practitioner_name or "",
+                    areas=_areas(r.areas),
+                    depth_mm=r.depth_mm,
+                    numbing_agent=NumbingAgent.parse(r.numbing_agent),
+                    technique=Technique.parse(r.technique),
+                    injection_points=r.injection_points,
+                    total_volume_ml=r.total_volume_ml,
+                    blend=tuple(blends.get(r.id, ())),
+                    pain_nrs=r.pain_nrs,
+                    gais=r.gais,
+                    satisfaction=r.satisfaction,
+                    price_cents=r.price_cents,
+                    notes=r.notes,
+                )
+            )
+        return sessions
+
+    def _side_effects(self, s: DbSession, where: Any) -> list[SideEffect]:
+        stmt = (
+            select(
+                _t(m.SideEffect),
+                LT.lot_number,
+                PD.name.label("product_name"),
+                SE.started_at.label("session_at"),
+            )
+            .select_from(
+                _t(m.SideEffect)
+                .outerjoin(_t(m.ProductLot), FX.lot_id == LT.id)
+                .outerjoin(_t(m.Product), LT.product_id == PD.id)
+                .outerjoin(_t(m.TreatmentSession), FX.session_id == SE.id)
+            )
+            .where(where)
+            .order_by(FX.onset_on, FX.id)
+        )
+        return [
+            SideEffect(
+                id=r.id,
+                patient_id=r.patient_id,
+                session_id=r.session_id,
+                session_started_at=r.session_at,
+                lot_id=r.lot_id,
+                lot_number=r.lot_number or "",
+                product=r.product_name or "",
+                kind=SideEffectKind.parse(r.kind),
+                kind_note=r.kind_note,
+                onset_on=r.onset_on,
+                resolved_on=r.resolved_on,
+                grade=Grade(r.grade),
+                pain_nrs=r.pain_nrs,
+                serious=bool(r.serious),
+                outcome=AEOutcome.parse(r.outcome),
+                causality=Causality.parse(r.causality),
+                body_area=BodyArea.parse(r.body_area) if r.body_area else None,
+                body_area_note=r.body_area_note,
+                action_taken=ActionTaken.parse(r.action_taken),
+                action_note=r.action_note,
+                reported_via=ReportChannel.parse(r.reported_via),
+                reported_at=r.reported_at,
+                recorded_by_id=r.recorded_by_id,
+                notes=r.notes,
+            )
+            for r in s.execute(stmt)
+        ]
+
+    # -- courses --------------------------------------------------------------------------------
+
+    def create_course(self, patient_id: int, data: CourseInput) -> Result[Course]:
+        clean = data.validated(self.clock.today())
+        now = self.clock.utcnow()
+        with self.db.write() as s:
+            self._patient_row(s, patient_id)
+            row = m.Course(
+                patient_id=patient_id,
+                indication=clean.indication.value,
+                started_on=clean.started_on,  # type: ignore[arg-type]
+                created_at=now,
+                updated_at=now,
+                later_interval=clean.later_interval.value,
+                planned_sessions=clean.planned_sessions,
+                induction_sessions=clean.induction_sessions,
+                induction_interval_days=clean.induction_interval_days,
+            )
+            self._apply_course(row, clean)
+            s.add(row)
+            s.flush()
+            assert row.id is not None
+            course_id = row.id
+            self._refresh_schedule(s, patient_id)
+        return Result(self._course(patient_id, course_id), treatment_changed(patient_id))
+
+    def update_course(self, course_id: int, data: CourseInput) -> Result[Course]:
+        clean = data.validated(self.clock.today())
+        with self.db.write() as s:
+            row = self._course_row(s, course_id)
+            first = s.execute(
+                select(func.min(SE.started_at)).where(SE.course_id == course_id)
+            ).scalar()
+            if (
+                first is not None
+                and clean.started_on is not None
+                and clean.started_on > first.date()
+            ):
+                raise ValidationError.single(
+                    "started_on",
+                    "The course cannot start after its first session "
+                    f"({first.date().isoformat()}).",
+                )
+            self._apply_course(row, clean)
+            row.updated_at = self.clock.utcnow()
+            s.flush()
+            self._refresh_schedule(s, row.patient_id)
+            patient_id = row.patient_id
+        return Result(self._course(patient_id, course_id), treatment_changed(patient_id))
+
+    def _apply_course(self, row: m.Course, clean: CourseInput) -> None:
+        row.indication = clean.indication.value
+        row.indication_note = clean.indication_note
+        row.areas = [a.value for a in clean.areas]
+        row.planned_sessions = clean.planned_sessions
+        row.induction_sessions = clean.induction_sessions
+        row.induction_interval_days = clean.induction_interval_days
+        row.later_interval = clean.later_interval.value
+        row.maintenance_interval_months = clean.maintenance_interval_months
+        row.price_per_session_cents = clean.price_per_session_cents
+        row.started_on = clean.started_on  # type: ignore[assignment]
+        row.notes = clean.notes
+
+    def set_course_status(
+        self, course_id: int, status: CourseStatus, *, on: date | None = None, reason: str = ""
+    ) -> Result[Course]:
+        """Complete or stop a course (or make it active again)."""
+        reason = " ".join(reason.split())
+        if len(reason) > 500:
+            raise ValidationError.single(
+                "end_reason", "The reason is too long (at most 500 characters)."
+            )
+        with self.db.write() as s:
+            row = self._course_row(s, course_id)
+            row.status = status.value
+            if status is CourseStatus.ACTIVE:
+                row.ended_on, row.end_reason = None, ""
+            else:
+                ended = on or self.clock.today()
+                if ended < row.started_on:
+                    raise ValidationError.single(
+                        "ended_on", "A course cannot end before it started."
+                    )
+                row.ended_on, row.end_reason = ended, reason
+            row.updated_at = self.clock.utcnow()
+            s.flush()
+            self._refresh_schedule(s, row.patient_id)
+            patient_id = row.patient_id
+        return Result(self._course(patient_id, course_id), treatment_changed(patient_id))
+
+    def delete_course(self, course_id: int) -> Result[None]:
+        with self.db.write() as s:
+            row = self._course_row(s, course_id)
+            sessions = s.execute(select(func.count()).where(SE.course_id == course_id)).scalar_one()
+            if sessions:
+                raise ConflictError(
+                    f"This course has {sessions} session(s). Delete them first, or stop the course."
+                )
+            patient_id = row.patient_id
+            for outcome in s.execute(
+                select(m.OutcomeAssessment).where(OA.course_id == course_id)
+            ).scalars():
+                s.delete(outcome)
+            s.delete(row)
+            s.flush()
+            self._refresh_schedule(s, patient_id)
+        return Result(None, treatment_changed(patient_id))
+
+    def _course(self, patient_id: int, course_id: int) -> Course:
+        for course in self.record(patient_id).courses:
+            if course.id == course_id:
+                return course
+        raise NotFoundError("This course no longer exists.")
+
+    # -- sessions -------------------------------------------------------------------------------
+
+    def allergy_warnings(self, patient_id: int, blend: Sequence[BlendInput]) -> list[AllergyMatch]:
+        """Ingredients of a blend that match the patient's recorded allergies."""
+        patient = self.patients.get(patient_id)
+        if not patient.allergies or not blend:
+            return []
+        return allergy_matches(
+            patient.allergies, self.catalogue.ingredients_by_lot(b.lot_id for b in blend)
+        )
+
+    def log_session(
+        self, patient_id: int, data: SessionInput, *, allergy_confirmed: bool = False
+    ) -> Result[Session]:
+        clean = data.validated(self.clock.now())
+        self._check_allergies(patient_id, clean, allergy_confirmed)
+        now = self.clock.utcnow()
+        with self.db.write() as s:
+            self._check_session(s, patient_id, clean, None)
+            row = m.TreatmentSession(
+                patient_id=patient_id,
+                course_id=clean.course_id,
+                started_at=clean.started_at,  # type: ignore[arg-type]
+                depth_mm=clean.depth_mm,  # type: ignore[arg-type]
+                created_at=now,
+                updated_at=now,
+            )
+            self._apply_session(row, clean)
+            s.add(row)
+            s.flush()
+            assert row.id is not None
+            self._write_blend(s, row.id, clean.blend)
+            self._refresh_schedule(s, patient_id)
+            session_id = row.id
+        return Result(self.session(session_id), treatment_changed(patient_id))
+
+    def update_session(
+        self, session_id: int, data: SessionInput, *, allergy_confirmed: bool = False
+    ) -> Result[Session]:
+        clean = data.validated(self.clock.now())
+        with self.db.read() as s:
+            patient_id = self._session_row(s, session_id).patient_id
+        self._check_allergies(patient_id, clean, allergy_confirmed)
+        with self.db.write() as s:
+            row = self._session_row(s, session_id)
+            self._check_session(s, patient_id, clean, session_id)
+            self._apply_session(row, clean)
+            row.updated_at = self.clock.utcnow()
+            current = list(
+                s.execute(select(m.BlendItem).where(BI.session_id == session_id)).scalars()
+            )
+            wanted = [(b.lot_id, b.amount_ml) for b in clean.blend]
+            if [
+                (b.lot_id, b.amount_ml) for b in sorted(current, key=lambda b: b.position)
+            ] != wanted:
+                for item in current:
+                    s.delete(item)
+                s.flush()
+                self._write_blend(s, session_id, clean.blend)
+            # A suspected lot that is no longer in the blend is no longer suspected.
+            lots = {b.lot_id for b in clean.blend}
+            for effect in s.execute(
+                select(m.SideEffect).where(FX.session_id == session_id)
+            ).scalars():
+                if effect.lot_id is not None and effect.lot_id not in lots:
+                    effect.lot_id = None
+            s.flush()
+            self._refresh_schedule(s, patient_id)
+        return Result(self.session(session_id), treatment_changed(patient_id))
+
+    def _check_allergies(self, patient_id: int, clean: SessionInput, confirmed: bool) -> None:
+        if confirmed:
+            return
+        matches = self.allergy_warnings(patient_id, clean.blend)
+        if matches:
+            raise AllergyWarning(matches)
+
+    def _check_session(
+        self, s: DbSession, patient_id: int, clean: SessionInput, session_id: int | None
+    ) -> None:
+        course = s.get(m.Course, clean.course_id)
+        if course is None or course.patient_id != patient_id:
+            raise ValidationError.single("course_id", "Choose one of this patient's courses.")
+        assert clean.started_at is not None
+        if course.status == CourseStatus.STOPPED.value:
+            raise ValidationError.single(
+                "course_id", "This course was stopped: make it active again, or start a new course."
+            )
+        if clean.started_at.date() < course.started_on:
+            raise ValidationError.single(
+                "started_at",
+                f"The session is before the course started ({course.started_on.isoformat()}).",
+            )
+        if (
+            clean.practitioner_id is not None
+            and s.get(m.Practitioner, clean.practitioner_id) is None
+        ):
+            raise ValidationError.single("practitioner_id", "This practitioner no longer exists.")
+        lots = {
+            r.id: (r.lot_number, r.expiry_date)
+            for r in s.execute(
+                select(LT.id, LT.lot_number, LT.expiry_date).where(
+                    LT.id.in_([b.lot_id for b in clean.blend])
+                )
+            )
+        }
+        if session_id is not None:
+            # A lot that was valid when the session was first saved stays acceptable on edit.
+            previous = {
+                r.lot_id for r in s.execute(select(BI.lot_id).where(BI.session_id == session_id))
+            }
+            check = [b for b in clean.blend if b.lot_id not in previous]
+        else:
+            check = list(clean.blend)
+        check_lots(check, lots, clean.started_at.date())
+        unknown = [b for b in clean.blend if b.lot_id not in lots]
+        if unknown:
+            raise ValidationError.single(
+                "blend", "A lot of the blend no longer exists in the catalogue."
+            )
+
+    def _apply_session(self, row: m.TreatmentSession, clean: SessionInput) -> None:
+        row.course_id = clean.course_id
+        row.started_at = clean.started_at  # type: ignore[assignment]
+        row.practitioner_id = clean.practitioner_id
+        row.areas = [a.value for a in clean.areas]
+        row.depth_mm = clean.depth_mm  # type: ignore[assignment]
+        row.numbing_agent = clean.numbing_agent.value
+        row.technique = clean.technique.value
+        row.injection_points = clean.injection_points
+        row.total_volume_ml = clean.total_volume_ml
+        row.pain_nrs = clean.pain_nrs
+        row.gais = clean.gais
+        row.satisfaction = clean.satisfaction
+        row.price_cents = clean.price_cents
+        row.notes = clean.notes
+
+    def _write_blend(self, s: DbSession, session_id: int, blend: Sequence[BlendInput]) -> None:
+        for position, item in enumerate(blend):
+            s.add(
+                m.BlendItem(
+                    session_id=session_id,
+                    lot_id=item.lot_id,
+                    amount_ml=item.amount_ml,
+                    position=position,
+                )
+            )
+        s.flush()
+
+    def session(self, session_id: int) -> Session:
+        with self.db.read() as s:
+            row = self._session_row(s, session_id)
+            for session in self._sessions(s, SE.patient_id == row.patient_id):
+                if session.id == session_id:
+                    return session
+        raise NotFoundError("This session no longer exists.")
+
+    def delete_session(
+        self, session_id: int, side_effects: Literal["keep", "delete"] = "keep"
+    ) -> Result[int]:
+        """Delete a session and its blend. Its side effects are kept (no longer tied to the
+        session or its lot) or deleted, as the clinician chose. Returns how many were affected."""
+        with self.db.write() as s:
+            row = self._session_row(s, session_id)
+            patient_id = row.patient_id
+            effects = list(
+                s.execute(select(m.SideEffect).where(FX.session_id == session_id)).scalars()
+            )
+            for effect in effects:
+                if side_effects == "delete":
+                    s.delete(effect)
+                else:
+                    effect.session_id = None
+                    effect.lot_id = None
+            for item in s.execute(select(m.BlendItem).where(BI.session_id == session_id)).scalars():
+                s.delete(item)
+            for outcome in s.execute(
+                select(m.OutcomeAssessment).where(OA.session_id == session_id)
+            ).scalars():
+                outcome.session_id = None
+            s.flush()
+            s.delete(row)
+            s.flush()
+            self._refresh_schedule(s, patient_id)
+        return Result(len(effects), treatment_changed(patient_id))
+
+    def last_blend(self, patient_id: int, course_id: int | None = None) -> list[BlendLine]:
+        """The blend of the patient's last session (of the course, if given)."""
+        where = SE.patient_id == patient_id
+        if course_id is not None:
+            where = and_(where, SE.course_id == course_id)
+        with self.db.read() as s:
+            last = s.execute(
+                select(SE.id).where(where).order_by(SE.started_at.desc(), SE.id.desc()).limit(1)
+            ).scalar()
+        if last is None:
+            return []
+        return list(self.session(last).blend)
+
+    # -- side effects ---------------------------------------------------------------------------
+
+    def record_side_effect(self, patient_id: int, data: SideEffectInput) -> Result[SideEffect]:
+        now = self.clock.utcnow()
+        with self.db.write() as s:
+            self._patient_row(s, patient_id)
+            clean = self._check_side_effect(s, patient_id, data)
+            row = m.SideEffect(
+                patient_id=patient_id,
+                kind=clean.kind.value,
+                onset_on=clean.onset_on,  # type: ignore[arg-type]
+                grade=clean.grade,  # type: ignore[arg-type]
+                outcome=clean.outcome.value,
+                causality=clean.causality.value,
+                reported_via=clean.reported_via.value,
+                reported_at=clean.reported_at,  # type: ignore[arg-type]
+                created_at=now,
+                updated_at=now,
+            )
+            self._apply_side_effect(row, clean)
+            s.add(row)
+            s.flush()
+            assert row.id is not None
+            effect_id = row.id
+        return Result(self.side_effect(effect_id), treatment_changed(patient_id))
+
+    def update_side_effect(self, effect_id: int, data: SideEffectInput) -> Result[SideEffect]:
+        with self.db.write() as s:
+            row = self._effect_row(s, effect_id)
+            clean = self._check_side_effect(s, row.patient_id, data)
+            self._apply_side_effect(row, clean)
+            row.updated_at = self.clock.utcnow()
+            patient_id = row.patient_id
+        return Result(self.side_effect(effect_id), treatment_changed(patient_id))
+
+    def resolve_side_effect(
+        self, effect_id: int, on: date | None = None, outcome: AEOutcome = AEOutcome.RESOLVED
+    ) -> Result[SideEffect]:
+        """Mark an ongoing side effect resolved, in one action."""
+        current = self.side_effect(effect_id)
+        if not current.ongoing:
+            raise ConflictError("This side effect is already resolved.")
+        data = current.as_input()
+        resolved = on or self.clock.today()
+        return self.update_side_effect(
+            effect_id, replace(data, resolved_on=resolved, outcome=outcome)
+        )
+
+    def delete_side_effect(self, effect_id: int) -> Result[None]:
+        with self.db.write() as s:
+            row = self._effect_row(s, effect_id)
+            patient_id = row.patient_id
+            s.delete(row)
+        return Result(None, treatment_changed(patient_id))
+
+    def side_effect(self, effect_id: int) -> SideEffect:
+        with self.db.read() as s:
+            found = self._side_effects(s, FX.id == effect_id)
+        if not found:
+            raise NotFoundError("This side effect no longer exists.")
+        return found[0]
+
+    def _check_side_effect(
+        self, s: DbSession, patient_id: int, data: SideEffectInput
+    ) -> SideEffectInput:
+        first_on: date | None = None
+        session_on: date | None = None
+        if data.session_id is not None:
+            session = s.get(m.TreatmentSession, data.session_id)
+            if session is None or session.patient_id != patient_id:
+                raise ValidationError.single("session_id", "Choose one of this patient's sessions.")
+            session_on = session.started_at.date()
+            first = s.execute(
+                select(func.min(SE.started_at)).where(SE.course_id == session.course_id)
+            ).scalar()
+            first_on = first.date() if first else None
+            if data.lot_id is not None:
+                in_blend = s.execute(
+                    select(BI.id).where(BI.session_id == data.session_id, BI.lot_id == data.lot_id)
+                ).first()
+                if in_blend is None:
+                    raise ValidationError.single(
+                        "lot_id", "The suspected lot is not in that session's blend."
+                    )
+        else:
+            first = s.execute(
+                select(func.min(SE.started_at)).where(SE.patient_id == patient_id)
+            ).scalar()
+            first_on = first.date() if first else None
+        if data.recorded_by_id is not None and s.get(m.Practitioner, data.recorded_by_id) is None:
+            raise ValidationError.single("recorded_by_id", "This practitioner no longer exists.")
+        return data.validated(
+            self.clock.now(), first_session_on=first_on, suspected_session_on=session_on
+        )
+
+    def _apply_side_effect(self, row: m.SideEffect, clean: SideEffectInput) -> None:
+        row.session_id = clean.session_id
+        row.lot_id = clean.lot_id
+        row.kind = clean.kind.value
+        row.kind_note = clean.kind_note
+        row.onset_on = clean.onset_on  # type: ignore[assignment]
+        row.resolved_on = clean.resolved_on
+        row.grade = clean.grade  # type: ignore[assignment]
+        row.pain_nrs = clean.pain_nrs
+        row.serious = clean.serious
+        row.outcome = clean.outcome.value
+        row.causality = clean.causality.value
+        row.body_area = clean.body_area.value if clean.body_area else None
+        row.body_area_note = clean.body_area_note
+        row.action_taken = clean.action_taken.value
+        row.action_note = clean.action_note
+        row.reported_via = clean.reported_via.value
+        row.reported_at = clean.reported_at  # type: ignore[assignment]
+        row.recorded_by_id = clean.recorded_by_id
+        row.notes = clean.notes
+
+    # -- outcomes -------------------------------------------------------------------------------
+
+    def record_outcome(self, patient_id: int, data: OutcomeInput) -> Result[OutcomeAssessment]:
+        clean = data.validated(self.clock.today())
+        now = self.clock.utcnow()
+        with self.db.write() as s:
+            self._patient_row(s, patient_id)
+            if clean.course_id is not None:
+                course = s.get(m.Course, clean.course_id)
+                if course is None or course.patient_id != patient_id:
+                    raise ValidationError.single(
+                        "course_id", "Choose one of this patient's courses."
+                    )
+            row = m.OutcomeAssessment(
+                patient_id=patient_id,
+                course_id=clean.course_id,
+                assessed_on=clean.assessed_on,  # type: ignore[arg-type]
+                gais=clean.gais,
+                satisfaction=clean.satisfaction,
+                notes=clean.notes,
+                created_at=now,
+                updated_at=now,
+            )
+            s.add(row)
+            s.flush()
+            assert row.id is not None
+            value = OutcomeAssessment(
+                row.id,
+                patient_id,
+                clean.course_id,
+                row.assessed_on,
+                row.gais,
+                row.satisfaction,
+                row.notes,
+            )
+        return Result(value, treatment_changed(patient_id))
+
+    # -- who is due -----------------------------------------------------------------------------
+
+    def due(self, by: date | None = None, *, limit: int = 20_000) -> list[DueEntry]:
+        """Active and completed courses due on or before ``by`` (default today), soonest first,
+        for patients who are not archived."""
+        by = by or self.clock.today()
+        done = (
+            select(func.count())
+            .where(SE.course_id == CO.id)
+            .correlate(_t(m.Course))
+            .scalar_subquery()
+        )
+        stmt = (
+            select(
+                CO.id,
+                CO.patient_id,
+                CO.indication,
+                CO.next_due,
+                CO.planned_sessions,
+                PA.record_number,
+                PA.first_name,
+                PA.last_name,
+                PA.phone,
+                PA.last_session_at,
+                done.label("done"),
+            )
+            .select_from(_t(m.Course).join(_t(m.Patient)))
+            .where(CO.status.in_(DUE_STATUSES), CO.next_due <= by, PA.archived == False)  # noqa: E712
+            .order_by(CO.next_due, PA.last_folded, PA.first_folded, CO.id)
+            .limit(limit)
+        )
+        with self.db.read() as s:
+            return [
+                DueEntry(
+                    patient_id=r.patient_id,
+                    record_no=format_record_no(r.record_number),
+                    first_name=r.first_name,
+                    last_name=r.last_name,
+                    phone=r.phone,
+                    course_id=r.id,
+                    indication=Indication.parse(r.indication),
+                    due_on=r.next_due,
+                    sessions_done=r.done,
+                    planned_sessions=r.planned_sessions,
+                    last_session_on=r.last_session_at.date() if r.last_session_at else None,
+                )
+                for r in s.execute(stmt)
+            ]
+
+    # -- lot recall -----------------------------------------------------------------------------
+
+    def recall(self, lot_number: str) -> Recall:
+        """Every patient and session that received a lot (by its number, in any product), with
+        the side effects each patient reported from that session on."""
+        number = " ".join(lot_number.split())
+        if not number or len(number) > 60:
+            raise ValidationError.single("lot_number", "Give the lot number (up to 60 characters).")
+        with self.db.read() as s:
+            lots = list(
+                s.execute(
+                    select(LT.id, PD.name, LT.expiry_date, LT.lot_number)
+                    .select_from(_t(m.ProductLot).join(_t(m.Product)))
+                    .where(func.upper(LT.lot_number) == number.upper())
+                    .order_by(PD.name)
+                )
+            )
+            if not lots:
+                raise NotFoundError(f"There is no lot {number} in the catalogue.")
+            lot_ids = [r.id for r in lots]
+            exposures = list(
+                s.execute(
+                    select(
+                        SE.id,
+                        SE.patient_id,
+                        SE.started_at,
+                        BI.amount_ml,
+                        BI.lot_id,
+                        PA.record_number,
+                        PA.first_name,
+                        PA.last_name,
+                        PA.phone,
+                    )
+                    .select_from(_t(m.BlendItem).join(_t(m.TreatmentSession)).join(_t(m.Patient)))
+                    .where(BI.lot_id.in_(lot_ids))
+                    .order_by(SE.patient_id, SE.started_at, SE.id)
+                )
+            )
+            first = (
+                select(SE.patient_id.label("pid"), func.min(SE.started_at).label("since"))
+                .select_from(_t(m.BlendItem).join(_t(m.TreatmentSession)))
+                .where(BI.lot_id.in_(lot_ids))
+                .group_by(SE.patient_id)
+                .subquery()
+            )
+            effects = list(
+                s.execute(
+                    select(
+                        FX.id,
+                        FX.patient_id,
+                        FX.kind,
+                        FX.grade,
+                        FX.onset_on,
+                        FX.resolved_on,
+                        FX.outcome,
+                        LT.lot_number,
+                    )
+                    .select_from(
+                        _t(m.SideEffect)
+                        .join(first, FX.patient_id == first.c.pid)
+                        .outerjoin(_t(m.ProductLot), FX.lot_id == LT.id)
+                    )
+                    .where(FX.onset_on >= func.date(first.c.since))
+                    .order_by(FX.patient_id, FX.onset_on, FX.id)
+                )
+            )
+        by_patient: dict[int, list[Any]] = defaultdict(list)
+        for e in effects:
+            by_patient[e.patient_id].append(e)
+        names = {r.id: r.name for r in lots}
+        entries: list[RecallEntry] = []
+        for i, x in enumerate(exposures):
+            start = x.started_at.date()
+            nxt = exposures[i + 1] if i + 1 < len(exposures) else None
+            end = (
+                nxt.started_at.date()
+                if nxt is not None and nxt.patient_id == x.patient_id
+                else None
+            )
+            # each side effect goes with the latest exposure on or before its onset
+            own = tuple(
+                RecallSideEffect(
+                    e.id,
+                    SideEffectKind.parse(e.kind),
+                    Grade(e.grade),
+                    e.onset_on,
+                    e.resolved_on,
+                    AEOutcome.parse(e.outcome),
+                    e.lot_number or "",
+                )
+                for e in by_patient.get(x.patient_id, ())
+                if e.onset_on >= start and (end is None or e.onset_on < end)
+            )
+            entries.append(
+                RecallEntry(
+                    patient_id=x.patient_id,
+                    record_no=format_record_no(x.record_number),
+                    first_name=x.first_name,
+                    last_name=x.last_name,
+                    phone=x.phone,
+                    session_id=x.id,
+                    started_at=x.started_at,
+                    product=names[x.lot_id],
+                    lot_number=number,
+                    amount_ml=x.amount_ml,
+                    side_effects=own,
+                )
+            )
+        return Recall(
+            lot_number=lots[0].lot_number,
+            lots=tuple((r.id, r.name, r.expiry_date) for r in lots),
+            entries=tuple(entries),
+        )
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _patient_row(self, s: DbSession, patient_id: int) -> m.Patient:
+        row = s.get(m.Patient, patient_id)
+        if row is None:
+            raise NotFoundError("This patient no longer exists.")
+        return row
+
+    def _course_row(self, s: DbSession, course_id: int) -> m.Course:
+        row = s.get(m.Course, course_id)
+        if row is None:
+            raise NotFoundError("This course no longer exists.")
+        return row
+
+    def _session_row(self, s: DbSession, session_id: int) -> m.TreatmentSession:
+        row = s.get(m.TreatmentSession, session_id)
+        if row is None:
+            raise NotFoundError("This session no longer exists.")
+        return row
+
+    def _effect_row(self, s: DbSession, effect_id: int) -> m.SideEffect:
+        row = s.get(m.SideEffect, effect_id)
+        if row is None:
+            raise NotFoundError("This side effect no longer exists.")
+        return row
+
+    def _refresh_schedule(self, s: DbSession, patient_id: int) -> None:
+        """Recompute the derived due dates and last session of a patient (plain UPDATEs: a
+        cache is not a change the audit trail should report)."""
+        dates: dict[int, list[date]] = defaultdict(list)
+        last_at: datetime | None = None
+        for course_id, started_at in s.execute(
+            select(SE.course_id, SE.started_at).where(SE.patient_id == patient_id)
+        ):
+            dates[course_id].append(started_at.date())
+            if last_at is None or started_at > last_at:
+                last_at = started_at
+        dues: list[date] = []
+        for r in s.execute(select(_t(m.Course)).where(CO.patient_id == patient_id)):
+            due = next_due(
+                _plan(r), CourseStatus.parse(r.status), r.started_on, sorted(dates.get(r.id, []))
+            )
+            value = due.on if due else None
+            if value is not None:
+                dues.append(value)
+            if value != r.next_due:
+                s.execute(update(_t(m.Course)).where(CO.id == r.id).values(next_due=value))
+        s.execute(
+            update(_t(m.Patient))
+            .where(PA.id == patient_id)
+            .values(next_due=min(dues) if dues else None, last_session_at=last_at)
+        )
