@@ -81,7 +81,7 @@ class PatientInput:
         if email:
             if len(email) > MAX_EMAIL:
                 errors.add("email", f"E-mail is too long (at most {MAX_EMAIL} characters).")
-            elif not _EMAIL.match(email):
+            elif not _EMAIL.match(email) or has_control_chars(email):
                 errors.add("email", "E-mail is not a valid address (name@example.com).")
 
         address = clean_block(self.address)

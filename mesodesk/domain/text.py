@@ -28,8 +28,10 @@ _SPECIAL = str.maketrans(
     }
 )
 _WORD_SPLIT = re.compile(r"[^\w]+|_+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f]")
+# Lone surrogates (\ud800-\udfff: a badly decoded file name, a broken paste) cannot be encoded
+# to UTF-8, so SQLite could never store them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 def fold(text: str) -> str:

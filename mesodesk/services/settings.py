@@ -22,6 +22,10 @@ class SettingsService:
             self._cache = ClinicSettings.from_pairs(pairs)
         return self._cache
 
+    def invalidate(self) -> None:
+        """Read the settings again next time (the data were restored from a backup)."""
+        self._cache = None
+
     def update(self, settings: ClinicSettings) -> Result[ClinicSettings]:
         clean = settings.validated()
         with self.db.write() as s:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
+from mesodesk.domain.audit import Actor
+from mesodesk.domain.clock import Clock
 from mesodesk.domain.errors import DatabaseError
 from mesodesk.paths import DB_ENV, default_database
 
@@ -92,7 +95,32 @@ def check_sqlite_file(path: Path) -> bool:
         raise DatabaseError(
             f"{path} is not a mesodesk database (it is not an SQLite file). It was left untouched."
         )
+    _refuse_truncated(path)
     return True
+
+
+def _refuse_truncated(path: Path) -> None:
+    """A file shorter than the size its own header states has lost its end (a copy cut short, a
+    full disk): refuse it before SQLite reads half a table."""
+    with path.open("rb") as fh:
+        header = fh.read(100)
+    if len(header) < 100:
+        return  # too short to say; SQLite itself refuses it
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    # The size in the header is valid only when written by SQLite 3.7.0 or later, which also
+    # stamps the change counter into "version-valid-for".
+    if header[24:28] != header[92:96] or not pages:
+        return
+    size = path.stat().st_size
+    if size < pages * page_size:
+        raise DatabaseError(
+            f"{path} is damaged: it is shorter than SQLite says it should be ({size:,} of "
+            f"{pages * page_size:,} bytes), as if cut off. It was left untouched. Restore the "
+            "database from a backup (in the app: Tools > Restore from backup; on the command "
+            "line: mesodesk restore FILE)."
+        )
 
 
 def sqlite_tables(path: Path) -> dict[str, Any]:
@@ -117,7 +145,7 @@ def sqlite_tables(path: Path) -> dict[str, Any]:
         con.close()
 
 
-def _install_sqlite_hooks(engine: Engine, *, read_only: bool) -> None:
+def _install_sqlite_hooks(engine: Engine, *, read_only: bool, journal: str = "wal") -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # We issue BEGIN ourselves (below); pysqlite's own transaction handling would get in the
@@ -129,7 +157,8 @@ def _install_sqlite_hooks(engine: Engine, *, read_only: bool) -> None:
             if read_only:
                 cur.execute("PRAGMA query_only=ON")
             else:
-                cur.execute("PRAGMA journal_mode=WAL")
+                # WAL, except on a network file system opened in safe mode (store/safety.py)
+                cur.execute(f"PRAGMA journal_mode={'DELETE' if journal == 'delete' else 'WAL'}")
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
         finally:
@@ -142,11 +171,27 @@ def _install_sqlite_hooks(engine: Engine, *, read_only: bool) -> None:
 
 
 class Database:
-    """An open database: short sessions, one transaction each."""
+    """An open database: short sessions, one transaction each.
+
+    Every session it makes writes the audit trail (store/audit.py) as ``actor``, at
+    ``clock``'s time. ``commits`` counts the write transactions committed through it (the
+    automatic backups use it to tell whether anything changed).
+    """
 
     def __init__(self, engine: Engine, target: Target, *, read_only: bool = False) -> None:
-        self.engine = engine
         self.target = target
+        self.actor: Actor = Actor.system()
+        self.clock: Clock = Clock()
+        self.commits = 0
+        self.notice = ""  # a warning for the person using it (a network file system)
+        self._writable = threading.Event()  # cleared while the file is being checked
+        self._writable.set()
+        self._use(engine, read_only)
+
+    def _use(self, engine: Engine, read_only: bool) -> None:
+        from mesodesk.store import audit
+
+        self.engine = engine
         self.read_only = read_only
         self._read = sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
         self._write = sessionmaker(
@@ -154,6 +199,26 @@ class Database:
             class_=Session,
             expire_on_commit=False,
         )
+        for maker in (self._read, self._write):
+            audit.install(self, maker)
+        event.listen(engine, "commit", self._committed)
+
+    def _committed(self, _conn: Any) -> None:
+        self.commits += 1
+
+    def hold_writes(self) -> None:
+        """Make write transactions wait (the integrity check at start-up runs meanwhile, on a
+        connection of its own, while reads go on)."""
+        self._writable.clear()
+
+    def release_writes(self) -> None:
+        self._writable.set()
+
+    def reopen(self, *, read_only: bool) -> None:
+        """Close every connection and open the file again, read-only or not (a damaged database
+        found at start-up; a restore that replaced the data)."""
+        self.engine.dispose()
+        self._use(create_db_engine(self.target, read_only=read_only), read_only)
 
     @property
     def is_sqlite(self) -> bool:
@@ -170,6 +235,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction: committed when the block ends, rolled back on any error."""
+        self._writable.wait()
         if self.read_only:
             raise DatabaseError(
                 "This database is open read-only; nothing can be changed. "
@@ -211,11 +277,16 @@ def create_db_engine(target: Target, *, read_only: bool = False, pool: bool = Tr
     reused (migrations, backups)."""
     extra: dict[str, Any] = {} if pool else {"poolclass": NullPool}
     if target.is_sqlite:
+        from mesodesk.store.safety import placement
+
         url = target.url
         connect_args: dict[str, Any] = {"timeout": BUSY_TIMEOUT_MS / 1000}
+        journal = "wal"
+        if target.path is not None:
+            journal = placement(target.path).journal_mode
         if read_only and target.path is not None:
             url = f"sqlite:///file:{target.path}?mode=ro&uri=true"
         engine = create_engine(url, connect_args=connect_args, **extra)
-        _install_sqlite_hooks(engine, read_only=read_only)
+        _install_sqlite_hooks(engine, read_only=read_only, journal=journal)
         return engine
     return create_engine(target.url, pool_pre_ping=True, **extra)

@@ -1,0 +1,203 @@
+"""Is the database sound? The checks behind `mesodesk check` and the app's start-up.
+
+`check_database` looks at a file without opening it as the app does (no migration, nothing
+written): its header, SQLite's integrity check, foreign keys, the schema revision and the audit
+chain. `open_for_app` opens a database for the app: when it needs a schema upgrade it is
+checked first (a damaged file is never migrated); otherwise the app checks it in the background
+right after start-up (`startup_problems`), before any change can be saved.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from mesodesk.domain.clock import Clock
+from mesodesk.domain.errors import DatabaseError
+from mesodesk.services.audit import verify_connection
+from mesodesk.services.backup import database_file, list_backups
+from mesodesk.services.registry import Services
+from mesodesk.store.db import Database, Target, check_sqlite_file, create_db_engine, sqlite_tables
+from mesodesk.store.migrate import HEAD_REVISION, known_revisions
+from mesodesk.store.safety import (
+    connect_read_only,
+    foreign_key_problems,
+    integrity_problems,
+    placement,
+    schema_revision,
+)
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class Finding:
+    name: str
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    path: Path
+    findings: list[Finding]
+
+    @property
+    def ok(self) -> bool:
+        return all(f.ok for f in self.findings)
+
+
+def check_database(
+    target: Target, *, full: bool = True, progress: Progress | None = None
+) -> HealthReport:
+    path = database_file(target)
+    report = progress or (lambda done, total, message: None)
+    findings: list[Finding] = []
+    done = HealthReport(path, findings)
+    try:
+        if not check_sqlite_file(path):
+            findings.append(Finding("file", False, f"There is no database at {path}."))
+            return done
+    except DatabaseError as exc:
+        findings.append(Finding("file", False, str(exc)))
+        return done
+    where = placement(path)
+    findings.append(
+        Finding(
+            "file",
+            not where.network or where.allowed,
+            f"{path} ({path.stat().st_size:,} bytes"
+            + (f", on {where.fstype}" if where.fstype else "")
+            + ")"
+            + (f". It is on a network file system: {where.warning()}" if where.network else ""),
+        )
+    )
+    report(1, 5, "Checking every page (integrity check)")
+    problems = integrity_problems(path, full=full)
+    findings.append(
+        Finding(
+            "integrity",
+            not problems,
+            "no damage found" + (" (full integrity check)" if full else " (quick check)")
+            if not problems
+            else "damage found: " + "; ".join(problems[:5]),
+        )
+    )
+    report(2, 5, "Checking references between records")
+    try:
+        broken = foreign_key_problems(path)
+    except DatabaseError as exc:
+        broken = [str(exc)]
+    findings.append(
+        Finding(
+            "references",
+            not broken,
+            "every reference between records resolves"
+            if not broken
+            else "broken references: " + "; ".join(broken[:5]),
+        )
+    )
+    report(3, 5, "Checking the schema")
+    try:
+        con = connect_read_only(path)
+        try:
+            revision = schema_revision(con)
+        finally:
+            con.close()
+    except (sqlite3.DatabaseError, DatabaseError) as exc:
+        findings.append(Finding("schema", False, f"cannot be read ({exc})"))
+        return done
+    if revision is None:
+        findings.append(Finding("schema", False, "this is not a mesodesk database"))
+        return done
+    if revision == HEAD_REVISION:
+        findings.append(Finding("schema", True, f"revision {revision} (current)"))
+    elif revision in known_revisions():
+        findings.append(
+            Finding(
+                "schema",
+                True,
+                f"revision {revision}; mesodesk brings it to {HEAD_REVISION} when it opens it",
+            )
+        )
+    else:
+        findings.append(
+            Finding(
+                "schema",
+                False,
+                f"revision {revision} was made by a newer version of mesodesk; update mesodesk",
+            )
+        )
+        return done
+    report(4, 5, "Checking the audit trail")
+    engine = create_db_engine(target, read_only=True, pool=False)
+    try:
+        with engine.connect() as conn:
+            chain = verify_connection(conn)
+    except Exception as exc:
+        findings.append(Finding("audit trail", False, f"cannot be read ({type(exc).__name__})"))
+    else:
+        if revision != HEAD_REVISION and not chain.entries and "no audit trail" in chain.problem:
+            findings.append(Finding("audit trail", True, "none yet (added when mesodesk opens it)"))
+        elif chain.ok:
+            findings.append(
+                Finding("audit trail", True, f"intact, {chain.entries:,} entries sealed and linked")
+            )
+        else:
+            findings.append(Finding("audit trail", False, chain.describe()))
+    finally:
+        engine.dispose()
+    report(5, 5, "Done")
+    return done
+
+
+def startup_problems(db: Database) -> list[str]:
+    """The quick integrity check of an open database file ([] when sound)."""
+    if not db.target.is_sqlite or db.target.path is None:
+        return []
+    return integrity_problems(db.target.path)
+
+
+def damaged_message(path: Path, problems: list[str], backup_folder: Path | None) -> str:
+    newest = None
+    if backup_folder is not None:
+        found = list_backups(backup_folder, path.stem)
+        newest = found[0] if found else None
+    where = (
+        f" The newest backup is {newest.path.name}, in {newest.path.parent}."
+        if newest is not None
+        else f" Backups are kept in {backup_folder}."
+        if backup_folder is not None
+        else ""
+    )
+    return (
+        f"mesodesk found damage in the database {path} ({problems[0]}). It is open read-only, so "
+        "that nothing more can be lost: you can look records up, but not change them. To work "
+        "on it again, restore it from a backup: Tools > Restore from backup…, or on the command "
+        f"line: mesodesk restore BACKUP-FILE.{where}"
+    )
+
+
+@dataclass
+class Opened:
+    services: Services
+    checked: bool  # the integrity check already ran (before a schema upgrade)
+
+
+def open_for_app(target: Target, clock: Clock | None = None) -> Opened:
+    """Open a database for the app. One that needs a schema upgrade is checked first: a damaged
+    one is refused (with how to restore it) rather than migrated."""
+    path = target.path if target.is_sqlite else None
+    if path is not None and check_sqlite_file(path):
+        revision = sqlite_tables(path)["revision"]
+        if revision is not None and revision != HEAD_REVISION:
+            problems = integrity_problems(path)
+            if problems:
+                raise DatabaseError(
+                    f"{path} is damaged ({problems[0]}) and left untouched. Restore it from a "
+                    "backup: on the command line, mesodesk restore BACKUP-FILE."
+                )
+            return Opened(Services.open(target, clock=clock), checked=True)
+    return Opened(Services.open(target, clock=clock), checked=False)

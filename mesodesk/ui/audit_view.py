@@ -1,0 +1,475 @@
+"""The audit trail in the app: entries filtered by patient, by who and by date, each with its
+values before and after; the chain verified on request; the selection exported to CSV."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QModelIndex, Qt, Signal
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mesodesk.domain import audit as A
+from mesodesk.domain.audit import AuditEntry, AuditPage, AuditQuery
+from mesodesk.domain.errors import MesodeskError
+from mesodesk.services.registry import Services
+from mesodesk.ui.jobs import JobRunner, Progress
+from mesodesk.ui.labels import Formats
+from mesodesk.ui.tables import RIGHT, Index, ListTableModel, make_table
+from mesodesk.ui.widgets import ERROR_STYLE, DateField
+
+PAGE = 200
+
+
+def action_label(action: str) -> str:
+    tr = QCoreApplication.translate
+    return {
+        A.CREATE: tr("Audit", "created"),
+        A.UPDATE: tr("Audit", "changed"),
+        A.DELETE: tr("Audit", "deleted"),
+        A.ARCHIVE: tr("Audit", "archived"),
+        A.UNARCHIVE: tr("Audit", "unarchived"),
+        A.BACKUP: tr("Audit", "backup"),
+        A.RESTORE: tr("Audit", "restore"),
+        A.PDF_EXPORT: tr("Audit", "PDF exported"),
+        A.PDF_PRINT: tr("Audit", "PDF printed"),
+        A.DEMO_LOAD: tr("Audit", "demo loaded"),
+    }.get(action, action)
+
+
+def entity_label(entity: str | None) -> str:
+    tr = QCoreApplication.translate
+    if entity is None:
+        return ""
+    return {
+        "patient": tr("Audit", "patient"),
+        "practitioner": tr("Audit", "practitioner"),
+        "product": tr("Audit", "product"),
+        "ingredient": tr("Audit", "ingredient"),
+        "product_lot": tr("Audit", "product lot"),
+        "course": tr("Audit", "course"),
+        "treatment_session": tr("Audit", "session"),
+        "blend_item": tr("Audit", "blend item"),
+        "side_effect": tr("Audit", "side effect"),
+        "outcome_assessment": tr("Audit", "outcome"),
+    }.get(entity, entity)
+
+
+def _value(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "—"
+    text = str(value)
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
+def describe(entry: AuditEntry, formats: Formats) -> str:
+    """The whole entry for the detail pane."""
+    when = formats.datetime(entry.at.astimezone().replace(tzinfo=None))
+    lines = [
+        QCoreApplication.translate("Audit", "Entry %1 · %2 · %3")
+        .replace("%1", str(entry.seq))
+        .replace("%2", when)
+        .replace("%3", entry.actor),
+    ]
+    what = action_label(entry.action)
+    if entry.entity:
+        what += f" {entity_label(entry.entity)} {entry.entity_id or ''}".rstrip()
+    if entry.record_no:
+        what += f" ({entry.record_no})"
+    if entry.detail:
+        what += f" — {entry.detail}"
+    lines += [what, ""]
+    before, after = entry.before or {}, entry.after or {}
+    if entry.before is not None and entry.after is not None:
+        for key in entry.changed_fields():
+            lines.append(f"{key}: {_value(before.get(key))}  →  {_value(after.get(key))}")
+    else:
+        for key in entry.changed_fields():
+            lines.append(f"{key}: {_value(after.get(key, before.get(key)))}")
+    lines += ["", QCoreApplication.translate("Audit", "Seal: %1").replace("%1", entry.hash)]
+    return "\n".join(lines)
+
+
+class AuditTableModel(ListTableModel[AuditEntry]):
+    """Audit entries over SQL, newest first, fetched a page at a time as the view scrolls."""
+
+    loaded = Signal(int)  # the total number of matching entries
+    failed = Signal(str)
+
+    def __init__(
+        self, services: Services, runner: JobRunner, formats: Formats, parent: Any = None
+    ) -> None:
+        super().__init__(parent=parent)
+        self.services = services
+        self.runner = runner
+        self.formats = formats
+        self.query = AuditQuery()
+        self.total = 0
+        self.loading = False
+        self._generation = 0
+        self.headers = [
+            self.tr("Entry"),
+            self.tr("When"),
+            self.tr("Who"),
+            self.tr("Action"),
+            self.tr("Record"),
+            self.tr("Patient"),
+            self.tr("Fields"),
+        ]
+
+    @property
+    def entries(self) -> list[AuditEntry]:
+        """The entries fetched so far."""
+        return self.rows
+
+    def set_query(self, query: AuditQuery) -> None:
+        self.query = query
+        self.refresh()
+
+    def refresh(self) -> None:
+        self._generation += 1
+        generation = self._generation
+        query = self.query
+        audit = self.services.audit
+        self.loading = True
+        self.runner.run(lambda: audit.search(query, offset=0, limit=PAGE)).success(
+            lambda page: self._replace(generation, page)
+        ).failure(lambda error: self._failed(generation, error))
+
+    def _replace(self, generation: int, page: AuditPage) -> None:
+        if generation != self._generation:
+            return
+        self.total = page.total
+        self.set_rows(page.entries)
+        self.loading = False
+        self.loaded.emit(self.total)
+
+    def _failed(self, generation: int, error: BaseException) -> None:
+        if generation == self._generation:
+            self.loading = False
+            self.failed.emit(str(error) if isinstance(error, MesodeskError) else "")
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and not self.loading and len(self.entries) < self.total
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        if not self.canFetchMore(parent):
+            return
+        generation = self._generation
+        query = self.query
+        offset = len(self.entries)
+        audit = self.services.audit
+        self.loading = True
+        self.runner.run(lambda: audit.search(query, offset=offset, limit=PAGE)).success(
+            lambda page: self._append(generation, page)
+        ).failure(lambda error: self._failed(generation, error))
+
+    def _append(self, generation: int, page: AuditPage) -> None:
+        if generation != self._generation:
+            return
+        self.loading = False
+        if page.offset != len(self.entries) or not page.entries:
+            return
+        first = len(self.entries)
+        self.beginInsertRows(QModelIndex(), first, first + len(page.entries) - 1)
+        self.entries.extend(page.entries)
+        self.endInsertRows()
+
+    def display(self, entry: AuditEntry, column: int) -> str:
+        if column == 0:
+            return str(entry.seq)
+        if column == 1:
+            return self.formats.datetime(entry.at.astimezone().replace(tzinfo=None))
+        if column == 2:
+            return entry.actor
+        if column == 3:
+            return action_label(entry.action)
+        if column == 4:
+            if entry.entity == "patient":
+                return entity_label(entry.entity)  # the Patient column names it
+            if entry.entity:
+                return f"{entity_label(entry.entity)} {entry.entity_id or ''}".rstrip()
+            return entry.detail
+        if column == 5:
+            return entry.record_no or ""
+        if column == 6:
+            return ", ".join(entry.changed_fields())
+        return ""
+
+    def role_data(self, entry: AuditEntry, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 0:
+            return RIGHT
+        if role == Qt.ItemDataRole.ToolTipRole and column == 6:
+            return ", ".join(entry.changed_fields())
+        return None
+
+
+class AuditWindow(QWidget):
+    """A window of its own (Tools > Audit trail…), so it can stay open beside the records."""
+
+    def __init__(
+        self,
+        services: Services,
+        runner: JobRunner,
+        formats: Formats,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setWindowTitle(self.tr("Audit trail"))
+        self.setObjectName("audit_window")
+        self.services = services
+        self.runner = runner
+        self.formats = formats
+        self.model = AuditTableModel(services, runner, formats, self)
+
+        self.patient = QLineEdit()
+        self.patient.setObjectName("patient_filter")
+        self.patient.setPlaceholderText(self.tr("MD-000123"))
+        self.patient.setMaxLength(20)
+        self.patient.setClearButtonEnabled(True)
+        self.patient.setMinimumWidth(110)
+        self.user = QComboBox()
+        self.user.setObjectName("user_filter")
+        self.user.setMinimumWidth(200)
+        self.user.addItem(self.tr("Everyone"), None)
+        self.since = DateField(formats)
+        self.until = DateField(formats)
+        for field in (self.since, self.until):
+            field.setMinimumWidth(130)
+        self.apply_button = QPushButton(self.tr("Show"))
+        self.apply_button.setDefault(True)
+        filters = QHBoxLayout()
+        for text, widget in (
+            (self.tr("Patient:"), self.patient),
+            (self.tr("Who:"), self.user),
+            (self.tr("From:"), self.since),
+            (self.tr("To:"), self.until),
+        ):
+            label = QLabel(text)
+            label.setBuddy(widget)
+            filters.addWidget(label)
+            filters.addWidget(widget)
+        filters.addWidget(self.apply_button)
+        filters.addStretch(1)
+        self.filter_error = QLabel()
+        self.filter_error.setStyleSheet(ERROR_STYLE)
+        self.filter_error.hide()
+
+        self.table = make_table(
+            self.model, "audit_entries", widths=(60, 130, 240, 100, 150, 95, 200), qt_header=True
+        )
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.selectionModel().currentRowChanged.connect(self._show_entry)
+
+        self.detail = QPlainTextEdit()
+        self.detail.setObjectName("audit_detail")
+        self.detail.setReadOnly(True)
+        self.detail.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.detail.setPlaceholderText(self.tr("Select an entry to see its values."))
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.detail)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+
+        self.count = QLabel()
+        self.verdict = QLabel()
+        self.verdict.setObjectName("verdict")
+        self.verdict.setWordWrap(True)
+        self.verify_button = QPushButton(self.tr("Verify the trail"))
+        self.export_button = QPushButton(self.tr("Export CSV…"))
+        self.close_button = QPushButton(self.tr("Close"))
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.count)
+        bottom.addWidget(self.verdict, 1)
+        bottom.addWidget(self.verify_button)
+        bottom.addWidget(self.export_button)
+        bottom.addWidget(self.close_button)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(self.filter_error)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(bottom)
+
+        self.apply_button.clicked.connect(self.apply_filters)
+        self.patient.returnPressed.connect(self.apply_filters)
+        self.user.activated.connect(lambda _i: self.apply_filters())
+        self.verify_button.clicked.connect(self.verify)
+        self.export_button.clicked.connect(self.export)
+        self.close_button.clicked.connect(self.close)
+        self.model.loaded.connect(self._loaded)
+        self.model.failed.connect(self._show_filter_error)
+        self.resize(1100, 640)
+        self._load_actors()
+        self.model.set_query(AuditQuery())
+
+    # -- filters ----------------------------------------------------------------------------------
+
+    def _load_actors(self) -> None:
+        audit = self.services.audit
+        self.runner.run(audit.actors).success(self._set_actors)
+
+    def _set_actors(self, actors: list[str]) -> None:
+        current = self.user.currentData()
+        self.user.clear()
+        self.user.addItem(self.tr("Everyone"), None)
+        for name in actors:
+            self.user.addItem(name, name)
+        index = self.user.findData(current)
+        self.user.setCurrentIndex(max(index, 0))
+
+    def _show_filter_error(self, message: str) -> None:
+        self.filter_error.setText(message or self.tr("The entries could not be read."))
+        self.filter_error.setVisible(True)
+
+    def _dates(self) -> tuple[date | None, date | None] | None:
+        try:
+            since, until = self.since.value(), self.until.value()
+        except ValueError as exc:
+            self._show_filter_error(
+                self.tr("“%1” is not a date (%2).")
+                .replace("%1", str(exc))
+                .replace("%2", self.formats.date_hint)
+            )
+            return None
+        if since and until and until < since:
+            self._show_filter_error(self.tr("The “To” date is before the “From” date."))
+            return None
+        return since, until
+
+    def apply_filters(self) -> None:
+        self.filter_error.hide()
+        dates = self._dates()
+        if dates is None:
+            return
+        since, until = dates
+        actor = self.user.currentData()
+        text = self.patient.text().strip()
+
+        def query(patient_id: int | None) -> AuditQuery:
+            return AuditQuery(
+                patient_id=patient_id,
+                actor=actor,
+                since=datetime.combine(since, time()).astimezone() if since else None,
+                until=(
+                    datetime.combine(until + timedelta(days=1), time()).astimezone()
+                    if until
+                    else None
+                ),
+            )
+
+        if not text:
+            self.model.set_query(query(None))
+            return
+        patients = self.services.patients
+        self.runner.run(lambda: patients.get_by_record_no(text)).success(
+            lambda patient: self.model.set_query(query(patient.id))
+        ).failure(lambda error: self._show_filter_error(str(error)))
+
+    def refresh(self) -> None:
+        self._load_actors()
+        self.model.refresh()
+
+    def _loaded(self, total: int) -> None:
+        self.count.setText(
+            self.tr("1 entry") if total == 1 else self.tr("%1 entries").replace("%1", f"{total:,}")
+        )
+        self.detail.clear()
+        if total:
+            self.table.selectRow(0)
+
+    def _show_entry(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        entry = self.model.item(current.row())
+        self.detail.setPlainText(describe(entry, self.formats) if entry else "")
+
+    # -- verify and export ------------------------------------------------------------------------
+
+    def verify(self) -> None:
+        self.verdict.setText(self.tr("Verifying…"))
+        self.verdict.setStyleSheet("")
+        audit = self.services.audit
+        self.runner.run(audit.verify).success(self._verified).failure(
+            lambda error: self._verdict(False, str(error))
+        )
+
+    def _verified(self, report: Any) -> None:
+        if report.ok:
+            self._verdict(
+                True,
+                self.tr("The trail is intact: %1 entries, each sealed and linked.").replace(
+                    "%1", f"{report.entries:,}"
+                ),
+            )
+        else:
+            self._verdict(False, report.describe())
+
+    def _verdict(self, ok: bool, text: str) -> None:
+        self.verdict.setText(text)
+        self.verdict.setStyleSheet(
+            "color: #1b5e20; font-weight: bold;" if ok else ERROR_STYLE + " font-weight: bold;"
+        )
+
+    def ask_save_path(self) -> Path | None:
+        chosen, _filter = QFileDialog.getSaveFileName(
+            self,
+            self.tr("Export the audit trail"),
+            str(Path.home() / "audit-trail.csv"),
+            self.tr("CSV files (*.csv)"),
+        )
+        if not chosen:
+            return None
+        path = Path(chosen)
+        return path if path.suffix else path.with_suffix(".csv")
+
+    def export(self) -> None:
+        path = self.ask_save_path()
+        if path is None:
+            return
+        audit = self.services.audit
+        query = self.model.query
+        self.export_button.setEnabled(False)
+        self.verdict.setStyleSheet("")
+        self.verdict.setText(self.tr("Exporting…"))
+
+        def work(progress: Progress) -> int:
+            return audit.export_csv(path, query, progress.report, progress.cancelled)
+
+        job = self.runner.run_long(work)
+        job.progressed.connect(
+            lambda done, total, _m: self.verdict.setText(
+                self.tr("Exporting… %1 of %2")
+                .replace("%1", f"{done:,}")
+                .replace("%2", f"{total:,}")
+            )
+        )
+
+        def done(count: int) -> None:
+            self.export_button.setEnabled(True)
+            self._verdict(
+                True,
+                self.tr("%1 entries exported to %2.")
+                .replace("%1", f"{count:,}")
+                .replace("%2", str(path)),
+            )
+
+        def failed(error: BaseException) -> None:
+            self.export_button.setEnabled(True)
+            self._verdict(False, str(error) if isinstance(error, MesodeskError) else "")
+
+        job.success(done).failure(failed)

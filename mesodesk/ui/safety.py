@@ -1,0 +1,792 @@
+"""Keeping the data safe from the app: backups (by hand, daily, on exit), restore, the start-up
+integrity check with read-only mode, who is working at this workstation, and the audit view.
+
+``install(window)`` (listed in main_window.feature_installers) adds the Tools menu entries and a
+``SafetyController``; ``run_gui`` then calls ``start_automatic`` so that the automatic parts
+(the start-up check, daily and exit backups) run only in the real application, not in every
+test that makes a window.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mesodesk.domain.audit import Actor
+from mesodesk.domain.errors import MesodeskError
+from mesodesk.paths import default_backup_dir
+from mesodesk.services.backup import (
+    BackupInfo,
+    BackupResult,
+    CopyCancelled,
+    RestoreResult,
+    inspect_backup,
+)
+from mesodesk.services.changes import Changes
+from mesodesk.services.health import check_database, damaged_message, startup_problems
+from mesodesk.ui import settings as keys
+from mesodesk.ui.jobs import Job, JobRunner, Progress
+from mesodesk.ui.labels import Formats
+from mesodesk.ui.widgets import ask_yes_no
+
+BACKUP_CHECK_MS = 60 * 60 * 1000  # look once an hour whether the daily backup is due
+DAILY = timedelta(days=1)
+
+
+def install(window: Any) -> SafetyController:
+    controller = SafetyController(window)
+    controller.add_menu(window.menus["tools"])
+    return controller
+
+
+def controller_of(window: QObject) -> SafetyController | None:
+    found = window.findChild(SafetyController)
+    return found if isinstance(found, SafetyController) else None
+
+
+def _local(formats: Formats, info: Any) -> str:
+    return formats.datetime(info.astimezone().replace(tzinfo=None))
+
+
+def _size(size: int) -> str:
+    return f"{size / 1_048_576:,.1f} MB" if size >= 1_048_576 else f"{size / 1024:,.0f} kB"
+
+
+class _CloseGuard(QObject):
+    """Holds the window's close until the exit backup is done."""
+
+    def __init__(self, controller: SafetyController) -> None:
+        super().__init__(controller)
+        self.controller = controller
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Close and self.controller.hold_close():
+            if isinstance(event, QCloseEvent):
+                event.ignore()
+            return True
+        return False
+
+
+class SafetyController(QObject):
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.setObjectName("safety")
+        self.window: Any = window
+        self.services = window.services
+        self.runner = window.runner
+        # The integrity check and backups read the file through connections of their own, so
+        # they run on a thread of their own: searches and saves go on meanwhile (a save waits
+        # for the integrity check's verdict; a restore waits for nothing else to run).
+        self.side = JobRunner(self)
+        self.settings = window.settings
+        self.automatic = False
+        self.read_only = bool(self.services.db.read_only)
+        self.busy = False  # a backup or restore is under way
+        self.exit_backup_done = False
+        self.closing = False
+        self.audit_window: QWidget | None = None
+        self.timer = QTimer(self)
+        self.timer.setInterval(BACKUP_CHECK_MS)
+        self.timer.timeout.connect(self.backup_if_due)
+        self.actions: dict[str, QAction] = {}
+
+        self.status_progress = QProgressBar()
+        self.status_progress.setMaximumWidth(160)
+        self.status_progress.setRange(0, 100)
+        self.status_progress.setFormat(self.tr("Backing up %p%"))
+        self.status_progress.hide()
+        self.actor_button = QPushButton()
+        self.actor_button.setObjectName("working_as")
+        self.actor_button.setFlat(True)
+        self.actor_button.setToolTip(self.tr("Who the audit trail names for changes made here"))
+        self.actor_button.clicked.connect(self.choose_actor)
+        self.read_only_label = QLabel(self.tr("Read-only: the database is damaged"))
+        self.read_only_label.setStyleSheet("color: #7a0010; font-weight: bold; padding: 0 6px;")
+        self.read_only_label.hide()
+        bar = window.statusBar()
+        bar.addPermanentWidget(self.read_only_label)
+        bar.addPermanentWidget(self.status_progress)
+        bar.addPermanentWidget(self.actor_button)
+        self.apply_settings()
+        if self.read_only:
+            self._show_read_only()
+
+    # -- settings ---------------------------------------------------------------------------------
+
+    def backup_folder(self) -> Path:
+        chosen = self.settings.get(keys.BACKUP_FOLDER)
+        return Path(chosen) if chosen else default_backup_dir()
+
+    def apply_settings(self) -> None:
+        self.services.backups.folder = self.backup_folder()
+        name = self.settings.get(keys.WORKING_AS).strip()
+        practitioner = self.settings.get(keys.WORKING_AS_PRACTITIONER) or None
+        actor = Actor(name, practitioner).cleaned() if name else Actor.system()
+        self.services.db.actor = actor
+        self.actor_button.setText(self.tr("Working as: %1").replace("%1", actor.name))
+
+    # -- menus ------------------------------------------------------------------------------------
+
+    def add_menu(self, menu: Any) -> None:
+        def add(key: str, text: str, slot: Any, shortcut: str | None = None) -> None:
+            action = QAction(text, self.window)
+            action.setObjectName(key)
+            if shortcut:
+                action.setShortcut(shortcut)
+            action.triggered.connect(slot)
+            menu.addAction(action)
+            self.actions[key] = action
+
+        add("backup_now", self.tr("&Back up now"), self.backup_now, "Ctrl+Shift+B")
+        add("restore", self.tr("&Restore from backup…"), self.restore)
+        add("backup_folder", self.tr("Backup &folder…"), self.choose_folder)
+        menu.addSeparator()
+        add("check", self.tr("&Check the database…"), self.check_now)
+        add("audit", self.tr("&Audit trail…"), self.open_audit)
+        menu.addSeparator()
+        add("working_as", self.tr("&Working as…"), self.choose_actor)
+        available = self.services.backups.available
+        for key in ("backup_now", "restore", "backup_folder", "check"):
+            self.actions[key].setEnabled(available)
+
+    # -- things a test replaces -------------------------------------------------------------------
+
+    def confirm(self, title: str, text: str) -> bool:
+        return ask_yes_no(self.window, title, text)
+
+    def inform(self, title: str, text: str) -> None:
+        QMessageBox.information(self.window, title, text)
+
+    def warn(self, title: str, text: str) -> None:
+        QMessageBox.warning(self.window, title, text)
+
+    def ask_folder(self, current: Path) -> Path | None:
+        chosen = QFileDialog.getExistingDirectory(
+            self.window, self.tr("Choose the backup folder"), str(current)
+        )
+        return Path(chosen) if chosen else None
+
+    # -- start-up and automatic backups -----------------------------------------------------------
+
+    def start_automatic(self, *, checked: bool = False, crashed_before: bool = False) -> None:
+        """The app's automatic safety: the integrity check (unless it already ran), then a
+        backup when the newest is over a day old or the last run crashed, one a day while the
+        app is open, and one on exit after any change."""
+        self.automatic = True
+        self.crashed_before = crashed_before
+        backups = self.services.backups
+        backups.commits_at_backup = self.services.db.commits
+        self.window.installEventFilter(_CloseGuard(self))
+        if self.services.db.notice:
+            self.window.statusBar().showMessage(self.services.db.notice, 60_000)
+            self.warn(self.tr("Database on a network drive"), self.services.db.notice)
+        if not checked and backups.available and not self.read_only:
+            db = self.services.db
+            db.hold_writes()
+            self.busy = True
+            self.side.run(lambda: _check_at_start(db)).success(self._startup_checked)
+        else:
+            self._startup_checked([])
+
+    def _startup_checked(self, problems: list[str]) -> None:
+        if self.busy:
+            self._idle()
+            if not self.window.isVisible():
+                return
+        if problems:
+            self.enter_read_only(problems)
+            return
+        if not self.services.backups.available or self.read_only:
+            return
+        self.timer.start()
+        if self.crashed_before:
+            self.backup_in_background("the last run ended without closing")
+        elif self.services.backups.due(DAILY):
+            self.backup_in_background("daily")
+
+    def backup_if_due(self) -> None:
+        if not self.busy and not self.read_only and self.services.backups.due(DAILY):
+            self.backup_in_background("daily")
+
+    def backup_in_background(self, reason: str) -> None:
+        """A backup that does not interrupt: its progress shows in the status bar."""
+        if self.busy or self.read_only:
+            return
+        job = self._start_backup("automatic, " + reason)
+        self.status_progress.setValue(0)
+        self.status_progress.show()
+        job.progressed.connect(
+            lambda done, total, _m: self.status_progress.setValue(done * 100 // (total or 1))
+        )
+
+        def done(result: Any) -> None:
+            self._idle()
+            self.window.statusBar().showMessage(
+                self.tr("Backed up to %1.").replace("%1", result.value.path.name), 8000
+            )
+            self.window.apply(result.changes)
+
+        def failed(error: BaseException) -> None:
+            self._idle()
+            self.window.statusBar().showMessage(
+                self.tr("The automatic backup failed: %1").replace("%1", _message(error)), 30_000
+            )
+
+        job.success(done).failure(failed)
+
+    def _start_backup(self, reason: str) -> Job[Any]:
+        self.busy = True
+        backups = self.services.backups
+
+        def work(progress: Progress) -> Any:
+            return backups.back_up(
+                reason=reason, progress=progress.report, cancelled=progress.cancelled
+            )
+
+        return self.side.run_long(work)
+
+    def _idle(self) -> None:
+        """A backup or restore ended: close the window if that was asked meanwhile."""
+        self.busy = False
+        self.status_progress.hide()
+        if self.closing:
+            self.window.close()
+
+    # -- on exit ----------------------------------------------------------------------------------
+
+    def hold_close(self) -> bool:
+        """Whether the window must wait (an exit backup starts, or a backup is under way)."""
+        if not self.automatic or self.exit_backup_done or self.read_only:
+            return False
+        if self.busy:
+            self.closing = True
+            return True
+        if not self.services.backups.available or not self.services.backups.changed_since_backup():
+            return False
+        self.backup_with_dialog(on_exit=True)
+        return True
+
+    # -- by hand ----------------------------------------------------------------------------------
+
+    def backup_now(self) -> None:
+        if self.busy:
+            self.window.statusBar().showMessage(
+                self.tr("A check or a backup is under way; try again in a moment."), 5000
+            )
+            return
+        self.backup_with_dialog(on_exit=False)
+
+    def _progress_dialog(self, title: str, label: str, cancel: bool) -> ProgressDialog:
+        dialog = ProgressDialog(title, label, cancel, self.window)
+        dialog.show()
+        return dialog
+
+    def backup_with_dialog(self, *, on_exit: bool) -> None:
+        title = self.tr("Backing up before closing") if on_exit else self.tr("Back up now")
+        dialog = self._progress_dialog(title, self.tr("Copying the database…"), cancel=True)
+        job = self._start_backup("on exit" if on_exit else "by hand")
+        job.progressed.connect(lambda done, total, m: _show(dialog, done, total, self.tr(m)))
+        dialog.cancelled.connect(job.cancel)
+
+        def done(result: Any) -> None:
+            dialog.done_with()
+            backup: BackupResult = result.value
+            self.window.apply(result.changes)
+            if on_exit:
+                self.exit_backup_done = True
+                self.busy = False
+                self.window.close()
+                return
+            self._idle()
+            self.inform(
+                self.tr("Backup done"),
+                self.tr("The database was backed up and the copy checked:\n%1\n\n%2 patients, %3.")
+                .replace("%1", str(backup.path))
+                .replace("%2", f"{backup.patients:,}")
+                .replace("%3", _size(backup.size)),
+            )
+
+        def failed(error: BaseException) -> None:
+            dialog.done_with()
+            self.busy = False
+            self.status_progress.hide()
+            if isinstance(error, CopyCancelled):
+                if on_exit:  # the person chose to close without it
+                    self.exit_backup_done = True
+                    self.window.close()
+                else:
+                    self.window.statusBar().showMessage(
+                        self.tr("The backup was cancelled; nothing was kept."), 8000
+                    )
+                return
+            if on_exit:
+                if self.confirm(
+                    self.tr("Backup failed"),
+                    self.tr(
+                        "The backup before closing failed: %1\n\nClose mesodesk anyway?"
+                    ).replace("%1", _message(error)),
+                ):
+                    self.exit_backup_done = True
+                    self.window.close()
+                return
+            self.warn(self.tr("Backup failed"), _message(error))
+
+        job.success(done).failure(failed)
+
+    def choose_folder(self) -> None:
+        chosen = self.ask_folder(self.backup_folder())
+        if chosen is None:
+            return
+        self.settings.set(keys.BACKUP_FOLDER, str(chosen))
+        self.settings.sync()
+        self.apply_settings()
+        self.window.statusBar().showMessage(
+            self.tr("Backups now go to %1.").replace("%1", str(chosen)), 8000
+        )
+
+    # -- restore ----------------------------------------------------------------------------------
+
+    def restore(self) -> None:
+        if self.busy:
+            self.window.statusBar().showMessage(
+                self.tr("A check or a backup is under way; try again in a moment."), 5000
+            )
+            return
+        chosen = RestoreDialog.ask(
+            self.window, self.services.backups.backups(), self.window.formats, self.backup_folder()
+        )
+        if chosen is None:
+            return
+        self.runner.run(lambda: inspect_backup(chosen)).success(self._confirm_restore)
+
+    def _confirm_restore(self, contents: Any) -> None:
+        taken = (
+            _local(self.window.formats, contents.taken_at)
+            if contents.taken_at
+            else self.tr("an unknown time")
+        )
+        text = (
+            self.tr(
+                "Replace all the data in this database with the backup %1 (taken %2, %3 "
+                "patients)?\n\nEverything entered since that backup is replaced. The current "
+                "data are backed up first, to %4, so this can be undone."
+            )
+            .replace("%1", contents.path.name)
+            .replace("%2", taken)
+            .replace("%3", f"{contents.patients:,}")
+            .replace("%4", str(self.backup_folder()))
+        )
+        if not self.confirm(self.tr("Restore from backup"), text):
+            return
+        self.busy = True
+        dialog = self._progress_dialog(
+            self.tr("Restore from backup"), self.tr("Checking the backup…"), cancel=False
+        )
+        backups = self.services.backups
+        path = contents.path
+        job = self.runner.run_long(lambda progress: backups.restore(path, progress=progress.report))
+        job.progressed.connect(lambda done, total, m: _show(dialog, done, total, self.tr(m)))
+
+        def done(result: Any) -> None:
+            dialog.done_with()
+            restored: RestoreResult = result.value
+            self._after_restore(result.changes)
+            self.inform(
+                self.tr("Restore done"),
+                self.tr(
+                    "The data of %1 are back (%2 patients).\n\nThe data from before the restore "
+                    "were kept in %3."
+                )
+                .replace("%1", restored.source.path.name)
+                .replace("%2", f"{restored.source.patients:,}")
+                .replace("%3", str(restored.saved_before)),
+            )
+            self._idle()
+
+        def failed(error: BaseException) -> None:
+            dialog.done_with()
+            self.warn(self.tr("Restore failed"), _message(error))
+            self._idle()
+
+        job.success(done).failure(failed)
+
+    def _after_restore(self, changes: Changes) -> None:
+        """Show the restored data: close each patient's tab (the patient may not exist in the
+        backup), then let every view refresh."""
+        tabs = self.window.tabs
+        for index in range(tabs.count() - 1, 0, -1):
+            tabs.tabCloseRequested.emit(index)
+        if self.read_only:
+            self.read_only = False
+            self.read_only_label.hide()
+            self._set_editing(True)
+            self.window.setWindowTitle(
+                self.window.windowTitle().replace(self.tr(" (read-only)"), "")
+            )
+            if self.automatic:
+                self.timer.start()
+        self.services.backups.commits_at_backup = self.services.db.commits
+        self.window.apply(changes)
+        self.window.statusBar().showMessage(self.tr("Data restored from the backup."), 8000)
+
+    # -- read-only mode ---------------------------------------------------------------------------
+
+    def enter_read_only(self, problems: list[str]) -> None:
+        """The database is damaged (and already reopened read-only, by the job that found
+        it): say so, and offer nothing that writes."""
+        db = self.services.db
+        self.read_only = True
+        self.timer.stop()
+        self._show_read_only()
+        assert db.target.path is not None
+        self.warn(
+            self.tr("The database is damaged"),
+            damaged_message(db.target.path, problems, self.backup_folder()),
+        )
+
+    def _show_read_only(self) -> None:
+        self.read_only_label.show()
+        self._set_editing(False)
+        title = self.window.windowTitle()
+        suffix = self.tr(" (read-only)")
+        if not title.endswith(suffix):
+            self.window.setWindowTitle(title + suffix)
+
+    def _set_editing(self, enabled: bool) -> None:
+        for name in ("new_action", "edit_action", "archive_action", "demo_action"):
+            action = getattr(self.window, name, None)
+            if isinstance(action, QAction):
+                action.setEnabled(enabled)
+        button = getattr(getattr(self.window, "list_view", None), "new_button", None)
+        if isinstance(button, QPushButton):
+            button.setEnabled(enabled)
+        if "backup_now" in self.actions:
+            self.actions["backup_now"].setEnabled(enabled)
+
+    # -- checks, audit, who -----------------------------------------------------------------------
+
+    def check_now(self) -> None:
+        dialog = self._progress_dialog(
+            self.tr("Check the database"), self.tr("Checking…"), cancel=False
+        )
+        target = self.services.db.target
+        self.busy = True
+        job = self.side.run_long(
+            lambda progress: check_database(target, full=True, progress=progress.report)
+        )
+        job.progressed.connect(lambda done, total, m: _show(dialog, done, total, self.tr(m)))
+
+        def done(report: Any) -> None:
+            dialog.done_with()
+            self._idle()
+            lines = [("✓ " if f.ok else "✗ ") + f"{f.name}: {f.message}" for f in report.findings]
+            if report.ok:
+                self.inform(
+                    self.tr("The database is sound"),
+                    self.tr("No problem found.") + "\n\n" + "\n".join(lines),
+                )
+            else:
+                self.warn(
+                    self.tr("Problems found"),
+                    "\n".join(lines)
+                    + "\n\n"
+                    + self.tr("Restore the database from a backup (Tools > Restore from backup…)."),
+                )
+
+        def failed(error: BaseException) -> None:
+            dialog.done_with()
+            self._idle()
+            self.warn(self.tr("Check the database"), _message(error))
+
+        job.success(done).failure(failed)
+
+    def open_audit(self) -> None:
+        from mesodesk.ui.audit_view import AuditWindow
+
+        if self.audit_window is None:
+            self.audit_window = AuditWindow(
+                self.services, self.runner, self.window.formats, self.window
+            )
+            self.window.changes_applied.connect(self._audit_changed)
+        self.audit_window.show()
+        self.audit_window.raise_()
+        self.audit_window.activateWindow()
+
+    def _audit_changed(self, _changes: Changes) -> None:
+        # every change to a record adds an entry, so any change refreshes an open view
+        if self.audit_window is not None and self.audit_window.isVisible():
+            self.audit_window.refresh()  # type: ignore[attr-defined]
+
+    def choose_actor(self) -> None:
+        catalogue = getattr(self.services, "catalogue", None)
+        practitioners: list[Any] = []
+        if catalogue is not None:
+            try:
+                practitioners = list(catalogue.practitioners(active_only=True))
+            except MesodeskError:
+                practitioners = []
+        actor = WorkingAsDialog.ask(self.window, self.services.db.actor, practitioners)
+        if actor is None:
+            return
+        self.settings.set(keys.WORKING_AS, actor.name)
+        self.settings.set(keys.WORKING_AS_PRACTITIONER, actor.practitioner_id or 0)
+        self.settings.sync()
+        self.apply_settings()
+
+
+def _show(dialog: ProgressDialog, done: int, total: int, message: str) -> None:
+    dialog.bar.setMaximum(max(total, 1))
+    dialog.bar.setValue(min(done, max(total, 1)))
+    if message:
+        dialog.label.setText(message)
+
+
+class ProgressDialog(QDialog):
+    """A window-modal progress bar. Unlike QProgressDialog its updates never run the event
+    loop, so a job's result cannot arrive in the middle of one."""
+
+    cancelled = Signal()
+
+    def __init__(self, title: str, label: str, cancel: bool, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.setMinimumWidth(440)
+        self.label = QLabel(label)
+        self.label.setWordWrap(True)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 100)
+        self.bar.setValue(0)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar)
+        self.cancel_button: QPushButton | None = None
+        if cancel:
+            buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+            buttons.rejected.connect(self._cancel)
+            layout.addWidget(buttons)
+            self.cancel_button = buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        self.finished_ok = False
+
+    def _cancel(self) -> None:
+        self.label.setText(self.tr("Cancelling…"))
+        if self.cancel_button is not None:
+            self.cancel_button.setEnabled(False)
+        self.cancelled.emit()
+
+    def reject(self) -> None:
+        # Escape or the close button: cancel what can be cancelled, never just hide the work
+        if self.cancel_button is not None and not self.finished_ok:
+            self._cancel()
+
+    def done_with(self) -> None:
+        self.finished_ok = True
+        self.hide()
+        self.deleteLater()
+
+
+def _message(error: BaseException) -> str:
+    if isinstance(error, MesodeskError):
+        return str(error)
+    # the type only: an exception's text may hold a record's values
+    return type(error).__name__
+
+
+class RestoreDialog(QDialog):
+    """Choose a backup: those in the backup folder, newest first, or any other file."""
+
+    def __init__(
+        self,
+        backups: list[BackupInfo],
+        formats: Formats,
+        folder: Path,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Restore from backup"))
+        self.backups = backups
+        self.folder = folder
+        self.chosen: Path | None = None
+        intro = QLabel(
+            self.tr(
+                "Choose the backup to restore. Everything in the database now is replaced by "
+                "the backup's contents. A backup of the current data is made first, so a "
+                "restore can be undone."
+            )
+        )
+        intro.setWordWrap(True)
+        where = QLabel(self.tr("Backups in %1").replace("%1", str(folder)))
+        where.setWordWrap(True)
+        where.setStyleSheet("color: #555555;")
+        self.table = QTableWidget(len(backups), 3)
+        self.table.setObjectName("backups")
+        self.table.setHorizontalHeaderLabels([self.tr("Taken"), self.tr("Kind"), self.tr("Size")])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        for row, backup in enumerate(backups):
+            kind = self.tr("Before a restore") if backup.before_restore else self.tr("Backup")
+            cells = (_local(formats, backup.taken_at), kind, _size(backup.size))
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(backup.path.name)
+                if column == 2:
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                self.table.setItem(row, column, item)
+        self.empty = QLabel(self.tr("There are no backups in this folder yet."))
+        self.empty.setVisible(not backups)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.table.doubleClicked.connect(lambda _index: self.accept_selected())
+
+        buttons = QDialogButtonBox()
+        self.restore_button = buttons.addButton(
+            self.tr("Restore…"), QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.restore_button.setEnabled(False)
+        self.other_button = buttons.addButton(
+            self.tr("Other file…"), QDialogButtonBox.ButtonRole.ActionRole
+        )
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.restore_button.clicked.connect(self.accept_selected)
+        self.other_button.clicked.connect(self.choose_other)
+        buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(where)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.empty)
+        layout.addWidget(buttons)
+        self.resize(560, 420)
+        if backups:
+            self.table.selectRow(0)
+
+    def _selection_changed(self) -> None:
+        self.restore_button.setEnabled(bool(self.table.selectionModel().selectedRows()))
+
+    def accept_selected(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return
+        self.chosen = self.backups[rows[0].row()].path
+        self.accept()
+
+    def other_file(self) -> Path | None:
+        chosen, _filter = QFileDialog.getOpenFileName(
+            self,
+            self.tr("Choose a backup"),
+            str(self.folder),
+            self.tr("mesodesk backups (*.sqlite3 *.db);;All files (*)"),
+        )
+        return Path(chosen) if chosen else None
+
+    def choose_other(self) -> None:
+        chosen = self.other_file()
+        if chosen is not None:
+            self.chosen = chosen
+            self.accept()
+
+    @classmethod
+    def ask(
+        cls, parent: QWidget, backups: list[BackupInfo], formats: Formats, folder: Path
+    ) -> Path | None:
+        """The backup chosen, or None when cancelled."""
+        dialog = cls(backups, formats, folder, parent)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            return dialog.chosen
+        return None
+
+
+class WorkingAsDialog(QDialog):
+    """Who works at this workstation: a practitioner from the list, or a name typed in."""
+
+    def __init__(
+        self, current: Actor, practitioners: list[Any], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Working as"))
+        intro = QLabel(
+            self.tr(
+                "The audit trail records who made each change. Choose who is working at this "
+                "computer, or type a name. It stays chosen until it is changed."
+            )
+        )
+        intro.setWordWrap(True)
+        self.who = QComboBox()
+        self.who.setObjectName("who")
+        self.who.setEditable(True)
+        self.who.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.who.setMinimumWidth(320)
+        self.practitioners = {p.name: p.id for p in practitioners}
+        for p in practitioners:
+            self.who.addItem(p.name, p.id)
+        self.who.setCurrentText(current.name)
+        line = self.who.lineEdit()
+        if line is not None:
+            line.setMaxLength(120)
+        form = QFormLayout()
+        form.addRow(self.tr("Working as:"), self.who)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.resize(460, self.sizeHint().height())
+
+    def actor(self) -> Actor:
+        name = " ".join(self.who.currentText().split())
+        return Actor(name, self.practitioners.get(name)).cleaned()
+
+    @classmethod
+    def ask(cls, parent: QWidget, current: Actor, practitioners: list[Any]) -> Actor | None:
+        dialog = cls(current, practitioners, parent)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            return dialog.actor()
+        return None
+
+
+def _check_at_start(db: Any) -> list[str]:
+    """The start-up integrity check. Writes wait meanwhile; a damaged database is reopened
+    read-only before they may go on, so nothing is ever written to it."""
+    try:
+        try:
+            problems = startup_problems(db)
+        except Exception as exc:  # a file SQLite cannot even check is treated as damaged
+            problems = [f"the check could not run ({type(exc).__name__})"]
+        if problems:
+            db.reopen(read_only=True)
+        return problems
+    finally:
+        db.release_writes()
