@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
@@ -12,7 +11,11 @@ from typing import Any
 
 from mesodesk.cli import EXIT_OK, iso_date, open_services, print_json, print_table
 from mesodesk.domain.patients import Patient
-from mesodesk.domain.treatment import PatientRecord, Recall
+from mesodesk.domain.treatment import PatientRecord
+from mesodesk.services.export import recall_rows, write_recall_csv
+
+# The CSV rules live in services.export, shared with the GUI; the name stays importable here.
+from mesodesk.services.export import spreadsheet_safe as spreadsheet_safe
 
 
 def register(sub: Any, db_option: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -246,54 +249,6 @@ def cmd_due(args: argparse.Namespace) -> int:
     )
     print(f"\n{len(entries)} course(s) due on or before {by.isoformat()}")
     return EXIT_OK
-
-
-RECALL_HEADERS = [
-    "record_no",
-    "last_name",
-    "first_name",
-    "phone",
-    "session_date",
-    "product",
-    "lot",
-    "amount_ml",
-    "side_effects",
-]
-
-
-def recall_rows(recall: Recall) -> list[list[Any]]:
-    return [
-        [
-            e.record_no,
-            e.last_name,
-            e.first_name,
-            e.phone,
-            e.started_at.strftime("%Y-%m-%d %H:%M"),
-            e.product,
-            e.lot_number,
-            e.amount_ml,
-            "; ".join(
-                f"{x.kind.label} grade {int(x.grade)} from {x.onset_on.isoformat()}"
-                f" ({x.outcome.label})"
-                for x in e.side_effects
-            ),
-        ]
-        for e in recall.entries
-    ]
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """A cell a spreadsheet will not run as a formula (= + - @, tab or CR first)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def write_recall_csv(recall: Recall, out: Any) -> None:
-    writer = csv.writer(out)
-    writer.writerow(RECALL_HEADERS)
-    for row in recall_rows(recall):
-        writer.writerow([spreadsheet_safe(v) for v in row])
 
 
 def cmd_recall(args: argparse.Namespace) -> int:

@@ -10,14 +10,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    Qt,
-    Signal,
-)
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 
 from mesodesk.domain.dates import age_on
 from mesodesk.domain.patients import PatientPage, PatientRow
@@ -25,14 +19,12 @@ from mesodesk.domain.search import PatientQuery, PatientSort
 from mesodesk.services.registry import Services
 from mesodesk.ui.jobs import JobRunner
 from mesodesk.ui.labels import Formats
+from mesodesk.ui.tables import RIGHT, Index, ListTableModel, bold
 
 PAGE = 200
-ID_ROLE = Qt.ItemDataRole.UserRole + 1
-Index = QModelIndex | QPersistentModelIndex
 
 
-class PatientTableModel(QAbstractTableModel):
-    COLUMNS = ("record_no", "name", "birth_date", "age", "phone", "last_session", "next_due")
+class PatientTableModel(ListTableModel[PatientRow]):
     SORTS = {
         0: PatientSort.RECORD_NO,
         1: PatientSort.NAME,
@@ -50,19 +42,18 @@ class PatientTableModel(QAbstractTableModel):
     def __init__(
         self, services: Services, runner: JobRunner, formats: Formats, parent: Any = None
     ) -> None:
-        super().__init__(parent)
+        super().__init__(parent=parent)
         self.services = services
         self.runner = runner
         self.formats = formats
         self.query = PatientQuery()
-        self.rows: list[PatientRow] = []
         self.total = 0
         self.today = date.today()
         self._generation = 0
         self._searching = False
         self._pending: tuple[PatientQuery, int] | None = None
         self._fetching = False
-        self._headers = [
+        self.headers = [
             self.tr("Record no."),
             self.tr("Name"),
             self.tr("Date of birth"),
@@ -174,29 +165,7 @@ class PatientTableModel(QAbstractTableModel):
 
     # -- the table ----------------------------------------------------------------------------
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        horizontal = orientation == Qt.Orientation.Horizontal
-        if horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self._headers):
-            return self._headers[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
-            return None
-        row = self.rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(row, column)
-        if role == ID_ROLE:
-            return row.id
+    def role_data(self, row: PatientRow, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole and column == 6 and row.next_due:
             late = (self.today - row.next_due).days
             if late > 0:
@@ -211,14 +180,12 @@ class PatientTableModel(QAbstractTableModel):
                 return QBrush(QColor("#b00020"))
         due = column == 6 and row.next_due is not None and row.next_due <= self.today
         if role == Qt.ItemDataRole.FontRole and due:
-            font = QFont()
-            font.setBold(True)
-            return font
+            return bold()
         if role == Qt.ItemDataRole.TextAlignmentRole and column == 3:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return RIGHT
         return None
 
-    def _display(self, row: PatientRow, column: int) -> str:
+    def display(self, row: PatientRow, column: int) -> str:
         if column == 0:
             return row.record_no
         if column == 1:
@@ -252,9 +219,3 @@ class PatientTableModel(QAbstractTableModel):
 
     def patient_id(self, row: int) -> int | None:
         return self.rows[row].id if 0 <= row < len(self.rows) else None
-
-    def row_of(self, patient_id: int) -> int | None:
-        for i, r in enumerate(self.rows):
-            if r.id == patient_id:
-                return i
-        return None

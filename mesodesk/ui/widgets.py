@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QCalendarWidget,
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMenu,
+    QMessageBox,
     QToolButton,
     QWidget,
     QWidgetAction,
@@ -110,6 +114,26 @@ def mark_invalid(widget: QWidget, invalid: bool) -> None:
     target.setStyleSheet("border: 1px solid #b00020;" if invalid else "")
 
 
+def ask_yes_no(parent: QWidget | None, title: str, text: str) -> bool:
+    """A question that only a Yes answers; No is the default."""
+    answer = QMessageBox.question(
+        parent,
+        title,
+        text,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def placeholder(text: str = "") -> QLabel:
+    """The grey message shown in place of a list that has nothing to show."""
+    label = QLabel(text)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setStyleSheet("color: #666666; padding: 24px;")
+    return label
+
+
 def warning_banner(text: str, parent: QWidget | None = None) -> QLabel:
     """A banner that stands out in colour and says in words what it is about."""
     banner = QLabel(text, parent)
@@ -120,3 +144,69 @@ def warning_banner(text: str, parent: QWidget | None = None) -> QLabel:
         "border-radius: 4px; padding: 6px; font-weight: bold;"
     )
     return banner
+
+
+def parse_money(text: str) -> int | None:
+    """Cents from what a person types ("350", "350.00", "1,250.50", "350,5"); None when empty.
+
+    Raises ValueError for anything that is not an amount.
+    """
+    cleaned = text.strip().replace(" ", "").replace("\u00a0", "")
+    if not cleaned:
+        return None
+    if "," in cleaned and "." in cleaned:
+        cleaned = cleaned.replace(",", "")  # 1,250.50
+    elif cleaned.count(",") == 1 and len(cleaned.split(",")[1]) <= 2:
+        cleaned = cleaned.replace(",", ".")  # 350,50
+    else:
+        cleaned = cleaned.replace(",", "")
+    value = float(cleaned)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(text)
+    return round(value * 100)
+
+
+class EnumCombo(QComboBox):
+    """A choice among the values of a domain enum, shown by their translated labels.
+
+    Qt keeps item data as plain strings, so ``value()`` turns the choice back into the enum.
+    """
+
+    def __init__(
+        self,
+        enum: type[Any],
+        values: Iterable[Any] | None = None,
+        none_text: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        from mesodesk.ui.labels import label
+
+        self.enum = enum
+        if none_text is not None:
+            self.addItem(none_text, None)
+        for value in values if values is not None else enum:
+            self.addItem(label(value), value.value)
+
+    def value(self) -> Any:
+        data = self.currentData()
+        return None if data is None else self.enum.parse(data)
+
+    def set_value(self, value: Any) -> None:
+        index = self.findData(None if value is None else value.value)
+        self.setCurrentIndex(max(0, index))
+
+    def set_values(self, values: Iterable[Any], none_text: str | None = None) -> None:
+        """Offer other values (keeping the current choice when it is among them)."""
+        from mesodesk.ui.labels import label
+
+        current = self.value()
+        self.blockSignals(True)
+        self.clear()
+        if none_text is not None:
+            self.addItem(none_text, None)
+        for value in values:
+            self.addItem(label(value), value.value)
+        self.blockSignals(False)
+        self.set_value(current)
+        self.currentIndexChanged.emit(self.currentIndex())

@@ -96,7 +96,7 @@ def test_enter_opens_the_best_match(qtbot: Any, window: Any) -> None:
     qtbot.keyClick(window.list_view.search, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.tabs.count() == 2)
     page = window.tabs.currentWidget()
-    qtbot.waitUntil(lambda: page.patient is not None)
+    qtbot.waitUntil(lambda: page.record is not None)
     assert page.header.title.text() == "Müller, José"
 
 

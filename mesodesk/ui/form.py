@@ -1,0 +1,229 @@
+"""What every form dialog shares: each field with its error message right beside it, a message
+line for errors that belong to no field, and Save/Cancel that never close on an error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLayout,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mesodesk.domain.errors import ValidationError
+from mesodesk.services.changes import Changes, Result
+from mesodesk.ui.widgets import DateField, ErrorLabel, mark_invalid
+
+T = TypeVar("T")
+
+
+def validated(problems: dict[str, str], check: Callable[[], T]) -> T:
+    """The input as the domain's ``check`` returns it, or ValidationError with every problem:
+    those the form found first (a date it could not read keeps its own message), then the
+    domain's."""
+    try:
+        clean = check()
+    except ValidationError as exc:
+        for key, message in exc.errors.items():
+            problems.setdefault(key, message)
+    if problems:
+        raise ValidationError(problems)
+    return clean
+
+
+class FormDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setModal(True)
+        self.errors: dict[str, ErrorLabel] = {}
+        self.fields: dict[str, QWidget] = {}
+        self.form_error = ErrorLabel()
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        self.saved: Any = None
+        self.changes: Changes | None = None
+
+    def add_row(
+        self,
+        form: QFormLayout,
+        text: str,
+        key: str,
+        widget: QWidget,
+        *,
+        marked: QWidget | None = None,
+        changed: Any = None,
+        note: QWidget | None = None,
+        tight: bool = False,
+    ) -> QWidget:
+        """A labelled field with its error line under it. ``marked`` is the part that gets the
+        red frame (default: the widget), ``changed`` the signal that clears the error (default:
+        the widget's own), ``note`` a line of help between the field and its error; ``tight``
+        keeps the row of a fixed-height field from floating in a form with room to spare."""
+        error = ErrorLabel()
+        self.errors[key] = error
+        self.fields[key] = marked if marked is not None else widget
+        box = QWidget()
+        inner = QVBoxLayout(box)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.setSpacing(1)
+        inner.addWidget(widget)
+        if note is not None:
+            inner.addWidget(note)
+        inner.addWidget(error)
+        if tight:
+            box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        caption = QLabel(text)
+        caption.setBuddy(widget)
+        form.addRow(caption, box)
+        self._watch(key, widget, changed)
+        return box
+
+    def add_error_for(self, key: str, widget: QWidget, layout: Any) -> ErrorLabel:
+        """An error line for a field laid out by hand (a table, a group of checkboxes)."""
+        error = ErrorLabel()
+        self.errors[key] = error
+        self.fields[key] = widget
+        layout.addWidget(error)
+        self._watch(key, widget)
+        return error
+
+    def _watch(self, key: str, widget: QWidget, changed: Any = None) -> None:
+        if changed is not None:
+            changed.connect(self._clearer(key))
+            return
+        for name in (
+            "textChanged",
+            "changed",
+            "currentIndexChanged",
+            "valueChanged",
+            "itemChanged",
+        ):
+            signal = getattr(widget, name, None)
+            if signal is not None:
+                signal.connect(self._clearer(key))
+                return
+
+    def _clearer(self, key: str) -> Callable[..., None]:
+        def clear(*_args: Any) -> None:
+            self.errors[key].show_message("")
+            field = self.fields.get(key)
+            if field is not None:
+                mark_invalid(field, False)
+
+        return clear
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Each message beside its field; fields that share one error line share its text."""
+        first: QWidget | None = None
+        by_label: dict[int, tuple[ErrorLabel, list[str]]] = {}
+        unknown = [m for k, m in errors.items() if k not in self.errors]
+        by_label[id(self.form_error)] = (self.form_error, unknown)
+        for key, label_widget in self.errors.items():
+            message = errors.get(key, "")
+            entry = by_label.setdefault(id(label_widget), (label_widget, []))
+            if message and message not in entry[1]:
+                entry[1].append(message)
+            field = self.fields.get(key)
+            if field is not None:
+                mark_invalid(field, bool(message))
+                if message and first is None:
+                    first = field
+        for label_widget, messages in by_label.values():
+            label_widget.show_message(" ".join(messages))
+        if first is not None:
+            first.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def finish_layout(self, *parts: Any, stretch: bool = False) -> None:
+        """The dialog's layout: its parts one under the other, then the message line and the
+        buttons (after an empty space that takes the room left, with ``stretch``)."""
+        layout = QVBoxLayout(self)
+        for part in parts:
+            if isinstance(part, QLayout):
+                layout.addLayout(part)
+            else:
+                layout.addWidget(part)
+        if stretch:
+            layout.addStretch(1)
+        layout.addWidget(self.form_error)
+        layout.addWidget(self.buttons)
+
+    # -- saving --------------------------------------------------------------------------------
+
+    def collect(self) -> Any:  # pragma: no cover - every dialog has its own
+        """What the form holds, checked by the domain rules. Raises ValidationError."""
+        raise NotImplementedError
+
+    def date_of(
+        self, field: DateField, key: str, problems: dict[str, str], name: str = ""
+    ) -> date | None:
+        """The date in a field, or None; one that is not a date adds its message to problems
+        (with the field's ``name`` in it when given)."""
+        try:
+            return field.value()
+        except ValueError:
+            if name:
+                text = self.tr("%1 is not a date; write it as %2.").replace("%1", name)
+                problems[key] = text.replace("%2", field.formats.date_hint)
+            else:
+                text = self.tr("Not a date; write it as %1.")
+                problems[key] = text.replace("%1", field.formats.date_hint)
+            return None
+
+    def checked_input(self) -> Any:
+        """The input of ``collect``, with the buttons off while it is saved; None (and every
+        error beside its field) when something is wrong."""
+        try:
+            data = self.collect()
+        except ValidationError as exc:
+            self.show_errors(exc.errors)
+            return None
+        self.show_errors({})
+        self.buttons.setEnabled(False)
+        return data
+
+    def save(self) -> None:  # pragma: no cover - every dialog has its own
+        raise NotImplementedError
+
+    def saved_result(self, result: Any) -> None:
+        """Saving succeeded: keep what the service returned, and close."""
+        self.saved = result
+        self.accept()
+
+    def saved_value(self, result: Result[Any]) -> None:
+        """Saving succeeded: keep the saved record and what changed, and close."""
+        self.saved = result.value
+        self.changes = result.changes
+        self.accept()
+
+    def result_if_saved(self) -> Result[Any] | None:
+        """Run the dialog; the service's Result once saved (with ``saved_value``), None when
+        cancelled."""
+        if self.exec() == QDialog.DialogCode.Accepted and self.saved is not None:
+            assert self.changes is not None
+            return Result(self.saved, self.changes)
+        return None
+
+    def failed(self, error: BaseException) -> None:
+        """A job failed: show a validation error beside its fields, anything else below."""
+        self.buttons.setEnabled(True)
+        if isinstance(error, ValidationError):
+            self.show_errors(error.errors)
+        else:
+            self.show_errors({})
+            self.form_error.show_message(self.failure_text(error))
+
+    def failure_text(self, error: BaseException) -> str:
+        """The message line's words for a failure that is not about a field."""
+        return str(error) or type(error).__name__

@@ -1,0 +1,547 @@
+"""Lot recall: every patient and session that received a lot, with the side effects they reported
+since, in seconds and offline (DOMAIN.md, traceability).
+
+A tab of the main window (Tools ▸ Lot recall…, or Lot recall… beside a lot in the catalogue).
+The list exports as CSV for the manufacturer or the authority; cells a spreadsheet would run as a
+formula are neutralised (services.export, shared with `mesodesk recall --csv`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import (
+    QCoreApplication,
+    QModelIndex,
+    QPersistentModelIndex,
+    QStandardPaths,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAction, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QCompleter,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mesodesk.domain.catalogue import Lot
+from mesodesk.domain.enums import Grade
+from mesodesk.domain.errors import MesodeskError, NotFoundError, ValidationError
+from mesodesk.domain.treatment import Recall, RecallEntry, RecallSideEffect
+from mesodesk.services.changes import Changes
+from mesodesk.services.export import save_recall_csv
+from mesodesk.services.registry import Services
+from mesodesk.ui.jobs import JobRunner
+from mesodesk.ui.labels import Formats, label
+from mesodesk.ui.tables import (
+    ALERT,
+    CAUTION,
+    ID_ROLE,
+    RIGHT,
+    ListTableModel,
+    SortProxy,
+    bold,
+    brush,
+    make_table,
+    while_alive,
+)
+from mesodesk.ui.widgets import ErrorLabel, mark_invalid, placeholder
+
+if TYPE_CHECKING:
+    from mesodesk.ui.main_window import MainWindow
+
+COMPLETION_DELAY_MS = 120
+COMPLETIONS = 50
+NUMBER_ROLE = Qt.ItemDataRole.UserRole + 10  # the bare lot number of a completion
+EFFECTS_ROLE = Qt.ItemDataRole.UserRole + 11  # "yes" on a session followed by a side effect
+
+
+class RecallTableModel(ListTableModel[RecallEntry]):
+    """One row per session that used the lot; its side effects reported since in the last column."""
+
+    def __init__(self, formats: Formats, parent: Any = None) -> None:
+        super().__init__(parent=parent)
+        self.formats = formats
+        self.headers = [
+            self.tr("Record no."),
+            self.tr("Name"),
+            self.tr("Phone"),
+            self.tr("Session"),
+            self.tr("Product"),
+            self.tr("Amount"),
+            self.tr("Side effects reported since"),
+        ]
+
+    def set_entries(self, entries: Sequence[RecallEntry]) -> None:
+        self.set_rows(entries)
+
+    def id_of(self, e: RecallEntry) -> int:
+        return e.patient_id  # a row opens the patient
+
+    def display(self, e: RecallEntry, column: int) -> str:
+        if column == 0:
+            return e.record_no
+        if column == 1:
+            return f"{e.last_name}, {e.first_name}"
+        if column == 2:
+            return e.phone
+        if column == 3:
+            return self.formats.datetime(e.started_at)
+        if column == 4:
+            return e.product
+        if column == 5:
+            return self.tr("%1 ml").replace("%1", f"{e.amount_ml:g}")
+        if column == 6:
+            if not e.side_effects:
+                return self.tr("None reported")
+            return "; ".join(self._effect_line(x) for x in e.side_effects)
+        return ""
+
+    def _effect_line(self, x: RecallSideEffect, *, detail: bool = False) -> str:
+        """'Swelling, grade 2, 20/03/2024 to 31/03/2024' or 'Pain, grade 1, from 02/10/2026
+        (ongoing)'; the tooltip adds the outcome of a resolved one and the suspected lot."""
+        if x.resolved_on is not None:
+            text = self.tr("%1, grade %2, %3 to %4").replace("%4", self.formats.date(x.resolved_on))
+            if detail:
+                text += " (" + label(x.outcome).lower() + ")"
+        else:
+            text = self.tr("%1, grade %2, from %3 (%4)").replace("%4", label(x.outcome).lower())
+        text = (
+            text.replace("%1", label(x.kind))
+            .replace("%2", str(int(x.grade)))
+            .replace("%3", self.formats.date(x.onset_on))
+        )
+        if detail and x.suspected_lot:
+            text += self.tr("; suspected lot %1").replace("%1", x.suspected_lot)
+        return text
+
+    def sort_key(self, e: RecallEntry, column: int) -> Any:
+        if column == 3:
+            return e.started_at.isoformat()
+        if column == 5:
+            return e.amount_ml
+        if column == 6:
+            return max((int(x.grade) for x in e.side_effects), default=0) * 100 + len(
+                e.side_effects
+            )
+        return super().sort_key(e, column)
+
+    def role_data(self, e: RecallEntry, column: int, role: int) -> Any:
+        if role == EFFECTS_ROLE:
+            return "yes" if e.side_effects else "no"
+        worst = max((x.grade for x in e.side_effects), default=0)
+        if role == Qt.ItemDataRole.ToolTipRole and column == 6 and e.side_effects:
+            return "\n".join(self._effect_line(x, detail=True) for x in e.side_effects)
+        if role == Qt.ItemDataRole.ForegroundRole and column == 6 and worst:
+            return brush(ALERT if worst >= Grade.SEVERE else CAUTION)
+        if role == Qt.ItemDataRole.FontRole and column == 6 and worst >= Grade.SEVERE:
+            return bold()
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 5:
+            return RIGHT
+        return None
+
+
+class RecallView(QWidget):
+    """Type or pick a lot number; see who received it and what they reported since."""
+
+    open_requested = Signal(int)
+
+    def __init__(
+        self,
+        services: Services,
+        runner: JobRunner,
+        formats: Formats,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("recall_view")
+        self.services = services
+        self.runner = runner
+        self.formats = formats
+        self.recall: Recall | None = None
+        self.loading = False
+        self._generation = 0
+        self._completion_generation = 0
+        self._completion_timer = QTimer(self)
+        self._completion_timer.setSingleShot(True)
+        self._completion_timer.setInterval(COMPLETION_DELAY_MS)
+        self._completion_timer.timeout.connect(self._fetch_completions)
+
+        self.lot = QLineEdit()
+        self.lot.setObjectName("recall_lot")
+        self.lot.setMaxLength(60)
+        self.lot.setClearButtonEnabled(True)
+        self.lot.setPlaceholderText(self.tr("Type the lot number printed on the box"))
+        self.lot.setMinimumWidth(260)
+        self.completions = QStandardItemModel(self)
+        self.completer = QCompleter(self.completions, self)
+        self.completer.setCompletionRole(NUMBER_ROLE)
+        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer.setMaxVisibleItems(12)
+        self.completer.activated[QModelIndex].connect(self._completion_chosen)  # type: ignore[index]
+        popup = self.completer.popup()
+        if popup is not None:
+            popup.setMinimumWidth(560)  # room for the product and expiry beside each number
+        self.lot.setCompleter(self.completer)
+        self.lot.textEdited.connect(lambda _text: self._completion_timer.start())
+        self.lot.textChanged.connect(lambda _text: self._show_lot_error(""))
+        self.lot.returnPressed.connect(self._return_pressed)
+        caption = QLabel(self.tr("&Lot number"))
+        caption.setBuddy(self.lot)
+        self.show_button = QPushButton(self.tr("Show"))
+        self.show_button.setAutoDefault(False)
+        self.show_button.clicked.connect(lambda _checked=False: self.show_lot(self.lot.text()))
+        self.export_button = QPushButton(self.tr("Export CSV…"))
+        self.export_button.setObjectName("recall_export")
+        self.export_button.setAutoDefault(False)
+        self.export_button.setEnabled(False)
+        self.export_button.clicked.connect(lambda _checked=False: self.export_csv())
+        top = QHBoxLayout()
+        top.addWidget(caption)
+        top.addWidget(self.lot)
+        top.addWidget(self.show_button)
+        top.addStretch(1)
+        top.addWidget(self.export_button)
+        self.lot_error = ErrorLabel()
+
+        self.lot_info = QLabel()
+        self.lot_info.setObjectName("recall_lot_info")
+        self.lot_info.setWordWrap(True)
+        self.lot_info.setTextFormat(Qt.TextFormat.PlainText)
+        self.summary = QLabel()
+        self.summary.setObjectName("recall_summary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.summary.font()
+        font.setBold(True)
+        self.summary.setFont(font)
+        self.export_status = QLabel()
+        self.export_status.setObjectName("recall_export_status")
+        self.export_status.setTextFormat(Qt.TextFormat.PlainText)
+        self.export_status.setStyleSheet("color: #2e6b30;")
+        self.export_status.hide()
+        self.exported_to = ""
+        self.effects_only = QCheckBox(self.tr("Only sessions followed by a side effect"))
+        self.effects_only.setEnabled(False)
+        info = QHBoxLayout()
+        info.addWidget(self.summary, 1)
+        info.addWidget(self.effects_only)
+
+        self.model = RecallTableModel(formats, self)
+        self.proxy = SortProxy(self.model, self)
+        self.proxy.setFilterRole(EFFECTS_ROLE)
+        self.proxy.setFilterKeyColumn(0)
+        self.effects_only.toggled.connect(
+            lambda on: self.proxy.setFilterFixedString("yes" if on else "")
+        )
+        self.table = make_table(
+            self.proxy,
+            "recall",
+            widths=(100, 200, 140, 130, 230, 70, 400),
+            stretch=6,
+            sort=(3, Qt.SortOrder.AscendingOrder),
+        )
+        self.table.doubleClicked.connect(self._open_index)
+        self.table.activated.connect(self._open_index)
+
+        self.hint = self.tr(
+            "Type a lot number (or pick one as you type) and press Enter to see every "
+            "patient and session that received it."
+        )
+        self.empty = placeholder(self.hint)
+        self.empty.setWordWrap(True)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.lot_error)
+        layout.addWidget(self.lot_info)
+        layout.addLayout(info)
+        layout.addWidget(self.export_status)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.table)
+        layout.addWidget(self.stack, 1)
+        self.setFocusProxy(self.lot)
+
+    # -- completing lot numbers ----------------------------------------------------------------
+
+    def _fetch_completions(self) -> None:
+        prefix = self.lot.text().strip()
+        self._completion_generation += 1
+        generation = self._completion_generation
+        if not prefix:
+            self.completions.clear()
+            return
+        catalogue = self.services.catalogue
+        self.runner.run(lambda: catalogue.lots(number_prefix=prefix, limit=COMPLETIONS)).success(
+            while_alive(self, lambda lots: self._completions_loaded(generation, prefix, lots))
+        ).failure(self._completions_failed)
+
+    def _completions_failed(self, error: BaseException) -> None:
+        # Without completions the number can still be typed; only a real fault is reported.
+        if not isinstance(error, MesodeskError):
+            self.runner.report_error(error)
+
+    def _completions_loaded(self, generation: int, prefix: str, lots: list[Lot]) -> None:
+        if generation != self._completion_generation:
+            return
+        today = self.services.clock.today()
+        self.completions.clear()
+        for lot in sorted(lots, key=lambda x: (x.lot_number.casefold(), x.product.casefold())):
+            expiry = self.formats.date(lot.expiry_date)
+            text = (
+                self.tr("%1 — %2, expired %3")
+                if lot.expired_on(today)
+                else self.tr("%1 — %2, expires %3")
+            )
+            item = QStandardItem(
+                text.replace("%1", lot.lot_number).replace("%2", lot.product).replace("%3", expiry)
+            )
+            item.setData(lot.lot_number, NUMBER_ROLE)
+            item.setEditable(False)
+            self.completions.appendRow(item)
+        if self.lot.hasFocus() and self.lot.text().strip() == prefix and lots:
+            self.completer.setCompletionPrefix(self.lot.text())
+            self.completer.complete()
+
+    def _completion_chosen(self, index: QModelIndex | QPersistentModelIndex) -> None:
+        number = index.data(NUMBER_ROLE)
+        if number:
+            self.lot.setText(number)
+            self.show_lot(number)
+
+    def _return_pressed(self) -> None:
+        popup = self.completer.popup()
+        if popup is not None and popup.isVisible():
+            return  # the completer handles Enter on its list
+        self.show_lot(self.lot.text())
+
+    # -- the recall ----------------------------------------------------------------------------
+
+    def show_lot(self, number: str) -> None:
+        number = " ".join(number.split())
+        if self.lot.text() != number:
+            self.lot.setText(number)
+        if not number:
+            self._show_lot_error(self.tr("Type the lot number to look up."))
+            return
+        self._completion_timer.stop()
+        self._generation += 1
+        generation = self._generation
+        self.loading = True
+        treatment = self.services.treatment
+        self.runner.run(lambda: treatment.recall(number)).success(
+            while_alive(self, lambda recall: self._loaded(generation, recall))
+        ).failure(while_alive(self, lambda error: self._failed(generation, error)))
+
+    def refresh(self) -> None:
+        if self.recall is not None:
+            self.show_lot(self.recall.lot_number)
+
+    def apply_changes(self, changes: Changes) -> None:
+        if changes.treatment or changes.patients or changes.catalogue or changes.settings:
+            self.refresh()
+
+    def _loaded(self, generation: int, recall: Recall) -> None:
+        if generation != self._generation:
+            return
+        self.loading = False
+        self.recall = recall
+        self._show_lot_error("")
+        self.model.set_entries(recall.entries)
+        today = self.services.clock.today()
+        products = []
+        for _lot_id, product, expiry in recall.lots:
+            state = self.tr("expired %1") if expiry < today else self.tr("expires %1")
+            products.append(f"{product} ({state.replace('%1', self.formats.date(expiry))})")
+        self.lot_info.setText(
+            self.tr("Lot %1: %2")
+            .replace("%1", recall.lot_number)
+            .replace("%2", "; ".join(products))
+        )
+        self.summary.setText(self.summary_text(recall))
+        self.effects_only.setEnabled(bool(recall.entries))
+        self.export_button.setEnabled(True)
+        # the product is in the line above unless the number exists in several products
+        self.table.setColumnHidden(4, len({p for _i, p, _e in recall.lots}) < 2)
+        if recall.entries:
+            self.stack.setCurrentWidget(self.table)
+        else:
+            self.empty.setText(
+                self.tr("No session has used lot %1 yet.").replace("%1", recall.lot_number)
+            )
+            self.stack.setCurrentWidget(self.empty)
+        self._set_tab_title(self.tr("Recall %1").replace("%1", recall.lot_number))
+
+    def summary_text(self, recall: Recall) -> str:
+        """'37 sessions, 12 patients; 5 patients reported side effects since (9 in all, 2 of
+        grade 3 or above).'"""
+        sessions = len(recall.entries)
+        reporting = len({e.patient_id for e in recall.entries if e.side_effects})
+        effects = [x for e in recall.entries for x in e.side_effects]
+        severe = sum(1 for x in effects if x.grade >= Grade.SEVERE)
+        text = (
+            (self.tr("1 session") if sessions == 1 else self.tr("%1 sessions"))
+            + ", "
+            + (self.tr("1 patient") if recall.patients == 1 else self.tr("%2 patients"))
+        )
+        text = text.replace("%1", f"{sessions:,}").replace("%2", f"{recall.patients:,}")
+        if not effects:
+            return text + self.tr("; no side effect reported since.")
+        if reporting == 1:
+            text += self.tr("; 1 patient reported side effects since")
+        else:
+            text += self.tr("; %1 patients reported side effects since").replace(
+                "%1", f"{reporting:,}"
+            )
+        detail = self.tr(" (1 in all") if len(effects) == 1 else self.tr(" (%1 in all")
+        text += detail.replace("%1", f"{len(effects):,}")
+        if severe:
+            text += self.tr(", %1 of grade 3 or above").replace("%1", f"{severe:,}")
+        return text + ")."
+
+    def _failed(self, generation: int, error: BaseException) -> None:
+        if generation != self._generation:
+            return
+        self.loading = False
+        if isinstance(error, ValidationError):
+            self._show_lot_error(" ".join(error.errors.values()))
+        elif isinstance(error, NotFoundError):
+            self._show_lot_error(str(error))
+        else:
+            self.runner.report_error(error)
+            return
+        self.recall = None
+        self.model.set_entries([])
+        self.lot_info.clear()
+        self.summary.clear()
+        self.effects_only.setEnabled(False)
+        self.export_button.setEnabled(False)
+        self.export_status.hide()
+        self.empty.setText(self.hint)
+        self.stack.setCurrentWidget(self.empty)
+        self._set_tab_title(self.tr("Lot recall"))
+
+    def _show_lot_error(self, message: str) -> None:
+        self.lot_error.show_message(message)
+        mark_invalid(self.lot, bool(message))
+
+    def _set_tab_title(self, title: str) -> None:
+        tabs = self._tab_widget()
+        if tabs is not None:
+            tabs.setTabText(tabs.indexOf(self), title)
+
+    def _tab_widget(self) -> QTabWidget | None:
+        parent = self.parentWidget()
+        while parent is not None and not isinstance(parent, QTabWidget):
+            parent = parent.parentWidget()
+        return parent
+
+    # -- opening a patient, exporting ----------------------------------------------------------
+
+    def _open_index(self, index: QModelIndex) -> None:
+        patient_id = index.data(ID_ROLE)
+        if patient_id is not None:
+            self.open_requested.emit(patient_id)
+
+    def suggested_file(self, recall: Recall) -> str:
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "-", recall.lot_number).strip("-.") or "lot"
+        day = self.services.clock.today().isoformat()
+        folder = QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.DocumentsLocation
+        ) or str(Path.home())
+        return str(Path(folder) / f"recall-{safe}-{day}.csv")
+
+    def choose_file(self, suggested: str) -> str:
+        """Where to save the CSV ('' when cancelled); tests replace this."""
+        path, _filter = QFileDialog.getSaveFileName(
+            self,
+            self.tr("Export the recall list"),
+            suggested,
+            self.tr("CSV files (*.csv);;All files (*)"),
+        )
+        return path
+
+    def export_csv(self) -> None:
+        recall = self.recall
+        if recall is None:
+            return
+        path = self.choose_file(self.suggested_file(recall))
+        if not path:
+            return
+        if not Path(path).suffix:
+            path += ".csv"
+        self.export_button.setEnabled(False)
+        self.runner.run(lambda: save_recall_csv(recall, path)).success(
+            while_alive(self, lambda count: self._exported(path, count))
+        ).failure(while_alive(self, lambda error: self._export_failed(path, error)))
+
+    def _exported(self, path: str, count: int) -> None:
+        self.export_button.setEnabled(True)
+        self.exported_to = path
+        self.export_status.setText(
+            self.tr("Exported %1 sessions to %2").replace("%1", f"{count:,}").replace("%2", path)
+        )
+        self.export_status.show()
+
+    def _export_failed(self, path: str, error: BaseException) -> None:
+        self.export_button.setEnabled(True)
+        if isinstance(error, OSError):
+            self.tell(
+                self.tr("The file %1 could not be written: %2")
+                .replace("%1", path)
+                .replace("%2", error.strerror or type(error).__name__)
+            )
+        else:
+            self.runner.report_error(error)
+
+    def tell(self, text: str) -> None:
+        QMessageBox.warning(self, self.tr("Lot recall"), text)
+
+
+# -- installing -----------------------------------------------------------------------------------
+
+
+def open_recall(main: MainWindow, lot_number: str | None = None) -> RecallView:
+    """Show the recall tab (opening it when needed); with a lot number, look that lot up."""
+    view: RecallView | None = None
+    for i in range(main.tabs.count()):
+        widget = main.tabs.widget(i)
+        if isinstance(widget, RecallView):
+            view = widget
+            break
+    if view is None:
+        view = RecallView(main.services, main.runner, main.formats)
+        view.open_requested.connect(main.open_patient)
+        main.changes_applied.connect(view.apply_changes)
+        main.tabs.addTab(view, QCoreApplication.translate("RecallView", "Lot recall"))
+    main.tabs.setCurrentWidget(view)
+    if lot_number:
+        view.show_lot(lot_number)
+    main.raise_()
+    main.activateWindow()
+    view.lot.setFocus()
+    view.lot.selectAll()
+    return view
+
+
+def install(main: MainWindow) -> None:
+    action = QAction(QCoreApplication.translate("RecallView", "Lot &recall…"), main)
+    action.setObjectName("open_recall")
+    action.setShortcut("Ctrl+Shift+L")
+    action.triggered.connect(lambda _checked=False: open_recall(main))
+    main.menus["tools"].addAction(action)

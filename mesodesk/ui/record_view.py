@@ -1,0 +1,712 @@
+"""A patient's record: identity and safety on top, then the courses, the sessions, the side
+effects and a timeline of everything in date order, with the actions of a clinic's day."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any, Literal
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mesodesk.domain.enums import AEOutcome, CourseStatus, Grade
+from mesodesk.domain.patients import Patient
+from mesodesk.domain.treatment import Course, PatientRecord, Session, SideEffect
+from mesodesk.ui.labels import label
+from mesodesk.ui.patient_header import PatientHeader
+from mesodesk.ui.tables import (
+    ID_ROLE,
+    Row,
+    RowsModel,
+    SortProxy,
+    fit_columns_once,
+    make_table,
+    select_id,
+    selected_id,
+)
+
+if TYPE_CHECKING:
+    from mesodesk.ui.main_window import MainWindow
+
+GRADE_COLOURS = {1: "#1b5e20", 2: "#8a5a00", 3: "#b00020", 4: "#b00020", 5: "#b00020"}
+
+
+class PatientRecordView(QWidget):
+    """The whole record of one patient, in a tab of the main window."""
+
+    loaded = Signal(object)  # the PatientRecord shown
+
+    def __init__(self, window: MainWindow, patient_id: int) -> None:
+        super().__init__()
+        self.window_ = window
+        self.patient_id = patient_id
+        self.record: PatientRecord | None = None
+        self.today = date.today()
+        formats = window.formats
+
+        self.header = PatientHeader(formats)
+        self.edit_patient_button = QPushButton(self.tr("Edit patient…"))
+        self.edit_patient_button.clicked.connect(lambda: window.edit_patient(self.patient_id))
+        self.archive_button = QPushButton(self.tr("Archive…"))
+        self.archive_button.clicked.connect(lambda: window.archive_patient(self.patient_id))
+        self.summary_button = QPushButton(self.tr("PDF summary…"))
+        self.summary_button.setToolTip(
+            self.tr("Preview, save or print the summary for the specialist")
+        )
+        self.summary_button.clicked.connect(self.pdf_summary)
+        self.new_course_button = QPushButton(self.tr("New course…"))
+        self.new_course_button.clicked.connect(self.new_course)
+        self.log_session_button = QPushButton(self.tr("Log session…"))
+        self.log_session_button.setDefault(True)
+        self.log_session_button.clicked.connect(self.log_session)
+        self.side_effect_button = QPushButton(self.tr("Record side effect…"))
+        self.side_effect_button.clicked.connect(self.record_side_effect)
+        for button, shortcut in (
+            (self.log_session_button, "Ctrl+L"),
+            (self.side_effect_button, "Ctrl+R"),
+            (self.new_course_button, "Ctrl+Shift+N"),
+        ):
+            action = QAction(self)
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(button.click)
+            self.addAction(action)
+            button.setToolTip(
+                QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)
+            )
+
+        # courses
+        self.course_model = RowsModel(
+            [
+                self.tr("Indication"),
+                self.tr("Areas"),
+                self.tr("Status"),
+                self.tr("Started"),
+                self.tr("Sessions"),
+                self.tr("Next due"),
+                self.tr("Price per session"),
+                self.tr("Total"),
+            ]
+        )
+        self.course_table = self._table(self.course_model, "courses", stretch=1, date_column=3)
+        self.course_table.doubleClicked.connect(lambda _i: self.edit_course())
+        self.course_actions = self._action_bar(
+            ("edit", self.tr("Edit…"), self.edit_course),
+            (
+                "complete",
+                self.tr("Complete…"),
+                lambda: self.set_course_status(CourseStatus.COMPLETED),
+            ),
+            ("stop", self.tr("Stop…"), lambda: self.set_course_status(CourseStatus.STOPPED)),
+            (
+                "activate",
+                self.tr("Make active"),
+                lambda: self.set_course_status(CourseStatus.ACTIVE),
+            ),
+            ("delete", self.tr("Delete…"), self.delete_course),
+        )
+        # sessions
+        self.session_model = RowsModel(
+            [
+                self.tr("Date"),
+                self.tr("No."),
+                self.tr("Course"),
+                self.tr("Areas"),
+                self.tr("Blend (product, lot, ml)"),
+                self.tr("Depth"),
+                self.tr("Practitioner"),
+                self.tr("Pain"),
+                self.tr("GAIS"),
+                self.tr("Price"),
+            ]
+        )
+        self.session_table = self._table(self.session_model, "sessions", stretch=4)
+        self.session_table.doubleClicked.connect(lambda _i: self.edit_session())
+        self.session_actions = self._action_bar(
+            ("edit", self.tr("Edit…"), self.edit_session),
+            (
+                "effect",
+                self.tr("Record side effect for this session…"),
+                self.side_effect_for_session,
+            ),
+            ("delete", self.tr("Delete…"), self.delete_session),
+        )
+        # side effects
+        self.effect_model = RowsModel(
+            [
+                self.tr("Onset"),
+                self.tr("Side effect"),
+                self.tr("Grade"),
+                self.tr("Area"),
+                self.tr("Resolved"),
+                self.tr("Days"),
+                self.tr("Outcome"),
+                self.tr("Causality"),
+                self.tr("Action"),
+                self.tr("Suspected lot"),
+            ]
+        )
+        self.effect_table = self._table(self.effect_model, "side_effects", stretch=1)
+        self.effect_table.doubleClicked.connect(lambda _i: self.edit_side_effect())
+        self.effect_actions = self._action_bar(
+            ("resolve", self.tr("Mark resolved"), self.mark_resolved),
+            ("edit", self.tr("Edit…"), self.edit_side_effect),
+            ("delete", self.tr("Delete…"), self.delete_side_effect),
+        )
+        # timeline (a list of everything in date order)
+        self.timeline = QListWidget()
+        self.timeline.setAlternatingRowColors(True)
+        self.timeline.itemDoubleClicked.connect(self._open_timeline_item)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._page(self.course_table, self.course_actions), self.tr("Courses"))
+        self.tabs.addTab(self._page(self.session_table, self.session_actions), self.tr("Sessions"))
+        self.tabs.addTab(
+            self._page(self.effect_table, self.effect_actions), self.tr("Side effects")
+        )
+        self.tabs.addTab(self.timeline, self.tr("Timeline"))
+        # The chart is made when its tab is first shown: matplotlib loads only then.
+        self.chart: Any = None
+        self.chart_tab = QWidget()
+        QVBoxLayout(self.chart_tab).setContentsMargins(0, 0, 0, 0)
+        self.tabs.addTab(self.chart_tab, self.tr("Chart over time"))
+        self.tabs.currentChanged.connect(self._tab_changed)
+
+        self.summary = QLabel()
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.summary.setWordWrap(True)
+
+        top = QHBoxLayout()
+        top.addWidget(self.header, 1)
+        side = QVBoxLayout()
+        side.addWidget(self.edit_patient_button)
+        side.addWidget(self.archive_button)
+        side.addWidget(self.summary_button)
+        side.addStretch(1)
+        top.addLayout(side)
+        actions = QHBoxLayout()
+        actions.addWidget(self.log_session_button)
+        actions.addWidget(self.side_effect_button)
+        actions.addWidget(self.new_course_button)
+        actions.addStretch(1)
+        self.more = QToolButton()
+        self.more.setText(self.tr("More"))
+        self.more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.more_menu = QMenu(self.more)
+        self.more.setMenu(self.more_menu)
+        self.more.hide()
+        actions.addWidget(self.more)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.summary)
+        layout.addLayout(actions)
+        layout.addWidget(self.tabs, 1)
+        self._update_actions()
+        for table in (self.course_table, self.session_table, self.effect_table):
+            table.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
+
+    def _table(self, model: RowsModel, name: str, stretch: int, date_column: int = 0) -> QTableView:
+        """Newest first by its date column, one column stretched, the others fitted to the rows."""
+        table = make_table(
+            SortProxy(model, self),
+            name,
+            stretch=stretch,
+            sort=(date_column, Qt.SortOrder.DescendingOrder),
+            qt_header=True,
+        )
+        fit_columns_once(table, model)
+        return table
+
+    def _action_bar(self, *items: tuple[str, str, Any]) -> dict[str, QPushButton]:
+        """Buttons under a table, by key: (key, text, slot)."""
+        buttons = {}
+        for key, text, slot in items:
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            buttons[key] = button
+        return buttons
+
+    def _page(self, table: QTableView, buttons: dict[str, QPushButton]) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(table, 1)
+        row = QHBoxLayout()
+        for button in buttons.values():
+            row.addWidget(button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        return page
+
+    # -- loading ------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        treatment = self.window_.services.treatment
+        patient_id = self.patient_id
+        self.window_.runner.run(lambda: treatment.record(patient_id)).success(self.show_record)
+
+    def show_record(self, record: PatientRecord) -> None:
+        self.record = record
+        self.today = date.today()
+        patient = record.patient
+        assert isinstance(patient, Patient)
+        self.header.show_patient(patient, self.today)
+        self.archive_button.setText(
+            self.tr("Unarchive…") if patient.archived else self.tr("Archive…")
+        )
+        self._fill_courses(record.courses)
+        self._fill_sessions(record)
+        self._fill_effects(record.side_effects)
+        self._fill_timeline(record)
+        self._fill_summary(record)
+        if self.chart is not None:
+            self.chart.show_record(record, self.today)
+        self._update_actions()
+        self.loaded.emit(record)
+
+    def _fill_summary(self, record: PatientRecord) -> None:
+        f = self.window_.formats
+        active = [c for c in record.courses if c.status is not CourseStatus.STOPPED and c.next_due]
+        parts = []
+        if active:
+            soonest = min(active, key=lambda c: c.next_due.on)  # type: ignore[union-attr]
+            due = soonest.next_due
+            assert due is not None
+            when = f.date(due.on)
+            late = due.days_overdue(self.today)
+            state = (
+                self.tr("overdue by %1 days").replace("%1", str(late)) if late else self.tr("due")
+            )
+            parts.append(
+                self.tr("Next session: %1 (%2, %3 of %4)")
+                .replace("%1", when)
+                .replace("%2", state)
+                .replace("%3", label(due.phase))
+                .replace("%4", soonest.title)
+            )
+        ongoing = [e for e in record.side_effects if e.ongoing]
+        if ongoing:
+            parts.append(
+                self.tr("Ongoing side effects: %1").replace(
+                    "%1", ", ".join(f"{e.title} (grade {int(e.grade)})" for e in ongoing)
+                )
+            )
+        self.summary.setText("   ·   ".join(parts))
+        self.summary.setVisible(bool(parts))
+
+    def _fill_courses(self, courses: tuple[Course, ...]) -> None:
+        f = self.window_.formats
+        rows = []
+        for c in reversed(courses):  # newest first
+            due = c.next_due
+            due_text = ""
+            colour = ""
+            if due is not None:
+                due_text = f"{f.date(due.on)} ({label(due.phase)})"
+                if due.on < self.today:
+                    due_text += " " + self.tr("overdue")
+                    colour = "#b00020"
+            rows.append(
+                Row(
+                    c.id,
+                    [
+                        c.title,
+                        ", ".join(label(a) for a in c.areas),
+                        label(c.status),
+                        f.date(c.started_on),
+                        c.progress,
+                        due_text,
+                        f.money(c.price_per_session_cents),
+                        f.money(c.total_price_cents),
+                    ],
+                    sort_keys=[
+                        None,
+                        None,
+                        None,
+                        c.started_on,
+                        c.sessions_done,
+                        due.on if due else date.max,
+                        c.price_per_session_cents or 0,
+                        c.total_price_cents,
+                    ],
+                    colour=colour if c.status is not CourseStatus.STOPPED else "#777777",
+                )
+            )
+        self.course_model.set_rows(rows)
+
+    def _fill_sessions(self, record: PatientRecord) -> None:
+        f = self.window_.formats
+        titles = {c.id: c.title for c in record.courses}
+        rows = []
+        for s in reversed(record.sessions):
+            blend = "; ".join(f"{b.product} · {b.lot_number} · {b.amount_ml:g} ml" for b in s.blend)
+            rows.append(
+                Row(
+                    s.id,
+                    [
+                        f.datetime(s.started_at),
+                        str(s.number),
+                        titles.get(s.course_id, ""),
+                        ", ".join(label(a) for a in s.areas),
+                        blend,
+                        f"{s.depth_mm:g} mm",
+                        s.practitioner,
+                        "" if s.pain_nrs is None else str(s.pain_nrs),
+                        "" if s.gais is None else str(s.gais),
+                        f.money(s.price_cents),
+                    ],
+                    sort_keys=[
+                        s.started_at,
+                        s.number,
+                        None,
+                        None,
+                        None,
+                        s.depth_mm,
+                        None,
+                        s.pain_nrs if s.pain_nrs is not None else -1,
+                        s.gais or 0,
+                        s.price_cents or 0,
+                    ],
+                    tooltip=blend + (f"\n{s.notes}" if s.notes else ""),
+                )
+            )
+        self.session_model.set_rows(rows)
+
+    def _fill_effects(self, effects: tuple[SideEffect, ...]) -> None:
+        f = self.window_.formats
+        rows = []
+        for e in reversed(effects):
+            grade = Grade(e.grade)
+            resolved = f.date(e.resolved_on) if e.resolved_on else self.tr("ongoing")
+            area = label(e.body_area) if e.body_area else self.tr("systemic")
+            if e.body_area_note:
+                area += f" ({e.body_area_note})"
+            lot = f"{e.lot_number} ({e.product})" if e.lot_number else ""
+            serious = self.tr(" · serious") if e.serious else ""
+            rows.append(
+                Row(
+                    e.id,
+                    [
+                        f.date(e.onset_on),
+                        e.title + (f" · NRS {e.pain_nrs}" if e.pain_nrs is not None else ""),
+                        label(grade) + serious,
+                        area,
+                        resolved,
+                        str(e.duration_days(self.today)),
+                        label(e.outcome),
+                        label(e.causality),
+                        label(e.action_taken) + (f": {e.action_note}" if e.action_note else ""),
+                        lot,
+                    ],
+                    sort_keys=[
+                        e.onset_on,
+                        None,
+                        int(grade),
+                        None,
+                        e.resolved_on or date.max,
+                        e.duration_days(self.today),
+                    ],
+                    tooltip=grade.definition + (f"\n{e.notes}" if e.notes else ""),
+                    colour=GRADE_COLOURS[int(grade)] if e.ongoing else "",
+                    bold=e.ongoing,
+                )
+            )
+        self.effect_model.set_rows(rows)
+
+    def _fill_timeline(self, record: PatientRecord) -> None:
+        f = self.window_.formats
+        self.timeline.clear()
+        kinds = {
+            "course": self.tr("Course"),
+            "session": self.tr("Session"),
+            "side_effect": self.tr("Side effect"),
+            "resolved": self.tr("Resolved"),
+            "outcome": self.tr("Outcome"),
+        }
+        for event in reversed(record.timeline()):
+            when = f.datetime(event.when) if event.kind == "session" else f.date(event.when.date())
+            item = QListWidgetItem(f"{when}    {kinds.get(event.kind, '')}: {event.text}")
+            item.setData(ID_ROLE, (event.kind, event.ref_id))
+            if event.kind == "side_effect":
+                item.setForeground(Qt.GlobalColor.darkRed)
+            self.timeline.addItem(item)
+
+    def _open_timeline_item(self, item: QListWidgetItem) -> None:
+        kind, ref = item.data(ID_ROLE)
+        if kind == "session":
+            self.edit_session(ref)
+        elif kind in ("side_effect", "resolved"):
+            self.edit_side_effect(ref)
+        elif kind == "course":
+            self.edit_course(ref)
+
+    def _tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.chart_tab:
+            self.show_chart()
+
+    def show_chart(self) -> None:
+        """Make the timeline chart (the first time) and draw the record in it."""
+        if self.chart is None:
+            from mesodesk.ui.charts import PatientTimelineView
+
+            self.chart = PatientTimelineView(self.window_.formats)
+            self.chart.side_effect_clicked.connect(self.edit_side_effect)
+            self.chart_tab.layout().addWidget(self.chart)
+            if self.record is not None:
+                self.chart.show_record(self.record, self.today)
+        self.tabs.setCurrentWidget(self.chart_tab)
+
+    def _update_actions(self) -> None:
+        record = self.record
+        has_course = bool(
+            record and any(c.status is not CourseStatus.STOPPED for c in record.courses)
+        )
+        self.log_session_button.setEnabled(has_course)
+        self.log_session_button.setToolTip(
+            "" if has_course else self.tr("Open a course first: sessions belong to a course.")
+        )
+        course = self._course(selected_id(self.course_table))
+        for button in self.course_actions.values():
+            button.setEnabled(course is not None)
+        if course is not None:
+            self.course_actions["activate"].setEnabled(course.status is not CourseStatus.ACTIVE)
+            self.course_actions["complete"].setEnabled(course.status is CourseStatus.ACTIVE)
+            self.course_actions["stop"].setEnabled(course.status is not CourseStatus.STOPPED)
+            self.course_actions["delete"].setEnabled(course.sessions_done == 0)
+        session = selected_id(self.session_table)
+        for button in self.session_actions.values():
+            button.setEnabled(session is not None)
+        effect = self._effect(selected_id(self.effect_table))
+        for button in self.effect_actions.values():
+            button.setEnabled(effect is not None)
+        self.effect_actions["resolve"].setEnabled(effect is not None and effect.ongoing)
+
+    # -- lookups ------------------------------------------------------------------------------
+
+    def _course(self, course_id: int | None) -> Course | None:
+        if self.record is None or course_id is None:
+            return None
+        return next((c for c in self.record.courses if c.id == course_id), None)
+
+    def _session(self, session_id: int | None) -> Session | None:
+        if self.record is None or session_id is None:
+            return None
+        return next((s for s in self.record.sessions if s.id == session_id), None)
+
+    def _effect(self, effect_id: int | None) -> SideEffect | None:
+        if self.record is None or effect_id is None:
+            return None
+        return next((e for e in self.record.side_effects if e.id == effect_id), None)
+
+    def select(self, kind: str, item_id: int) -> None:
+        """Show and select a course, session or side effect (after it was saved, or clicked)."""
+        table, tab = {
+            "course": (self.course_table, 0),
+            "session": (self.session_table, 1),
+            "side_effect": (self.effect_table, 2),
+        }[kind]
+        self.tabs.setCurrentIndex(tab)
+        select_id(table, item_id)
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def _applied(self, result: Any, kind: str | None = None) -> None:
+        if result is None:
+            return
+        self.window_.apply(result.changes)
+        if kind is not None and getattr(result.value, "id", None) is not None:
+            self.loaded.connect(self._select_once(kind, result.value.id))
+
+    def _select_once(self, kind: str, item_id: int) -> Any:
+        def select(_record: Any) -> None:
+            self.loaded.disconnect(select)
+            self.select(kind, item_id)
+
+        return select
+
+    def pdf_summary(self) -> None:
+        from mesodesk.ui.summary_ui import SummaryDialog
+
+        if self.record is not None:
+            SummaryDialog.ask(self.window_, self.record.patient)  # type: ignore[arg-type]
+
+    def new_course(self) -> None:
+        from mesodesk.ui.course_dialog import CourseDialog
+
+        self._applied(CourseDialog.ask(self, self.window_, self.patient_id, None), "course")
+
+    def edit_course(self, course_id: int | None = None) -> None:
+        from mesodesk.ui.course_dialog import CourseDialog
+
+        course = self._course(course_id or selected_id(self.course_table))
+        if course is not None:
+            self._applied(CourseDialog.ask(self, self.window_, self.patient_id, course), "course")
+
+    def set_course_status(self, status: CourseStatus) -> None:
+        course = self._course(selected_id(self.course_table))
+        if course is None:
+            return
+        reason = ""
+        if status is CourseStatus.ACTIVE:
+            if not self.window_.confirm(
+                self.tr("Make the course active"),
+                self.tr("Make “%1” active again? Its sessions will be due again.").replace(
+                    "%1", course.title
+                ),
+            ):
+                return
+        else:
+            question = (
+                self.tr(
+                    "Complete “%1”? Maintenance sessions stay due if the course has a "
+                    "maintenance interval."
+                )
+                if status is CourseStatus.COMPLETED
+                else self.tr("Stop “%1”? Nothing more will be due for it. Why is it stopped?")
+            ).replace("%1", course.title)
+            text, ok = QInputDialog.getText(
+                self,
+                self.tr("Complete the course")
+                if status is CourseStatus.COMPLETED
+                else self.tr("Stop the course"),
+                question + "\n" + self.tr("Reason or note (optional):"),
+            )
+            if not ok:
+                return
+            reason = text
+        treatment = self.window_.services.treatment
+        self.window_.runner.run(
+            lambda: treatment.set_course_status(course.id, status, reason=reason)
+        ).success(lambda result: self._applied(result, "course"))
+
+    def delete_course(self) -> None:
+        course = self._course(selected_id(self.course_table))
+        if course is None or not self.window_.confirm(
+            self.tr("Delete the course"),
+            self.tr("Delete the course “%1”? It has no sessions.").replace("%1", course.title),
+        ):
+            return
+        treatment = self.window_.services.treatment
+        self.window_.runner.run(lambda: treatment.delete_course(course.id)).success(self._applied)
+
+    def log_session(self) -> None:
+        from mesodesk.ui.session_dialog import SessionDialog
+
+        if self.record is None:
+            return
+        self._applied(SessionDialog.ask(self, self.window_, self.record, None), "session")
+
+    def edit_session(self, session_id: int | None = None) -> None:
+        from mesodesk.ui.session_dialog import SessionDialog
+
+        session = self._session(session_id or selected_id(self.session_table))
+        if session is not None and self.record is not None:
+            self._applied(SessionDialog.ask(self, self.window_, self.record, session), "session")
+
+    def delete_session(self) -> None:
+        session = self._session(selected_id(self.session_table))
+        if session is None or self.record is None:
+            return
+        linked = [e for e in self.record.side_effects if e.session_id == session.id]
+        choice = self.ask_delete_session(session, len(linked))
+        if choice is None:
+            return
+        treatment = self.window_.services.treatment
+        self.window_.runner.run(lambda: treatment.delete_session(session.id, choice)).success(
+            self._applied
+        )
+
+    def ask_delete_session(self, session: Session, linked: int) -> Literal["keep", "delete"] | None:
+        """'keep' or 'delete' for the session's side effects; None to cancel."""
+        when = self.window_.formats.datetime(session.started_at)
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(self.tr("Delete the session"))
+        if not linked:
+            box.setText(self.tr("Delete the session of %1 and its blend?").replace("%1", when))
+            delete = box.addButton(self.tr("Delete"), QMessageBox.ButtonRole.DestructiveRole)
+            box.addButton(QMessageBox.StandardButton.Cancel)
+            box.exec()
+            return "keep" if box.clickedButton() is delete else None
+        box.setText(
+            self.tr(
+                "The session of %1 has %2 side effect(s) recorded against it. What should happen "
+                "to them?"
+            )
+            .replace("%1", when)
+            .replace("%2", str(linked))
+        )
+        keep = box.addButton(
+            self.tr("Keep them (no longer tied to a session)"), QMessageBox.ButtonRole.AcceptRole
+        )
+        delete = box.addButton(self.tr("Delete them too"), QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() is keep:
+            return "keep"
+        if box.clickedButton() is delete:
+            return "delete"
+        return None
+
+    def record_side_effect(self, session_id: int | None = None) -> None:
+        from mesodesk.ui.side_effect_dialog import SideEffectDialog
+
+        if self.record is not None:
+            self._applied(
+                SideEffectDialog.ask(self, self.window_, self.record, None, session_id),
+                "side_effect",
+            )
+
+    def side_effect_for_session(self) -> None:
+        session_id = selected_id(self.session_table)
+        if session_id is not None:
+            self.record_side_effect(session_id)
+
+    def edit_side_effect(self, effect_id: int | None = None) -> None:
+        from mesodesk.ui.side_effect_dialog import SideEffectDialog
+
+        effect = self._effect(effect_id or selected_id(self.effect_table))
+        if effect is not None and self.record is not None:
+            self._applied(
+                SideEffectDialog.ask(self, self.window_, self.record, effect), "side_effect"
+            )
+
+    def mark_resolved(self) -> None:
+        effect = self._effect(selected_id(self.effect_table))
+        if effect is None or not effect.ongoing:
+            return
+        treatment = self.window_.services.treatment
+        today = self.window_.services.clock.today()
+        resolved_on = max(today, effect.onset_on)
+        self.window_.runner.run(
+            lambda: treatment.resolve_side_effect(effect.id, resolved_on, AEOutcome.RESOLVED)
+        ).success(lambda result: self._applied(result, "side_effect"))
+
+    def delete_side_effect(self) -> None:
+        effect = self._effect(selected_id(self.effect_table))
+        if effect is None or not self.window_.confirm(
+            self.tr("Delete the side effect"),
+            self.tr("Delete the record of “%1” (onset %2)? This cannot be undone.")
+            .replace("%1", effect.title)
+            .replace("%2", self.window_.formats.date(effect.onset_on)),
+        ):
+            return
+        treatment = self.window_.services.treatment
+        self.window_.runner.run(lambda: treatment.delete_side_effect(effect.id)).success(
+            self._applied
+        )

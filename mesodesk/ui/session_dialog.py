@@ -1,0 +1,604 @@
+"""Logging a session in under a minute: most fields come from the course and the last session,
+the blend is one click away, and an allergy or an expired lot is caught before anything is saved."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Any, cast
+
+from PySide6.QtCore import QTime
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTimeEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mesodesk.domain.catalogue import Lot, Practitioner, Product
+from mesodesk.domain.enums import CourseStatus, Gais, NumbingAgent, Technique
+from mesodesk.domain.patients import Patient
+from mesodesk.domain.treatment import (
+    BlendInput,
+    Course,
+    PatientRecord,
+    Session,
+    SessionInput,
+    allergy_matches,
+)
+from mesodesk.services.treatment import AllergyWarning
+from mesodesk.ui.course_dialog import area_list, checked_areas
+from mesodesk.ui.form import FormDialog, validated
+from mesodesk.ui.labels import label
+from mesodesk.ui.widgets import DateField, EnumCombo, parse_money, warning_banner
+
+if TYPE_CHECKING:
+    from mesodesk.ui.main_window import MainWindow
+
+NONE = "—"
+
+
+def score_combo(low: int, high: int, labels: dict[int, str] | None = None) -> QComboBox:
+    """A choice of a score, or none recorded."""
+    combo = QComboBox()
+    combo.addItem(NONE, None)
+    for value in range(low, high + 1):
+        combo.addItem(labels.get(value, str(value)) if labels else str(value), value)
+    return combo
+
+
+def set_combo(combo: QComboBox, value: object) -> None:
+    index = combo.findData(value)
+    combo.setCurrentIndex(max(0, index))
+
+
+class BlendTable(QTableWidget):
+    """The blend: a product, one of its lots and the amount, per row."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(0, 3, parent)
+        self.setHorizontalHeaderLabels(
+            [self.tr("Product"), self.tr("Lot (expiry)"), self.tr("Amount (ml)")]
+        )
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(1, 210)
+        header.resizeSection(2, 100)
+        self.verticalHeader().setVisible(False)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setMinimumHeight(140)
+        self.products: list[Product] = []
+        self.lots: list[Lot] = []
+        self.on: date = date.today()
+        self.keep_lots: set[int] = set()  # lots already in the session being edited
+        self.changed_callbacks: list[Any] = []
+
+    def set_catalogue(self, products: list[Product], lots: list[Lot]) -> None:
+        self.products = products
+        self.lots = lots
+
+    def usable(self, product_id: int) -> list[Lot]:
+        return [
+            lot
+            for lot in self.lots
+            if lot.product_id == product_id
+            and (lot.expiry_date >= self.on or lot.id in self.keep_lots)
+        ]
+
+    def add_line(
+        self, product_id: int | None = None, lot_id: int | None = None, amount: float = 1.0
+    ) -> None:
+        row = self.rowCount()
+        self.insertRow(row)
+        product = QComboBox()
+        for p in self.products:
+            product.addItem(p.name, p.id)
+        lot = QComboBox()
+        ml = QDoubleSpinBox()
+        ml.setRange(0.0, 100.0)
+        ml.setDecimals(2)
+        ml.setSingleStep(0.5)
+        ml.setValue(amount)
+        self.setCellWidget(row, 0, product)
+        self.setCellWidget(row, 1, lot)
+        self.setCellWidget(row, 2, ml)
+        if product_id is not None:
+            set_combo(product, product_id)
+        self._fill_lots(lot, product.currentData(), lot_id)
+        product.currentIndexChanged.connect(
+            lambda _i, p=product, lo=lot: self._product_changed(p, lo)
+        )
+        lot.currentIndexChanged.connect(lambda _i: self._changed())
+        ml.valueChanged.connect(lambda _v: self._changed())
+        self._changed()
+
+    def _product_changed(self, product: QComboBox, lot: QComboBox) -> None:
+        self._fill_lots(lot, product.currentData(), None)
+        self._changed()
+
+    def _fill_lots(self, combo: QComboBox, product_id: int | None, wanted: int | None) -> None:
+        combo.blockSignals(True)
+        combo.clear()
+        if product_id is not None:
+            lots = self.usable(product_id)
+            for lot in lots:
+                combo.addItem(lot.label, lot.id)
+            if wanted is not None and combo.findData(wanted) < 0:
+                # a lot from another session that is no longer usable: shown, and refused on save
+                known = next((x for x in self.lots if x.id == wanted), None)
+                text = (
+                    f"{known.lot_number} ({self.tr('expired')} {known.expiry_date.isoformat()})"
+                    if known
+                    else "?"
+                )
+                combo.addItem(text, wanted)
+            if wanted is not None:
+                set_combo(combo, wanted)
+            if combo.count() == 0:
+                combo.addItem(self.tr("no lot in date: add one in Products and lots"), None)
+        combo.blockSignals(False)
+
+    def refresh_lots(self, on: date) -> None:
+        """The session date changed: offer the lots that are in date on it."""
+        self.on = on
+        for row in range(self.rowCount()):
+            product = cast(QComboBox, self.cellWidget(row, 0))
+            lot = cast(QComboBox, self.cellWidget(row, 1))
+            self._fill_lots(lot, product.currentData(), lot.currentData())
+        self._changed()
+
+    def remove_selected(self) -> None:
+        rows = sorted({i.row() for i in self.selectedIndexes()}, reverse=True) or (
+            [self.rowCount() - 1] if self.rowCount() else []
+        )
+        for row in rows:
+            self.removeRow(row)
+        self._changed()
+
+    def clear_lines(self) -> None:
+        self.setRowCount(0)
+        self._changed()
+
+    def lines(self) -> list[tuple[int | None, int | None, float]]:
+        """(product id, lot id, amount) per row."""
+        found = []
+        for row in range(self.rowCount()):
+            product = self.cellWidget(row, 0).currentData()  # type: ignore[attr-defined]
+            lot = self.cellWidget(row, 1).currentData()  # type: ignore[attr-defined]
+            amount = self.cellWidget(row, 2).value()  # type: ignore[attr-defined]
+            found.append((product, lot, float(amount)))
+        return found
+
+    def _changed(self) -> None:
+        for callback in self.changed_callbacks:
+            callback()
+
+
+class SessionDialog(FormDialog):
+    def __init__(
+        self,
+        window: MainWindow,
+        record: PatientRecord,
+        session: Session | None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.window_ = window
+        self.record = record
+        self.session = session
+        patient = record.patient
+        assert isinstance(patient, Patient)
+        self.patient = patient
+        self.loaded = False
+        self.setWindowTitle(
+            (self.tr("Log a session") if session is None else self.tr("Edit session"))
+            + f" · {patient.last_name}, {patient.first_name} · {patient.record_no}"
+        )
+        formats = window.formats
+
+        self.course = QComboBox()
+        for c in reversed(record.courses):
+            if c.status is not CourseStatus.STOPPED or (session and session.course_id == c.id):
+                self.course.addItem(f"{c.title} · {label(c.status)} · {c.progress}", c.id)
+        self.day = DateField(formats)
+        self.at = QTimeEdit()
+        self.at.setDisplayFormat("HH:mm")
+        self.practitioner = QComboBox()
+        self.practitioner.addItem(NONE, None)
+        self.areas = area_list()
+        self.areas.setMinimumHeight(100)
+        self.depth_mm = QDoubleSpinBox()
+        self.depth_mm.setRange(0.0, 10.0)
+        self.depth_mm.setDecimals(1)
+        self.depth_mm.setSingleStep(0.5)
+        self.depth_mm.setSuffix(" mm")
+        self.depth_mm.setToolTip(self.tr("Between 1 and 4 mm"))
+        self.depth_mm.setValue(1.5)
+        self.numbing = EnumCombo(NumbingAgent)
+        self.technique = EnumCombo(Technique)
+        self.points = QLineEdit()
+        self.points.setPlaceholderText(self.tr("e.g. 120"))
+        self.points.setMaxLength(6)
+        self.volume = QLineEdit()
+        self.volume.setPlaceholderText(self.tr("e.g. 4.5"))
+        self.volume.setMaxLength(8)
+
+        self.blend = BlendTable()
+        self.blend.changed_callbacks.append(self._blend_changed)
+        self.add_button = QPushButton(self.tr("Add product"))
+        self.add_button.clicked.connect(lambda: self.blend.add_line())
+        self.remove_button = QPushButton(self.tr("Remove"))
+        self.remove_button.clicked.connect(self.blend.remove_selected)
+        self.same_button = QPushButton(self.tr("Same blend as last session"))
+        self.same_button.clicked.connect(self.same_blend)
+        self.blend_info = QLabel()
+        self.blend_info.setWordWrap(True)
+        self.blend_info.setStyleSheet("color: #555555;")
+        self.allergy = warning_banner("")
+        self.allergy.hide()
+
+        self.pain = score_combo(0, 10)
+        self.gais = score_combo(1, 5, {g.value: label(g) for g in Gais})
+        self.satisfaction = score_combo(0, 10)
+        self.price = QLineEdit()
+        self.price.setMaxLength(12)
+        self.notes = QPlainTextEdit()
+        self.notes.setTabChangesFocus(True)
+        self.notes.setMinimumHeight(50)
+
+        left = QGroupBox(self.tr("Session"))
+        form = QFormLayout(left)
+        self.add_row(form, self.tr("Course *"), "course_id", self.course)
+        when = QWidget()
+        row = QHBoxLayout(when)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.day, 1)
+        row.addWidget(self.at)
+        self.add_row(form, self.tr("Date and time *"), "started_at", when)
+        self.add_row(form, self.tr("Practitioner"), "practitioner_id", self.practitioner)
+        self.add_row(form, self.tr("Treated areas *"), "areas", self.areas)
+        self.add_row(form, self.tr("Depth *"), "depth_mm", self.depth_mm)
+        self.add_row(form, self.tr("Numbing agent"), "numbing_agent", self.numbing)
+        self.add_row(form, self.tr("Technique"), "technique", self.technique)
+        self.add_row(form, self.tr("Injection points"), "injection_points", self.points)
+        self.add_row(form, self.tr("Total volume (ml)"), "total_volume_ml", self.volume)
+
+        blend_box = QGroupBox(self.tr("Blend *"))
+        blend_layout = QVBoxLayout(blend_box)
+        blend_layout.addWidget(self.blend, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.remove_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.same_button)
+        blend_layout.addLayout(buttons)
+        blend_layout.addWidget(self.blend_info)
+        blend_layout.addWidget(self.allergy)
+        self.add_error_for("blend", self.blend, blend_layout)
+
+        scores = QGroupBox(self.tr("Outcome and price"))
+        score_form = QFormLayout(scores)
+        self.add_row(score_form, self.tr("Pain during session (NRS 0–10)"), "pain_nrs", self.pain)
+        self.add_row(score_form, self.tr("GAIS"), "gais", self.gais)
+        self.add_row(
+            score_form, self.tr("Patient satisfaction (0–10)"), "satisfaction", self.satisfaction
+        )
+        self.add_row(
+            score_form,
+            self.tr("Price (%1)").replace("%1", formats.currency),
+            "price_cents",
+            self.price,
+        )
+        self.add_row(score_form, self.tr("Notes"), "notes", self.notes)
+
+        right = QVBoxLayout()
+        right.addWidget(blend_box, 3)
+        right.addWidget(scores, 2)
+        columns = QHBoxLayout()
+        columns.addWidget(left, 1)
+        columns.addLayout(right, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(columns, 1)
+        layout.addWidget(self.form_error)
+        layout.addWidget(self.buttons)
+        self.resize(1100, 660)
+
+        self.buttons.setEnabled(False)
+        self.day.changed.connect(self._date_changed)
+        self.course.currentIndexChanged.connect(self._course_changed)
+        self._fill_defaults()
+        self._load_catalogue()
+
+    # -- defaults and catalogue ----------------------------------------------------------------
+
+    def _courses(self) -> dict[int, Course]:
+        return {c.id: c for c in self.record.courses}
+
+    def _last_session(self, course_id: int | None = None) -> Session | None:
+        sessions = [
+            s
+            for s in self.record.sessions
+            if (course_id is None or s.course_id == course_id)
+            and (self.session is None or s.id != self.session.id)
+        ]
+        return sessions[-1] if sessions else None
+
+    def _fill_defaults(self) -> None:
+        s = self.session
+        if s is not None:
+            set_combo(self.course, s.course_id)
+            self.day.set_value(s.started_at.date())
+            self.at.setTime(QTime(s.started_at.hour, s.started_at.minute))
+            self._check_areas(s.areas)
+            self.depth_mm.setValue(s.depth_mm)
+            self.numbing.set_value(s.numbing_agent)
+            self.technique.set_value(s.technique)
+            self.points.setText("" if s.injection_points is None else str(s.injection_points))
+            self.volume.setText("" if s.total_volume_ml is None else f"{s.total_volume_ml:g}")
+            set_combo(self.pain, s.pain_nrs)
+            set_combo(self.gais, s.gais)
+            set_combo(self.satisfaction, s.satisfaction)
+            self.price.setText("" if s.price_cents is None else f"{s.price_cents / 100:.2f}")
+            self.notes.setPlainText(s.notes)
+            self.blend.keep_lots = {b.lot_id for b in s.blend}
+            return
+        # a new session: the course due soonest, now, and what the last session of it used
+        courses = self._courses()
+        due = [c for c in courses.values() if c.status is not CourseStatus.STOPPED and c.next_due]
+        if due:
+            set_combo(self.course, min(due, key=lambda c: c.next_due.on).id)  # type: ignore[union-attr]
+        now = self.window_.services.clock.now()
+        self.day.set_value(now.date())
+        self.at.setTime(QTime(now.hour, now.minute - now.minute % 5))
+        self._course_changed()
+
+    def _course_changed(self) -> None:
+        if self.session is not None:
+            return
+        course = self._courses().get(self.course.currentData())
+        if course is None:
+            return
+        self._check_areas(course.areas)
+        last = self._last_session(course.id) or self._last_session()
+        self.depth_mm.setValue(last.depth_mm if last else 1.5)
+        if last is not None:
+            self.numbing.set_value(last.numbing_agent)
+            self.technique.set_value(last.technique)
+        price = course.price_per_session_cents
+        self.price.setText("" if price is None else f"{price / 100:.2f}")
+        self.same_button.setEnabled(last is not None)
+
+    def _check_areas(self, areas: tuple[Any, ...]) -> None:
+        from PySide6.QtCore import Qt
+
+        first = list(areas)
+        for i in range(self.areas.count()):
+            item = self.areas.item(i)
+            value = item.data(Qt.ItemDataRole.UserRole)
+            item.setCheckState(Qt.CheckState.Checked if value in first else Qt.CheckState.Unchecked)
+        # the course's areas first
+        for value in reversed(first):
+            for i in range(self.areas.count()):
+                if self.areas.item(i).data(Qt.ItemDataRole.UserRole) == value:
+                    self.areas.insertItem(0, self.areas.takeItem(i))
+                    break
+
+    def _load_catalogue(self) -> None:
+        catalogue = self.window_.services.catalogue
+
+        def load() -> tuple[list[Product], list[Lot], list[Practitioner]]:
+            return catalogue.products(), catalogue.lots(), catalogue.practitioners()
+
+        self.blend_info.setText(self.tr("Loading the product catalogue…"))
+        self.window_.runner.run(load).success(self._catalogue_loaded).failure(self.failed)
+
+    def _catalogue_loaded(
+        self, loaded: tuple[list[Product], list[Lot], list[Practitioner]]
+    ) -> None:
+        products, lots, practitioners = loaded
+        keep = self.blend.keep_lots
+        used_products = {lot.product_id for lot in lots if lot.id in keep}
+        self.blend.set_catalogue([p for p in products if p.active or p.id in used_products], lots)
+        self.ingredients = {p.id: p for p in products}
+        chosen = self.session.practitioner_id if self.session else None
+        if chosen is None:
+            last = self._last_session()
+            chosen = last.practitioner_id if last else None
+        for p in practitioners:
+            if p.active or p.id == chosen:
+                self.practitioner.addItem(p.display, p.id)
+        set_combo(self.practitioner, chosen)
+        with contextlib.suppress(ValueError):
+            self.blend.on = self.day.value() or date.today()
+        if self.session is not None:
+            for line in self.session.blend:
+                self.blend.add_line(line.product_id, line.lot_id, line.amount_ml)
+        self.blend_info.setText(
+            ""
+            if products
+            else self.tr(
+                "The catalogue has no products yet: add them in Tools ▸ Products and lots."
+            )
+        )
+        self.loaded = True
+        self.buttons.setEnabled(True)
+        self._blend_changed()
+
+    # -- the blend ----------------------------------------------------------------------------
+
+    def _date_changed(self) -> None:
+        try:
+            day = self.day.value()
+        except ValueError:
+            return
+        if day is not None and self.loaded:
+            self.blend.refresh_lots(day)
+
+    def same_blend(self) -> None:
+        """The blend of the last session of the course: the same lots while they are in date,
+        otherwise the newest lot in date of the same product."""
+        course_id = self.course.currentData()
+        last = self._last_session(course_id) or self._last_session()
+        if last is None or not self.loaded:
+            return
+        self.blend.clear_lines()
+        replaced = []
+        for line in last.blend:
+            lot_id = line.lot_id
+            usable = self.blend.usable(line.product_id)
+            if lot_id not in {lot.id for lot in usable} and usable:
+                newest = max(usable, key=lambda lot: lot.expiry_date)
+                replaced.append(
+                    self.tr("lot %1 has expired: %2 instead")
+                    .replace("%1", line.lot_number)
+                    .replace("%2", newest.lot_number)
+                )
+                lot_id = newest.id
+            self.blend.add_line(line.product_id, lot_id, line.amount_ml)
+        when = self.window_.formats.date(last.started_at.date())
+        text = self.tr("Copied from the session of %1.").replace("%1", when)
+        if replaced:
+            joined = "; ".join(replaced)
+            text += " " + joined[:1].upper() + joined[1:] + "."
+        self.blend_info.setText(text)
+
+    def _blend_changed(self) -> None:
+        if not self.loaded:
+            return
+        names = {}
+        for product_id, _lot, _amount in self.blend.lines():
+            product = self.ingredients.get(product_id) if product_id is not None else None
+            if product is not None:
+                names[product.name] = list(product.ingredients)
+        matches = allergy_matches(self.patient.allergies, names)
+        if matches:
+            self.allergy.setText(
+                self.tr("Allergy: %1").replace(
+                    "%1",
+                    "; ".join(
+                        self.tr("%1 in %2 matches the recorded allergy to %3")
+                        .replace("%1", m.ingredient)
+                        .replace("%2", m.product)
+                        .replace("%3", m.allergy)
+                        for m in matches
+                    ),
+                )
+            )
+        self.allergy.setVisible(bool(matches))
+
+    # -- saving -------------------------------------------------------------------------------
+
+    def collect(self) -> SessionInput:
+        problems: dict[str, str] = {}
+        started: datetime | None = None
+        day = self.date_of(self.day, "started_at", problems)
+        if day is not None:
+            t = self.at.time()
+            started = datetime.combine(day, time(t.hour(), t.minute()))
+        points: int | None = None
+        if self.points.text().strip():
+            try:
+                points = int(self.points.text().strip())
+            except ValueError:
+                problems["injection_points"] = self.tr(
+                    "Write the number of injection points as a whole number."
+                )
+        volume: float | None = None
+        if self.volume.text().strip():
+            try:
+                volume = float(self.volume.text().strip().replace(",", "."))
+            except ValueError:
+                problems["total_volume_ml"] = self.tr(
+                    "Write the volume in ml as a number, such as 4.5."
+                )
+        try:
+            price = parse_money(self.price.text())
+        except ValueError:
+            price = None
+            problems["price_cents"] = self.tr("Write the price as a number, such as 350 or 350.00.")
+        blend = []
+        for _product, lot, amount in self.blend.lines():
+            if lot is None:
+                problems["blend"] = self.tr("Each product of the blend needs a lot in date.")
+                continue
+            blend.append(BlendInput(lot, amount))
+        data = SessionInput(
+            course_id=self.course.currentData(),
+            started_at=started,
+            areas=checked_areas(self.areas),
+            depth_mm=self.depth_mm.value(),
+            blend=tuple(blend),
+            practitioner_id=self.practitioner.currentData(),
+            numbing_agent=self.numbing.value(),
+            technique=self.technique.value(),
+            injection_points=points,
+            total_volume_ml=volume,
+            pain_nrs=self.pain.currentData(),
+            gais=self.gais.currentData(),
+            satisfaction=self.satisfaction.currentData(),
+            price_cents=price,
+            notes=self.notes.toPlainText(),
+        )
+        if data.course_id is None:
+            problems["course_id"] = self.tr("Open a course first: sessions belong to a course.")
+        return validated(problems, lambda: data.validated(self.window_.services.clock.now()))
+
+    def save(self, allergy_confirmed: bool = False) -> None:
+        data = self.checked_input()
+        if data is None:
+            return
+        treatment = self.window_.services.treatment
+        patient_id = self.patient.id
+        session = self.session
+        if session is None:
+            job = self.window_.runner.run(
+                lambda: treatment.log_session(patient_id, data, allergy_confirmed=allergy_confirmed)
+            )
+        else:
+            job = self.window_.runner.run(
+                lambda: treatment.update_session(
+                    session.id, data, allergy_confirmed=allergy_confirmed
+                )
+            )
+        job.success(self.saved_result).failure(self._save_failed)
+
+    def _save_failed(self, error: BaseException) -> None:
+        if isinstance(error, AllergyWarning):
+            self.buttons.setEnabled(True)
+            if self.confirm_allergy(str(error)):
+                self.save(allergy_confirmed=True)
+            return
+        self.failed(error)
+
+    def confirm_allergy(self, text: str) -> bool:
+        answer = QMessageBox.warning(
+            self,
+            self.tr("Allergy"),
+            text + "\n\n" + self.tr("Save the session with this blend anyway?"),
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Save
+
+    @classmethod
+    def ask(
+        cls, parent: QWidget, window: MainWindow, record: PatientRecord, session: Session | None
+    ) -> Any:
+        """The service's Result once saved; None when cancelled."""
+        dialog = cls(window, record, session, parent)
+        dialog.exec()
+        return dialog.saved

@@ -1,0 +1,394 @@
+"""Recording a side effect with every field of DOMAIN.md, the CTCAE grade definitions at hand,
+and the suspected session (the last one before the onset) and its lot chosen for you."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QTime
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSpinBox,
+    QTimeEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mesodesk.domain.catalogue import Practitioner
+from mesodesk.domain.enums import (
+    ActionTaken,
+    AEOutcome,
+    BodyArea,
+    Causality,
+    Grade,
+    ReportChannel,
+    SideEffectKind,
+)
+from mesodesk.domain.patients import Patient
+from mesodesk.domain.treatment import (
+    OPEN_OUTCOMES,
+    PatientRecord,
+    SideEffect,
+    SideEffectInput,
+    suspected_session,
+)
+from mesodesk.ui.form import FormDialog, validated
+from mesodesk.ui.labels import label
+from mesodesk.ui.session_dialog import NONE, score_combo, set_combo
+from mesodesk.ui.widgets import DateField, EnumCombo
+
+if TYPE_CHECKING:
+    from mesodesk.ui.main_window import MainWindow
+
+
+class SideEffectDialog(FormDialog):
+    def __init__(
+        self,
+        window: MainWindow,
+        record: PatientRecord,
+        effect: SideEffect | None,
+        session_id: int | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.window_ = window
+        self.record = record
+        self.effect = effect
+        patient = record.patient
+        assert isinstance(patient, Patient)
+        self.patient = patient
+        self.session_chosen_by_hand = effect is not None or session_id is not None
+        self.setWindowTitle(
+            (self.tr("Record a side effect") if effect is None else self.tr("Edit side effect"))
+            + f" · {patient.last_name}, {patient.first_name} · {patient.record_no}"
+        )
+        formats = window.formats
+        today = window.services.clock.today()
+
+        self.kind = EnumCombo(SideEffectKind)
+        self.kind_note = QLineEdit()
+        self.kind_note.setMaxLength(200)
+        self.kind_note.setPlaceholderText(self.tr("Describe it (needed for Other)"))
+        self.onset = DateField(formats)
+        self.onset.set_value(today)
+        self.ongoing = QCheckBox(self.tr("Ongoing"))
+        self.ongoing.setChecked(True)
+        self.resolved = DateField(formats)
+        self.resolved.setEnabled(False)
+        self.ongoing.toggled.connect(self._ongoing_toggled)
+        # A spin box that can hold a wrong grade, so that the rule is said in words beside it.
+        self.grade = QSpinBox()
+        self.grade.setRange(0, 9)
+        self.grade.setSpecialValueText(NONE)
+        self.grade.setValue(1)
+        self.grade_help = QLabel()
+        self.grade_help.setWordWrap(True)
+        self.grade_help.setStyleSheet("color: #555555;")
+        self.grade.valueChanged.connect(self._grade_changed)
+        self.grade.setToolTip("\n".join(f"{g.value}: {g.definition}" for g in Grade))
+        self.pain = score_combo(0, 10)
+        self.serious = QCheckBox(self.tr("Serious (FHIR seriousness)"))
+        self.outcome = EnumCombo(AEOutcome)
+        self.outcome.set_value(AEOutcome.ONGOING)
+        self.causality = EnumCombo(Causality)
+        self.causality.set_value(Causality.POSSIBLE)
+
+        self.session = QComboBox()
+        self.session.addItem(self.tr("No session"), None)
+        for s in reversed(record.sessions):
+            self.session.addItem(
+                self.tr("%1 · session %2")
+                .replace("%1", formats.datetime(s.started_at))
+                .replace("%2", str(s.number)),
+                s.id,
+            )
+        self.lot = QComboBox()
+        self.area = EnumCombo(BodyArea, (), NONE)
+        self.area_note = QLineEdit()
+        self.area_note.setMaxLength(200)
+        self.area_note.setPlaceholderText(self.tr("Where exactly (needed for Other)"))
+        self.action = EnumCombo(ActionTaken)
+        self.action_note = QLineEdit()
+        self.action_note.setMaxLength(200)
+        self.action_note.setPlaceholderText(self.tr("Which treatment, to whom (needed for Other)"))
+        self.via = EnumCombo(ReportChannel)
+        self.reported_day = DateField(formats)
+        self.reported_day.set_value(today)
+        self.reported_at = QTimeEdit()
+        self.reported_at.setDisplayFormat("HH:mm")
+        now = window.services.clock.now()
+        self.reported_at.setTime(QTime(now.hour, now.minute))
+        self.recorded_by = QComboBox()
+        self.recorded_by.addItem(NONE, None)
+        self.notes = QPlainTextEdit()
+        self.notes.setTabChangesFocus(True)
+        self.notes.setMinimumHeight(50)
+
+        what = QGroupBox(self.tr("What and how bad"))
+        form = QFormLayout(what)
+        self.add_row(form, self.tr("Side effect *"), "kind", self.kind)
+        self.add_row(form, self.tr("Description"), "kind_note", self.kind_note)
+        self.add_row(form, self.tr("Onset *"), "onset_on", self.onset)
+        resolution = QWidget()
+        row = QHBoxLayout(resolution)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.ongoing)
+        row.addWidget(QLabel(self.tr("or resolved on")))
+        row.addWidget(self.resolved, 1)
+        self.add_row(form, self.tr("Resolution"), "resolved_on", resolution)
+        grade = QWidget()
+        grade_layout = QVBoxLayout(grade)
+        grade_layout.setContentsMargins(0, 0, 0, 0)
+        grade_layout.addWidget(self.grade)
+        grade_layout.addWidget(self.grade_help)
+        self.add_row(form, self.tr("Grade (CTCAE) *"), "grade", grade)
+        self.fields["grade"] = self.grade
+        self.add_row(form, self.tr("Pain (NRS 0–10)"), "pain_nrs", self.pain)
+        self.add_row(form, "", "serious", self.serious)
+        self.add_row(form, self.tr("Outcome"), "outcome", self.outcome)
+
+        where = QGroupBox(self.tr("Where, why, and what was done"))
+        where_form = QFormLayout(where)
+        self.add_row(where_form, self.tr("Suspected session"), "session_id", self.session)
+        self.add_row(where_form, self.tr("Suspected lot"), "lot_id", self.lot)
+        self.add_row(where_form, self.tr("Causality (WHO-UMC)"), "causality", self.causality)
+        self.add_row(where_form, self.tr("Body area"), "body_area", self.area)
+        self.add_row(where_form, self.tr("Area details"), "body_area_note", self.area_note)
+        self.add_row(where_form, self.tr("Action taken"), "action_taken", self.action)
+        self.add_row(where_form, self.tr("Action details"), "action_note", self.action_note)
+        reported = QWidget()
+        rep = QHBoxLayout(reported)
+        rep.setContentsMargins(0, 0, 0, 0)
+        rep.addWidget(self.via, 2)
+        rep.addWidget(self.reported_day, 2)
+        rep.addWidget(self.reported_at)
+        self.add_row(where_form, self.tr("Reported"), "reported_at", reported)
+        self.errors["reported_via"] = self.errors["reported_at"]
+        self.add_row(where_form, self.tr("Recorded by"), "recorded_by_id", self.recorded_by)
+        self.add_row(where_form, self.tr("Notes"), "notes", self.notes)
+
+        columns = QHBoxLayout()
+        columns.addWidget(what, 1)
+        columns.addWidget(where, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(columns, 1)
+        layout.addWidget(self.form_error)
+        layout.addWidget(self.buttons)
+        self.resize(1080, 640)
+
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+        self.onset.changed.connect(self._onset_changed)
+        self.session.currentIndexChanged.connect(self._session_changed)
+        self.session.activated.connect(lambda _i: setattr(self, "session_chosen_by_hand", True))
+        self.action.currentIndexChanged.connect(self._notes_enabled)
+        self.area.currentIndexChanged.connect(self._notes_enabled)
+        if effect is not None:
+            self._load(effect)
+        elif session_id is not None:
+            set_combo(self.session, session_id)
+        else:
+            self._onset_changed()
+        self._session_changed()
+        self._kind_changed()
+        self._grade_changed()
+        self._load_practitioners()
+
+    # -- dependent fields ---------------------------------------------------------------------
+
+    def _ongoing_toggled(self, ongoing: bool) -> None:
+        self.resolved.setEnabled(not ongoing)
+        if ongoing and self.outcome.value() in (AEOutcome.RESOLVED, AEOutcome.SEQUELAE):
+            self.outcome.set_value(AEOutcome.ONGOING)
+        elif not ongoing:
+            if not self.resolved.text():
+                self.resolved.set_value(self.window_.services.clock.today())
+            if self.outcome.value() in OPEN_OUTCOMES:
+                self.outcome.set_value(AEOutcome.RESOLVED)
+
+    def _grade_changed(self) -> None:
+        value = self.grade.value()
+        if 1 <= value <= len(Grade):
+            g = Grade(value)
+            self.grade_help.setText(f"{label(g)}: {g.definition}")
+            self.grade_help.setStyleSheet("color: #555555;")
+            if g >= Grade.LIFE_THREATENING:
+                self.serious.setChecked(True)
+        elif value == 0:
+            self.grade_help.setText(self.tr("Choose a grade from 1 (mild) to 5 (death)."))
+            self.grade_help.setStyleSheet("color: #555555;")
+        else:
+            self.grade_help.setText(self.tr("Choose a grade from 1 (mild) to 5 (death)."))
+            self.grade_help.setStyleSheet("color: #555555;")
+
+    def _kind_changed(self) -> None:
+        kind = self.kind.value()
+        self.pain.setEnabled(kind is SideEffectKind.PAIN)
+        if kind is not SideEffectKind.PAIN:
+            self.pain.setCurrentIndex(0)
+        systemic = isinstance(kind, SideEffectKind) and kind.systemic
+        self.area.setEnabled(not systemic)
+        self._notes_enabled()
+
+    def _notes_enabled(self) -> None:
+        self.kind_note.setEnabled(self.kind.value() is SideEffectKind.OTHER)
+        self.area_note.setEnabled(self.area.isEnabled() and self.area.value() is BodyArea.OTHER)
+        self.action_note.setEnabled(self.action.value() is ActionTaken.OTHER)
+
+    def _onset_changed(self) -> None:
+        """By default the suspected session is the last one on or before the onset."""
+        if self.session_chosen_by_hand:
+            return
+        try:
+            onset = self.onset.value()
+        except ValueError:
+            return
+        if onset is None:
+            return
+        best = suspected_session(self.record.sessions, onset)
+        set_combo(self.session, best.id if best else None)
+
+    def _session_changed(self) -> None:
+        session_id = self.session.currentData()
+        session = next((s for s in self.record.sessions if s.id == session_id), None)
+        current_lot = self.lot.currentData()
+        self.lot.clear()
+        self.lot.addItem(self.tr("Not known"), None)
+        if session is not None:
+            for line in session.blend:
+                self.lot.addItem(f"{line.lot_number} · {line.product}", line.lot_id)
+            if len(session.blend) == 1:
+                self.lot.setCurrentIndex(1)
+        set_combo(self.lot, current_lot) if current_lot is not None else None
+        # the session's areas first, then every other area
+        first = list(session.areas) if session else []
+        had_area = self.area.value() is not None
+        self.area.set_values(first + [a for a in BodyArea if a not in first], NONE)
+        if not had_area and first:
+            self.area.set_value(first[0])
+
+    def _load_practitioners(self) -> None:
+        catalogue = self.window_.services.catalogue
+        self.window_.runner.run(catalogue.practitioners).success(self._practitioners_loaded)
+
+    def _practitioners_loaded(self, practitioners: list[Practitioner]) -> None:
+        chosen = self.effect.recorded_by_id if self.effect else None
+        for p in practitioners:
+            if p.active or p.id == chosen:
+                self.recorded_by.addItem(p.display, p.id)
+        set_combo(self.recorded_by, chosen)
+
+    def _load(self, e: SideEffect) -> None:
+        self.kind.set_value(e.kind)
+        self.kind_note.setText(e.kind_note)
+        self.onset.set_value(e.onset_on)
+        self.ongoing.setChecked(e.resolved_on is None)
+        self.resolved.set_value(e.resolved_on)
+        self.grade.setValue(int(e.grade))
+        set_combo(self.pain, e.pain_nrs)
+        self.serious.setChecked(e.serious)
+        self.outcome.set_value(e.outcome)
+        self.causality.set_value(e.causality)
+        set_combo(self.session, e.session_id)
+        self._session_changed()
+        set_combo(self.lot, e.lot_id)
+        self.area.set_value(e.body_area)
+        self.area_note.setText(e.body_area_note)
+        self.action.set_value(e.action_taken)
+        self.action_note.setText(e.action_note)
+        self.via.set_value(e.reported_via)
+        self.reported_day.set_value(e.reported_at.date())
+        self.reported_at.setTime(QTime(e.reported_at.hour, e.reported_at.minute))
+        self.notes.setPlainText(e.notes)
+
+    # -- saving -------------------------------------------------------------------------------
+
+    def collect(self) -> SideEffectInput:
+        problems: dict[str, str] = {}
+        onset = self.date_of(self.onset, "onset_on", problems)
+        resolved = (
+            None
+            if self.ongoing.isChecked()
+            else self.date_of(self.resolved, "resolved_on", problems)
+        )
+        if not self.ongoing.isChecked() and resolved is None and "resolved_on" not in problems:
+            problems["resolved_on"] = self.tr("Give the resolution date, or tick Ongoing.")
+        reported_day = self.date_of(self.reported_day, "reported_at", problems)
+        t = self.reported_at.time()
+        reported = (
+            datetime.combine(reported_day, time(t.hour(), t.minute())) if reported_day else None
+        )
+        data = SideEffectInput(
+            kind=self.kind.value(),
+            onset_on=onset,
+            grade=self.grade.value() or None,
+            outcome=self.outcome.value(),
+            causality=self.causality.value(),
+            resolved_on=resolved,
+            pain_nrs=self.pain.currentData() if self.pain.isEnabled() else None,
+            serious=self.serious.isChecked(),
+            body_area=self.area.value() if self.area.isEnabled() else None,
+            session_id=self.session.currentData(),
+            lot_id=self.lot.currentData(),
+            action_taken=self.action.value(),
+            reported_via=self.via.value(),
+            reported_at=reported,
+            recorded_by_id=self.recorded_by.currentData(),
+            kind_note=self.kind_note.text() if self.kind_note.isEnabled() else "",
+            body_area_note=self.area_note.text() if self.area_note.isEnabled() else "",
+            action_note=self.action_note.text() if self.action_note.isEnabled() else "",
+            notes=self.notes.toPlainText(),
+        )
+        session = next((s for s in self.record.sessions if s.id == data.session_id), None)
+        first = None
+        if session is not None:
+            same = [
+                s.started_at.date()
+                for s in self.record.sessions
+                if s.course_id == session.course_id
+            ]
+            first = min(same)
+        elif self.record.sessions:
+            first = min(s.started_at.date() for s in self.record.sessions)
+        return validated(
+            problems,
+            lambda: data.validated(
+                self.window_.services.clock.now(),
+                first_session_on=first,
+                suspected_session_on=session.started_at.date() if session else None,
+            ),
+        )
+
+    def save(self) -> None:
+        data = self.checked_input()
+        if data is None:
+            return
+        treatment = self.window_.services.treatment
+        effect = self.effect
+        if effect is None:
+            patient_id = self.patient.id
+            job = self.window_.runner.run(lambda: treatment.record_side_effect(patient_id, data))
+        else:
+            job = self.window_.runner.run(lambda: treatment.update_side_effect(effect.id, data))
+        job.success(self.saved_result).failure(self.failed)
+
+    @classmethod
+    def ask(
+        cls,
+        parent: QWidget,
+        window: MainWindow,
+        record: PatientRecord,
+        effect: SideEffect | None,
+        session_id: int | None = None,
+    ) -> Any:
+        """The service's Result once saved; None when cancelled."""
+        dialog = cls(window, record, effect, session_id, parent)
+        dialog.exec()
+        return dialog.saved

@@ -1,0 +1,137 @@
+"""Issue 3: opening a full record, lot recall over a million sessions, the due list."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from tests.bench.common import Row, median_ms
+
+
+def _busy_patient(services: object) -> int:
+    """A patient with 60 sessions and 150 side effects, entered through the services."""
+    from mesodesk.domain.catalogue import LotInput, PractitionerInput, ProductInput
+    from mesodesk.domain.enums import AEOutcome, BodyArea, Indication, SideEffectKind
+    from mesodesk.domain.treatment import BlendInput, CourseInput, SessionInput, SideEffectInput
+    from tests.conftest import patient_input
+
+    s = services  # type: ignore[assignment]
+    doctor = s.catalogue.create_practitioner(PractitionerInput("Dr. Bench")).value  # type: ignore[attr-defined]
+    product = s.catalogue.create_product(ProductInput("HA", ("Sodium hyaluronate",))).value  # type: ignore[attr-defined]
+    lot = s.catalogue.create_lot(LotInput(product.id, "B-1", date(2030, 1, 1))).value  # type: ignore[attr-defined]
+    patient = s.patients.create(patient_input()).value  # type: ignore[attr-defined]
+    start = date(2022, 1, 3)
+    sessions = []
+    for c in range(5):
+        course = s.treatment.create_course(  # type: ignore[attr-defined]
+            patient.id,
+            CourseInput(
+                Indication.REJUVENATION,
+                start + timedelta(days=150 * c),
+                (BodyArea.FACE,),
+                planned_sessions=12,
+            ),
+        ).value
+        for i in range(12):
+            when = datetime.combine(
+                start + timedelta(days=150 * c + 9 * i), datetime.min.time()
+            ).replace(hour=10)
+            sessions.append(
+                s.treatment.log_session(  # type: ignore[attr-defined]
+                    patient.id,
+                    SessionInput(
+                        course.id,
+                        when,
+                        (BodyArea.FACE,),
+                        1.5,
+                        (BlendInput(lot.id, 2.0),),
+                        practitioner_id=doctor.id,
+                        pain_nrs=3,
+                        gais=2,
+                    ),
+                ).value
+            )
+    kinds = [SideEffectKind.PAIN, SideEffectKind.SWELLING, SideEffectKind.BRUISING]
+    for i in range(150):
+        session = sessions[i % 60]
+        onset = session.started_at.date() + timedelta(days=i % 3)
+        s.treatment.record_side_effect(  # type: ignore[attr-defined]
+            patient.id,
+            SideEffectInput(
+                kinds[i % 3],
+                onset,
+                1 + i % 2,
+                body_area=BodyArea.FACE,
+                session_id=session.id,
+                lot_id=lot.id,
+                resolved_on=onset + timedelta(days=3),
+                outcome=AEOutcome.RESOLVED,
+                reported_at=datetime.combine(onset, datetime.min.time()),
+            ),
+        )
+    return int(patient.id)
+
+
+def record_rows() -> list[Row]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from mesodesk.services.registry import Services
+
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ["MESODESK_HOME"] = folder
+        services = Services.open(Path(folder) / "busy.sqlite3")
+        patient_id = _busy_patient(services)
+        load = median_ms(lambda: services.treatment.record(patient_id), 15, 2)
+
+        from mesodesk.app import make_application
+        from mesodesk.ui.main_window import MainWindow
+        from mesodesk.ui.record_view import PatientRecordView
+        from mesodesk.ui.settings import Settings
+
+        app = make_application()
+        window = MainWindow(services, Settings())
+        views = []
+
+        def open_and_fill() -> None:
+            """Opening the patient: a new record view, its data loaded, every tab filled."""
+            view = PatientRecordView(window, patient_id)
+            view.resize(1366, 700)
+            view.show()
+            view.show_record(services.treatment.record(patient_id))
+            app.processEvents()
+            views.append(view)
+
+        fill = median_ms(open_and_fill, 15, 2)
+        for view in views:
+            view.close()
+        window.runner.wait()
+        window.close()
+        services.close()
+    return [
+        Row("record: load 60 sessions + 150 side effects", load, "ms"),
+        Row("record view filled (load + tables + timeline)", fill, "ms", 150),
+    ]
+
+
+def clinic_rows(db_path: Path) -> list[Row]:
+    from mesodesk.services.registry import Services
+
+    services = Services.open(db_path)
+    with services.db.read() as s:
+        sessions = s.connection().exec_driver_sql("SELECT count(*) FROM treatment_session").scalar()
+    recall = median_ms(lambda: services.treatment.recall("PCD-2405-B"), 9, 1)
+    found = services.treatment.recall("PCD-2405-B")
+    today = services.clock.today()
+    due = median_ms(lambda: services.treatment.due(today), 9, 1)
+    listed = len(services.treatment.due(today))
+    services.close()
+    return [
+        Row(
+            f"lot recall over {sessions:,} sessions ({len(found.entries):,} exposures)",
+            recall,
+            "ms",
+            100,
+        ),
+        Row(f"due list over the clinic ({listed:,} courses due)", due, "ms", 200),
+    ]
