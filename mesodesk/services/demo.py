@@ -17,7 +17,7 @@ import json
 import multiprocessing
 import os
 import random
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -26,6 +26,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, func, select
 
+from mesodesk.domain.audit import DEMO_LOAD, PendingEntry
 from mesodesk.domain.enums import CourseStatus, LaterInterval
 from mesodesk.domain.errors import ConflictError, MesodeskError, ValidationError
 from mesodesk.domain.schedule import CoursePlan, add_months, next_due
@@ -33,6 +34,7 @@ from mesodesk.domain.search import MAX_SCORE, patient_tokens, prefix_entries, so
 from mesodesk.domain.text import fold
 from mesodesk.services import demo_data as data
 from mesodesk.services.patients import RECORD_COUNTER
+from mesodesk.store import audit
 from mesodesk.store import models as m
 from mesodesk.store.db import Database
 
@@ -40,6 +42,7 @@ Progress = Callable[[int, int, str], None]
 Cancelled = Callable[[], bool]
 
 MAX_PATIENTS = 1_000_000
+DEMO_VERSION = 3  # changes whenever the same seed would give a different clinic
 CHUNK = 2_000
 BAD_LOT_NUMBER = "PCD-2405-B"
 HISTORY_YEARS = 4
@@ -96,6 +99,10 @@ class _Rows:
         self.datetime: Callable[[datetime | None], Any] = _sqlite_datetime if sqlite else _identity
         self.json: Callable[[list[str]], Any] = json.dumps if sqlite else _identity
         self.tables: dict[str, tuple[tuple[str, ...], list[tuple[Any, ...]]]] = {}
+        # The dashboard's totals (migration 0003), counted as the rows are made.
+        self.session_days: Counter[tuple[str, str, str]] = Counter()
+        self.effect_days: Counter[tuple[str, str, int, str]] = Counter()
+        self.reactions: dict[tuple[int, int], list[Any]] = {}
 
     def add(self, table: str, columns: tuple[str, ...], row: tuple[Any, ...]) -> None:
         entry = self.tables.get(table)
@@ -104,11 +111,16 @@ class _Rows:
         entry[1].append(row)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"sqlite": self.sqlite, "tables": self.tables}
+        return {
+            "sqlite": self.sqlite,
+            "tables": self.tables,
+            "stats": (self.session_days, self.effect_days, self.reactions),
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["sqlite"])  # type: ignore[misc]
         self.tables = state["tables"]
+        self.session_days, self.effect_days, self.reactions = state["stats"]
 
     def write(self, conn: Connection) -> None:
         for name in TABLE_ORDER:
@@ -347,7 +359,7 @@ class _Generator:
         last_session: datetime | None = None
         if rng.random() < 0.86:
             course_start = registered_day + timedelta(days=rng.randint(0, 21))
-            n_courses = 1 if rng.random() < 0.78 else 2
+            n_courses = 1 if rng.random() < 0.52 else 2
             for _ in range(n_courses):
                 if course_start > self.today:
                     break
@@ -490,9 +502,14 @@ class _Generator:
                 ),
             )
             used_lots = []
+            day_key = day.isoformat()
+            st.session_days[("indication", indication, day_key)] += 1
+            for area in areas:
+                st.session_days[("area", area, day_key)] += 1
             for position, product in enumerate(blend):
                 lot = self.cat.lot_for(product, day)
                 used_lots.append(lot.id)
+                st.session_days[("lot", str(lot.id), day_key)] += 1
                 st.add(
                     "blend_item",
                     ("id", "session_id", "lot_id", "amount_ml", "position"),
@@ -651,6 +668,15 @@ class _Generator:
             reported = datetime.combine(reported_day, time(rng.randint(9, 18), 0))
             st = self.rows
             reported_at = st.datetime(reported)
+            pain_nrs = max(1, min(10, round(rng.gauss(3 + grade, 1.2)))) if kind == "pain" else None
+            body_area = None if kind == "nausea" else rng.choice(areas)
+            day_key = day.isoformat()
+            st.effect_days[("kind", kind, grade, day_key)] += 1
+            st.effect_days[("indication", indication, grade, day_key)] += 1
+            if body_area is not None:
+                st.effect_days[("area", body_area, grade, day_key)] += 1
+            reaction = st.reactions.setdefault((suspect, sid), [day_key, 0])
+            reaction[1] += 1
             st.add(
                 "side_effect",
                 EFFECT_COLUMNS,
@@ -664,11 +690,11 @@ class _Generator:
                     st.date(onset),
                     st.date(resolved),
                     grade,
-                    max(1, min(10, round(rng.gauss(3 + grade, 1.2)))) if kind == "pain" else None,
+                    pain_nrs,
                     grade >= 3,
                     outcome,
                     causality,
-                    None if kind == "nausea" else rng.choice(areas),
+                    body_area,
                     "",
                     action,
                     "",
@@ -847,6 +873,38 @@ def _made_chunks(
         yield rows, counts, count
 
 
+def _write_stats(
+    conn: Connection,
+    session_days: Counter[tuple[str, str, str]],
+    effect_days: Counter[tuple[str, str, int, str]],
+    reactions: dict[tuple[int, int], list[Any]],
+) -> None:
+    """The dashboard's totals as the generator counted them (a test checks them against a
+    recount from the tables, AnalyticsService.drift)."""
+    for table in ("stats_session_day", "stats_effect_day", "stats_lot_reaction"):
+        conn.exec_driver_sql(f"DELETE FROM {table}")  # noqa: S608 - fixed names
+    conn.exec_driver_sql(
+        "INSERT INTO stats_session_day (dim, code, day, sessions) VALUES (?, ?, ?, ?)",
+        [(*key, n) for key, n in session_days.items()],
+    )
+    conn.exec_driver_sql(
+        "INSERT INTO stats_effect_day (dim, code, grade, day, effects) VALUES (?, ?, ?, ?, ?)",
+        [(*key, n) for key, n in effect_days.items()],
+    )
+    conn.exec_driver_sql(
+        "INSERT INTO stats_lot_reaction (lot_id, session_id, day, effects) VALUES (?, ?, ?, ?)",
+        [(lot, session, day, n) for (lot, session), (day, n) in reactions.items()],
+    )
+
+
+def _stats_triggers(conn: Connection) -> list[tuple[str, str]]:
+    """The triggers that keep the dashboard's totals (migration 0003), with their SQL."""
+    found = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'stats%'"
+    ).fetchall()
+    return [(str(name), str(sql)) for name, sql in found]
+
+
 def generate_demo(
     db: Database,
     patients: int,
@@ -903,13 +961,24 @@ def generate_demo(
                     indexes = [ix for name in TABLE_ORDER for ix in m.metadata.tables[name].indexes]
                     for index in indexes:
                         index.drop(conn)
+                    # Likewise the dashboard's running totals: counted once at the end instead
+                    # of by a trigger for every row (see migration 0003).
+                    triggers = _stats_triggers(conn) if sqlite else []
+                    for name, _sql in triggers:
+                        conn.exec_driver_sql(f"DROP TRIGGER {name}")
                     catalogue_rows.write(conn)
+                    session_days: Counter[tuple[str, str, str]] = Counter()
+                    effect_days: Counter[tuple[str, str, int, str]] = Counter()
+                    reactions: dict[tuple[int, int], list[Any]] = {}
                     done = 0
                     for rows, chunk_counts, count in _made_chunks(
                         seed, chunks, today, catalogue, sqlite, pool, workers
                     ):
                         if cancelled is not None and cancelled():
                             raise DemoCancelled(done)
+                        session_days.update(rows.session_days)
+                        effect_days.update(rows.effect_days)
+                        reactions.update(rows.reactions)
                         rows.write(conn)
                         for key, value in chunk_counts.items():
                             counts[key] += value
@@ -918,9 +987,25 @@ def generate_demo(
                     report(done, patients, "Building the indexes")
                     for index in indexes:
                         index.create(conn)
+                    if triggers:
+                        for _name, sql in triggers:
+                            conn.exec_driver_sql(sql)
+                        _write_stats(conn, session_days, effect_days, reactions)
                     counter = _table(m.Counter)
                     conn.execute(counter.delete().where(counter.c.name == RECORD_COUNTER))
                     conn.execute(counter.insert().values(name=RECORD_COUNTER, value=patients))
+                    # Written in bulk, past the session's audit hooks: one entry for it all.
+                    audit.append(
+                        conn,
+                        db,
+                        [
+                            PendingEntry(
+                                DEMO_LOAD,
+                                after={"patients": patients, "seed": seed, "as_of": today},
+                                detail="demo clinic loaded",
+                            )
+                        ],
+                    )
                     if sqlite:
                         broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                         if broken:

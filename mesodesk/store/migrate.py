@@ -9,6 +9,7 @@ from sqlalchemy import Engine, inspect, text
 
 from mesodesk.domain.errors import DatabaseError
 from mesodesk.store.db import Database, Target, check_sqlite_file, create_db_engine, sqlite_tables
+from mesodesk.store.safety import refuse_network_fs
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions (a test checks that they agree). Knowing it without
 # reading the scripts lets an up-to-date database open without importing Alembic at all.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0003"
 
 
 def alembic_config() -> Config:
@@ -97,6 +98,9 @@ def current_revision(engine: Engine) -> str | None:
 
 def open_database(target: Target, *, create: bool = True, read_only: bool = False) -> Database:
     """Open (and create, and migrate) a mesodesk database, refusing anything that is not one."""
+    where = None
+    if target.is_sqlite and target.path is not None:
+        where = refuse_network_fs(target.path)  # before anything touches the file
     exists = _check_before_open(target)
     if not exists:
         if not create:
@@ -127,4 +131,6 @@ def open_database(target: Target, *, create: bool = True, read_only: bool = Fals
     except Exception as exc:
         engine.dispose()
         raise DatabaseError(f"Cannot open {target.describe()}: {exc}") from exc
-    return Database(engine, target, read_only=read_only)
+    db = Database(engine, target, read_only=read_only)
+    db.notice = where.warning() if where is not None else ""
+    return db

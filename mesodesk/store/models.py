@@ -321,3 +321,94 @@ class OutcomeAssessment(SQLModel, table=True):
     notes: str = Field(default="", sa_type=Text)
     created_at: datetime
     updated_at: datetime
+
+
+class AuditRow(SQLModel, table=True):
+    """One entry of the audit trail (mesodesk.domain.audit): append-only and hash-chained.
+
+    No foreign keys: an entry outlives what it is about. ``at`` is stored as the exact UTC text
+    that the entry's hash covers; ``old_values``/``new_values`` are canonical JSON.
+    """
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (
+        Index("ix_audit_entry_patient", "patient_id", "seq"),
+        Index("ix_audit_entry_actor", "actor", "seq"),
+        Index("ix_audit_entry_at", "at"),
+    )
+
+    seq: int = Field(primary_key=True)  # 1, 2, 3 ... without gaps
+    at: str = Field(max_length=32)
+    actor: str = Field(max_length=120)
+    actor_id: int | None = None  # the practitioner, when one was chosen at the workstation
+    action: str = Field(max_length=24)
+    entity: str | None = Field(default=None, max_length=40)
+    entity_id: int | None = None
+    patient_id: int | None = None
+    old_values: str | None = Field(default=None, sa_type=Text)
+    new_values: str | None = Field(default=None, sa_type=Text)
+    detail: str = Field(default="", sa_type=Text)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """The end of the audit chain (one row): how many entries there are and the last one's
+    hash, so that deleting the newest entries is detected as surely as changing one."""
+
+    __tablename__ = "audit_head"
+    id: int = Field(primary_key=True)
+    seq: int = Field(default=0)
+    hash: str = Field(max_length=64)
+
+
+# -- the clinic dashboard's running totals (migration 0003) ---------------------------------------
+# Kept by SQLite triggers in the same transaction as every change to sessions, blends, side effects
+# and course indications, so that the dashboard sums a few thousand rows instead of joining a
+# million sessions to their blends and side effects (mesodesk/services/analytics.py).
+
+
+class StatsSessionDay(SQLModel, table=True):
+    """Sessions per day: ``dim`` 'indication' (code: the course's indication; one row per session,
+    so these rows sum to all sessions), 'area' (code: each treated area of the session) or 'lot'
+    (code: the lot id of each blend line, as text)."""
+
+    __tablename__ = "stats_session_day"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    dim: str = Field(primary_key=True, max_length=16)
+    code: str = Field(primary_key=True, max_length=40)
+    day: date = Field(primary_key=True)
+    sessions: int
+
+
+class StatsEffectDay(SQLModel, table=True):
+    """Side effects by the day of their suspected session, per grade: ``dim`` 'kind', 'indication'
+    (of the session's course) or 'area' (the side effect's body area). Side effects without a
+    suspected session are not counted here."""
+
+    __tablename__ = "stats_effect_day"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    dim: str = Field(primary_key=True, max_length=16)
+    code: str = Field(primary_key=True, max_length=40)
+    grade: int = Field(primary_key=True)
+    day: date = Field(primary_key=True)
+    effects: int
+
+
+class StatsLotReaction(SQLModel, table=True):
+    """Each session with at least one side effect that names one of its lots as suspected: the
+    numerator of a lot's reaction rate (sessions with a reaction / sessions that used the lot)."""
+
+    __tablename__ = "stats_lot_reaction"
+    __table_args__ = (
+        Index("ix_stats_lot_reaction_lot_day", "lot_id", "day"),
+        Index("ix_stats_lot_reaction_session", "session_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    lot_id: int = Field(primary_key=True)
+    session_id: int = Field(primary_key=True)
+    day: date
+    effects: int

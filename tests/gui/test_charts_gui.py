@@ -1,0 +1,173 @@
+"""Charts in the window: export and copy, the patient's timeline (hover and click a bar), and the
+clinic dashboard opened from the View menu."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QGuiApplication, QMouseEvent
+from PySide6.QtWidgets import QApplication, QToolTip
+
+from mesodesk.reports import charts
+from mesodesk.services.demo import BAD_LOT_NUMBER, generate_demo
+from mesodesk.ui.charts import ChartView, PatientTimelineView
+from mesodesk.ui.dashboard import ClinicDashboardView, open_dashboard
+from tests import chart_data as data
+from tests.gui.conftest import wait_jobs
+
+TODAY = date(2026, 11, 24)  # the test clock's day
+
+
+@pytest.fixture(autouse=True)
+def _collect_figures(qtbot: Any) -> Iterator[None]:
+    """Figures are cycles of many objects: collect them here, while no job runs, rather than
+    in whichever later test the garbage collector happens to run (see ui/jobs.py's runnables,
+    deleted in the pool's thread)."""
+    yield
+    qtbot.wait(10)
+    gc.collect()
+
+
+def test_chart_view_exports_and_copies(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    view = ChartView(name="months")
+    qtbot.addWidget(view)
+    view.resize(700, 450)
+    view.show()
+    assert not view.export_button.isEnabled()
+    view.set_figure(charts.monthly_rates_figure(data.dashboard()))
+    assert view.export_button.isEnabled() and view.copy_button.isEnabled()
+    for suffix, start in ((".svg", b"<?xml"), (".png", b"\x89PNG"), (".pdf", b"%PDF")):
+        target = str(tmp_path / f"months{suffix}")
+        monkeypatch.setattr(
+            ChartView, "ask_export_path", classmethod(lambda cls, p, s, t=target: t)
+        )
+        view.export_button.click()
+        assert Path(target).read_bytes().startswith(start)
+    monkeypatch.setattr(ChartView, "ask_export_path", classmethod(lambda cls, p, s: None))
+    view.export_button.click()  # cancelled: nothing happens
+    QGuiApplication.clipboard().clear()
+    view.copy_button.click()
+    image = QGuiApplication.clipboard().image()
+    assert not image.isNull() and image.width() > 300
+    view.show_message("Nothing to show")
+    assert view.figure() is None and not view.export_button.isEnabled()
+
+
+def shown_timeline(qtbot: Any, record: Any) -> PatientTimelineView:
+    view = PatientTimelineView()
+    qtbot.addWidget(view)
+    view.resize(1000, 640)
+    view.show()
+    qtbot.waitExposed(view)
+    view.show_record(record, data.TODAY)
+    view.chart.draw_now()
+    return view
+
+
+def test_clicking_a_bar_gives_its_side_effect(qtbot: Any) -> None:
+    record = data.record(sessions=10, effects=6, ongoing=1, lot_change_at=4)
+    view = shown_timeline(qtbot, record)
+    canvas = view.chart.canvas
+    for effect in record.side_effects:
+        with qtbot.waitSignal(view.side_effect_clicked, timeout=2000) as signal:
+            qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=view.bar_center(effect.id))
+        assert signal.args == [effect.id]
+    # a click beside every bar opens nothing
+    with qtbot.assertNotEmitted(view.side_effect_clicked):
+        qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+
+
+def move(widget: Any, at: QPoint) -> None:
+    """A mouse move straight to the canvas (QTest's moves the system pointer, which a popup
+    left open by another test can hold)."""
+    event = QMouseEvent(
+        QEvent.Type.MouseMove,
+        QPointF(at),
+        QPointF(widget.mapToGlobal(at)),
+        Qt.MouseButton.NoButton,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(widget, event)
+
+
+def test_hovering_a_bar_outlines_it_and_tells_its_details(qtbot: Any) -> None:
+    record = data.record(sessions=6, effects=3, ongoing=1)
+    view = shown_timeline(qtbot, record)
+    ongoing = next(e for e in record.side_effects if e.resolved_on is None)
+    move(view.chart.canvas, view.bar_center(ongoing.id))
+    qtbot.waitUntil(view.highlight.isVisible, timeout=2000)
+    assert view._hovered == ongoing.id
+    text = view.details(ongoing)
+    assert "ongoing" in text and "Grade" in text and "Click to open" in text
+    qtbot.waitUntil(lambda: QToolTip.isVisible() and "ongoing" in QToolTip.text(), timeout=2000)
+    move(view.chart.canvas, QPoint(3, 3))
+    qtbot.waitUntil(lambda: not view.highlight.isVisible(), timeout=2000)
+
+
+def test_timeline_edges_in_the_view(qtbot: Any) -> None:
+    view = shown_timeline(qtbot, data.record())
+    assert view.chart.figure() is not None and not view.hint.isVisible()
+    view.show_record(data.record(effects=2), data.TODAY)  # side effects, no session
+    assert view.hint.isVisible()
+    assert len(charts.timeline_bars(view.chart.figure()).bars) == 2
+
+
+@pytest.fixture
+def demo_window(qtbot: Any, services: Any) -> Any:
+    from mesodesk.ui.main_window import MainWindow
+    from mesodesk.ui.settings import Settings
+
+    generate_demo(services.db, 150, 1, today=TODAY)
+    window = MainWindow(services, Settings())
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitUntil(lambda: not window.model.loading)
+    yield window
+    window.runner.wait(10_000)
+
+
+def test_dashboard_from_the_view_menu_shows_the_bad_lot_and_checks_its_period(
+    qtbot: Any, demo_window: Any
+) -> None:
+    action = next(
+        a for a in demo_window.menus["view"].actions() if a.objectName() == "open_dashboard"
+    )
+    action.trigger()
+    view = demo_window.tabs.currentWidget()
+    assert isinstance(view, ClinicDashboardView)
+    assert view.start.text() == ""  # the whole history, by default
+    wait_jobs(qtbot, demo_window.runner)
+    qtbot.waitUntil(lambda: not view.loading, timeout=10_000)
+    assert view.alert.isVisible()
+    assert BAD_LOT_NUMBER in view.alert.text()
+    assert "sessions" in view.headline.text()
+    for name, chart in view.charts.items():
+        assert chart.figure() is not None, name
+    lots = view.charts["lots"].figure().axes[0].get_yticklabels()
+    assert lots[0].get_text().startswith(BAD_LOT_NUMBER)
+    # opening it again shows the same tab
+    assert open_dashboard(demo_window) is view
+    # a date that is not one, a period with no session, a period that ends before it starts
+    view.start.edit.setText("31/31/2020")
+    view.reload()
+    assert "Type the dates as" in view.headline.text()
+    view.start.edit.setText("01/01/2010")
+    view.end.edit.setText("31/03/2010")
+    view.reload()
+    wait_jobs(qtbot, demo_window.runner)
+    qtbot.waitUntil(lambda: not view.loading, timeout=10_000)
+    assert "no sessions in this period" in view.headline.text()
+    assert not view.alert.isVisible()
+    view.end.edit.setText("01/01/2009")
+    view.reload()
+    assert "starts after it ends" in view.headline.text()
