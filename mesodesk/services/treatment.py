@@ -805,6 +805,20 @@ class TreatmentService:
                 for r in s.execute(stmt)
             ]
 
+    def patients_seen(self, date_from: date, date_to: date) -> list[int]:
+        """Patients with a session between two days (inclusive), by record number."""
+        start = datetime.combine(date_from, datetime.min.time())
+        end = datetime.combine(date_to, datetime.max.time())
+        stmt = (
+            select(PA.id)
+            .where(
+                PA.id.in_(select(SE.patient_id).where(SE.started_at >= start, SE.started_at <= end))
+            )
+            .order_by(PA.record_number)
+        )
+        with self.db.read() as s:
+            return [r for (r,) in s.execute(stmt)]
+
     # -- lot recall -----------------------------------------------------------------------------
 
     def recall(self, lot_number: str) -> Recall:

@@ -1,0 +1,135 @@
+"""The PDF summary from the app: save, preview, print and batch."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfReader
+
+from mesodesk.domain.audit import AuditQuery
+from mesodesk.domain.catalogue import LotInput, ProductInput
+from mesodesk.domain.enums import BodyArea, Indication
+from mesodesk.domain.treatment import BlendInput, CourseInput, SessionInput
+from mesodesk.ui import summary_ui
+from mesodesk.ui.summary_ui import BatchDialog, PdfPreview, SummaryDialog
+from tests.conftest import patient_input
+
+
+def seen_patient(services: Any, first: str, day: int) -> Any:
+    ha = services.catalogue.products()
+    if not ha:
+        product = services.catalogue.create_product(
+            ProductInput("HA", ("Sodium hyaluronate",))
+        ).value
+        services.catalogue.create_lot(LotInput(product.id, "L-1", date(2030, 1, 1)))
+    lot = services.catalogue.lots()[0]
+    p = services.patients.create(patient_input(first_name=first)).value
+    course = services.treatment.create_course(
+        p.id, CourseInput(Indication.WRINKLES, date(2026, 11, 1), (BodyArea.FOREHEAD,))
+    ).value
+    services.treatment.log_session(
+        p.id,
+        SessionInput(
+            course.id,
+            datetime(2026, 11, day, 10),
+            (BodyArea.FOREHEAD,),
+            1.5,
+            (BlendInput(lot.id, 1.0),),
+        ),
+    )
+    return p
+
+
+def test_save_pdf_and_offer_the_folder(
+    qtbot: Any, window: Any, services: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    patient = seen_patient(services, "Ana", 3)
+    dialog = SummaryDialog(window, patient, window)
+    qtbot.addWidget(dialog)
+    target = tmp_path / "out.pdf"
+    opened: list[Path] = []
+    monkeypatch.setattr(dialog, "choose_file", lambda suggested: target)
+    monkeypatch.setattr(dialog, "offer_open_folder", opened.append)
+    dialog.box.deidentify.setChecked(True)
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: bool(opened), timeout=20_000)
+    assert opened == [target]
+    text = PdfReader(str(target)).pages[0].extract_text()
+    assert "MD-000001" in text and "Müller" not in text
+    assert services.audit.search(AuditQuery(patient_id=patient.id, action="pdf_export")).total == 1
+
+
+def test_bad_period_is_said_beside_it(qtbot: Any, window: Any, services: Any) -> None:
+    patient = seen_patient(services, "Ana", 3)
+    dialog = SummaryDialog(window, patient, window)
+    qtbot.addWidget(dialog)
+    dialog.box.date_from.set_value(date(2026, 11, 20))
+    dialog.box.date_to.set_value(date(2026, 11, 1))
+    dialog.save_button.click()
+    assert "before its start" in dialog.form_error.text()
+
+
+def test_preview_shows_the_pdf(qtbot: Any, window: Any, services: Any, monkeypatch: Any) -> None:
+    patient = seen_patient(services, "Ana", 3)
+    shown: list[PdfPreview] = []
+    original = PdfPreview.show_file
+
+    def capture(win: Any, path: Path, patient_id: int) -> PdfPreview:
+        preview = original(win, path, patient_id)
+        shown.append(preview)
+        return preview
+
+    monkeypatch.setattr(PdfPreview, "show_file", staticmethod(capture))
+    dialog = SummaryDialog(window, patient, window)
+    qtbot.addWidget(dialog)
+    dialog.preview_button.click()
+    qtbot.waitUntil(lambda: bool(shown), timeout=20_000)
+    preview = shown[0]
+    assert preview.document.pageCount() == 1
+    printed: list[Path] = []
+    monkeypatch.setattr(summary_ui, "print_pdf", lambda parent, path: printed.append(path) or True)
+    preview.print_()
+    qtbot.waitUntil(
+        lambda: (
+            services.audit.search(AuditQuery(patient_id=patient.id, action="pdf_print")).total == 1
+        )
+    )
+    assert printed == [preview.path]
+    preview.close()
+
+
+def test_batch_writes_a_summary_per_patient_seen(
+    qtbot: Any, window: Any, services: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    for i, name in enumerate(["Ana", "Bea", "Cleo"]):
+        seen_patient(services, name, 3 + i)
+    services.patients.create(patient_input(first_name="Unseen"))
+    monkeypatch.setattr(summary_ui.QDesktopServices, "openUrl", staticmethod(lambda url: True))
+    dialog = BatchDialog(window, window)
+    qtbot.addWidget(dialog)
+    dialog.folder = tmp_path / "batch"
+    dialog.box.date_from.set_value(date(2026, 11, 1))
+    dialog.box.date_to.set_value(date(2026, 11, 24))
+    dialog.box.sections[summary_ui.Section.CHARTS].setChecked(False)
+    dialog.save()
+    qtbot.waitUntil(lambda: len(dialog.written) == 3, timeout=30_000)
+    names = sorted(p.name for p in (tmp_path / "batch").iterdir())
+    assert len(names) == 3 and names[0].startswith("MD-000001 Müller Ana")
+    assert "3 summaries written" in dialog.form_error.text()
+
+
+def test_file_names() -> None:
+    from mesodesk.domain.enums import Sex  # noqa: F401 - the patient below needs its enums
+
+    class P:
+        record_no = "MD-000007"
+        last_name = "O'Brien/../x"
+        first_name = "Zoë"
+
+    assert (
+        summary_ui.file_name(P(), False, date(2026, 11, 24))
+        == "MD-000007 OBrienx Zoë 2026-11-24.pdf"
+    )  # type: ignore[arg-type]
+    assert summary_ui.file_name(P(), True, date(2026, 11, 24)) == "MD-000007 summary 2026-11-24.pdf"  # type: ignore[arg-type]
