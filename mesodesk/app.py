@@ -13,7 +13,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from mesodesk import APP_NAME, __version__
 from mesodesk.domain.errors import MesodeskError
 from mesodesk.paths import resource_path
-from mesodesk.services.registry import Services
+from mesodesk.services.health import open_for_app
+from mesodesk.store.db import resolve_target
+from mesodesk.ui import safety
+from mesodesk.ui.instance import InstanceLock
 from mesodesk.ui.main_window import MainWindow
 from mesodesk.ui.settings import Settings
 
@@ -60,19 +63,110 @@ def _report_when_shown(window: MainWindow, app: QApplication, spawned_at: float)
 
 def run_gui(db: str | None = None) -> int:
     app = make_application()
+    lock: InstanceLock | None = None
     try:
-        services = Services.open(db)
+        target = resolve_target(db)
+        if target.is_sqlite and target.path is not None:
+            # One mesodesk per database: a second one says who has it open, and stops.
+            lock = InstanceLock.for_database(target.path)
+            if not lock.acquire():
+                QMessageBox.information(None, "mesodesk", lock.refusal())
+                return 1
+        opened = open_for_app(target)
     except MesodeskError as exc:
         QMessageBox.critical(None, "mesodesk", str(exc))
+        if lock is not None:
+            lock.release()
         return 1
+    services = opened.services
     window = MainWindow(services, Settings())
     window.show()
     probe = os.environ.get("MESODESK_PROBE_STARTUP")
     if probe:
         _report_when_shown(window, app, float(probe))
     else:
+        controller = safety.controller_of(window)
+        if controller is not None:
+            controller.start_automatic(
+                checked=opened.checked, crashed_before=lock is not None and lock.took_over
+            )
         window.offer_demo_if_empty()
     try:
         return app.exec()
     finally:
         services.close()
+        if lock is not None:
+            lock.release()
+
+
+def run_smoke() -> int:
+    """`mesodesk --smoke`: on a temporary database, run the migrations, load a small demo clinic,
+    open the main window offscreen, open a patient, draw a chart, build a PDF summary and open it
+    with QtPdf. Exit 0 when every step worked; otherwise say which step failed and exit 1."""
+    import tempfile
+    from pathlib import Path
+
+    from mesodesk.services.registry import Services
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    with tempfile.TemporaryDirectory(prefix="mesodesk-smoke-") as folder:
+        os.environ["MESODESK_HOME"] = folder
+        step = "starting"
+        try:
+            step = "creating and migrating a database"
+            services = Services.open(Path(folder) / "smoke.sqlite3")
+            step = "loading a demo clinic"
+            from mesodesk.services.demo import generate_demo
+
+            generate_demo(services.db, 40, 1)
+            step = "opening the main window"
+            app = make_application()
+            window = MainWindow(services, Settings())
+            window.show()
+            _wait(app, lambda: window.model.total == 40, "the patient list to show 40 patients")
+            step = "opening a patient"
+            patient_id = window.model.patient_id(0)
+            assert patient_id is not None
+            view = window.open_patient(patient_id)
+            _wait(app, lambda: view.record is not None, "the patient's record to load")
+            step = "drawing a chart"
+            from mesodesk.services.summary import summary_charts
+
+            record = view.record
+            assert record is not None
+            figures = summary_charts(record, services.clock.today())
+            if not figures:
+                raise RuntimeError("no chart was drawn")
+            for figure in figures:
+                figure.savefig(Path(folder) / "chart.png", dpi=80)
+            step = "building a PDF summary"
+            out = Path(folder) / "summary.pdf"
+            written = services.summaries.write(patient_id, out, services.summaries.options())
+            step = "opening the PDF with QtPdf"
+            from PySide6.QtPdf import QPdfDocument
+
+            document = QPdfDocument()
+            if document.load(str(out)) != QPdfDocument.Error.None_:
+                raise RuntimeError(f"QtPdf could not load the summary ({document.error()})")
+            if document.pageCount() != written.pages:
+                raise RuntimeError(f"QtPdf sees {document.pageCount()} pages, not {written.pages}")
+            window.runner.wait(10_000)
+            window.close()
+            services.close()
+        except Exception as exc:  # the smoke test reports any failure, with its step
+            print(f"smoke: FAILED while {step}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 1
+    print(
+        f"smoke: OK (mesodesk {__version__}): window, patient record, chart, "
+        f"PDF of {written.pages} page(s)"
+    )
+    return 0
+
+
+def _wait(app: QApplication, condition: object, what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {seconds:g} s for {what}")
+        app.processEvents()
+        time.sleep(0.01)

@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Records for mesotherapy clinics: patients, courses, sessions, side effects.",
     )
     parser.add_argument("--version", action="version", version=f"mesodesk {__version__}")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="check this installation: a demo database, the window, a chart and a PDF, offscreen",
+    )
     _db_option(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -148,18 +153,37 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 def _command_modules() -> list[Any]:
     """Each module adds its subcommands to the parser and names the function that runs each."""
-    from mesodesk.cli import patients, treatment
+    from mesodesk.cli import charts, patients, reports, safety, treatment
 
-    return [patients, treatment]
+    return [patients, reports, safety, treatment, charts]
+
+
+def _frozen_environment() -> None:
+    """In the bundle, matplotlib keeps its font cache in the user's cache folder (it would
+    otherwise rebuild it at every start)."""
+    from mesodesk.paths import cache_dir, is_frozen
+
+    if is_frozen() and "MPLCONFIGDIR" not in os.environ:
+        folder = cache_dir() / "matplotlib"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            os.environ["MPLCONFIGDIR"] = str(folder)
+        except OSError:
+            pass  # matplotlib falls back to a temporary folder
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     import multiprocessing
 
     multiprocessing.freeze_support()  # the demo's worker processes, in a frozen build
+    _frozen_environment()
     parser = build_parser()
     args = parser.parse_args(argv)
     command: Callable[[argparse.Namespace], int] = getattr(args, "run", cmd_gui)
+    if args.smoke:
+        from mesodesk.app import run_smoke
+
+        command = lambda _args: run_smoke()  # noqa: E731
     try:
         return command(args)
     except UsageError as exc:

@@ -28,6 +28,9 @@ class Coded(StrEnum):
         """The member for a code or label, case-blind; ValueError when there is none."""
         if isinstance(value, cls):
             return value
+        member = cls._value2member_map_.get(value)  # a stored code: the common case, fast
+        if member is not None:
+            return member  # type: ignore[return-value]
         text = str(value).strip().casefold()
         for member in cls:
             if text in (member.value.casefold(), member.label.casefold()):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import NamedTuple
 
 from mesodesk.domain.enums import (
     ActionTaken,
@@ -759,8 +760,9 @@ class DueEntry:
         return max(0, (today - self.due_on).days)
 
 
-@dataclass(frozen=True)
-class RecallSideEffect:
+class RecallSideEffect(NamedTuple):
+    """(A named tuple rather than a dataclass: a recall makes tens of thousands of them.)"""
+
     id: int
     kind: SideEffectKind
     grade: Grade
@@ -770,8 +772,7 @@ class RecallSideEffect:
     suspected_lot: str
 
 
-@dataclass(frozen=True)
-class RecallEntry:
+class RecallEntry(NamedTuple):
     patient_id: int
     record_no: str
     first_name: str

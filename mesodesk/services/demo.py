@@ -13,6 +13,7 @@ million sessions) take under a minute, and an interrupted run leaves the databas
 from __future__ import annotations
 
 import bisect
+import contextlib
 import json
 import multiprocessing
 import os
@@ -1011,6 +1012,13 @@ def generate_demo(
                         if broken:
                             raise MesodeskError(f"Demo data broke {len(broken)} references.")
                         conn.exec_driver_sql("ANALYZE")
+                if sqlite:
+                    # The whole clinic went through the write-ahead log in one transaction: move
+                    # it into the database file now and empty the log, rather than leaving a
+                    # log as large as the database for the first reader to wade through.
+                    driver = conn.connection.driver_connection
+                    with contextlib.suppress(Exception):  # best effort: readers may hold it
+                        driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
             finally:
                 conn.invalidate()
     finally:

@@ -6,9 +6,13 @@ import os
 from dataclasses import dataclass
 
 from mesodesk.domain.clock import Clock
+from mesodesk.services.analytics import AnalyticsService
+from mesodesk.services.audit import AuditService
+from mesodesk.services.backup import BackupService
 from mesodesk.services.catalogue import CatalogueService
 from mesodesk.services.patients import PatientService
 from mesodesk.services.settings import SettingsService
+from mesodesk.services.summary import SummaryService
 from mesodesk.services.treatment import TreatmentService
 from mesodesk.store.db import Database, Target, resolve_target
 from mesodesk.store.migrate import open_database
@@ -22,20 +26,31 @@ class Services:
     patients: PatientService
     catalogue: CatalogueService
     treatment: TreatmentService
+    audit: AuditService
+    backups: BackupService
+    summaries: SummaryService
+    analytics: AnalyticsService
 
     @classmethod
     def for_database(cls, db: Database, clock: Clock | None = None) -> Services:
         clock = clock or Clock()
+        db.clock = clock  # the audit trail's time
         settings = SettingsService(db)
+        audit = AuditService(db, clock)
         patients = PatientService(db, settings, clock)
         catalogue = CatalogueService(db, clock)
+        treatment = TreatmentService(db, patients, catalogue, clock)
         return cls(
             db=db,
             clock=clock,
             settings=settings,
             patients=patients,
             catalogue=catalogue,
-            treatment=TreatmentService(db, patients, catalogue, clock),
+            treatment=treatment,
+            audit=audit,
+            backups=BackupService(db, audit, settings, clock),
+            summaries=SummaryService(treatment, settings, audit, clock),
+            analytics=AnalyticsService(db, clock),
         )
 
     @classmethod

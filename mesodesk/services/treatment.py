@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import Table, and_, func, select, update
+from sqlalchemy import String, Table, and_, func, select, type_coerce, update
 from sqlalchemy.orm import Session as DbSession
 
 from mesodesk.domain.clock import Clock
@@ -77,6 +77,24 @@ PR = _t(m.Practitioner).c
 FX = _t(m.SideEffect).c
 OA = _t(m.OutcomeAssessment).c
 DUE_STATUSES = (CourseStatus.ACTIVE.value, CourseStatus.COMPLETED.value)
+
+
+def _day(value: Any) -> date:
+    """A date read as text (SQLite) or as a date (other databases)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _as_day(value: Any) -> date | None:
+    """The day of a date-time read as text or as a value; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _moment(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
 class AllergyWarning(ConflictError):
@@ -773,13 +791,13 @@ class TreatmentService:
                 CO.id,
                 CO.patient_id,
                 CO.indication,
-                CO.next_due,
+                type_coerce(CO.next_due, String),
                 CO.planned_sessions,
                 PA.record_number,
                 PA.first_name,
                 PA.last_name,
                 PA.phone,
-                PA.last_session_at,
+                type_coerce(PA.last_session_at, String),
                 done.label("done"),
             )
             .select_from(_t(m.Course).join(_t(m.Patient)))
@@ -788,22 +806,45 @@ class TreatmentService:
             .limit(limit)
         )
         with self.db.read() as s:
-            return [
-                DueEntry(
-                    patient_id=r.patient_id,
-                    record_no=format_record_no(r.record_number),
-                    first_name=r.first_name,
-                    last_name=r.last_name,
-                    phone=r.phone,
-                    course_id=r.id,
-                    indication=Indication.parse(r.indication),
-                    due_on=r.next_due,
-                    sessions_done=r.done,
-                    planned_sessions=r.planned_sessions,
-                    last_session_on=r.last_session_at.date() if r.last_session_at else None,
-                )
-                for r in s.execute(stmt)
-            ]
+            rows = s.execute(stmt).all()
+        # Dates as text, read once per distinct day (the due list is thousands of rows).
+        days: dict[Any, date] = {}
+
+        def day(value: Any) -> date:
+            found = days.get(value)
+            if found is None:
+                found = days[value] = _day(value[:10] if isinstance(value, str) else value)
+            return found
+
+        indications = Indication._value2member_map_
+        return [
+            DueEntry(
+                patient_id=patient_id,
+                record_no=format_record_no(record_number),
+                first_name=first_name,
+                last_name=last_name,
+                phone=phone,
+                course_id=course_id,
+                indication=indications.get(indication) or Indication.parse(indication),  # type: ignore[arg-type]
+                due_on=day(next_due),
+                sessions_done=done_count,
+                planned_sessions=planned,
+                last_session_on=_as_day(last_at),
+            )
+            for (
+                course_id,
+                patient_id,
+                indication,
+                next_due,
+                planned,
+                record_number,
+                first_name,
+                last_name,
+                phone,
+                last_at,
+                done_count,
+            ) in rows
+        ]
 
     def patients_seen(self, date_from: date, date_to: date) -> list[int]:
         """Patients with a session between two days (inclusive), by record number."""
@@ -839,24 +880,22 @@ class TreatmentService:
             if not lots:
                 raise NotFoundError(f"There is no lot {number} in the catalogue.")
             lot_ids = [r.id for r in lots]
-            exposures = list(
-                s.execute(
-                    select(
-                        SE.id,
-                        SE.patient_id,
-                        SE.started_at,
-                        BI.amount_ml,
-                        BI.lot_id,
-                        PA.record_number,
-                        PA.first_name,
-                        PA.last_name,
-                        PA.phone,
-                    )
-                    .select_from(_t(m.BlendItem).join(_t(m.TreatmentSession)).join(_t(m.Patient)))
-                    .where(BI.lot_id.in_(lot_ids))
-                    .order_by(SE.patient_id, SE.started_at, SE.id)
+            exposures = s.execute(
+                select(
+                    SE.id,
+                    SE.patient_id,
+                    type_coerce(SE.started_at, String),
+                    BI.amount_ml,
+                    BI.lot_id,
+                    PA.record_number,
+                    PA.first_name,
+                    PA.last_name,
+                    PA.phone,
                 )
-            )
+                .select_from(_t(m.BlendItem).join(_t(m.TreatmentSession)).join(_t(m.Patient)))
+                .where(BI.lot_id.in_(lot_ids))
+                .order_by(SE.patient_id, SE.started_at, SE.id)
+            ).all()
             first = (
                 select(SE.patient_id.label("pid"), func.min(SE.started_at).label("since"))
                 .select_from(_t(m.BlendItem).join(_t(m.TreatmentSession)))
@@ -864,67 +903,97 @@ class TreatmentService:
                 .group_by(SE.patient_id)
                 .subquery()
             )
-            effects = list(
-                s.execute(
-                    select(
-                        FX.id,
-                        FX.patient_id,
-                        FX.kind,
-                        FX.grade,
-                        FX.onset_on,
-                        FX.resolved_on,
-                        FX.outcome,
-                        LT.lot_number,
-                    )
-                    .select_from(
-                        _t(m.SideEffect)
-                        .join(first, FX.patient_id == first.c.pid)
-                        .outerjoin(_t(m.ProductLot), FX.lot_id == LT.id)
-                    )
-                    .where(FX.onset_on >= func.date(first.c.since))
-                    .order_by(FX.patient_id, FX.onset_on, FX.id)
+            effects = s.execute(
+                select(
+                    FX.id,
+                    FX.patient_id,
+                    FX.kind,
+                    FX.grade,
+                    type_coerce(FX.onset_on, String),
+                    type_coerce(FX.resolved_on, String),
+                    FX.outcome,
+                    LT.lot_number,
+                )
+                .select_from(
+                    _t(m.SideEffect)
+                    .join(first, FX.patient_id == first.c.pid)
+                    .outerjoin(_t(m.ProductLot), FX.lot_id == LT.id)
+                )
+                .where(FX.onset_on >= func.date(first.c.since))
+                .order_by(FX.patient_id, FX.onset_on, FX.id)
+            ).all()
+        # Dates come as text and are read here: SQLAlchemy's per-row date processing was most
+        # of the time of a recall over thousands of sessions.
+        # Each side effect goes with the patient's latest exposure on or before its onset: one
+        # pass over both lists, in patient and date order.
+        by_patient: dict[int, list[tuple[date, RecallSideEffect]]] = defaultdict(list)
+        kinds, outcomes = SideEffectKind._value2member_map_, AEOutcome._value2member_map_
+        grades = {g.value: g for g in Grade}
+        days: dict[Any, date] = {}  # thousands of rows share few hundred days: read each once
+
+        def day(value: Any) -> date:
+            found = days.get(value)
+            if found is None:
+                found = days[value] = _day(value)
+            return found
+
+        for (
+            effect_id,
+            patient_id,
+            kind,
+            grade,
+            onset_text,
+            resolved_text,
+            outcome,
+            suspected,
+        ) in effects:
+            onset = day(onset_text)
+            by_patient[patient_id].append(
+                (
+                    onset,
+                    RecallSideEffect(
+                        effect_id,
+                        kinds.get(kind) or SideEffectKind.parse(kind),  # type: ignore[arg-type]
+                        grades[grade],
+                        onset,
+                        day(resolved_text) if resolved_text else None,
+                        outcomes.get(outcome) or AEOutcome.parse(outcome),  # type: ignore[arg-type]
+                        suspected or "",
+                    ),
                 )
             )
-        by_patient: dict[int, list[Any]] = defaultdict(list)
-        for e in effects:
-            by_patient[e.patient_id].append(e)
         names = {r.id: r.name for r in lots}
+        rows = [
+            (sid, pid, _moment(at), amount, lot, record, first_name, last_name, phone)
+            for sid, pid, at, amount, lot, record, first_name, last_name, phone in exposures
+        ]
         entries: list[RecallEntry] = []
-        for i, x in enumerate(exposures):
-            start = x.started_at.date()
-            nxt = exposures[i + 1] if i + 1 < len(exposures) else None
-            end = (
-                nxt.started_at.date()
-                if nxt is not None and nxt.patient_id == x.patient_id
-                else None
-            )
-            # each side effect goes with the latest exposure on or before its onset
-            own = tuple(
-                RecallSideEffect(
-                    e.id,
-                    SideEffectKind.parse(e.kind),
-                    Grade(e.grade),
-                    e.onset_on,
-                    e.resolved_on,
-                    AEOutcome.parse(e.outcome),
-                    e.lot_number or "",
-                )
-                for e in by_patient.get(x.patient_id, ())
-                if e.onset_on >= start and (end is None or e.onset_on < end)
-            )
+        cursor: dict[int, int] = defaultdict(int)  # per patient: the first effect not yet given
+        for i, (sid, pid, at, amount, lot, record, first_name, last_name, phone) in enumerate(rows):
+            start = at.date()
+            nxt = rows[i + 1] if i + 1 < len(rows) else None
+            end = nxt[2].date() if nxt is not None and nxt[1] == pid else None
+            mine = by_patient.get(pid, [])
+            k = cursor[pid]
+            while k < len(mine) and mine[k][0] < start:
+                k += 1
+            since = k
+            while k < len(mine) and (end is None or mine[k][0] < end):
+                k += 1
+            cursor[pid] = k
             entries.append(
                 RecallEntry(
-                    patient_id=x.patient_id,
-                    record_no=format_record_no(x.record_number),
-                    first_name=x.first_name,
-                    last_name=x.last_name,
-                    phone=x.phone,
-                    session_id=x.id,
-                    started_at=x.started_at,
-                    product=names[x.lot_id],
+                    patient_id=pid,
+                    record_no=format_record_no(record),
+                    first_name=first_name,
+                    last_name=last_name,
+                    phone=phone,
+                    session_id=sid,
+                    started_at=at,
+                    product=names[lot],
                     lot_number=number,
-                    amount_ml=x.amount_ml,
-                    side_effects=own,
+                    amount_ml=amount,
+                    side_effects=tuple(effect for _, effect in mine[since:k]),
                 )
             )
         return Recall(

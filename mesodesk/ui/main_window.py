@@ -7,17 +7,14 @@ from typing import Any
 from PySide6.QtCore import QLocale, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
     QMessageBox,
     QProgressDialog,
     QPushButton,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -34,15 +31,26 @@ from mesodesk.ui.jobs import JobRunner, Progress
 from mesodesk.ui.labels import Formats
 from mesodesk.ui.patient_dialog import PatientDialog
 from mesodesk.ui.patient_model import PatientTableModel
-from mesodesk.ui.patient_page import PatientPage
+from mesodesk.ui.record_view import PatientRecordView
 from mesodesk.ui.settings import Settings
+from mesodesk.ui.tables import make_table
+from mesodesk.ui.widgets import ask_yes_no, placeholder
 
 SEARCH_DELAY_MS = 40
 
 
 def feature_installers() -> list[Any]:
     """Each feature area adds its menu actions and views to the window from its own module."""
-    return []
+    from mesodesk.ui import catalogue_window, dashboard, due_view, recall_view, safety, summary_ui
+
+    return [
+        catalogue_window.install,
+        due_view.install,
+        recall_view.install,
+        safety.install,
+        summary_ui.install,
+        dashboard.install,
+    ]
 
 
 DEMO_PATIENTS = 300
@@ -70,31 +78,18 @@ class PatientListView(QWidget):
         top.addWidget(self.show_archived)
         top.addWidget(self.new_button)
 
-        self.table = QTableView()
-        self.table.setObjectName("patients")
-        self.table.setModel(model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(False)
-        header.setSortIndicator(1, Qt.SortOrder.AscendingOrder)
-        widths = (110, 300, 120, 60, 170, 120, 120)
-        for column, width in enumerate(widths):
-            header.resizeSection(column, width)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.table.setSortingEnabled(True)
+        self.table = make_table(
+            model,
+            "patients",
+            widths=(110, 300, 120, 60, 170, 120, 120),
+            stretch=1,
+            sort=(1, Qt.SortOrder.AscendingOrder),  # sorted in SQL: see PatientTableModel.sort
+            qt_header=True,
+        )
         self.table.doubleClicked.connect(self._open_index)
         self.table.activated.connect(self._open_index)
 
-        self.empty = QLabel()
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setStyleSheet("color: #666666; padding: 24px;")
+        self.empty = placeholder()
         self.empty.hide()
 
         layout = QVBoxLayout(self)
@@ -174,7 +169,7 @@ class MainWindow(QMainWindow):
         self.tabs.tabBar().setTabButton(0, self.tabs.tabBar().ButtonPosition.RightSide, None)
         self.tabs.tabCloseRequested.connect(self._close_tab)
         self.setCentralWidget(self.tabs)
-        self.pages: dict[int, PatientPage] = {}
+        self.pages: dict[int, PatientRecordView] = {}
 
         self.count_label = QLabel()
         self.statusBar().addWidget(self.count_label)
@@ -274,8 +269,8 @@ class MainWindow(QMainWindow):
 
     def _current_patient_id(self) -> int | None:
         widget = self.tabs.currentWidget()
-        if isinstance(widget, PatientPage) and widget.patient is not None:
-            return widget.patient.id
+        if isinstance(widget, PatientRecordView):
+            return widget.patient_id
         return self.list_view.selected_patient_id()
 
     def _open_selected(self) -> None:
@@ -326,36 +321,25 @@ class MainWindow(QMainWindow):
         self.runner.run(lambda: op(patient.id)).success(lambda result: self.apply(result.changes))
 
     def confirm(self, title: str, text: str) -> bool:
-        answer = QMessageBox.question(
-            self,
-            title,
-            text,
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
-        )
-        return answer == QMessageBox.StandardButton.Yes
+        return ask_yes_no(self, title, text)
 
-    def open_patient(self, patient_id: int) -> None:
-        page = self.pages.get(patient_id)
-        if page is None:
-            page = PatientPage(self.formats)
-            page.edit_requested.connect(self.edit_patient)
-            page.archive_requested.connect(self.archive_patient)
-            self.pages[patient_id] = page
-            self.tabs.addTab(page, self.tr("Loading…"))
-        self.tabs.setCurrentWidget(page)
-        self._load_page(patient_id)
+    def open_patient(self, patient_id: int) -> PatientRecordView:
+        view = self.pages.get(patient_id)
+        if view is None:
+            view = PatientRecordView(self, patient_id)
+            view.loaded.connect(self._record_loaded)
+            self.pages[patient_id] = view
+            self.tabs.addTab(view, self.tr("Loading…"))
+        self.tabs.setCurrentWidget(view)
+        view.reload()
+        return view
 
-    def _load_page(self, patient_id: int) -> None:
-        patients = self.services.patients
-        self.runner.run(lambda: patients.get(patient_id)).success(self._page_loaded)
-
-    def _page_loaded(self, patient: Patient) -> None:
-        page = self.pages.get(patient.id)
-        if page is None:
+    def _record_loaded(self, record: Any) -> None:
+        patient = record.patient
+        view = self.pages.get(patient.id)
+        if view is None:
             return
-        page.show_patient(patient)
-        index = self.tabs.indexOf(page)
+        index = self.tabs.indexOf(view)
         self.tabs.setTabText(index, f"{patient.last_name}, {patient.first_name}")
         self.tabs.setTabToolTip(index, patient.record_no)
 
@@ -384,7 +368,10 @@ class MainWindow(QMainWindow):
         if changes.patients or changes.treatment:
             self.model.refresh()
             for patient_id in changes.patient_ids & set(self.pages):
-                self._load_page(patient_id)
+                self.pages[patient_id].reload()
+        if changes.catalogue:
+            for view in self.pages.values():
+                view.reload()
         if changes.settings:
             clinic = self.services.settings.get()
             self.formats.order = clinic.date_order
@@ -418,7 +405,7 @@ class MainWindow(QMainWindow):
         self.offer_demo()
 
     def offer_demo(self) -> None:
-        answer = QMessageBox.question(
+        if ask_yes_no(
             self,
             self.tr("Load a demo clinic?"),
             self.tr(
@@ -427,10 +414,7 @@ class MainWindow(QMainWindow):
                 "Demo data can only go into an empty database: for real patients, start a new "
                 "database file afterwards (mesodesk --db FILE)."
             ).replace("%1", str(DEMO_PATIENTS)),
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        ):
             self.load_demo(DEMO_PATIENTS)
 
     def load_demo(self, patients: int) -> None:

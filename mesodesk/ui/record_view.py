@@ -183,7 +183,8 @@ class PatientRecordView(QWidget):
         # The chart is made when its tab is first shown: matplotlib loads only then.
         self.chart: Any = None
         self.chart_tab = QWidget()
-        QVBoxLayout(self.chart_tab).setContentsMargins(0, 0, 0, 0)
+        self.chart_layout = QVBoxLayout(self.chart_tab)
+        self.chart_layout.setContentsMargins(0, 0, 0, 0)
         self.tabs.addTab(self.chart_tab, self.tr("Chart over time"))
         self.tabs.currentChanged.connect(self._tab_changed)
 
@@ -466,7 +467,7 @@ class PatientRecordView(QWidget):
 
             self.chart = PatientTimelineView(self.window_.formats)
             self.chart.side_effect_clicked.connect(self.edit_side_effect)
-            self.chart_tab.layout().addWidget(self.chart)
+            self.chart_layout.addWidget(self.chart)
             if self.record is not None:
                 self.chart.show_record(self.record, self.today)
         self.tabs.setCurrentWidget(self.chart_tab)

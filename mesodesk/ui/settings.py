@@ -26,6 +26,9 @@ WINDOW_STATE = Setting("window/state", QByteArray, QByteArray())
 PATIENT_HEADER = Setting("patients/header", QByteArray, QByteArray())
 SHOW_ARCHIVED = Setting("patients/show_archived", bool, False)
 DEMO_OFFERED = Setting("start/demo_offered", bool, False)
+BACKUP_FOLDER = Setting("backup/folder", str, "")  # empty: paths.default_backup_dir()
+WORKING_AS = Setting("audit/working_as", str, "")  # who the audit trail names; empty: the login
+WORKING_AS_PRACTITIONER = Setting("audit/practitioner_id", int, 0)  # 0: a name typed in
 
 
 class Settings:

@@ -16,15 +16,61 @@ from tests.bench.common import demo_database, print_table
 def main() -> int:
     parser = argparse.ArgumentParser(prog="./dev bench")
     parser.add_argument("--patients", type=int, default=100_000)
+    parser.add_argument(
+        "--only",
+        choices=["safety", "charts", "app"],
+        default=None,
+        help="run only this group of benchmarks",
+    )
+    parser.add_argument("--kills", type=int, default=200, help="writers the kill test kills")
     args = parser.parse_args()
 
-    from tests.bench import bench_registry
+    from tests.bench import bench_safety
+
+    if args.only == "safety":
+        rows = bench_safety.safety_rows(None, args.kills)
+        print()
+        print("mesodesk benchmarks: safety")
+        print_table(rows)
+        return 0 if all(r.verdict != "MISSES" for r in rows) else 1
+
+    from tests.bench import bench_app, bench_charts, bench_registry, bench_treatment
+
+    if args.only == "app":
+        db = demo_database(args.patients)
+        with tempfile.TemporaryDirectory() as home:
+            start = bench_registry.startup_row(db, Path(home))
+            rows = [start, *bench_app.startup_rows(db, Path(home), start.value)]
+            rows += bench_app.summary_rows()
+            rows.append(bench_app.memory_row(db, Path(home)))
+            rows += bench_app.bundle_rows(db, Path(home))
+        print()
+        print(f"mesodesk benchmarks: app, {args.patients:,} demo patients ({db.name})")
+        print_table(rows)
+        return 0 if all(r.verdict != "MISSES" for r in rows) else 1
+
+    if args.only == "charts":
+        db = demo_database(args.patients)
+        rows = bench_charts.timeline_rows() + bench_charts.dashboard_rows(db)
+        print()
+        print(f"mesodesk benchmarks: charts, {args.patients:,} demo patients ({db.name})")
+        print_table(rows)
+        return 0 if all(r.verdict != "MISSES" for r in rows) else 1
 
     db = demo_database(args.patients)
     rows = []
     with tempfile.TemporaryDirectory() as home:
         rows += bench_registry.search_rows(db)
-        rows.append(bench_registry.startup_row(db, Path(home)))
+        start = bench_registry.startup_row(db, Path(home))
+        rows += [start, *bench_app.startup_rows(db, Path(home), start.value)]
+        rows.append(bench_app.memory_row(db, Path(home)))
+        rows += bench_app.bundle_rows(db, Path(home))
+    rows += bench_treatment.clinic_rows(db)
+    rows += bench_treatment.record_rows()
+    rows += bench_safety.safety_rows(db, args.kills)
+    rows += bench_charts.timeline_rows()
+    rows += bench_charts.dashboard_rows(db)
+    rows += bench_app.summary_rows()
     print()
     print(f"mesodesk benchmarks, {args.patients:,} demo patients ({db.name})")
     print_table(rows)

@@ -30,11 +30,11 @@ class Row:
 
 def demo_database(patients: int, seed: int = 1) -> Path:
     """A demo clinic of this size, built on first use and kept in bench-data/."""
-    from mesodesk.services.demo import generate_demo
+    from mesodesk.services.demo import DEMO_VERSION, generate_demo
     from mesodesk.store.db import resolve_target
     from mesodesk.store.migrate import HEAD_REVISION, open_database
 
-    path = DATA / f"demo-{patients}-seed{seed}-schema{HEAD_REVISION}.sqlite3"
+    path = DATA / f"demo{DEMO_VERSION}-{patients}-seed{seed}-schema{HEAD_REVISION}.sqlite3"
     if path.exists():
         return path
     DATA.mkdir(parents=True, exist_ok=True)
