@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QIcon
@@ -13,12 +15,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from mesodesk import APP_NAME, __version__
 from mesodesk.domain.errors import MesodeskError
 from mesodesk.paths import resource_path
-from mesodesk.services.health import open_for_app
-from mesodesk.store.db import resolve_target
-from mesodesk.ui import safety
 from mesodesk.ui.instance import InstanceLock
-from mesodesk.ui.main_window import MainWindow
 from mesodesk.ui.settings import Settings
+
+if TYPE_CHECKING:
+    from mesodesk.ui.quick_start import QuickWindow
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
@@ -49,41 +50,113 @@ def _install_translations(app: QApplication) -> None:
             app.installTranslator(translator)
 
 
-def _report_when_shown(window: MainWindow, app: QApplication, spawned_at: float) -> None:
-    """Benchmark hook: print the seconds from the parent's spawn (its time.time(), passed in
-    MESODESK_PROBE_STARTUP) to the first rows on screen, then quit."""
+def _probe(label: str, spawned_at: float) -> None:
+    """Benchmark hook (MESODESK_PROBE_STARTUP holds the parent's time.time() at spawn): print the
+    seconds from the spawn to a moment of start-up."""
+    print(f"{label} {time.time() - spawned_at:.4f}", flush=True)
 
-    def shown(_total: int) -> None:
-        app.processEvents()
-        print(f"shown {time.time() - spawned_at:.4f}", flush=True)
-        app.quit()
 
-    window.model.total_changed.connect(shown)
+def _plain_file(db: str | None) -> Path | None:
+    """The database file when it is a plain path (the quick first page reads only those)."""
+    raw = db if db is not None else os.environ.get("MESODESK_DB")
+    if raw is None:
+        from mesodesk.paths import default_database
+
+        return default_database()
+    if raw.startswith("sqlite:///"):
+        raw = raw[len("sqlite:///") :]
+    elif "://" in raw:
+        return None
+    return Path(raw).expanduser().resolve()
+
+
+def _first_paint(app: QApplication, path: Path | None) -> QuickWindow | None:
+    """Show the first page of patients before the rest of mesodesk loads (see ui/quick_start)."""
+    if path is None or os.environ.get("MESODESK_NO_QUICK_START"):
+        return None
+    from mesodesk.store.quick import first_page
+    from mesodesk.store.safety import refuse_network_fs
+    from mesodesk.ui import settings as keys
+    from mesodesk.ui.labels import Formats
+    from mesodesk.ui.quick_start import QuickWindow
+
+    settings = Settings()
+    if settings.get(keys.SHOW_ARCHIVED):
+        return None
+    try:
+        refuse_network_fs(path)
+    except MesodeskError:
+        return None
+    started = first_page(path)
+    if started is None:
+        return None
+    window = QuickWindow(
+        started.page, Formats(started.date_order, started.currency), settings, str(path)
+    )
+    if not window.matches_first_order():
+        window.deleteLater()
+        return None
+    window.show()
+    app.processEvents()
+    return window
 
 
 def run_gui(db: str | None = None) -> int:
     app = make_application()
+    probe = os.environ.get("MESODESK_PROBE_STARTUP")
     lock: InstanceLock | None = None
+    path = _plain_file(db)
+    if path is not None and path.exists():
+        # One mesodesk per database: a second one says who has it open, and stops.
+        lock = InstanceLock.for_database(path)
+        if not lock.acquire():
+            QMessageBox.information(None, "mesodesk", lock.refusal())
+            return 1
+    quick = _first_paint(app, path) if lock is not None else None
+    if quick is not None and probe:
+        _probe("shown", float(probe))
+
+    # The rest of mesodesk: about a second of imports, behind the first page.
+    from mesodesk.services.health import open_for_app
+    from mesodesk.store.db import resolve_target
+    from mesodesk.ui import safety
+    from mesodesk.ui.main_window import MainWindow
+
     try:
         target = resolve_target(db)
-        if target.is_sqlite and target.path is not None:
-            # One mesodesk per database: a second one says who has it open, and stops.
+        if lock is None and target.is_sqlite and target.path is not None:
             lock = InstanceLock.for_database(target.path)
             if not lock.acquire():
                 QMessageBox.information(None, "mesodesk", lock.refusal())
                 return 1
         opened = open_for_app(target)
     except MesodeskError as exc:
+        if quick is not None:
+            quick.close()
         QMessageBox.critical(None, "mesodesk", str(exc))
         if lock is not None:
             lock.release()
         return 1
     services = opened.services
     window = MainWindow(services, Settings())
+    if quick is not None:
+        # The main window takes the first window's place, with whatever was typed meanwhile.
+        window.list_view.search.setText(quick.typed)
+        window.list_view.search.setCursorPosition(len(quick.typed))
     window.show()
-    probe = os.environ.get("MESODESK_PROBE_STARTUP")
+    if quick is not None:
+        quick.close()
+        quick.deleteLater()
     if probe:
-        _report_when_shown(window, app, float(probe))
+
+        def ready(_total: int) -> None:
+            app.processEvents()
+            if quick is None:
+                _probe("shown", float(probe))
+            _probe("ready", float(probe))
+            app.quit()
+
+        window.model.total_changed.connect(ready)
     else:
         controller = safety.controller_of(window)
         if controller is not None:
@@ -107,6 +180,7 @@ def run_smoke() -> int:
     from pathlib import Path
 
     from mesodesk.services.registry import Services
+    from mesodesk.ui.main_window import MainWindow
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     with tempfile.TemporaryDirectory(prefix="mesodesk-smoke-") as folder:

@@ -173,9 +173,10 @@ def _frozen_environment() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import multiprocessing
+    if getattr(sys, "frozen", False):
+        import multiprocessing
 
-    multiprocessing.freeze_support()  # the demo's worker processes, in a frozen build
+        multiprocessing.freeze_support()  # the demo's worker processes, in a frozen build
     _frozen_environment()
     parser = build_parser()
     args = parser.parse_args(argv)

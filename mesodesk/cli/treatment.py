@@ -7,15 +7,13 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mesodesk.cli import EXIT_OK, iso_date, open_services, print_json, print_table
-from mesodesk.domain.patients import Patient
-from mesodesk.domain.treatment import PatientRecord
-from mesodesk.services.export import recall_rows, write_recall_csv
 
-# The CSV rules live in services.export, shared with the GUI; the name stays importable here.
-from mesodesk.services.export import spreadsheet_safe as spreadsheet_safe
+if TYPE_CHECKING:
+    from mesodesk.domain.patients import Patient
+    from mesodesk.domain.treatment import PatientRecord
 
 
 def register(sub: Any, db_option: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -62,6 +60,8 @@ def patient_json(p: Patient) -> dict[str, Any]:
 
 
 def record_json(record: PatientRecord) -> dict[str, Any]:
+    from mesodesk.domain.patients import Patient
+
     assert isinstance(record.patient, Patient)
     return {
         "patient": patient_json(record.patient),
@@ -149,6 +149,8 @@ def _money(cents: int | None) -> float | None:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from mesodesk.domain.patients import Patient
+
     services = open_services(args)
     try:
         patient = services.patients.get_by_record_no(args.record_no)
@@ -252,6 +254,8 @@ def cmd_due(args: argparse.Namespace) -> int:
 
 
 def cmd_recall(args: argparse.Namespace) -> int:
+    from mesodesk.services.export import recall_rows, write_recall_csv
+
     services = open_services(args)
     try:
         recall = services.treatment.recall(args.lot)

@@ -10,14 +10,12 @@ from sqlalchemy import Engine, inspect, text
 from mesodesk.domain.errors import DatabaseError
 from mesodesk.store.db import Database, Target, check_sqlite_file, create_db_engine, sqlite_tables
 from mesodesk.store.safety import refuse_network_fs
+from mesodesk.store.schema import HEAD_REVISION
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-# The newest revision in migrations/versions (a test checks that they agree). Knowing it without
-# reading the scripts lets an up-to-date database open without importing Alembic at all.
-HEAD_REVISION = "0003"
 
 
 def alembic_config() -> Config:

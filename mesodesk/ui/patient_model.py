@@ -8,7 +8,7 @@ result that a newer search has overtaken is dropped, so typing fast never piles 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -16,10 +16,12 @@ from PySide6.QtGui import QBrush, QColor
 from mesodesk.domain.dates import age_on
 from mesodesk.domain.patients import PatientPage, PatientRow
 from mesodesk.domain.search import PatientQuery, PatientSort
-from mesodesk.services.registry import Services
 from mesodesk.ui.jobs import JobRunner
 from mesodesk.ui.labels import Formats
 from mesodesk.ui.tables import RIGHT, Index, ListTableModel, bold
+
+if TYPE_CHECKING:
+    from mesodesk.services.registry import Services
 
 PAGE = 200
 
@@ -122,6 +124,10 @@ class PatientTableModel(ListTableModel[PatientRow]):
         self.loading_changed.emit(False)
         if generation != self._generation:
             return
+        self.show_page(page)
+
+    def show_page(self, page: PatientPage) -> None:
+        """Show these rows as the result of the current query."""
         self.today = date.today()
         self.beginResetModel()
         self.rows = list(page.rows)

@@ -39,8 +39,8 @@ def main() -> int:
     if args.only == "app":
         db = demo_database(args.patients)
         with tempfile.TemporaryDirectory() as home:
-            start = bench_registry.startup_row(db, Path(home))
-            rows = [start, *bench_app.startup_rows(db, Path(home), start.value)]
+            start = bench_registry.startup_rows(db, Path(home))
+            rows = [*start, *bench_app.startup_rows(db, Path(home), start[0].value)]
             rows += bench_app.summary_rows()
             rows.append(bench_app.memory_row(db, Path(home)))
             rows += bench_app.bundle_rows(db, Path(home))
@@ -61,8 +61,8 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory() as home:
         rows += bench_registry.search_rows(db)
-        start = bench_registry.startup_row(db, Path(home))
-        rows += [start, *bench_app.startup_rows(db, Path(home), start.value)]
+        start = bench_registry.startup_rows(db, Path(home))
+        rows += [*start, *bench_app.startup_rows(db, Path(home), start[0].value)]
         rows.append(bench_app.memory_row(db, Path(home)))
         rows += bench_app.bundle_rows(db, Path(home))
     rows += bench_treatment.clinic_rows(db)

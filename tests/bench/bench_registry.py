@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import statistics
 import subprocess
 import sys
 import time
@@ -50,9 +51,10 @@ def search_rows(db_path: Path) -> list[Row]:
     return rows
 
 
-def startup_row(db_path: Path, home: Path) -> Row:
-    """From process start to the main window showing the first rows, median of 5 starts."""
-    times = []
+def startup_rows(db_path: Path, home: Path) -> list[Row]:
+    """From process start to the first page of patients on screen, and to the main window
+    ready for input (its own list shown), medians of 5 starts."""
+    shown, ready = [], []
     for _ in range(5):
         env = dict(
             os.environ,
@@ -68,8 +70,16 @@ def startup_row(db_path: Path, home: Path) -> Row:
             timeout=120,
             check=True,
         )
-        if "shown " not in out.stdout:
+        if "shown " not in out.stdout or "ready " not in out.stdout:
             raise RuntimeError(f"the window did not report itself shown: {out.stderr[-500:]}")
-        times.append(float(out.stdout.split("shown ")[1].split()[0]))
-    times.sort()
-    return Row("start-up to the patient list shown", times[2] * 1000, "ms", 1000)
+        shown.append(float(out.stdout.split("shown ")[1].split()[0]))
+        ready.append(float(out.stdout.split("ready ")[1].split()[0]))
+    return [
+        Row("start-up to the patient list shown", statistics.median(shown) * 1000, "ms", 1000),
+        Row(
+            "start-up to the main window ready for input",
+            statistics.median(ready) * 1000,
+            "ms",
+            note="the first page shows meanwhile",
+        ),
+    ]

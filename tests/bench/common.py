@@ -72,7 +72,7 @@ def print_table(rows: list[Row]) -> None:
         (
             r.name,
             f"{r.value:,.1f} {r.unit}",
-            f"<= {r.target:,.0f} {r.unit}" if r.target is not None else "",
+            f"<= {r.target:,g} {r.unit}" if r.target is not None else "",
             r.verdict + (f"  {r.note}" if r.note else ""),
         )
         for r in rows

@@ -146,7 +146,7 @@ def test_show_due_and_recall(capsys: Any, tmp_path: Path) -> None:
 
 
 def test_csv_cells_cannot_run_as_formulas() -> None:
-    from mesodesk.cli.treatment import spreadsheet_safe
+    from mesodesk.services.export import spreadsheet_safe
 
     assert spreadsheet_safe("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert spreadsheet_safe("+33 6 12") == "'+33 6 12"
