@@ -211,8 +211,8 @@ def run_smoke() -> int:
             figures = summary_charts(record, services.clock.today())
             if not figures:
                 raise RuntimeError("no chart was drawn")
-            for figure in figures:
-                figure.savefig(Path(folder) / "chart.png", dpi=80)
+            for suffix in ("png", "svg", "pdf"):  # the export formats (each its own backend)
+                figures[0].savefig(Path(folder) / f"chart.{suffix}", dpi=80)
             step = "building a PDF summary"
             out = Path(folder) / "summary.pdf"
             written = services.summaries.write(patient_id, out, services.summaries.options())
