@@ -25,6 +25,9 @@ from mesodesk.ui.widgets import DateField, ErrorLabel, mark_invalid
 
 T = TypeVar("T")
 
+# The largest size a widget can have (Qt's QWIDGETSIZE_MAX): a smaller maximum is a set one.
+QWIDGETSIZE_MAX = (1 << 24) - 1
+
 
 def validated(problems: dict[str, str], check: Callable[[], T]) -> T:
     """The input as the domain's ``check`` returns it, or ValidationError with every problem:
@@ -70,7 +73,12 @@ class FormDialog(QDialog):
         """A labelled field with its error line under it. ``marked`` is the part that gets the
         red frame (default: the widget), ``changed`` the signal that clears the error (default:
         the widget's own), ``note`` a line of help between the field and its error; ``tight``
-        keeps the row of a fixed-height field from floating in a form with room to spare."""
+        keeps the row of a fixed-height field from floating in a form with room to spare.
+
+        A field that cannot grow taller (a multi-line text with a fixed height) is always
+        tight, and sits at the top of its row, right beside its label: a QPlainTextEdit asks
+        for all the height it can get, so its row would take the form's spare room and the
+        field would float in the middle of it, far below the label."""
         error = ErrorLabel()
         self.errors[key] = error
         self.fields[key] = marked if marked is not None else widget
@@ -78,11 +86,15 @@ class FormDialog(QDialog):
         inner = QVBoxLayout(box)
         inner.setContentsMargins(0, 0, 0, 0)
         inner.setSpacing(1)
-        inner.addWidget(widget)
+        fixed_height = widget.maximumHeight() < QWIDGETSIZE_MAX
+        if fixed_height:
+            inner.addWidget(widget, 0, Qt.AlignmentFlag.AlignTop)
+        else:
+            inner.addWidget(widget)
         if note is not None:
             inner.addWidget(note)
         inner.addWidget(error)
-        if tight:
+        if tight or fixed_height:
             box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         caption = QLabel(text)
         caption.setBuddy(widget)

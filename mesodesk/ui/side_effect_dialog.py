@@ -49,6 +49,20 @@ if TYPE_CHECKING:
     from mesodesk.ui.main_window import MainWindow
 
 
+def grade_text(grade: Grade) -> str:
+    """The grade and its CTCAE definition in one line: "1 Mild: no or mild symptoms; …".
+
+    The definitions begin with the grade's word ("Mild: …", "Severe or medically significant
+    …"), so that word is said once, by the label, not a second time by the definition.
+    """
+    name = label(grade)
+    word = name.partition(" ")[2]
+    definition = grade.definition
+    if word and definition.casefold().startswith(word.casefold()):
+        return name + definition[len(word) :]
+    return f"{name}: {definition}"
+
+
 class SideEffectDialog(FormDialog):
     def __init__(
         self,
@@ -93,7 +107,7 @@ class SideEffectDialog(FormDialog):
         self.grade_help.setWordWrap(True)
         self.grade_help.setStyleSheet("color: #555555;")
         self.grade.valueChanged.connect(self._grade_changed)
-        self.grade.setToolTip("\n".join(f"{g.value}: {g.definition}" for g in Grade))
+        self.grade.setToolTip("\n".join(grade_text(g) for g in Grade))
         self.pain = score_combo(0, 10)
         self.serious = QCheckBox(self.tr("Serious (FHIR seriousness)"))
         self.outcome = EnumCombo(AEOutcome)
@@ -167,8 +181,9 @@ class SideEffectDialog(FormDialog):
         reported = QWidget()
         rep = QHBoxLayout(reported)
         rep.setContentsMargins(0, 0, 0, 0)
-        rep.addWidget(self.via, 2)
-        rep.addWidget(self.reported_day, 2)
+        # the channel takes the room left; the date keeps the width of a whole date
+        rep.addWidget(self.via, 1)
+        rep.addWidget(self.reported_day)
         rep.addWidget(self.reported_at)
         self.add_row(where_form, self.tr("Reported"), "reported_at", reported)
         self.errors["reported_via"] = self.errors["reported_at"]
@@ -217,7 +232,7 @@ class SideEffectDialog(FormDialog):
         value = self.grade.value()
         if 1 <= value <= len(Grade):
             g = Grade(value)
-            self.grade_help.setText(f"{label(g)}: {g.definition}")
+            self.grade_help.setText(grade_text(g))
             self.grade_help.setStyleSheet("color: #555555;")
             if g >= Grade.LIFE_THREATENING:
                 self.serious.setChecked(True)

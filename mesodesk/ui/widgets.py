@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QCalendarWidget,
     QComboBox,
@@ -26,6 +26,36 @@ from mesodesk.ui.labels import Formats
 ERROR_STYLE = "color: #b00020;"
 
 
+# QLineEdit's size hint is this many "x" wide, plus its frame, margins and clear button.
+_LINE_EDIT_HINT_CHARS = 17
+
+
+class DateEdit(QLineEdit):
+    """The text part of a DateField: never so narrow that a whole date (or the hint saying how
+    to write one) is cut off, in whatever font it has."""
+
+    def __init__(self, formats: Formats, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.formats = formats
+
+    def date_width(self) -> int:
+        """The width the font needs for the widest date in the clinic's order, or the hint."""
+        metrics = self.fontMetrics()
+        samples = (self.formats.date(date(2088, 12, 28)), self.formats.date_hint)
+        return max(metrics.horizontalAdvance(text) for text in samples)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        # Qt's own size hint with the room for 17 "x" swapped for a date (and the cursor).
+        chrome = super().sizeHint().width()
+        chrome -= _LINE_EDIT_HINT_CHARS * self.fontMetrics().horizontalAdvance("x")
+        hint.setWidth(max(hint.width(), chrome + self.date_width() + 2))
+        return hint
+
+    def sizeHint(self) -> QSize:
+        return super().sizeHint().expandedTo(self.minimumSizeHint())
+
+
 class DateField(QWidget):
     """A date typed as the clinic writes it (or picked from a calendar), or no date at all.
 
@@ -38,7 +68,7 @@ class DateField(QWidget):
     def __init__(self, formats: Formats, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.formats = formats
-        self.edit = QLineEdit(self)
+        self.edit = DateEdit(formats, self)
         self.edit.setPlaceholderText(formats.date_hint)
         self.edit.setClearButtonEnabled(True)
         self.edit.setMaxLength(20)
