@@ -30,9 +30,12 @@ CONFIDENTIAL = (
     "Do not pass on without the patient's consent."
 )
 CHART_DPI = 220
+NBSP = "\u00a0"  # keeps a number with its unit, and "lot" with the lot number
+CHART_HEADING = "Side effects and outcomes over time"
 
 _registered = False
 _cmap: set[int] = set()
+_classes: dict[str, Any] = {}  # subclasses of reportlab's, made once reportlab is imported
 
 
 def _register_fonts() -> None:
@@ -101,6 +104,10 @@ def _styles() -> dict[str, Any]:
         "body": base,
         "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10),
         "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=10),
+        # one product of a blend: its continuation lines indented under it
+        "item": ParagraphStyle(
+            "item", parent=base, fontSize=8, leading=10, leftIndent=7, firstLineIndent=-7
+        ),
         "head": ParagraphStyle("head", parent=base, fontName=FONT_BOLD, fontSize=8, leading=10),
         "title": ParagraphStyle("title", parent=base, fontName=FONT_BOLD, fontSize=16, leading=20),
         "h2": ParagraphStyle(
@@ -111,7 +118,6 @@ def _styles() -> dict[str, Any]:
             leading=15,
             spaceBefore=10,
             spaceAfter=4,
-            keepWithNext=1,
         ),
         "alert": ParagraphStyle(
             "alert", parent=base, fontName=FONT_BOLD, fontSize=10.5, leading=14
@@ -168,11 +174,29 @@ def _make_canvas(made: str, clinic: str, title: str) -> Any:
     return NumberedCanvas
 
 
+def _table_class() -> Any:
+    """A Table whose rest, once split, starts on the next page. Reportlab would otherwise try
+    the rest again in the space left under the first part, and a row too tall for it would be
+    split there: the header printed a second time on the page over the first lines of a row."""
+    table = _classes.get("table")
+    if table is None:
+        from reportlab.platypus import Table
+        from reportlab.platypus.doctemplate import FrameBreak
+
+        class SplitTable(Table):
+            def split(self, availWidth: float, availHeight: float) -> list[Any]:
+                parts: list[Any] = super().split(availWidth, availHeight)
+                return [parts[0], FrameBreak(), *parts[1:]] if len(parts) > 1 else parts
+
+        table = _classes["table"] = SplitTable
+    return table
+
+
 def _table(rows: list[list[Any]], widths: list[float], *, header: bool = True) -> Any:
     from reportlab.lib import colors
-    from reportlab.platypus import Table, TableStyle
+    from reportlab.platypus import TableStyle
 
-    table = Table(rows, colWidths=widths, repeatRows=1 if header else 0, splitInRow=1)
+    table = _table_class()(rows, colWidths=widths, repeatRows=1 if header else 0, splitInRow=1)
     style = [
         ("FONTNAME", (0, 0), (-1, -1), FONT),
         ("FONTSIZE", (0, 0), (-1, -1), 8),
@@ -192,13 +216,76 @@ def _table(rows: list[list[Any]], widths: list[float], *, header: bool = True) -
     return table
 
 
-def _figure_image(figure: Any, width: float) -> Any:
-    """A matplotlib Figure as an image sharp enough to print (CHART_DPI)."""
+def _keep_with_start(flowables: list[Any]) -> Any:
+    """A section heading (and any lines that introduce the section) kept on the page where its
+    content starts: the last flowable is the content, and the whole moves to the next page
+    unless the heading and the start of the content (a table's header and first row, a chart,
+    the first lines of a note) fit where it stands. Unlike KeepTogether, a long table or note
+    still starts right under its heading and splits across pages. Reportlab's own keepWithNext
+    cannot do this: it keeps nothing with a KeepTogether (a chart) and moves a whole table."""
+    keep = _classes.get("keep")
+    if keep is None:
+        from reportlab.platypus import KeepTogether
+        from reportlab.platypus.doctemplate import FrameBreak
+
+        class KeepWithStart(KeepTogether):
+            def split(self, aW: float, aH: float) -> list[Any]:
+                frame = getattr(self, "_frame", None)
+                content = list(self._content)
+                if (frame is not None and getattr(frame, "_atTop", False)) or self._starts(aW, aH):
+                    return content
+                return [FrameBreak(), *content]
+
+            def _starts(self, aW: float, aH: float) -> bool:
+                *lead, body = self._content
+                left = aH
+                for i, f in enumerate(lead):
+                    left -= (f.getSpaceBefore() if i else 0) + f.wrapOn(self.canv, aW, left)[1]
+                    left -= f.getSpaceAfter()
+                left -= body.getSpaceBefore() if lead else 0
+                if left <= 0:
+                    return False
+                if body.wrapOn(self.canv, aW, left)[1] <= left:
+                    return True
+                return bool(body.splitOn(self.canv, aW, left))
+
+        keep = _classes["keep"] = KeepWithStart
+    return keep(flowables)
+
+
+def _figure_image(figure: Any, width: float, heading: str = "") -> Any:
+    """A matplotlib Figure as an image sharp enough to print (CHART_DPI). A title of the figure
+    that only repeats the section heading above it is left out, with the blank it leaves."""
     from reportlab.platypus import Image
 
+    repeats = [
+        text
+        for text in getattr(figure, "texts", ())
+        if text.get_visible() and text.get_text().strip().casefold() == heading.casefold()
+    ]
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=CHART_DPI, facecolor="white")
+    try:
+        for text in repeats:
+            text.set_visible(False)
+        figure.savefig(buffer, format="png", dpi=CHART_DPI, facecolor="white")
+    finally:
+        for text in repeats:
+            text.set_visible(True)
     buffer.seek(0)
+    if repeats:
+        from PIL import Image as PILImage
+        from PIL import ImageOps
+
+        picture = PILImage.open(buffer)
+        box = ImageOps.invert(picture.convert("L")).getbbox()
+        top = max(0, box[1] - int(0.08 * CHART_DPI)) if box else 0
+        if top:
+            buffer = io.BytesIO()
+            picture.crop((0, top, picture.width, picture.height)).save(
+                buffer, format="png", compress_level=1
+            )
+            buffer.seek(0)
+        return Image(buffer, width=width, height=width * (picture.height - top) / picture.width)
     w_in, h_in = figure.get_size_inches()
     return Image(buffer, width=width, height=width * h_in / w_in)
 
@@ -210,6 +297,7 @@ def render_summary(
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, LETTER
     from reportlab.lib.units import mm
+    from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.platypus import (
         KeepTogether,
         Paragraph,
@@ -254,6 +342,15 @@ def render_summary(
     clinic_block: list[Any] = (
         [Paragraph("<br/>".join(clinic_lines), st["small"])] if clinic_lines else []
     )
+    # the clinic's column is as wide as its longest line (at most 38 % of the width): the
+    # patient's identity gets the rest, and needs it
+    lines_and_fonts = [(clinic.clinic_name, FONT_BOLD)] if clinic.clinic_name else []
+    lines_and_fonts += [(line, FONT) for line in (clinic.clinic_address or "").splitlines()]
+    lines_and_fonts += [(clinic.clinic_phone, FONT)] if clinic.clinic_phone else []
+    clinic_width = max(
+        (stringWidth(_plain(line), font, st["small"].fontSize) for line, font in lines_and_fonts),
+        default=0.0,
+    )
     logo = Path(clinic.logo_path) if clinic.logo_path else None
     if logo is not None and logo.is_file():
         try:
@@ -264,16 +361,16 @@ def render_summary(
             w, h = reader.getSize()
             height = 16 * mm
             clinic_block.insert(0, Image(str(logo), width=height * w / h, height=height))
+            clinic_width = max(clinic_width, height * w / h)
         except Exception:
             clinic_block.append(Paragraph("(The clinic logo could not be read.)", st["muted"]))
+            clinic_width = width * 0.38
     if deid:
         identity = [
             Paragraph(t(f"Patient {patient.initials}"), st["title"]),
             Paragraph(
-                t(
-                    f"Record number {patient.record_no} · de-identified: "
-                    "no name, date of birth or contact details"
-                ),
+                f"{t(f'Record number {patient.record_no}').replace(' ', NBSP)} · "
+                + "de-identified: no name, date of birth or contact details".replace(" ", NBSP),
                 st["body"],
             ),
         ]
@@ -281,10 +378,14 @@ def render_summary(
         identity = [
             Paragraph(t(f"{patient.last_name}, {patient.first_name}"), st["title"]),
             Paragraph(
-                t(
-                    f"Record number {patient.record_no} · born {day(patient.birth_date)} "
-                    f"({age_on(patient.birth_date, data.made_at.date())} years) · "
-                    f"{patient.sex.label}"
+                " · ".join(
+                    t(part).replace(" ", NBSP)
+                    for part in (
+                        f"Record number {patient.record_no}",
+                        f"born {day(patient.birth_date)} "
+                        f"({age_on(patient.birth_date, data.made_at.date())} years)",
+                        patient.sex.label,
+                    )
                 ),
                 st["body"],
             ),
@@ -300,13 +401,19 @@ def render_summary(
         end = day(options.date_to) if options.date_to else "today"
         period = f"{start} to {end}"
     identity.append(Paragraph(t(f"Period: {period}"), st["muted"]))
-    head = Table([[identity, clinic_block]], colWidths=[width * 0.62, width * 0.38])
+    clinic_width = min(width * 0.38, clinic_width + 14) if clinic_block else 0.0
+    head = (
+        Table([[identity, clinic_block]], colWidths=[width - clinic_width, clinic_width])
+        if clinic_block
+        else Table([[identity]], colWidths=[width])
+    )
     head.setStyle(
         TableStyle(
             [
                 ("FONTNAME", (0, 0), (-1, -1), FONT),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (-1, 0), (-1, -1), 0),
             ]
         )
     )
@@ -350,7 +457,7 @@ def render_summary(
 
     # -- courses -------------------------------------------------------------------------------
     if Section.COURSES in options.sections:
-        story.append(Paragraph("Courses", st["h2"]))
+        heading = Paragraph("Courses", st["h2"])
         if record.courses:
             rows = [
                 [
@@ -370,8 +477,9 @@ def render_summary(
             for c in record.courses:
                 due = c.next_due
                 due_text = f"{day(due.on)} ({due.phase.label.lower()})" if due else "—"
-                if due and due.on < data.made_at.date() and c.status is not CourseStatus.STOPPED:
-                    due_text += ", overdue"
+                overdue = bool(
+                    due and due.on < data.made_at.date() and c.status is not CourseStatus.STOPPED
+                )
                 rows.append(
                     [
                         cell(c.title),
@@ -382,28 +490,68 @@ def render_summary(
                         ),
                         cell(day(c.started_on)),
                         cell(c.progress),
-                        cell(due_text),
+                        Paragraph(  # only the word in bold: bold "(maintenance)" would not fit
+                            t(due_text) + (", <b>overdue</b>" if overdue else ""), st["cell"]
+                        ),
                         cell(amount(c.price_per_session_cents)),
                         cell(amount(c.total_price_cents)),
                     ]
                 )
-            story.append(
-                _table(rows, [w * width for w in (0.17, 0.15, 0.11, 0.11, 0.13, 0.14, 0.09, 0.10)])
+            table = _table(
+                rows, [w * width for w in (0.17, 0.15, 0.11, 0.11, 0.13, 0.14, 0.09, 0.10)]
             )
+            story.append(_keep_with_start([heading, table]))
         else:
-            story.append(Paragraph("No course recorded.", st["body"]))
+            story.append(_keep_with_start([heading, Paragraph("No course recorded.", st["body"])]))
 
     # -- sessions ------------------------------------------------------------------------------
     if Section.SESSIONS in options.sections:
-        story.append(Paragraph(f"Sessions ({len(sessions)})", st["h2"]))
-        story.append(
+        lead = [
+            Paragraph(f"Sessions ({len(sessions)})", st["h2"]),
             Paragraph(
                 "Pain during the session on the NRS, 0 (none) to 10; GAIS 1 (very much improved) "
                 "to 5 (worse).",
                 st["muted"],
-            )
-        )
+            ),
+        ]
         if sessions:
+            # "Practitioner", "Depth", "Pain" and "GAIS" in bold just fit their columns, and
+            # "09:15 (no. 10)" its date's; areas and blend share the rest, the areas as much as
+            # their words need when the blend's lines still fit on one line each, and at least
+            # "Forehead" on a line
+            fixed = (0.125, 0.065, 0.12, 0.055, 0.055, 0.09)
+            shared = (1 - sum(fixed)) * width
+
+            def one_line(text: str) -> float:
+                return stringWidth(_plain(text), FONT, st["cell"].fontSize) + 6
+
+            def lot_and_ml(b: Any) -> str:
+                return f"lot {b.lot_number} · {b.amount_ml:g} ml"
+
+            blend_need = max(
+                (one_line(f"{b.product} · {lot_and_ml(b)}") for s in sessions for b in s.blend),
+                default=0.0,
+            )
+            areas_need = max(one_line(", ".join(a.label for a in s.areas)) for s in sessions)
+            areas = min(areas_need, max(0.09 * width, shared - blend_need), 0.2 * width)
+            areas = max(areas, one_line("Forehead"))
+            widths = [fixed[0] * width, areas, shared - areas, *(w * width for w in fixed[1:])]
+            room = widths[2] - st["item"].leftIndent
+
+            def blend_item(b: Any) -> Any:
+                """A line breaks after the product's name, and never inside "lot X · 2.85 ml"
+                unless a long lot number makes that too wide: then never inside "lot X" nor
+                "2.85 ml"."""
+                words = lot_and_ml(b)
+                if one_line(words) <= room:
+                    words = t(words).replace(" ", NBSP)
+                else:
+                    words = " · ".join(
+                        t(x).replace(" ", NBSP)
+                        for x in (f"lot {b.lot_number}", f"{b.amount_ml:g} ml")
+                    )
+                return Paragraph(f"{t(b.product)} · {words}", st["item"])
+
             rows = [
                 [
                     cell(h, True)
@@ -420,14 +568,15 @@ def render_summary(
                 ]
             ]
             for s in sessions:
-                blend = "\n".join(
-                    f"{b.product} · lot {b.lot_number} · {b.amount_ml:g} ml" for b in s.blend
-                )
                 rows.append(
                     [
-                        cell(f"{day(s.started_at.date())} {s.started_at:%H:%M} (no. {s.number})"),
+                        Paragraph(
+                            f"{t(day(s.started_at.date()))}<br/>"
+                            f"{s.started_at:%H:%M} (no.{NBSP}{s.number})",
+                            st["cell"],
+                        ),
                         cell(", ".join(a.label for a in s.areas)),
-                        Paragraph(t(blend, multiline=True), st["cell"]),
+                        [blend_item(b) for b in s.blend] or [cell("—")],
                         cell(f"{s.depth_mm:g}"),
                         cell(s.practitioner or "—"),
                         cell("—" if s.pain_nrs is None else s.pain_nrs),
@@ -435,15 +584,15 @@ def render_summary(
                         cell(amount(s.price_cents)),
                     ]
                 )
-            story.append(
-                _table(rows, [w * width for w in (0.12, 0.13, 0.33, 0.07, 0.13, 0.06, 0.07, 0.09)])
-            )
+            story.append(_keep_with_start([*lead, _table(rows, widths)]))
         else:
-            story.append(Paragraph("No session in this period.", st["body"]))
+            story.append(
+                _keep_with_start([*lead, Paragraph("No session in this period.", st["body"])])
+            )
 
     # -- side effects --------------------------------------------------------------------------
     if Section.SIDE_EFFECTS in options.sections:
-        story.append(Paragraph(f"Side effects ({len(effects)})", st["h2"]))
+        heading = Paragraph(f"Side effects ({len(effects)})", st["h2"])
         if effects:
             rows = [
                 [
@@ -471,42 +620,55 @@ def render_summary(
                 action = e.action_taken.label + (
                     f": {e.action_note}" if e.action_note and not deid else ""
                 )
+                # in bold, what the specialist must not read past in black and white
                 rows.append(
                     [
                         cell(what),
-                        cell(grade),
+                        cell(grade, bold=e.serious or int(e.grade) >= 3),
                         cell(day(e.onset_on)),
                         cell(
                             day(e.resolved_on)
                             if e.resolved_on
-                            else f"ongoing ({e.duration_days(data.made_at.date())} days)"
+                            else f"ongoing ({e.duration_days(data.made_at.date())} days)",
+                            bold=e.resolved_on is None,
                         ),
                         cell(e.outcome.label),
                         cell(e.causality.label),
                         cell(action),
                     ]
                 )
-            story.append(
-                _table(rows, [w * width for w in (0.26, 0.12, 0.11, 0.14, 0.12, 0.12, 0.13)])
-            )
+            table = _table(rows, [w * width for w in (0.26, 0.12, 0.11, 0.14, 0.12, 0.12, 0.13)])
+            story.append(_keep_with_start([heading, table]))
         else:
-            story.append(Paragraph("No side effect reported in this period.", st["body"]))
+            story.append(
+                _keep_with_start(
+                    [heading, Paragraph("No side effect reported in this period.", st["body"])]
+                )
+            )
 
     # -- charts --------------------------------------------------------------------------------
     if Section.CHARTS in options.sections and data.charts:
-        story.append(Paragraph("Side effects and outcomes over time", st["h2"]))
-        for figure in data.charts:
-            story.append(KeepTogether([_figure_image(figure, width), Spacer(1, 6)]))
+        # the heading once: a chart's own title that repeats it is left out of the image
+        images = [_figure_image(figure, width, CHART_HEADING) for figure in data.charts]
+        story.append(_keep_with_start([Paragraph(CHART_HEADING, st["h2"]), images[0]]))
+        story.append(Spacer(1, 6))
+        for image in images[1:]:
+            story.append(KeepTogether([image, Spacer(1, 6)]))
 
     # -- notes ---------------------------------------------------------------------------------
     if Section.NOTES in options.sections:
-        story.append(Paragraph("Notes", st["h2"]))
+        heading = Paragraph("Notes", st["h2"])
         if deid:
             story.append(
-                Paragraph(
-                    "Free-text notes are left out of the de-identified summary: "
-                    "they may name the patient.",
-                    st["muted"],
+                _keep_with_start(
+                    [
+                        heading,
+                        Paragraph(
+                            "Free-text notes are left out of the de-identified summary: "
+                            "they may name the patient.",
+                            st["muted"],
+                        ),
+                    ]
                 )
             )
         else:
@@ -523,10 +685,14 @@ def render_summary(
                 if e.notes:
                     notes.append((f"Side effect of {day(e.onset_on)} ({e.title})", e.notes))
             if not notes:
-                story.append(Paragraph("No notes.", st["body"]))
-            for heading, text in notes:
-                story.append(Paragraph(f"<b>{t(heading)}</b>", st["body"]))
-                story.append(Paragraph(t(text, multiline=True), st["body"]))
+                story.append(_keep_with_start([heading, Paragraph("No notes.", st["body"])]))
+            for i, (label, text) in enumerate(notes):
+                # each note's label stays with its first lines, the first also with "Notes"
+                note = [
+                    Paragraph(f"<b>{t(label)}</b>", st["body"]),
+                    Paragraph(t(text, multiline=True), st["body"]),
+                ]
+                story.append(_keep_with_start([heading, *note] if i == 0 else note))
                 story.append(Spacer(1, 3))
 
     if t.replaced:
@@ -548,8 +714,10 @@ def render_summary(
     doc = SimpleDocTemplate(
         out if not isinstance(out, Path) else str(out),
         pagesize=pagesize,
-        leftMargin=40,
-        rightMargin=40,
+        # the frame pads by 6 pt: headings and text then start at 40 pt, like the tables
+        # (exactly the frame's width) and the rules of the page header and footer
+        leftMargin=34,
+        rightMargin=34,
         topMargin=46,
         bottomMargin=52,
         title=f"{title}: {patient.record_no}",

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from mesodesk.domain.catalogue import LotInput, PractitionerInput, ProductInput
-from mesodesk.domain.enums import AEOutcome, BodyArea, Indication, SideEffectKind
+from mesodesk.domain.enums import AEOutcome, BodyArea, Indication, Sex, SideEffectKind
 from mesodesk.domain.settings import ClinicSettings, Paper
 from mesodesk.domain.summary import Section, SummaryInput, SummaryOptions
 from mesodesk.domain.treatment import BlendInput, CourseInput, SessionInput, SideEffectInput
@@ -278,3 +278,87 @@ def test_service_writes_whole_files_and_audits(services: Any, tmp_path: Path) ->
 
     page = services.audit.search(AuditQuery(patient_id=record.patient.id, action="pdf_export"))
     assert page.total == 1
+
+
+CHART_HEADING = "Side effects and outcomes over time"
+
+
+def _page_has_image(page: Any) -> bool:
+    resources = page.get("/Resources") or {}
+    xobjects = resources.get("/XObject") or {}
+    return any(xobjects[name].get("/Subtype") == "/Image" for name in xobjects)
+
+
+def test_a_section_heading_is_never_left_alone_at_the_foot_of_a_page(services: Any) -> None:
+    """Sweep the length of the sessions table so that every heading after it falls, in some
+    layout, near the foot of a page: it must always be on the same page as the start of its
+    content, and printed once."""
+    from mesodesk.services.summary import summary_charts
+
+    record = build_record(services, sessions=3, effects=3, medical_notes="Tolerates well.")
+    charts = summary_charts(record, NOW.date())
+    assert charts
+    expected_next = {
+        "Courses": "Indication",
+        "Sessions (": "Blend (product · lot · ml)",
+        "Side effects (": "Action taken",
+        "Notes": "Medical notes",
+    }
+    for copies in range(1, 30, 3):
+        sessions = record.sessions * copies
+        out = io.BytesIO()
+        render_summary(
+            SummaryInput(
+                replace(record, sessions=sessions),
+                ClinicSettings(clinic_name="Clinique Étoile"),
+                made_at=NOW,
+                charts=charts,
+            ),
+            SummaryOptions(),
+            out,
+        )
+        pages = PdfReader(io.BytesIO(out.getvalue())).pages
+        texts = [page.extract_text() or "" for page in pages]
+        assert sum(flat(t).count(CHART_HEADING) for t in texts) == 1, copies
+        for page, text in zip(pages, texts, strict=True):
+            lines = [line.strip() for line in text.splitlines()]
+            if CHART_HEADING in lines:
+                assert _page_has_image(page), (copies, text)
+            for heading, follower in expected_next.items():
+                at = [i for i, line in enumerate(lines) if line.startswith(heading)]
+                at = [i for i in at if heading.endswith("(") or lines[i] == heading]
+                if at:
+                    assert follower in "\n".join(lines[at[0] + 1 :]), (copies, heading, text)
+    # the chart's own title, which repeats the heading, is left out of the image only
+    titles = [
+        text for figure in charts for text in figure.texts if CHART_HEADING in text.get_text()
+    ]
+    assert titles and all(text.get_visible() for text in titles)
+
+
+def test_the_identity_line_is_not_wrapped_needlessly(services: Any) -> None:
+    record = build_record(services, sessions=1, effects=0, sex=Sex.UNKNOWN)
+    clinics = (
+        ClinicSettings(),
+        ClinicSettings(clinic_name="Clinique Étoile", clinic_address="4 Rue de la Paix\nParis"),
+    )
+    for paper in Paper:
+        for clinic in clinics:
+            pdf = render(record, SummaryOptions(paper=paper), clinic=clinic)
+            lines = PdfReader(io.BytesIO(pdf)).pages[0].extract_text().splitlines()
+            identity = [line for line in lines if line.startswith("Record number")]
+            assert identity and identity[0].rstrip().endswith("Not recorded"), lines[:8]
+
+
+def test_a_split_table_goes_on_on_the_next_page_with_its_header_once(services: Any) -> None:
+    """After a table splits between rows, its rest starts the next page: it is not squeezed
+    into the space left under the first part, header and all, by splitting a tall row there."""
+    record = build_record(services, sessions=1, effects=0)
+    short = record.sessions[0]
+    tall = replace(short, practitioner="Dr. Amelia Hart " * 12)
+    for before in range(20, 32):
+        sessions = (short,) * before + (tall,) + (short,) * 30
+        options = SummaryOptions(sections=frozenset({Section.SESSIONS}))
+        pdf = render(replace(record, sessions=sessions), options)
+        for page in PdfReader(io.BytesIO(pdf)).pages:
+            assert page.extract_text().count("Blend (product · lot · ml)") <= 1, before
