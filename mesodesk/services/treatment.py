@@ -56,6 +56,7 @@ from mesodesk.domain.treatment import (
     allergy_matches,
     check_lots,
 )
+from mesodesk.services.bulk import no_collector_pauses
 from mesodesk.services.catalogue import CatalogueService
 from mesodesk.services.changes import Changes, Result
 from mesodesk.services.patients import PatientService
@@ -868,134 +869,134 @@ class TreatmentService:
         number = " ".join(lot_number.split())
         if not number or len(number) > 60:
             raise ValidationError.single("lot_number", "Give the lot number (up to 60 characters).")
-        with self.db.read() as s:
-            lots = list(
-                s.execute(
-                    select(LT.id, PD.name, LT.expiry_date, LT.lot_number)
-                    .select_from(_t(m.ProductLot).join(_t(m.Product)))
-                    .where(func.upper(LT.lot_number) == number.upper())
-                    .order_by(PD.name)
+        with no_collector_pauses():
+            with self.db.read() as s:
+                lots = list(
+                    s.execute(
+                        select(LT.id, PD.name, LT.expiry_date, LT.lot_number)
+                        .select_from(_t(m.ProductLot).join(_t(m.Product)))
+                        .where(func.upper(LT.lot_number) == number.upper())
+                        .order_by(PD.name)
+                    )
                 )
-            )
-            if not lots:
-                raise NotFoundError(f"There is no lot {number} in the catalogue.")
-            lot_ids = [r.id for r in lots]
-            exposures = s.execute(
-                select(
-                    SE.id,
-                    SE.patient_id,
-                    type_coerce(SE.started_at, String),
-                    BI.amount_ml,
-                    BI.lot_id,
-                    PA.record_number,
-                    PA.first_name,
-                    PA.last_name,
-                    PA.phone,
+                if not lots:
+                    raise NotFoundError(f"There is no lot {number} in the catalogue.")
+                lot_ids = [r.id for r in lots]
+                # Dates come as text and are read here: SQLAlchemy's per-row date processing was
+                # most of the time of a recall over thousands of sessions.
+                exposures = s.execute(
+                    select(
+                        SE.id,
+                        SE.patient_id,
+                        type_coerce(SE.started_at, String),
+                        BI.amount_ml,
+                        BI.lot_id,
+                        PA.record_number,
+                        PA.first_name,
+                        PA.last_name,
+                        PA.phone,
+                    )
+                    .select_from(_t(m.BlendItem).join(_t(m.TreatmentSession)).join(_t(m.Patient)))
+                    .where(BI.lot_id.in_(lot_ids))
+                    .order_by(SE.patient_id, SE.started_at, SE.id)
+                ).all()
+                rows = [
+                    (sid, pid, _moment(at), amount, lot, record, first_name, last_name, phone)
+                    for sid, pid, at, amount, lot, record, first_name, last_name, phone in exposures
+                ]
+                # The side effects each exposed patient reported from the first exposure on.
+                first = (
+                    select(SE.patient_id.label("pid"), func.min(SE.started_at).label("since"))
+                    .select_from(_t(m.BlendItem).join(_t(m.TreatmentSession)))
+                    .where(BI.lot_id.in_(lot_ids))
+                    .group_by(SE.patient_id)
+                    .subquery()
                 )
-                .select_from(_t(m.BlendItem).join(_t(m.TreatmentSession)).join(_t(m.Patient)))
-                .where(BI.lot_id.in_(lot_ids))
-                .order_by(SE.patient_id, SE.started_at, SE.id)
-            ).all()
-            first = (
-                select(SE.patient_id.label("pid"), func.min(SE.started_at).label("since"))
-                .select_from(_t(m.BlendItem).join(_t(m.TreatmentSession)))
-                .where(BI.lot_id.in_(lot_ids))
-                .group_by(SE.patient_id)
-                .subquery()
-            )
-            effects = s.execute(
-                select(
-                    FX.id,
-                    FX.patient_id,
-                    FX.kind,
-                    FX.grade,
-                    type_coerce(FX.onset_on, String),
-                    type_coerce(FX.resolved_on, String),
-                    FX.outcome,
-                    LT.lot_number,
-                )
-                .select_from(
-                    _t(m.SideEffect)
-                    .join(first, FX.patient_id == first.c.pid)
-                    .outerjoin(_t(m.ProductLot), FX.lot_id == LT.id)
-                )
-                .where(FX.onset_on >= func.date(first.c.since))
-                .order_by(FX.patient_id, FX.onset_on, FX.id)
-            ).all()
-        # Dates come as text and are read here: SQLAlchemy's per-row date processing was most
-        # of the time of a recall over thousands of sessions.
-        # Each side effect goes with the patient's latest exposure on or before its onset: one
-        # pass over both lists, in patient and date order.
-        by_patient: dict[int, list[tuple[date, RecallSideEffect]]] = defaultdict(list)
-        kinds, outcomes = SideEffectKind._value2member_map_, AEOutcome._value2member_map_
-        grades = {g.value: g for g in Grade}
-        days: dict[Any, date] = {}  # thousands of rows share few hundred days: read each once
+                effects = s.execute(
+                    select(
+                        FX.id,
+                        FX.patient_id,
+                        FX.kind,
+                        FX.grade,
+                        type_coerce(FX.onset_on, String),
+                        type_coerce(FX.resolved_on, String),
+                        FX.outcome,
+                        LT.lot_number,
+                    )
+                    .select_from(
+                        _t(m.SideEffect)
+                        .join(first, FX.patient_id == first.c.pid)
+                        .outerjoin(_t(m.ProductLot), FX.lot_id == LT.id)
+                    )
+                    .where(FX.onset_on >= func.date(first.c.since))
+                    .order_by(FX.patient_id, FX.onset_on, FX.id)
+                ).all()
 
-        def day(value: Any) -> date:
-            found = days.get(value)
-            if found is None:
-                found = days[value] = _day(value)
-            return found
+            kinds, outcomes = SideEffectKind._value2member_map_, AEOutcome._value2member_map_
+            grades = {g.value: g for g in Grade}
+            days: dict[Any, date] = {}  # thousands of rows share a few hundred days
 
-        for (
-            effect_id,
-            patient_id,
-            kind,
-            grade,
-            onset_text,
-            resolved_text,
-            outcome,
-            suspected,
-        ) in effects:
-            onset = day(onset_text)
-            by_patient[patient_id].append(
-                (
-                    onset,
+            def day(value: Any) -> date:
+                found = days.get(value)
+                if found is None:
+                    found = days[value] = _day(value)
+                return found
+
+            effects_of: dict[int, list[RecallSideEffect]] = {}  # per patient, by onset
+            for effect_id, pid, kind, grade, onset, resolved, outcome, suspected in effects:
+                mine = effects_of.get(pid)
+                if mine is None:
+                    mine = effects_of[pid] = []
+                mine.append(
                     RecallSideEffect(
                         effect_id,
                         kinds.get(kind) or SideEffectKind.parse(kind),  # type: ignore[arg-type]
                         grades[grade],
-                        onset,
-                        day(resolved_text) if resolved_text else None,
+                        day(onset),
+                        day(resolved) if resolved else None,
                         outcomes.get(outcome) or AEOutcome.parse(outcome),  # type: ignore[arg-type]
                         suspected or "",
-                    ),
+                    )
                 )
-            )
-        names = {r.id: r.name for r in lots}
-        rows = [
-            (sid, pid, _moment(at), amount, lot, record, first_name, last_name, phone)
-            for sid, pid, at, amount, lot, record, first_name, last_name, phone in exposures
-        ]
-        entries: list[RecallEntry] = []
-        cursor: dict[int, int] = defaultdict(int)  # per patient: the first effect not yet given
-        for i, (sid, pid, at, amount, lot, record, first_name, last_name, phone) in enumerate(rows):
-            start = at.date()
-            nxt = rows[i + 1] if i + 1 < len(rows) else None
-            end = nxt[2].date() if nxt is not None and nxt[1] == pid else None
-            mine = by_patient.get(pid, [])
-            k = cursor[pid]
-            while k < len(mine) and mine[k][0] < start:
-                k += 1
-            since = k
-            while k < len(mine) and (end is None or mine[k][0] < end):
-                k += 1
-            cursor[pid] = k
-            entries.append(
-                RecallEntry(
-                    patient_id=pid,
-                    record_no=format_record_no(record),
-                    first_name=first_name,
-                    last_name=last_name,
-                    phone=phone,
-                    session_id=sid,
-                    started_at=at,
-                    product=names[lot],
-                    lot_number=number,
-                    amount_ml=amount,
-                    side_effects=tuple(effect for _, effect in mine[since:k]),
+
+            # Each side effect goes with the patient's latest exposure on or before its onset:
+            # one pass over both lists, in patient and date order.
+            names = {r.id: r.name for r in lots}
+            numbers = {r.id: r.lot_number for r in lots}  # as the catalogue spells it
+            entries: list[RecallEntry] = []
+            given: dict[int, int] = {}  # per patient: the first side effect not given yet
+            last = len(rows) - 1
+            for i, (sid, pid, at, amount, lot, record, first_name, last_name, phone) in enumerate(
+                rows
+            ):
+                since: tuple[RecallSideEffect, ...] = ()
+                mine = effects_of.get(pid)
+                if mine:
+                    start = at.date()
+                    end = rows[i + 1][2].date() if i < last and rows[i + 1][1] == pid else None
+                    k = given.get(pid, 0)
+                    while k < len(mine) and mine[k].onset_on < start:
+                        k += 1
+                    j = k
+                    while k < len(mine) and (end is None or mine[k].onset_on < end):
+                        k += 1
+                    given[pid] = k
+                    since = tuple(mine[j:k])
+                entries.append(
+                    RecallEntry(
+                        pid,
+                        format_record_no(record),
+                        first_name,
+                        last_name,
+                        phone,
+                        sid,
+                        at,
+                        names[lot],
+                        numbers[lot],
+                        amount,
+                        since,
+                    )
                 )
-            )
         return Recall(
             lot_number=lots[0].lot_number,
             lots=tuple((r.id, r.name, r.expiry_date) for r in lots),

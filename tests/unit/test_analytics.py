@@ -425,3 +425,31 @@ def test_demo_counts_the_totals_as_a_recount_would(
     monkeypatch.setattr(demo, "CHUNK", chunk)
     generate_demo(services.db, 250, 5, today=TODAY)
     assert services.analytics.drift() == dict.fromkeys(STATS_TABLES, 0)
+
+
+def test_lot_recall_matches_every_record(demo_services: Any) -> None:
+    """The recall over a demo clinic, checked against each exposed patient's whole record: every
+    session that received the lot, and with each the side effects whose onset falls from that
+    session up to the patient's next session with the lot."""
+    recall = demo_services.treatment.recall(BAD_LOT_NUMBER.lower())
+    assert recall.patients >= 5 and len(recall.entries) > recall.patients
+    expected = []
+    for patient_id in sorted({e.patient_id for e in recall.entries}):
+        record = demo_services.treatment.record(patient_id)
+        exposed = [
+            s for s in record.sessions if any(b.lot_number == BAD_LOT_NUMBER for b in s.blend)
+        ]
+        for i, session in enumerate(exposed):
+            start = session.started_at.date()
+            end = exposed[i + 1].started_at.date() if i + 1 < len(exposed) else None
+            effects = [
+                e.id
+                for e in record.side_effects
+                if e.onset_on >= start and (end is None or e.onset_on < end)
+            ]
+            expected.append((patient_id, session.id, effects))
+    got = [(e.patient_id, e.session_id, [x.id for x in e.side_effects]) for e in recall.entries]
+    assert sorted(got) == sorted(expected)
+    assert any(effects for _, _, effects in got)
+    # the lot as the catalogue spells it, whatever the case it was asked for in
+    assert all(e.lot_number == BAD_LOT_NUMBER for e in recall.entries)
