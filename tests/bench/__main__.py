@@ -40,7 +40,7 @@ def main() -> int:
         db = demo_database(args.patients)
         with tempfile.TemporaryDirectory() as home:
             start = bench_registry.startup_rows(db, Path(home))
-            rows = [*start, *bench_app.startup_rows(db, Path(home), start[0].value)]
+            rows = [*start, bench_app.startup_ratio_row(start[0].value, start[2].value)]
             rows += bench_app.summary_rows()
             rows.append(bench_app.memory_row(db, Path(home)))
             rows += bench_app.bundle_rows(db, Path(home))
@@ -62,7 +62,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as home:
         rows += bench_registry.search_rows(db)
         start = bench_registry.startup_rows(db, Path(home))
-        rows += [*start, *bench_app.startup_rows(db, Path(home), start[0].value)]
+        rows += [*start, bench_app.startup_ratio_row(start[0].value, start[2].value)]
         rows.append(bench_app.memory_row(db, Path(home)))
         rows += bench_app.bundle_rows(db, Path(home))
     rows += bench_treatment.clinic_rows(db)
