@@ -94,6 +94,11 @@ def _as_day(value: Any) -> date | None:
     return value.date() if isinstance(value, datetime) else value
 
 
+# Ids per statement when a list of them goes to the database (SQLite takes up to 32,766
+# parameters in a statement).
+_IN_CHUNK = 10_000
+
+
 def _moment(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
@@ -891,19 +896,23 @@ class TreatmentService:
                         type_coerce(SE.started_at, String),
                         BI.amount_ml,
                         BI.lot_id,
-                        PA.record_number,
-                        PA.first_name,
-                        PA.last_name,
-                        PA.phone,
                     )
-                    .select_from(_t(m.BlendItem).join(_t(m.TreatmentSession)).join(_t(m.Patient)))
+                    .select_from(_t(m.BlendItem).join(_t(m.TreatmentSession)))
                     .where(BI.lot_id.in_(lot_ids))
                     .order_by(SE.patient_id, SE.started_at, SE.id)
                 ).all()
-                rows = [
-                    (sid, pid, _moment(at), amount, lot, record, first_name, last_name, phone)
-                    for sid, pid, at, amount, lot, record, first_name, last_name, phone in exposures
-                ]
+                rows = [(e[0], e[1], _moment(e[2]), e[3], e[4]) for e in exposures]
+                # Each patient once (a patient often had the lot several times).
+                exposed = list(dict.fromkeys(row[1] for row in rows))
+                people: dict[int, tuple[str, str, str, str]] = {}
+                for i in range(0, len(exposed), _IN_CHUNK):
+                    chunk = exposed[i : i + _IN_CHUNK]
+                    for pid, record, first_name, last_name, phone in s.execute(
+                        select(
+                            PA.id, PA.record_number, PA.first_name, PA.last_name, PA.phone
+                        ).where(PA.id.in_(chunk))
+                    ):
+                        people[pid] = (format_record_no(record), first_name, last_name, phone)
                 # The side effects each exposed patient reported from the first exposure on.
                 first = (
                     select(SE.patient_id.label("pid"), func.min(SE.started_at).label("since"))
@@ -966,9 +975,7 @@ class TreatmentService:
             entries: list[RecallEntry] = []
             given: dict[int, int] = {}  # per patient: the first side effect not given yet
             last = len(rows) - 1
-            for i, (sid, pid, at, amount, lot, record, first_name, last_name, phone) in enumerate(
-                rows
-            ):
+            for i, (sid, pid, at, amount, lot) in enumerate(rows):
                 since: tuple[RecallSideEffect, ...] = ()
                 mine = effects_of.get(pid)
                 if mine:
@@ -982,10 +989,11 @@ class TreatmentService:
                         k += 1
                     given[pid] = k
                     since = tuple(mine[j:k])
+                record_no, first_name, last_name, phone = people[pid]
                 entries.append(
                     RecallEntry(
                         pid,
-                        format_record_no(record),
+                        record_no,
                         first_name,
                         last_name,
                         phone,
