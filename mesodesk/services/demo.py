@@ -43,7 +43,7 @@ Progress = Callable[[int, int, str], None]
 Cancelled = Callable[[], bool]
 
 MAX_PATIENTS = 1_000_000
-DEMO_VERSION = 3  # changes whenever the same seed would give a different clinic
+DEMO_VERSION = 4  # changes whenever the same seed would give a different clinic
 CHUNK = 2_000
 BAD_LOT_NUMBER = "PCD-2405-B"
 HISTORY_YEARS = 4
@@ -330,6 +330,7 @@ class _Generator:
             other = rng.choice(last_names)
             if other != last:
                 last = f"{last}-{other}"
+        last = "-".join(_surname_for(part, sex) for part in last.split("-"))
         age_days = rng.randint(19 * 365, 72 * 365)
         birth = self.today - timedelta(days=age_days)
         phone = _phone(rng, phone_format)
@@ -904,6 +905,26 @@ def _stats_triggers(conn: Connection) -> list[tuple[str, str]]:
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'stats%'"
     ).fetchall()
     return [(str(name), str(sql)) for name, sql in found]
+
+
+# Surnames that change with the bearer's sex, as the demo's name lists give them.
+_GREEK_SURNAMES = {"Παπαδόπουλος": "Παπαδοπούλου", "Καραγιάννης": "Καραγιάννη"}
+
+
+def _surname_for(last: str, sex: str) -> str:
+    """The form of a surname for a woman or a man: Иванова / Иванов, Kowalska / Kowalski,
+    Παπαδοπούλου / Παπαδόπουλος (the lists hold one form of each)."""
+    female = sex != "male"
+    greek = {v: k for k, v in _GREEK_SURNAMES.items()} if not female else _GREEK_SURNAMES
+    if last in greek:
+        return greek[last]
+    if female and last.endswith(("ski", "cki", "dzki")):
+        return last[:-1] + "a"
+    if not female and last.endswith(("ska", "cka", "dzka")):
+        return last[:-1] + "i"
+    if not female and last.endswith(("ова", "ева", "ёва", "ина")):
+        return last[:-1]
+    return last
 
 
 def generate_demo(

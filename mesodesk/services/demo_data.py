@@ -255,7 +255,7 @@ CULTURES: list[tuple[int, list[str], list[str], list[str], str]] = [
     (
         9,
         [
-            "Jürgen",
+            "Dörte",
             "Anja",
             "Jutta",
             "Käthe",
@@ -266,7 +266,7 @@ CULTURES: list[tuple[int, list[str], list[str], list[str], str]] = [
             "Lena",
             "Jana",
             "Grete",
-            "Sönke",
+            "Bärbel",
             "Annika",
             "Lotte",
             "Maren",
@@ -303,13 +303,13 @@ CULTURES: list[tuple[int, list[str], list[str], list[str], str]] = [
             "Jäger",
             "Böhm",
             "Vogel",
-            "Straße",
+            "Strauß",
         ],
         "+49 15# #######",
     ),
     (
         5,
-        ["Giulia", "Chiara", "Francesca", "Alessia", "Federica", "Niccolò", "Benedetta"],
+        ["Giulia", "Chiara", "Francesca", "Alessia", "Federica", "Ludovica", "Benedetta"],
         ["Niccolò", "Lorenzo", "Andrea"],
         [
             "Rossi",

@@ -453,3 +453,16 @@ def test_lot_recall_matches_every_record(demo_services: Any) -> None:
     assert any(effects for _, _, effects in got)
     # the lot as the catalogue spells it, whatever the case it was asked for in
     assert all(e.lot_number == BAD_LOT_NUMBER for e in recall.entries)
+
+
+def test_demo_surnames_take_the_bearers_form(demo: Path) -> None:
+    """Иванова is a woman's surname and Иванов a man's; likewise Kowalska and Kowalski."""
+    con = sqlite3.connect(demo)
+    people = con.execute("SELECT last_name, sex FROM patient").fetchall()
+    con.close()
+    men = [last for last, sex in people if sex == "male"]
+    women = [last for last, sex in people if sex == "female"]
+    assert men and women
+    assert not [n for n in men if n.endswith(("ова", "ева", "ина", "ska", "cka", "ούλου"))]
+    assert not [n for n in women if n.endswith(("ов", "ев", "ин", "ski", "cki", "ουλος"))]
+    assert any(n.endswith(("ska", "cka")) for n in women)
