@@ -432,20 +432,51 @@ class PatientRecordView(QWidget):
     def _fill_timeline(self, record: PatientRecord) -> None:
         f = self.window_.formats
         self.timeline.clear()
-        kinds = {
-            "course": self.tr("Course"),
-            "session": self.tr("Session"),
-            "side_effect": self.tr("Side effect"),
-            "resolved": self.tr("Resolved"),
-            "outcome": self.tr("Outcome"),
-        }
         for event in reversed(record.timeline()):
             when = f.datetime(event.when) if event.kind == "session" else f.date(event.when.date())
-            item = QListWidgetItem(f"{when}    {kinds.get(event.kind, '')}: {event.text}")
+            item = QListWidgetItem(
+                f"{when}    {self._timeline_text(record, event.kind, event.ref_id)}"
+            )
             item.setData(ID_ROLE, (event.kind, event.ref_id))
             if event.kind == "side_effect":
                 item.setForeground(Qt.GlobalColor.darkRed)
             self.timeline.addItem(item)
+
+    def _timeline_text(self, record: PatientRecord, kind: str, ref_id: int) -> str:
+        """One line of the timeline, in the clinic's language."""
+        courses = {c.id: c for c in record.courses}
+        if kind == "course":
+            course = courses[ref_id]
+            return (
+                self.tr("Course started: %1 (%2 sessions planned)")
+                .replace("%1", course.title)
+                .replace("%2", str(course.plan.planned_sessions))
+            )
+        if kind == "session":
+            session = next(s for s in record.sessions if s.id == ref_id)
+            course_of = courses.get(session.course_id)
+            blend = ", ".join(f"{b.product} ({b.lot_number})" for b in session.blend)
+            return (
+                self.tr("Session %1 of %2: %3")
+                .replace("%1", str(session.number))
+                .replace("%2", course_of.title if course_of else "")
+                .replace("%3", blend)
+            )
+        if kind in ("side_effect", "resolved"):
+            effect = next(e for e in record.side_effects if e.id == ref_id)
+            if kind == "resolved":
+                return self.tr("Resolved: %1").replace("%1", effect.title)
+            return (
+                self.tr("Side effect: %1, grade %2")
+                .replace("%1", effect.title)
+                .replace("%2", str(int(effect.grade)))
+            )
+        outcome = next(o for o in record.outcomes if o.id == ref_id)
+        return (
+            self.tr("Course review: GAIS %1, satisfaction %2")
+            .replace("%1", "—" if outcome.gais is None else str(outcome.gais))
+            .replace("%2", "—" if outcome.satisfaction is None else str(outcome.satisfaction))
+        )
 
     def _open_timeline_item(self, item: QListWidgetItem) -> None:
         kind, ref = item.data(ID_ROLE)

@@ -109,6 +109,10 @@ def test_record_shows_identity_safety_and_everything(
     effect_row = view.effect_model.rows[0]
     assert effect_row.cells[1] == "Swelling" and effect_row.cells[4] == "ongoing"
     assert view.timeline.count() == 3  # course, session, side effect
+    lines = [view.timeline.item(i).text() for i in range(3)]
+    assert "Side effect: Swelling, grade" in lines[0] and "Side effect: Side effect" not in lines[0]
+    assert "Session 1 of " in lines[1] and "HA-2601-A" in lines[1]
+    assert "Course started: " in lines[2] and "Course: Course" not in lines[2]
     assert "Ongoing side effects: Swelling" in view.summary.text()
     assert window.tabs.tabText(window.tabs.indexOf(view)) == "Müller, José"
 
