@@ -4,8 +4,10 @@
 Runs on a real X server (./dev starts a virtual one with xvfb-run), opens the main window over a
 database (default: a new 300-patient demo clinic), then a patient's record with each of its
 tabs, the session, side-effect, course and patient dialogs, the due list, the clinic dashboard,
-the PDF summary dialog and its preview, and saves each as a PNG in OUT (default: screens/).
-Open them and look: a cut-off label or a cramped form is a bug. Not a test; no Qt for CI.
+the PDF summary dialog and its preview, the lot recall, the catalogue and the audit trail,
+and saves each as a PNG in OUT (default: screens/).
+Open them and look: a cut-off label or a cramped form is a bug. Not a test. It exports one PDF
+summary (to a temporary folder), which the database's audit trail records like any other.
 """
 
 from __future__ import annotations
@@ -129,6 +131,25 @@ def main(argv: list[str]) -> int:
     open_dashboard(window)
     pump(8.0)
     snap(window, "12-dashboard")
+    from mesodesk.services.demo import BAD_LOT_NUMBER
+    from mesodesk.ui.catalogue_window import open_catalogue
+    from mesodesk.ui.recall_view import open_recall
+    from mesodesk.ui.safety import controller_of
+
+    open_recall(window, BAD_LOT_NUMBER)  # the demo's lot that reacts more
+    pump(3.0)
+    snap(window, "13-recall")
+    catalogue = open_catalogue(window)
+    pump(2.0)
+    snap(catalogue, "14-catalogue")
+    catalogue.close()
+    controller = controller_of(window)
+    if controller is not None:
+        controller.open_audit()
+        pump(2.0)
+        assert controller.audit_window is not None
+        snap(controller.audit_window, "15-audit")
+        controller.audit_window.close()
     window.runner.wait(10_000)
     window.close()
     services.close()
