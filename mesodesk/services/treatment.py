@@ -9,6 +9,7 @@ transaction as the change they follow.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -94,13 +95,50 @@ def _as_day(value: Any) -> date | None:
     return value.date() if isinstance(value, datetime) else value
 
 
-# Ids per statement when a list of them goes to the database (SQLite takes up to 32,766
-# parameters in a statement).
+# Ids per statement when a list of them goes to the database as parameters (PostgreSQL takes up
+# to 65,535 in a statement).
 _IN_CHUNK = 10_000
 
 
 def _moment(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def _id_chunks(s: DbSession, ids: list[int]) -> list[Any]:
+    """Ids for IN (...) clauses. On SQLite, one JSON parameter however many there are: binding
+    thousands of parameters took longer than the query itself. Elsewhere, lists of a size that
+    every database takes in one statement."""
+    if s.get_bind().dialect.name == "sqlite":
+        return [select(func.json_each(json.dumps(ids)).table_valued("value").c.value)]
+    return [ids[i : i + _IN_CHUNK] for i in range(0, len(ids), _IN_CHUNK)]
+
+
+def _from_first_exposures(s: DbSession, rows: list[Any], lot_ids: list[int]) -> Any:
+    """The side effects of the exposed patients from each one's first exposure on, as a FROM
+    clause. ``rows`` are the exposures (session, patient, start, ...) in patient and date order.
+
+    On SQLite the first exposures go to the database as one JSON parameter: joining the blends to
+    the sessions a second time, in SQL, took as long as the whole rest of a recall over a million
+    sessions. Elsewhere (PostgreSQL) that join is the portable way."""
+    effects = _t(m.SideEffect)
+    if s.get_bind().dialect.name == "sqlite":
+        firsts: dict[int, str] = {}
+        for row in rows:
+            firsts.setdefault(row[1], row[2].date().isoformat())
+        pairs = func.json_each(json.dumps(list(firsts.items()))).table_valued("value")
+        patient = func.json_extract(pairs.c.value, "$[0]")
+        since = func.json_extract(pairs.c.value, "$[1]")
+        return pairs.join(effects, and_(FX.patient_id == patient, FX.onset_on >= since))
+    first = (
+        select(SE.patient_id.label("pid"), func.min(SE.started_at).label("since"))
+        .select_from(_t(m.BlendItem).join(_t(m.TreatmentSession)))
+        .where(BI.lot_id.in_(lot_ids))
+        .group_by(SE.patient_id)
+        .subquery()
+    )
+    return effects.join(
+        first, and_(FX.patient_id == first.c.pid, FX.onset_on >= func.date(first.c.since))
+    )
 
 
 class AllergyWarning(ConflictError):
@@ -905,8 +943,7 @@ class TreatmentService:
                 # Each patient once (a patient often had the lot several times).
                 exposed = list(dict.fromkeys(row[1] for row in rows))
                 people: dict[int, tuple[str, str, str, str]] = {}
-                for i in range(0, len(exposed), _IN_CHUNK):
-                    chunk = exposed[i : i + _IN_CHUNK]
+                for chunk in _id_chunks(s, exposed):
                     for pid, record, first_name, last_name, phone in s.execute(
                         select(
                             PA.id, PA.record_number, PA.first_name, PA.last_name, PA.phone
@@ -914,13 +951,6 @@ class TreatmentService:
                     ):
                         people[pid] = (format_record_no(record), first_name, last_name, phone)
                 # The side effects each exposed patient reported from the first exposure on.
-                first = (
-                    select(SE.patient_id.label("pid"), func.min(SE.started_at).label("since"))
-                    .select_from(_t(m.BlendItem).join(_t(m.TreatmentSession)))
-                    .where(BI.lot_id.in_(lot_ids))
-                    .group_by(SE.patient_id)
-                    .subquery()
-                )
                 effects = s.execute(
                     select(
                         FX.id,
@@ -933,11 +963,10 @@ class TreatmentService:
                         LT.lot_number,
                     )
                     .select_from(
-                        _t(m.SideEffect)
-                        .join(first, FX.patient_id == first.c.pid)
-                        .outerjoin(_t(m.ProductLot), FX.lot_id == LT.id)
+                        _from_first_exposures(s, rows, lot_ids).outerjoin(
+                            _t(m.ProductLot), FX.lot_id == LT.id
+                        )
                     )
-                    .where(FX.onset_on >= func.date(first.c.since))
                     .order_by(FX.patient_id, FX.onset_on, FX.id)
                 ).all()
 
