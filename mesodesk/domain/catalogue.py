@@ -9,6 +9,21 @@ from mesodesk.domain.errors import ErrorCollector
 from mesodesk.domain.text import clean_block, clean_line, has_control_chars
 
 MAX_INGREDIENTS = 40
+# Ids run from 1 to SQLite's largest integer. A value outside cannot name a record, and one
+# beyond 64 bits makes the database driver raise OverflowError instead of "not found".
+MAX_ID = 2**63 - 1
+
+
+def is_id(value: int) -> bool:
+    """Whether a value can be the id of a stored record (1 to MAX_ID)."""
+    return 1 <= value <= MAX_ID
+
+
+def check_reference(errors: ErrorCollector, key: str, value: int | None, message: str) -> None:
+    """An id picked from a list: one that cannot name a record gets ``message``, the one the
+    service gives when the record is not there."""
+    if value is not None and not is_id(value):
+        errors.add(key, message)
 
 
 def _line(
@@ -130,6 +145,9 @@ class LotInput:
 
     def validated(self, today: date) -> LotInput:
         errors = ErrorCollector()
+        check_reference(
+            errors, "product_id", self.product_id, "Choose the product this lot belongs to."
+        )
         number = _line(errors, "lot_number", "Lot number", self.lot_number, 60, required=True)
         if self.expiry_date is None:
             errors.add("expiry_date", "The expiry date is required.")

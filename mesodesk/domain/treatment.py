@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import NamedTuple
 
+from mesodesk.domain.catalogue import check_reference, is_id
 from mesodesk.domain.enums import (
     ActionTaken,
     AEOutcome,
@@ -43,6 +44,11 @@ MAX_BLEND_ITEMS = 12
 MAX_AMOUNT_ML = 100.0
 MAX_VOLUME_ML = 200.0
 MAX_POINTS = 5_000
+NO_COURSE = "Choose one of this patient's courses."
+NO_SESSION = "Choose one of this patient's sessions."
+NO_PRACTITIONER = "This practitioner no longer exists."
+NO_LOT = "A lot of the blend no longer exists in the catalogue."
+NO_SUSPECTED_LOT = "The suspected lot is not in that session's blend."
 RESOLVED_OUTCOMES = frozenset({AEOutcome.RESOLVED, AEOutcome.SEQUELAE, AEOutcome.FATAL})
 OPEN_OUTCOMES = frozenset({AEOutcome.ONGOING, AEOutcome.RECOVERING, AEOutcome.UNKNOWN})
 
@@ -262,6 +268,9 @@ class SessionInput:
 
     def validated(self, now: datetime) -> SessionInput:
         errors = ErrorCollector()
+        if self.course_id is None or not is_id(self.course_id):
+            errors.add("course_id", NO_COURSE)
+        check_reference(errors, "practitioner_id", self.practitioner_id, NO_PRACTITIONER)
         if self.started_at is None:
             errors.add("started_at", "The date and time of the session are required.")
         elif self.started_at.year < 2000:
@@ -292,6 +301,8 @@ class SessionInput:
             lots = [item.lot_id for item in self.blend]
             if len(set(lots)) != len(lots):
                 errors.add("blend", "The same lot appears twice in the blend.")
+            if not all(is_id(lot) for lot in lots):
+                errors.add("blend", NO_LOT)
             for item in self.blend:
                 if not 0 < item.amount_ml <= MAX_AMOUNT_ML:
                     errors.add(
@@ -443,6 +454,17 @@ class SideEffectInput:
     action_note: str = ""
     notes: str = ""
 
+    def check_references(self) -> None:
+        """Refuse ids that cannot name a record, before the service looks them up."""
+        errors = ErrorCollector()
+        self._check_references(errors)
+        errors.raise_if_any()
+
+    def _check_references(self, errors: ErrorCollector) -> None:
+        check_reference(errors, "session_id", self.session_id, NO_SESSION)
+        check_reference(errors, "lot_id", self.lot_id, NO_SUSPECTED_LOT)
+        check_reference(errors, "recorded_by_id", self.recorded_by_id, NO_PRACTITIONER)
+
     def validated(
         self,
         now: datetime,
@@ -533,6 +555,7 @@ class SideEffectInput:
             errors.add("reported_at", "The report cannot be in the future.")
         elif self.onset_on is not None and reported_at.date() < self.onset_on:
             errors.add("reported_at", "The report cannot come before the onset.")
+        self._check_references(errors)
         if self.lot_id is not None and self.session_id is None:
             errors.add("lot_id", "A suspected lot comes from a suspected session.")
         notes = _text(errors, "notes", "Notes", self.notes, MAX_NOTE)
@@ -639,6 +662,7 @@ class OutcomeInput:
 
     def validated(self, today: date) -> OutcomeInput:
         errors = ErrorCollector()
+        check_reference(errors, "course_id", self.course_id, NO_COURSE)
         if self.assessed_on is None:
             errors.add("assessed_on", "The date is required.")
         elif self.assessed_on > today:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, or_, select
 from sqlalchemy.orm import Session
 
 from mesodesk.domain.catalogue import (
@@ -212,7 +212,9 @@ class CatalogueService:
         return Result(None, CATALOGUE)
 
     def _unique_name(self, s: Session, name: str, exclude: int | None) -> None:
-        stmt = select(PD.id).where(func.lower(PD.name) == name.lower())
+        # SQLite's lower() changes ASCII letters only: "É" must also match itself exactly, or
+        # the insert would meet the UNIQUE constraint instead of this message.
+        stmt = select(PD.id).where(or_(func.lower(PD.name) == name.lower(), PD.name == name))
         if exclude is not None:
             stmt = stmt.where(PD.id != exclude)
         if s.execute(stmt).first() is not None:
@@ -342,8 +344,10 @@ class CatalogueService:
         return Result(None, CATALOGUE)
 
     def _unique_lot(self, s: Session, product_id: int, number: str, exclude: int | None) -> None:
+        # As in _unique_name: SQLite's upper() changes ASCII letters only.
         stmt = select(LT.id).where(
-            LT.product_id == product_id, func.upper(LT.lot_number) == number.upper()
+            LT.product_id == product_id,
+            or_(func.upper(LT.lot_number) == number.upper(), LT.lot_number == number),
         )
         if exclude is not None:
             stmt = stmt.where(LT.id != exclude)

@@ -730,6 +730,7 @@ class TreatmentService:
     def _check_side_effect(
         self, s: DbSession, patient_id: int, data: SideEffectInput
     ) -> SideEffectInput:
+        data.check_references()  # before any id reaches the database
         first_on: date | None = None
         session_on: date | None = None
         if data.session_id is not None:
