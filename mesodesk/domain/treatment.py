@@ -383,7 +383,7 @@ def check_lots(
     for item in blend:
         known = expiry_by_lot.get(item.lot_id)
         if known is None:
-            errors.add("blend", "A lot of the blend no longer exists in the catalogue.")
+            errors.add("blend", NO_LOT)
         elif known[1] < on:
             number, expiry = known
             errors.add(

@@ -38,6 +38,11 @@ from mesodesk.domain.errors import ConflictError, NotFoundError, ValidationError
 from mesodesk.domain.patients import format_record_no
 from mesodesk.domain.schedule import CoursePlan, next_due
 from mesodesk.domain.treatment import (
+    NO_COURSE,
+    NO_LOT,
+    NO_PRACTITIONER,
+    NO_SESSION,
+    NO_SUSPECTED_LOT,
     AllergyMatch,
     BlendInput,
     BlendLine,
@@ -548,7 +553,7 @@ class TreatmentService:
     ) -> None:
         course = s.get(m.Course, clean.course_id)
         if course is None or course.patient_id != patient_id:
-            raise ValidationError.single("course_id", "Choose one of this patient's courses.")
+            raise ValidationError.single("course_id", NO_COURSE)
         assert clean.started_at is not None
         if course.status == CourseStatus.STOPPED.value:
             raise ValidationError.single(
@@ -563,7 +568,7 @@ class TreatmentService:
             clean.practitioner_id is not None
             and s.get(m.Practitioner, clean.practitioner_id) is None
         ):
-            raise ValidationError.single("practitioner_id", "This practitioner no longer exists.")
+            raise ValidationError.single("practitioner_id", NO_PRACTITIONER)
         lots = {
             r.id: (r.lot_number, r.expiry_date)
             for r in s.execute(
@@ -583,9 +588,7 @@ class TreatmentService:
         check_lots(check, lots, clean.started_at.date())
         unknown = [b for b in clean.blend if b.lot_id not in lots]
         if unknown:
-            raise ValidationError.single(
-                "blend", "A lot of the blend no longer exists in the catalogue."
-            )
+            raise ValidationError.single("blend", NO_LOT)
 
     def _apply_session(self, row: m.TreatmentSession, clean: SessionInput) -> None:
         row.course_id = clean.course_id
@@ -736,7 +739,7 @@ class TreatmentService:
         if data.session_id is not None:
             session = s.get(m.TreatmentSession, data.session_id)
             if session is None or session.patient_id != patient_id:
-                raise ValidationError.single("session_id", "Choose one of this patient's sessions.")
+                raise ValidationError.single("session_id", NO_SESSION)
             session_on = session.started_at.date()
             first = s.execute(
                 select(func.min(SE.started_at)).where(SE.course_id == session.course_id)
@@ -747,16 +750,14 @@ class TreatmentService:
                     select(BI.id).where(BI.session_id == data.session_id, BI.lot_id == data.lot_id)
                 ).first()
                 if in_blend is None:
-                    raise ValidationError.single(
-                        "lot_id", "The suspected lot is not in that session's blend."
-                    )
+                    raise ValidationError.single("lot_id", NO_SUSPECTED_LOT)
         else:
             first = s.execute(
                 select(func.min(SE.started_at)).where(SE.patient_id == patient_id)
             ).scalar()
             first_on = first.date() if first else None
         if data.recorded_by_id is not None and s.get(m.Practitioner, data.recorded_by_id) is None:
-            raise ValidationError.single("recorded_by_id", "This practitioner no longer exists.")
+            raise ValidationError.single("recorded_by_id", NO_PRACTITIONER)
         return data.validated(
             self.clock.now(), first_session_on=first_on, suspected_session_on=session_on
         )
@@ -792,9 +793,7 @@ class TreatmentService:
             if clean.course_id is not None:
                 course = s.get(m.Course, clean.course_id)
                 if course is None or course.patient_id != patient_id:
-                    raise ValidationError.single(
-                        "course_id", "Choose one of this patient's courses."
-                    )
+                    raise ValidationError.single("course_id", NO_COURSE)
             row = m.OutcomeAssessment(
                 patient_id=patient_id,
                 course_id=clean.course_id,
