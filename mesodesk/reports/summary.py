@@ -263,31 +263,65 @@ def _figure_image(figure: Any, width: float, heading: str = "") -> Any:
         for text in getattr(figure, "texts", ())
         if text.get_visible() and text.get_text().strip().casefold() == heading.casefold()
     ]
-    buffer = io.BytesIO()
     try:
         for text in repeats:
             text.set_visible(False)
-        figure.savefig(buffer, format="png", dpi=CHART_DPI, facecolor="white")
+        picture = _rendered(figure)
     finally:
         for text in repeats:
             text.set_visible(True)
-    buffer.seek(0)
+    top = 0
     if repeats:
-        from PIL import Image as PILImage
         from PIL import ImageOps
 
-        picture = PILImage.open(buffer)
         box = ImageOps.invert(picture.convert("L")).getbbox()
         top = max(0, box[1] - int(0.08 * CHART_DPI)) if box else 0
-        if top:
-            buffer = io.BytesIO()
-            picture.crop((0, top, picture.width, picture.height)).save(
-                buffer, format="png", compress_level=1
-            )
-            buffer.seek(0)
-        return Image(buffer, width=width, height=width * (picture.height - top) / picture.width)
+    height = width * (picture.height - top) / picture.width
+    if top:
+        picture = picture.crop((0, top, picture.width, picture.height))
+    return Image(opaque(picture), width=width, height=height)
+
+
+def _rendered(figure: Any) -> Any:
+    """The figure at CHART_DPI on white, as a PIL image: Agg's pixels as they are (no PNG
+    written and read back)."""
+    from PIL import Image as PILImage
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="raw", dpi=CHART_DPI, facecolor="white")
+    data = buffer.getvalue()
     w_in, h_in = figure.get_size_inches()
-    return Image(buffer, width=width, height=width * h_in / w_in)
+    for width in dict.fromkeys((int(w_in * CHART_DPI), round(w_in * CHART_DPI))):
+        height, rest = divmod(len(data), 4 * width) if width > 0 else (0, 1)
+        if rest == 0 and abs(height - h_in * CHART_DPI) <= 1:
+            return PILImage.frombuffer("RGBA", (width, height), data, "raw", "RGBA", 0, 1)
+    buffer = io.BytesIO()  # a size Agg rounded otherwise: the slower way, through PNG
+    figure.savefig(buffer, format="png", dpi=CHART_DPI, facecolor="white")
+    buffer.seek(0)
+    return PILImage.open(buffer)
+
+
+def opaque(picture: Any) -> io.BytesIO:
+    """A picture without an alpha channel, on white, as PNG.
+
+    An image with an alpha channel becomes a soft mask (SMask) in the PDF, and a page with a
+    soft mask is transparent: the PostScript path of CUPS (pdftops, for every PostScript or
+    PPD-driven printer) then prints that whole page as one picture, text and all. Opaque,
+    the page goes to the printer as text and lines.
+    """
+    from PIL import Image as PILImage
+
+    if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
+        rgba = picture.convert("RGBA")
+        flat = PILImage.new("RGB", rgba.size, "white")
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        picture = flat
+    elif picture.mode not in ("RGB", "L"):
+        picture = picture.convert("RGB")
+    out = io.BytesIO()
+    picture.save(out, format="png", compress_level=1)
+    out.seek(0)
+    return out
 
 
 def render_summary(
@@ -354,13 +388,17 @@ def render_summary(
     logo = Path(clinic.logo_path) if clinic.logo_path else None
     if logo is not None and logo.is_file():
         try:
+            from PIL import Image as PILImage
             from reportlab.lib.utils import ImageReader
             from reportlab.platypus import Image
 
-            reader = ImageReader(str(logo))
-            w, h = reader.getSize()
+            with PILImage.open(logo) as picture:
+                picture.load()
+                flat = opaque(picture)  # a transparent logo would print page 1 as a picture
+            w, h = ImageReader(flat).getSize()
+            flat.seek(0)
             height = 16 * mm
-            clinic_block.insert(0, Image(str(logo), width=height * w / h, height=height))
+            clinic_block.insert(0, Image(flat, width=height * w / h, height=height))
             clinic_width = max(clinic_width, height * w / h)
         except Exception:
             clinic_block.append(Paragraph("(The clinic logo could not be read.)", st["muted"]))
