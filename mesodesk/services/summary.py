@@ -1,13 +1,17 @@
 """The specialist's PDF summary as a use case: gather the record, draw the charts, render the
 PDF (mesodesk.reports, Qt-free), and write the audit entry. The file appears whole or not at
-all: it is written beside its destination and renamed into place."""
+all: it is written beside its destination and renamed into place.
+
+Printing hands the finished PDF to a ``Sender`` (CUPS through ``services.printing``, or Qt on
+Windows); the audit entry "pdf_print" is written once the print service has taken the job, with
+the printer and the job, never before (a cancelled print dialog printed nothing)."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,6 +22,7 @@ from mesodesk.domain.settings import Paper
 from mesodesk.domain.summary import Section, SummaryInput, SummaryOptions
 from mesodesk.domain.treatment import PatientRecord
 from mesodesk.services.audit import AuditService
+from mesodesk.services.printing import PrintError, PrintJob, Sender
 from mesodesk.services.settings import SettingsService
 from mesodesk.services.treatment import TreatmentService
 
@@ -27,6 +32,33 @@ class SummaryWritten:
     path: Path
     pages: int
     replaced_characters: int
+    record_no: str = ""
+
+
+@dataclass(frozen=True)
+class SummaryPrinted:
+    patient_id: int
+    pages: int
+    job: PrintJob
+    saved: Path | None  # where a copy was kept, if one was
+    replaced_characters: int = 0
+
+
+@dataclass
+class BatchOutcome:
+    """What a batch did: letters saved, letters printed, and why it stopped early, if it did."""
+
+    written: list[SummaryWritten] = field(default_factory=list)
+    printed: list[SummaryPrinted] = field(default_factory=list)
+    total: int = 0
+    cancelled: bool = False
+    failure: str = ""
+
+
+def print_title(record_no: str) -> str:
+    """The job's name in the print queue: the record number, never the patient's name (the
+    queue is seen by everyone on the network, and CUPS logs it)."""
+    return f"{record_no} summary"
 
 
 def summary_charts(record: PatientRecord, today: date) -> tuple[Any, ...]:
@@ -74,9 +106,15 @@ class SummaryService:
         ).validated()
 
     def write(
-        self, patient_id: int, out: Path, options: SummaryOptions, *, action: str = "pdf_export"
+        self,
+        patient_id: int,
+        out: Path,
+        options: SummaryOptions,
+        *,
+        action: str | None = "pdf_export",
     ) -> SummaryWritten:
-        """Render the summary of a patient into ``out`` and record it in the audit trail."""
+        """Render the summary of a patient into ``out`` and record it in the audit trail
+        (``action=None``: no entry, for a file made only to be printed or previewed)."""
         from mesodesk.reports.summary import render_summary
 
         record = self.treatment.record(patient_id)
@@ -102,20 +140,56 @@ class SummaryService:
         finally:
             for figure in figures:
                 _close(figure)
+        if action is not None:
+            self.audit.record_event(
+                action,
+                patient_id=patient_id,
+                entity="patient",
+                entity_id=patient_id,
+                details={"file": out.name, "pages": result.pages, **_period(options)},
+            )
+        record_no = str(getattr(record.patient, "record_no", ""))
+        return SummaryWritten(out, result.pages, result.replaced_characters, record_no)
+
+    def record_printed(
+        self, patient_id: int, job: PrintJob, pages: int, options: SummaryOptions | None = None
+    ) -> None:
+        """The audit entry for a summary the print service has taken."""
         self.audit.record_event(
-            action,
+            "pdf_print",
             patient_id=patient_id,
             entity="patient",
             entity_id=patient_id,
             details={
-                "file": out.name,
-                "pages": result.pages,
-                "deidentified": options.deidentify,
-                "from": options.date_from.isoformat() if options.date_from else None,
-                "to": options.date_to.isoformat() if options.date_to else None,
+                "printer": job.printer,
+                "job": job.job_id,
+                "copies": job.copies,
+                "pages": pages,
+                **(_period(options) if options is not None else {}),
             },
         )
-        return SummaryWritten(out, result.pages, result.replaced_characters)
+
+    def print_summary(
+        self,
+        patient_id: int,
+        options: SummaryOptions,
+        send: Sender,
+        *,
+        keep: Path | None = None,
+    ) -> SummaryPrinted:
+        """Make the summary and hand it to the print service as a document. ``keep``: also save
+        it there (audited as an export); otherwise the file lives only until the print service
+        has its own copy."""
+        if keep is not None:
+            written = self.write(patient_id, keep, options)
+            job = send(written.path, print_title(written.record_no))
+        else:
+            # A private folder (0700), gone as soon as the print service has its own copy.
+            with tempfile.TemporaryDirectory(prefix="mesodesk-print-") as folder:
+                written = self.write(patient_id, Path(folder) / "summary.pdf", options, action=None)
+                job = send(written.path, print_title(written.record_no))
+        self.record_printed(patient_id, job, written.pages, options)
+        return SummaryPrinted(patient_id, written.pages, job, keep, written.replaced_characters)
 
     def seen_between(self, date_from: date, date_to: date) -> list[int]:
         """Patients with a session in the period (for batch summaries), by record number."""
@@ -130,17 +204,68 @@ class SummaryService:
         progress: Callable[[int, int, str], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> list[SummaryWritten]:
-        written = []
+        return self.run_batch(
+            patient_ids,
+            options,
+            folder=folder,
+            name_of=name_of,
+            progress=progress,
+            cancelled=cancelled,
+        ).written
+
+    def run_batch(
+        self,
+        patient_ids: list[int],
+        options: SummaryOptions,
+        *,
+        folder: Path | None = None,
+        name_of: Callable[[int], str] | None = None,
+        send: Sender | None = None,
+        progress: Callable[[int, int, str], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> BatchOutcome:
+        """A summary for each patient: saved into ``folder``, printed through ``send`` (one job
+        per letter), or both. Cancel stops between letters. A print service that refuses a job
+        stops the batch there: the next letters would meet the same refusal, and the person
+        must know which ones went."""
+        if folder is None and send is None:
+            raise ValueError("a batch saves, prints, or both")
+        outcome = BatchOutcome(total=len(patient_ids))
         total = len(patient_ids)
+        verb = "printed" if folder is None else "saved and printed" if send else "written"
         for i, patient_id in enumerate(patient_ids):
             if cancelled is not None and cancelled():
+                outcome.cancelled = True
                 break
             if progress is not None:
-                progress(i, total, f"{i:,} of {total:,} summaries")
-            written.append(self.write(patient_id, folder / name_of(patient_id), options))
+                progress(i, total, f"{i:,} of {total:,} summaries {verb}")
+            keep = folder / name_of(patient_id) if folder is not None and name_of else None
+            if send is None:
+                assert keep is not None
+                outcome.written.append(self.write(patient_id, keep, options))
+                continue
+            try:
+                printed = self.print_summary(patient_id, options, send, keep=keep)
+            except PrintError as exc:
+                outcome.failure = str(exc)
+                break
+            outcome.printed.append(printed)
+            if printed.saved is not None:
+                outcome.written.append(
+                    SummaryWritten(printed.saved, printed.pages, printed.replaced_characters)
+                )
+        count = len(outcome.printed) if send is not None else len(outcome.written)
         if progress is not None:
-            progress(len(written), total, f"{len(written):,} of {total:,} summaries")
-        return written
+            progress(count, total, f"{count:,} of {total:,} summaries {verb}")
+        return outcome
+
+
+def _period(options: SummaryOptions) -> dict[str, object]:
+    return {
+        "deidentified": options.deidentify,
+        "from": options.date_from.isoformat() if options.date_from else None,
+        "to": options.date_to.isoformat() if options.date_to else None,
+    }
 
 
 def _close(figure: Any) -> None:
