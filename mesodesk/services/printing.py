@@ -117,6 +117,7 @@ class PrintJob:
     job_id: str  # as CUPS names it ("Office-42"); empty when the platform gives none
     copies: int = 1
     warning: str = ""  # the printer took the job but will not print it yet, and why
+    pages: str = ""  # the pages asked for ("2-3,5"); empty: every page
 
     def describe(self) -> str:
         what = f"Sent to {self.printer}" + (f" as job {self.job_id}" if self.job_id else "")
@@ -384,6 +385,7 @@ class CupsPrinting:
             job_id=f"{queue}-{number}",
             copies=options.copies,
             warning=self._why_waiting(queue),
+            pages=re.sub(r"\s+", "", options.pages or ""),
         )
 
     def _why_waiting(self, queue: str) -> str:

@@ -71,13 +71,15 @@ def test_bad_period_is_said_beside_it(qtbot: Any, window: Any, services: Any) ->
     assert "before its start" in dialog.form_error.text()
 
 
-def test_preview_shows_the_pdf(qtbot: Any, window: Any, services: Any, monkeypatch: Any) -> None:
+def test_preview_shows_the_pdf(
+    qtbot: Any, window: Any, services: Any, monkeypatch: Any, tmp_path: Path
+) -> None:
     patient = seen_patient(services, "Ana", 3)
     shown: list[PdfPreview] = []
     original = PdfPreview.show_file
 
-    def capture(win: Any, path: Path, patient_id: int) -> PdfPreview:
-        preview = original(win, path, patient_id)
+    def capture(win: Any, path: Path, patient_id: int, record_no: str = "") -> PdfPreview:
+        preview = original(win, path, patient_id, record_no)
         shown.append(preview)
         return preview
 
@@ -88,15 +90,21 @@ def test_preview_shows_the_pdf(qtbot: Any, window: Any, services: Any, monkeypat
     qtbot.waitUntil(lambda: bool(shown), timeout=20_000)
     preview = shown[0]
     assert preview.document.pageCount() == 1
-    printed: list[Path] = []
-    monkeypatch.setattr(summary_ui, "print_pdf", lambda parent, path: printed.append(path) or True)
+    # the preview prints its own file ("Print to file" here: tests/gui/test_print_ui.py has CUPS)
+    from tests.gui.test_print_ui import qprinter
+
+    target = tmp_path / "printed.pdf"
+    monkeypatch.setattr(
+        summary_ui.PrintSetup, "ask", classmethod(lambda cls, *a, **k: qprinter(file=target))
+    )
     preview.print_()
     qtbot.waitUntil(
         lambda: (
             services.audit.search(AuditQuery(patient_id=patient.id, action="pdf_print")).total == 1
         )
     )
-    assert printed == [preview.path]
+    assert target.read_bytes() == preview.path.read_bytes()
+    assert "Sent to" in preview.statusBar().currentMessage()
     preview.close()
 
 
