@@ -175,8 +175,11 @@ class PrivateCups:
             f'mount --bind "{etc}" /etc/cups && exec "{CUPSD}" -f '
             f'-c "{etc / "cupsd.conf"}" -s "{etc / "cups-files.conf"}"'
         )
+        # setpriv: the scheduler gets SIGTERM if the tests die without stopping it (kill -9),
+        # rather than living on in its namespace.
+        guard = ["setpriv", "--pdeathsig", "TERM"] if shutil.which("setpriv") else []
         self.process = subprocess.Popen(
-            ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script],
+            [*guard, "unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=(root / "log" / "stderr").open("wb"),
