@@ -45,7 +45,7 @@ def feature_installers() -> list[Any]:
     ]
 
 
-DEMO_PATIENTS = 300
+DEMO_PATIENTS = 1000  # enough exposed patients per lot for the demo's two signals to show
 
 
 class MainWindow(QMainWindow):
