@@ -55,8 +55,9 @@ INFECTION_LOT_NUMBER = "LC-2502-K"
 HISTORY_YEARS = 4
 BAD_LOT_PRODUCT = 7  # Phosphatidylcholine 5% / deoxycholate
 INFECTION_LOT_PRODUCT = 9  # L-carnitine 20%
-# The bad lot's mild reactions, multiplied; the infection lot's chance of an infection per session
-BAD_LOT_EXCESS = {"nodules": 10.0, "redness_bumps": 3.0}
+# The bad lot's mild reactions: at least this likely after a session with it (before the
+# patient's propensity); the infection lot's chance of an infection per session
+BAD_LOT_CHANCE = {"nodules": 0.5, "redness_bumps": 0.35}
 INFECTION_LOT_RISK = 0.08
 # Contraindications a clinic does not treat through (DOMAIN.md, "Treat the first group as
 # absolute"): patients who have one were seen at consultation and not treated.
@@ -725,10 +726,9 @@ class _Generator:
         bad = self.cat.bad_lot_id in lot_ids
         kinds = []
         for kind, chance in profile.items():
-            chance *= self.propensity
             if bad:
-                chance *= BAD_LOT_EXCESS.get(kind, 1.0)
-            if rng.random() < min(0.95, chance):
+                chance = max(chance, BAD_LOT_CHANCE.get(kind, 0.0))
+            if rng.random() < min(0.95, chance * self.propensity):
                 kinds.append(kind)
         cluster = self.cat.infection_lot_id in lot_ids and rng.random() < INFECTION_LOT_RISK
         if cluster or rng.random() < data.INFECTION_PER_SESSION:

@@ -628,15 +628,15 @@ def per_session(per_subject: float, sessions: float = 4.0) -> float:
 
 # Deoxycholate (ATX-101, KYBELLA USPI section 6.1, adverse reactions in >= 5 % of subjects):
 # oedema/swelling 87 %, haematoma/bruising 72 %, pain 70 %, numbness 66 %, erythema 27 %,
-# induration 23 % and nodule 13 % (both "nodules / lumps" here), paraesthesia 14 % (skin
-# sensitivity), pruritus 12 %; nausea 2 %.
+# induration 23 % (a firmness that goes with the swelling), nodule 13 % ("nodules / lumps"),
+# paraesthesia 14 % (skin sensitivity), pruritus 12 %; nausea 2 %.
 DEOXYCHOLATE = {
     "swelling": per_session(0.87),
     "bruising": per_session(0.72),
     "pain": per_session(0.70),
     "numbness": per_session(0.66),
     "redness_bumps": per_session(0.27),
-    "nodules": per_session(0.23 + 0.13) / 2,  # induration mostly resolves before it is a lump
+    "nodules": per_session(0.13),
     "sensitivity": per_session(0.14),
     "itching": per_session(0.12),
     "nausea": per_session(0.02),
