@@ -184,7 +184,7 @@ def record(
 
 
 def dashboard(*, empty: bool = False, bad_lot: bool = True) -> ClinicDashboard:
-    """A small clinic's dashboard, with one lot that stands out when ``bad_lot``."""
+    """A small clinic's dashboard, with one lot of a much higher reaction rate when ``bad_lot``."""
     months = tuple(
         MonthCounts(
             date(2025, m, 1),

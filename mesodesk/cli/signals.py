@@ -58,14 +58,6 @@ def report_json(report: SignalReport) -> dict[str, Any]:
     }
 
 
-def comparison_text(signal: Signal) -> str:
-    if signal.comparison.value == "product":
-        return "other lots of the product"
-    if signal.serious:
-        return "the clinic's other lots"
-    return "the clinic's other lots (too few patients on other lots of the product)"
-
-
 def cmd_signals(args: argparse.Namespace) -> int:
     if args.date_from and args.date_to and args.date_to < args.date_from:
         raise UsageError("--to is before --from")
@@ -92,7 +84,7 @@ def cmd_signals(args: argparse.Namespace) -> int:
             f"{s.expected:.2f}",
             f"{s.score:.2f}",
             "yes" if s.serious else "",
-            comparison_text(s)
+            s.comparison_words
             + (
                 f"; same patients as {', '.join(x.lot_number for x in s.shares_cases_with)}"
                 if s.shares_cases_with

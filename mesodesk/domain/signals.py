@@ -2,43 +2,54 @@
 the comparison says they should be. Pure statistics, no SQL; docs/signals.md explains the method,
 its sources and its measured operating characteristics.
 
-The method (named in ``METHOD``):
+The method (summed up in ``METHOD``):
 
 - **Unit: the exposed patient.** A unit is one patient's exposure to one lot (every session whose
   blend held it). A case is a unit whose patient had a side effect of the kind with onset inside
   the kind's risk window after one of those sessions; a patient counts once per lot and kind,
   however many sessions or reports there were (sessions of one patient are not independent).
-- **Expected cases** come from a discrete-time model fitted on the comparison group: the
-  per-session hazard of a first case ``h`` = first cases / sessions at risk until the first case,
-  and a patient who had ``k`` sessions with the lot is expected to become a case with probability
-  ``1 - (1 - h)**k``. Sessions whose risk window runs past the end of the period count only for the
-  part of the window that has been seen, so a lot opened last week is not compared with patients
-  followed for months.
+  The suspected lot a clinician recorded plays no part.
+- **Expected cases** come from the comparison group: its per-session hazard of a first case
+  ``h`` (first cases / sessions at risk until the first case, with half a case added) gives a
+  patient with ``k`` sessions of the lot the chance ``1 - (1 - h)**k``, and each stratum of
+  patients by their number of sessions (1 to 10 or more) corrects that with its own cases, once
+  it holds a few cases' worth of evidence (patients differ: the prone become cases early).
+  Sessions whose risk window runs past the end of the period count only for the part seen, so a
+  lot opened last week is not compared with patients followed for months.
 - **Score: the BCPNN information component's lower 95 % credibility bound, IC025** (Norén,
   Hopstadius, Bate, *Shrinkage observed-to-expected ratios for robust and transparent large-scale
   pattern discovery*, Stat Methods Med Res 2013;22:57-69; the measure the WHO Uppsala Monitoring
-  Centre screens VigiBase with): ``IC = log2((O + 0.5) / (E + 0.5))`` and IC025 the log2 of the
+  Centre screens VigiBase with): ``IC = log2((O + 0.5) / (E + 0.5))``, IC025 the log2 of the
   2.5 % quantile of Gamma(O + 0.5, rate E + 0.5). The +0.5 shrinks small counts towards "no
-  excess", so that two cases against 0.1 expected are not an alarm.
-- **Two families, weighted by seriousness.** *Serious*: infections of any grade (the outbreak
-  pattern: DOMAIN.md, "Outbreaks are the pattern to catch") and any side effect that is serious or
-  of grade 3 or above, compared with the clinic's other lots (rare events need the whole clinic to
-  estimate their background), flagged at IC025 > 0 (UMC's threshold) with at least 3 cases (Evans,
-  Waller, Davis, Pharmacoepidemiol Drug Saf 2001;10:483-6): three serious infections on one lot
-  raise a signal. *All grades*: every other kind, compared with the other lots of the same product
-  (products differ: deoxycholate hurts far more than hyaluronic acid), flagged only when IC025 >= 1
-  - the lower bound says at least twice the expected - with at least 3 cases, in the spirit of
+  excess", so that two cases against 0.1 expected are not an alarm. When the comparison group
+  holds few cases, its own uncertainty widens the interval, as the original BCPNN's does for its
+  marginal counts (Bate et al., Eur J Clin Pharmacol 1998;54:315-21).
+- **Families weighted by seriousness.** *Infections* of any grade (the outbreak pattern: DOMAIN.md,
+  "Outbreaks are the pattern to catch") are held against the clinic's other lots (contamination
+  is about the vial, not the product's pharmacology, and rare events need the whole clinic to
+  estimate their background) and flag at IC025 > 0 (UMC's threshold) with at least 3 cases
+  (Evans, Waller, Davis, Pharmacoepidemiol Drug Saf 2001;10:483-6): three serious infections on
+  one lot raise a signal. *Serious events of other kinds* (serious or grade 3+, CTCAE v5) form
+  their own family, so that a few of them are not drowned in the mild ones, and *all grades* of
+  every other kind another; both are held against the other lots of the same product (products
+  differ: deoxycholate hurts and numbs far more than hyaluronic acid) and flag when IC025 >= 1 -
+  the lower bound says at least twice the expected - with at least 3 cases, in the spirit of
   Evans' PRR >= 2 and the FDA's MGPS EB05 >= 2: with hundreds of patients per lot, a small drift
   in the case mix is "significant" without being worth a recall check.
-- **Comparison groups that are too small** are not used: when the product's other lots (up to the
-  end of the period) hold fewer than ``MIN_COMPARISON`` exposed patients, the lot is compared with
-  the clinic's other lots and the signal says so (``Comparison.CLINIC``); with no other lot at all
-  there is nothing to compare with and no signal is raised.
+- **Small comparison groups**: when the product's other lots (up to the end of the period) hold
+  fewer than ``MIN_COMPARISON`` exposed patients, the lot is held against the clinic's other lots,
+  and the signal says so (``Comparison.CLINIC``, ``only_lot_of_product``); since the difference
+  may then be the product's rather than the lot's, it must stand four times above (IC025 >= 2).
+  With no other lot at all there is nothing to compare with and no signal.
+- **Lots given together** (one blend) share their cases, pharmacovigilance's "innocent
+  bystanders": a lot is not listed when a stronger signal of the same kind explains its cases
+  away; when two explain each other away (the same patients had both), both are listed, each
+  naming the other.
 
-The multiplicity of tests (every lot times every kind) is handled by the shrinkage and the
-thresholds rather than by a per-run correction; what that gives is measured, not assumed: the
-benchmark ``tests/bench/bench_signals.py`` simulates five-year clinics and reports the detection
-rate of outbreaks and the false signals per year.
+The multiplicity of tests (every lot times every kind) is handled by the shrinkage, the minimum
+of cases and the thresholds rather than by a per-run correction; what that gives is measured,
+not assumed: the benchmark ``tests/bench/bench_signals.py`` simulates five-year clinics and
+reports the detection rate of outbreaks and the false signals per clinic-year.
 """
 
 from __future__ import annotations
@@ -54,10 +65,13 @@ from enum import StrEnum
 from mesodesk.domain.enums import SideEffectKind
 
 METHOD = (
-    "BCPNN IC025 (Norén et al. 2013) per product lot and side-effect kind; exposed patients as "
-    "units; expected cases from the per-session hazard of a first case in the comparison group "
-    "(serious events: the clinic's other lots, flagged at IC025 > 0 with >= 3 cases; other "
-    "events: the product's other lots, flagged at IC025 >= 1 with >= 3 cases)"
+    "BCPNN IC025 (Norén et al. 2013) per product lot and kind of side effect; exposed patients "
+    "as units; expected cases from the comparison group's per-session hazard of a first case, "
+    "standardised by sessions per patient, its own uncertainty included (Bate et al. 1998); "
+    "infections against the clinic's other lots, flagged at IC025 > 0 with >= 3 cases; other "
+    "kinds (serious events and all grades as separate families) against the product's other "
+    "lots, flagged at IC025 >= 1 with >= 3 cases (against the clinic, at IC025 >= 2, when the "
+    "product has too few patients on other lots)"
 )
 
 K = SideEffectKind
@@ -92,7 +106,7 @@ WINDOW_DAYS: dict[SideEffectKind, int] = {
 SERIOUS_KINDS = frozenset({K.INFECTION})
 SERIOUS_GRADE = 3  # CTCAE v5: grade 3 is "severe or medically significant"
 MIN_CASES = 3  # Evans et al. 2001: n >= 3
-SERIOUS_THRESHOLD = 0.0  # IC025 > 0 (UMC)
+SERIOUS_THRESHOLD = 0.0  # IC025 > 0 (UMC), for infections
 ALL_GRADES_THRESHOLD = 1.0  # IC025 >= 1: at least twice the expected (cf. PRR >= 2, EB05 >= 2)
 # A non-serious kind judged against the clinic (too few patients on the product's other lots):
 # products differ by design (deoxycholate numbs, hyaluronic acid rarely), so the lot must stand
@@ -142,6 +156,20 @@ class Signal:
     window_days: int
     # lots whose signal of this kind rests on the same patients: the data cannot tell them apart
     shares_cases_with: tuple[LotInfo, ...] = ()
+
+    @property
+    def clinic_fallback(self) -> bool:
+        """Held against the clinic for want of other lots of its product (infections always
+        are, by design)."""
+        return self.comparison is Comparison.CLINIC and self.kind not in SERIOUS_KINDS
+
+    @property
+    def comparison_words(self) -> str:
+        if self.comparison is Comparison.PRODUCT:
+            return "the other lots of the product"
+        if self.clinic_fallback:
+            return "the clinic's other lots (too few patients on other lots of the product)"
+        return "the clinic's other lots"
 
     @property
     def ratio(self) -> float:
@@ -240,8 +268,11 @@ def _ratio_posterior_quantile(p: float, observed: int, expected: float, cases: f
     mu^(O - 1/2) * exp(-mu / 2) * (1 + mu * E / (C + 1/2)) ^ -(O + C + 1/2),
     which tends to Gamma(O + 1/2, E + 1/2) as C grows. Integrated on a grid of log mu."""
     ratio = max(expected, 1e-12) / (cases + 0.5)
-    steps = 2400
-    low, high = -14.0, 14.0
+    # the posterior is wider than Gamma(O + 1/2, E + 1/2): a grid around that one's bulk
+    centre = math.log((observed + 0.5) / (expected + 0.5))
+    spread = 6.0 / math.sqrt(observed + 0.5) + 6.0 / math.sqrt(cases + 0.5) + 1.0
+    steps = 800
+    low, high = centre - spread, centre + spread
     width = (high - low) / steps
     logs = []
     for n in range(steps + 1):
@@ -306,19 +337,29 @@ def _stratum(sessions: float) -> int:
     return max(1, min(STRATA, round(sessions)))
 
 
+_STRATUM_OF_COUNT = [_stratum(n) for n in range(STRATA + 1)]  # whole sessions, the common case
+
+
 class _Unit:
     """One patient's exposure to one lot: the days of its sessions up to the end of the period,
     and how much of each session's risk window the period has seen."""
 
-    __slots__ = ("days", "first_in_period", "lot", "prefix")
+    __slots__ = ("days", "first_in_period", "lot", "prefix", "product", "strata")
 
-    def __init__(self, lot: int, days: list[int], first_in_period: int) -> None:
+    def __init__(self, lot: int, product: int, days: list[int], first_in_period: int) -> None:
         self.lot = lot
+        self.product = product
         self.days = days
         self.first_in_period = first_in_period
         # window -> running sum of the seen fractions, only for units whose last session's
         # window is cut by the end of the period (for the others every fraction is 1)
         self.prefix: dict[int, list[float]] | None = None
+        # the stratum, or window -> stratum when the last window is cut
+        self.strata: dict[int, int] | int = _STRATUM_OF_COUNT[min(len(days), STRATA)]
+
+    def stratum(self, window: int) -> int:
+        strata = self.strata
+        return strata if isinstance(strata, int) else strata[window]
 
     def weight(self, window: int) -> float:
         """Its sessions up to the end, each weighted by the part of its window seen."""
@@ -379,7 +420,7 @@ def _exposed(
         if len(days) > 1:
             days = sorted(set(days))
         first_in_period = bisect_right(days, first - 1) if days[0] < first else 0
-        unit = _Unit(lot, days, first_in_period)
+        unit = _Unit(lot, info[lot].product_id, days, first_in_period)
         units = all_units.get(patient)
         if units is None:
             all_units[patient] = [unit]
@@ -391,19 +432,21 @@ def _exposed(
             exposed.period_units[lot] += 1
         if last - days[-1] + 1 >= longest:
             whole[lot] += len(days)
-            whole_strata[lot, _stratum(len(days))] += 1
+            whole_strata[lot, _STRATUM_OF_COUNT[min(len(days), STRATA)]] += 1
             if in_period:
-                whole_period[lot, _stratum(in_period)] += 1
+                whole_period[lot, _STRATUM_OF_COUNT[min(in_period, STRATA)]] += 1
             continue
         unit.prefix = {}
+        unit.strata = {}
         for w in WINDOWS:
             running = [0.0]
             for d in days:
                 running.append(running[-1] + min(1.0, (last - d + 1) / w))
             running.pop(0)
             unit.prefix[w] = running
+            unit.strata[w] = _stratum(running[-1])
             exposed.weight[lot, w] += running[-1]
-            exposed.strata[lot, w, _stratum(running[-1])] += 1
+            exposed.strata[lot, w, unit.strata[w]] += 1
             if in_period:
                 exposed.period_strata[lot, w, _stratum(unit.period_weight(w))] += 1
     for w in WINDOWS:
@@ -437,8 +480,28 @@ class _Cases:
     shared_product: Counter[int]
     shared_product_after: defaultdict[int, float]
     shared_strata_product: Counter[tuple[int, int]]
-    # lot -> the (patient, onset) of the events its windows cover, to explain them away
-    covered: defaultdict[int, set[tuple[int, int]]]
+
+    def add(self, other: _Cases, sign: int) -> None:
+        """Add (sign 1) or take away (sign -1) another count of the same key."""
+        for name in self.__dataclass_fields__:
+            mine, theirs = getattr(self, name), getattr(other, name)
+            for k, v in theirs.items():
+                mine[k] += sign * v
+
+
+def _new_cases() -> _Cases:
+    return _Cases(
+        Counter(),
+        Counter(),
+        defaultdict(float),
+        Counter(),
+        Counter(),
+        defaultdict(float),
+        Counter(),
+        Counter(),
+        defaultdict(float),
+        Counter(),
+    )
 
 
 def _covering(unit: _Unit, onset: int, window: int) -> int:
@@ -451,58 +514,80 @@ def _covering(unit: _Unit, onset: int, window: int) -> int:
 
 def _count_cases(
     exposed: _Exposed,
-    info: dict[int, LotInfo],
     window: int,
     onsets: dict[int, list[int]],
+    patients: Iterable[int] | None = None,
 ) -> _Cases:
-    cases = _Cases(
-        Counter(),
-        Counter(),
-        defaultdict(float),
-        Counter(),
-        Counter(),
-        defaultdict(float),
-        Counter(),
-        Counter(),
-        defaultdict(float),
-        Counter(),
-        defaultdict(set),
-    )
-    for patient, patient_onsets in onsets.items():
-        units = exposed.units.get(patient, ())
+    """Count the cases of one key, over every patient with onsets (or only ``patients``)."""
+    cases = _new_cases()
+    period, history, after_all, strata = cases.period, cases.history, cases.after, cases.strata
+    all_units = exposed.units
+    for patient in onsets if patients is None else patients:
+        patient_onsets = onsets.get(patient)
+        units = all_units.get(patient)
+        if not patient_onsets or not units:
+            continue
+        first_onset, last_onset = patient_onsets[0], patient_onsets[-1]
         firsts: list[tuple[_Unit, int, int]] = []  # unit, first case's onset, its session
         for unit in units:
-            counted = in_period = False
+            days = unit.days
+            if last_onset < days[0] or first_onset >= days[-1] + window:
+                continue
+            n = len(days)
+            i = 0
+            counted = False
             for onset in patient_onsets:
-                i = _covering(unit, onset, window)
-                if i < 0:
+                if onset < days[0]:
                     continue
-                cases.covered[unit.lot].add((patient, onset))
+                while i + 1 < n and days[i + 1] <= onset:
+                    i += 1
+                if onset - days[i] >= window:
+                    continue
+                lot = unit.lot
                 if not counted:
                     counted = True
-                    cases.history[unit.lot] += 1
-                    cases.after[unit.lot] += unit.after(window, i)
-                    cases.strata[unit.lot, _stratum(unit.weight(window))] += 1
+                    history[lot] += 1
+                    after_all[lot] += unit.after(window, i)
+                    strata[lot, unit.stratum(window)] += 1
                     firsts.append((unit, onset, i))
-                if not in_period and i >= unit.first_in_period:
-                    in_period = True  # the first case after a session of the period
-                    cases.period[unit.lot] += 1
-        if len(units) > 1:
+                if i >= unit.first_in_period:
+                    period[lot] += 1  # the first case after a session of the period
+                    break
+        if len(units) > 1 and firsts:
             for unit, onset, i in firsts:
                 after = unit.after(window, i)
-                k = _stratum(unit.weight(window))
-                product = info[unit.lot].product_id
+                k = unit.stratum(window)
                 for other in units:
-                    if other is unit or _covering(other, onset, window) < 0:
+                    if (
+                        other is unit
+                        or onset < other.days[0]
+                        or onset >= other.days[-1] + window
+                        or _covering(other, onset, window) < 0
+                    ):
                         continue
                     cases.shared[other.lot] += 1
                     cases.shared_after[other.lot] += after
                     cases.shared_strata[other.lot, k] += 1
-                    if info[other.lot].product_id == product:
+                    if other.product == unit.product:
                         cases.shared_product[other.lot] += 1
                         cases.shared_product_after[other.lot] += after
                         cases.shared_strata_product[other.lot, k] += 1
     return cases
+
+
+def _covered(
+    exposed: _Exposed, lot: int, window: int, onsets: dict[int, list[int]]
+) -> dict[int, set[int]]:
+    """patient -> the onsets that the lot's risk windows cover."""
+    covered: dict[int, set[int]] = {}
+    for patient, patient_onsets in onsets.items():
+        for unit in exposed.units.get(patient, ()):
+            if unit.lot != lot:
+                continue
+            hit = {t for t in patient_onsets if _covering(unit, t, window) >= 0}
+            if hit:
+                covered[patient] = hit
+    return covered
 
 
 def detect(
@@ -537,10 +622,10 @@ def detect(
         for patient_onsets in onsets.values():
             patient_onsets.sort()
         window = WINDOW_DAYS[key[0]]
-        cases = _count_cases(exposed, info, window, onsets)
+        cases = _count_cases(exposed, window, onsets)
         judged = totals.judge(key, cases)
         tests += judged.tests
-        signals += _without_bystanders(judged.signals, cases, onsets, exposed, info, totals, key)
+        signals += _without_bystanders(judged.signals, cases, onsets, exposed, totals, key)
     # one line per lot and kind: the serious family's, when both flag it
     serious_pairs = {(s.lot.lot_id, s.kind) for s in signals if s.serious}
     signals = [s for s in signals if s.serious or (s.lot.lot_id, s.kind) not in serious_pairs]
@@ -560,7 +645,6 @@ def _without_bystanders(
     cases: _Cases,
     onsets: dict[int, list[int]],
     exposed: _Exposed,
-    info: dict[int, LotInfo],
     totals: _Totals,
     key: Key,
 ) -> list[Signal]:
@@ -574,14 +658,17 @@ def _without_bystanders(
     window = WINDOW_DAYS[key[0]]
 
     def flagged_without(lot: int) -> set[int]:
-        removed = cases.covered[lot]
+        # only the patients whose onsets the lot covers change: count them again without
+        covered = _covered(exposed, lot, window, onsets)
         rest = {
-            patient: kept
-            for patient, patient_onsets in onsets.items()
-            if (kept := [t for t in patient_onsets if (patient, t) not in removed])
+            patient: [t for t in onsets[patient] if t not in removed]
+            for patient, removed in covered.items()
         }
-        again = totals.judge(key, _count_cases(exposed, info, window, rest))
-        return {s.lot.lot_id for s in again.signals}
+        again = _new_cases()
+        again.add(cases, 1)
+        again.add(_count_cases(exposed, window, onsets, covered), -1)
+        again.add(_count_cases(exposed, window, rest), 1)
+        return {s.lot.lot_id for s in totals.judge(key, again).signals}
 
     kept: list[Signal] = []
     companions: dict[int, list[LotInfo]] = defaultdict(list)
@@ -661,7 +748,9 @@ class _Totals:
             own_units = exposed.history_units[lot]
             own_cases = cases.history[lot]
             others_of_product = self.product_units[product] - own_units
-            if not serious and others_of_product >= MIN_COMPARISON:
+            # Infections (contamination: the clinic's hygiene, not the product's pharmacology)
+            # against the whole clinic; every other kind, serious or not, against its product.
+            if kind not in SERIOUS_KINDS and others_of_product >= MIN_COMPARISON:
                 comparison = Comparison.PRODUCT
                 comparison_units = others_of_product
                 n_cases = product_cases[product] - own_cases - cases.shared_product[lot]
@@ -711,7 +800,7 @@ class _Totals:
                 c_k = min(n_k, max(0, cases_by_k[k - 1]))
                 prior_units = PSEUDO_CASES / model
                 expected += exposed_k * (c_k + PSEUDO_CASES) / (n_k + prior_units)
-            if serious:
+            if kind in SERIOUS_KINDS:
                 threshold = SERIOUS_THRESHOLD
             elif comparison is Comparison.PRODUCT:
                 threshold = ALL_GRADES_THRESHOLD

@@ -29,7 +29,7 @@ from mesodesk.domain.analytics import (
     LotRate,
 )
 from mesodesk.domain.enums import GAIS_LABELS, Grade, SideEffectKind
-from mesodesk.domain.signals import Comparison, Signal
+from mesodesk.domain.signals import Signal
 from mesodesk.domain.treatment import PatientRecord, SideEffect
 
 if TYPE_CHECKING:
@@ -1468,18 +1468,16 @@ def dashboard_figures(dashboard: ClinicDashboard) -> dict[str, Figure]:
 
 def signal_sentence(signal: Signal) -> str:
     """One signal in words, for the page and the command line."""
-    against = (
-        "the other lots of the product"
-        if signal.comparison is Comparison.PRODUCT
-        else "the clinic's other lots"
-        + ("" if signal.serious else " (too few patients on other lots of the product)")
+    family = (
+        "serious or grade 3+ "
+        if signal.serious and signal.kind is not SideEffectKind.INFECTION
+        else ""
     )
-    family = "serious or grade 3+ " if signal.serious and signal.kind.label != "Infection" else ""
     return (
         f"Signal: lot {signal.lot_number} ({signal.product}), {family}"
         f"{signal.kind.label.lower()}: {signal.cases:,} of {signal.exposed_patients:,} exposed "
         f"patients within {signal.window_days} days of a session, {signal.expected:.2f} "
-        f"expected from {against}; IC025 {signal.score:.2f}."
+        f"expected from {signal.comparison_words}; IC025 {signal.score:.2f}."
     )
 
 

@@ -42,6 +42,8 @@ from mesodesk.store import models as m
 from mesodesk.store.db import Database
 
 Progress = Callable[[int, int, str], None]
+# each kind's chance after a session, for this patient: (usual blend, with the bad lot)
+Profile = tuple[list[tuple[str, float]], list[tuple[str, float]]]
 Cancelled = Callable[[], bool]
 
 MAX_PATIENTS = 1_000_000
@@ -676,10 +678,11 @@ class _Generator:
             )
         return cid, due.on if due else None, last_started, dates[-1] if dates else start
 
-    def _reaction_profile(self, indication: str, blend: list[int]) -> dict[str, float]:
-        """The chance of each kind of side effect after a session of this blend: the most
-        reactive product's for each kind (scalp sessions have their own), pain lowered by a
-        local anaesthetic in the blend."""
+    def _reaction_profile(self, indication: str, blend: list[int]) -> Profile:
+        """The chance of each kind of side effect after a session of this blend, for this
+        patient: the most reactive product's for each kind (scalp sessions have their own), pain
+        lowered by a local anaesthetic in the blend, times the patient's propensity; and the
+        same with the bad lot in the blend."""
         scalp = data.PROFILE_BY_INDICATION.get(indication)
         profile: dict[str, float] = dict(scalp) if scalp else {}
         if not scalp:
@@ -688,7 +691,13 @@ class _Generator:
                     profile[kind] = max(profile.get(kind, 0.0), chance)
         if any(product in self.cat.anaesthetics for product in blend) and "pain" in profile:
             profile["pain"] *= data.ANAESTHETIC_PAIN_FACTOR
-        return profile
+        prone = self.propensity
+        usual = [(kind, min(0.95, chance * prone)) for kind, chance in profile.items()]
+        with_bad_lot = [
+            (kind, min(0.95, max(chance, BAD_LOT_CHANCE.get(kind, 0.0)) * prone))
+            for kind, chance in profile.items()
+        ]
+        return usual, with_bad_lot
 
     def _clear_of_side_effects(self, day: date, areas: list[str]) -> tuple[date, bool]:
         """The first day from ``day`` on with no side effect open at one of ``areas`` (a session
@@ -712,7 +721,7 @@ class _Generator:
         started: datetime,
         indication: str,
         areas: list[str],
-        profile: dict[str, float],
+        profile: Profile,
         lot_ids: list[int],
         practitioner: int,
     ) -> None:
@@ -723,15 +732,11 @@ class _Generator:
         day = started.date()
         if day >= self.last_day:
             return  # nothing reported yet for a session of the last day
-        bad = self.cat.bad_lot_id in lot_ids
-        kinds = []
-        for kind, chance in profile.items():
-            if bad:
-                chance = max(chance, BAD_LOT_CHANCE.get(kind, 0.0))
-            if rng.random() < min(0.95, chance * self.propensity):
-                kinds.append(kind)
-        cluster = self.cat.infection_lot_id in lot_ids and rng.random() < INFECTION_LOT_RISK
-        if cluster or rng.random() < data.INFECTION_PER_SESSION:
+        random = rng.random
+        chances = profile[1] if self.cat.bad_lot_id in lot_ids else profile[0]
+        kinds = [kind for kind, chance in chances if random() < chance]
+        cluster = self.cat.infection_lot_id in lot_ids and random() < INFECTION_LOT_RISK
+        if cluster or random() < data.INFECTION_PER_SESSION:
             kinds.append("infection")
         for kind in kinds:
             self._side_effect(pid, sid, started, kind, indication, areas, lot_ids, practitioner)
@@ -764,13 +769,13 @@ class _Generator:
             grade = 1 if roll < low else (2 if roll < low + moderate else 3)
         grade = min(grade, data.MAX_GRADE.get(kind, 3))
         first, last = data.ONSET_DAYS.get(kind, (0, 0))
-        onset = day + timedelta(days=rng.randint(first, last))
+        onset = day + timedelta(days=_between(rng, first, last))
         if kind not in data.ONSET_DAYS and rng.random() < 0.3:
-            onset += timedelta(days=rng.randint(1, 2))
+            onset += timedelta(days=_between(rng, 1, 2))
         if onset > self.last_day:
             return  # it has not happened yet
         shortest, longest = data.DURATION_DAYS.get(kind, (1, 5))
-        days = round(rng.randint(shortest, longest) * (1 + 0.8 * (grade - 1)))
+        days = round(_between(rng, shortest, longest) * (1 + 0.8 * (grade - 1)))
         resolved: date | None = onset + timedelta(days=days)
         if resolved is not None and resolved > self.last_day:
             resolved = None
@@ -780,38 +785,28 @@ class _Generator:
             outcome = "resolvedWithSequelae"
         else:
             outcome = "resolved"
-        action = {
-            "infection": "antibiotic",
-            "itching": "antihistamine",
-            "rash": "antihistamine",
-            "swelling": "cold_compress",
-            "bruising": "none",
-            "hyperpigmentation": "topical",
-            "nodules": "topical",
-        }.get(kind, "none")
+        action = ACTIONS.get(kind, "none")
         if grade >= 3 and kind != "infection":
             action = "referral"
         elif grade == 1 and rng.random() < 0.6:
             action = "none"
-        causality = rng.choices(
-            ("certain", "probable", "possible", "unlikely"), weights=(15, 50, 30, 5)
-        )[0]
-        reported_via = rng.choices(
-            ("follow_up", "phone", "in_clinic", "message"), weights=(45, 30, 15, 10)
-        )[0]
+        causality = _pick(rng, CAUSALITY)
+        reported_via = _pick(rng, REPORTED_VIA)
         # reported on the day it started or within days, never before the session, never after
         # the last day of the clinic's history
-        delay = rng.randint(0, 10 if kind in data.ONSET_DAYS else 3)
+        delay = _between(rng, 0, 10 if kind in data.ONSET_DAYS else 3)
         reported_day = min(self.last_day, onset + timedelta(days=delay))
-        reported = datetime.combine(reported_day, time(rng.randint(9, 18), rng.choice((0, 30))))
+        reported = datetime.combine(
+            reported_day, time(_between(rng, 9, 18), 30 if rng.random() < 0.5 else 0)
+        )
         if reported <= started:
-            reported = started + timedelta(minutes=rng.randint(30, 240))
+            reported = started + timedelta(minutes=_between(rng, 30, 240))
         if reported.date() > self.last_day:
             return
         self.counts["effects"] += 1
         st = self.rows
         reported_at = st.datetime(reported)
-        pain_nrs = rng.randint(*PAIN_NRS_BY_GRADE[grade]) if kind == "pain" else None
+        pain_nrs = _between(rng, *PAIN_NRS_BY_GRADE[grade]) if kind == "pain" else None
         body_area = None if kind == "nausea" else rng.choice(areas)
         if body_area is not None:
             self.blocked.append((body_area, onset, resolved))
@@ -868,6 +863,29 @@ class _Generator:
 
 # CTCAE v5 pain grade to the numeric rating scale (DOMAIN.md: 1-3 mild, 4-6 moderate, 7-10 severe)
 PAIN_NRS_BY_GRADE = {1: (1, 3), 2: (4, 6), 3: (7, 10)}
+ACTIONS = {
+    "infection": "antibiotic",
+    "itching": "antihistamine",
+    "rash": "antihistamine",
+    "swelling": "cold_compress",
+    "bruising": "none",
+    "hyperpigmentation": "topical",
+    "nodules": "topical",
+}
+# (values, cumulative weights)
+CAUSALITY = (("certain", "probable", "possible", "unlikely"), (15, 65, 95, 100))
+REPORTED_VIA = (("follow_up", "phone", "in_clinic", "message"), (45, 75, 90, 100))
+
+
+def _between(rng: random.Random, low: int, high: int) -> int:
+    """A whole number from ``low`` to ``high``, both included (randint's work for a fraction of
+    its cost: the demo draws millions)."""
+    return low + int(rng.random() * (high - low + 1))
+
+
+def _pick(rng: random.Random, table: tuple[tuple[str, ...], tuple[int, ...]]) -> str:
+    values, cumulative = table
+    return values[bisect.bisect_right(cumulative, rng.random() * cumulative[-1])]
 
 
 def suspected_lots(

@@ -9,9 +9,8 @@ against the wrong one, still counts against the lots the patient actually receiv
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date, timedelta
-
-from sqlalchemy import text
 
 from mesodesk.domain.clock import Clock
 from mesodesk.domain.enums import SideEffectKind
@@ -20,18 +19,20 @@ from mesodesk.domain.signals import EventRow, ExposureRow, LotInfo, SignalReport
 from mesodesk.services.analytics import AnalyticsService
 from mesodesk.store.db import Database
 
-LOTS = text(
+# Read through the driver: a million blend lines are too many for SQLAlchemy's rows.
+LOTS = (
     "SELECT l.id, l.product_id, p.name, l.lot_number FROM product_lot l "
     "JOIN product p ON p.id = l.product_id"
 )
 # started_at is the clinic's wall-clock time as text: the day is its first ten characters
-EXPOSURES = text(
-    "SELECT s.patient_id, b.lot_id, substr(s.started_at, 1, 10) FROM blend_item b "
-    "JOIN treatment_session s ON s.id = b.session_id WHERE s.started_at < :after_end"
+EXPOSURES = (
+    "SELECT s.patient_id, b.lot_id, substr(s.started_at, 1, 10) FROM treatment_session s "
+    "{index} JOIN blend_item b ON b.session_id = s.id WHERE s.started_at < ?"
 )
-EVENTS = text(
-    "SELECT patient_id, kind, onset_on, grade, serious FROM side_effect WHERE onset_on <= :end"
-)
+# (patient_id, started_at) covers what is read: scanning it is four times quicker than the
+# table's wide rows that SQLite's own choice (the started_at index) leads to
+COVERING_INDEX = "INDEXED BY ix_treatment_session_patient_start"
+EVENTS = "SELECT patient_id, kind, onset_on, grade, serious FROM side_effect WHERE onset_on <= ?"
 
 
 class SignalService:
@@ -57,11 +58,15 @@ class SignalService:
 
         kinds = SideEffectKind._value2member_map_
         with self.db.read() as s:
-            conn = s.connection()
-            lots = [LotInfo(*row) for row in conn.execute(LOTS)]
+            raw = s.connection().connection.driver_connection
+            assert raw is not None
+            lots = [LotInfo(*row) for row in raw.execute(LOTS).fetchall()]
+            try:
+                rows = raw.execute(EXPOSURES.format(index=COVERING_INDEX), (after_end,))
+            except sqlite3.OperationalError:  # a database without that index
+                rows = raw.execute(EXPOSURES.format(index=""), (after_end,))
             exposures: list[ExposureRow] = [
-                (patient, lot, ordinal(day))
-                for patient, lot, day in conn.execute(EXPOSURES, {"after_end": after_end})
+                (patient, lot, ordinal(day)) for patient, lot, day in rows.fetchall()
             ]
             events: list[EventRow] = [
                 (
@@ -71,8 +76,8 @@ class SignalService:
                     int(grade),
                     bool(serious),
                 )
-                for patient, kind, onset, grade, serious in conn.execute(
-                    EVENTS, {"end": period.end.isoformat()}
-                )
+                for patient, kind, onset, grade, serious in raw.execute(
+                    EVENTS, (period.end.isoformat(),)
+                ).fetchall()
             ]
         return detect(exposures, events, lots, period.start, period.end)

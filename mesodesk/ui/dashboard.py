@@ -119,9 +119,9 @@ def comparison_text(signal: Signal) -> str:
     tr = QCoreApplication.translate
     if signal.comparison is Comparison.PRODUCT:
         return tr("Dashboard", "Other lots of the product")
-    if signal.serious:
-        return tr("Dashboard", "The clinic's other lots")
-    return tr("Dashboard", "The clinic's other lots (too few patients on the product's others)")
+    if signal.clinic_fallback:
+        return tr("Dashboard", "The clinic's other lots (too few patients on the product's others)")
+    return tr("Dashboard", "The clinic's other lots")
 
 
 def signal_tooltip(signal: Signal) -> str:

@@ -246,3 +246,25 @@ def test_a_simulated_outbreak_of_three_infections_is_flagged(clinic: object) -> 
         lot, events, as_of = made
         found += detected(clinic, lot, events, as_of)
     assert found == 5
+
+
+def test_serious_reactions_of_other_kinds_are_their_own_family_against_the_product() -> None:
+    """Four grade-3 swellings on one lot: drowned among hundreds of mild swellings if pooled,
+    a serious signal on their own; held against the product's other lots, not the clinic."""
+    rng = random.Random(9)
+    exposures, events = [], []
+    for p in range(1, 801):
+        lot = HA_1 if p <= 80 else HA_2
+        first = rng.randint(0, 250)
+        for s in range(4):
+            exposures.append((p, lot.lot_id, day(first + 7 * s)))
+            if rng.random() < 0.3:
+                events.append((p, K.SWELLING, day(first + 7 * s), 1, False))
+        if lot is HA_1 and p % 16 == 0:  # patients 16, 32, 48, 64, 80
+            events.append((p, K.SWELLING, day(first + 7), 3, True))
+    signals = detect(exposures, events, LOTS, START, END).signals
+    assert [(s.lot, s.kind, s.serious) for s in signals] == [(HA_1, K.SWELLING, True)]
+    [signal] = signals
+    assert signal.cases == 5 and signal.comparison is Comparison.PRODUCT
+    assert signal.comparison_words == "the other lots of the product"
+    assert not signal.clinic_fallback and signal.score >= 1

@@ -1,4 +1,4 @@
-"""The Wilson score interval against published values, and when a lot stands out."""
+"""The Wilson score interval against published values."""
 
 from __future__ import annotations
 
