@@ -413,8 +413,8 @@ class ClinicDashboardView(QWidget):
             self.tr(
                 "A period counts the sessions given in it, and the side effects that followed "
                 "them. GAIS: at course review. Signals: each lot and kind of side effect against "
-                "the product's other lots (serious events and infections: the clinic's), "
-                "exposed patients as units, BCPNN IC025 (see the tooltips)."
+                "the product's other lots (infections: the clinic's), exposed patients as units, "
+                "BCPNN IC025 (see the tooltips and docs/signals.md)."
             )
         )
         self.note.setText(" ".join(notes))

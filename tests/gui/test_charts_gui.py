@@ -234,3 +234,15 @@ def test_signal_table_model_passes_qt_s_model_tests(qtmodeltester: Any) -> None:
     assert "P-9" in model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
     assert model.data(model.index(1, 6)) == "All grades"
     assert model.data(model.index(1, 7)) == "Other lots of the product"
+
+
+def test_the_side_effect_dialog_offers_numbness(qtbot: Any) -> None:
+    from mesodesk.domain.enums import SideEffectKind
+    from mesodesk.ui.widgets import EnumCombo
+
+    combo = EnumCombo(SideEffectKind)
+    qtbot.addWidget(combo)
+    index = combo.findData("numbness")
+    assert index >= 0 and combo.itemText(index) == "Numbness"
+    combo.setCurrentIndex(index)
+    assert combo.value() is SideEffectKind.NUMBNESS
