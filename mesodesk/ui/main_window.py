@@ -45,7 +45,7 @@ def feature_installers() -> list[Any]:
     ]
 
 
-DEMO_PATIENTS = 300
+DEMO_PATIENTS = 1000  # enough exposed patients per lot for the demo's two signals to show
 
 
 class MainWindow(QMainWindow):
@@ -387,7 +387,11 @@ class MainWindow(QMainWindow):
     def _restore(self) -> None:
         geometry = self.settings.get(keys.WINDOW_GEOMETRY)
         if geometry.isEmpty() or not self.restoreGeometry(geometry):
-            self.resize(1200, 760)
+            # 1200 x 760 at first, within the screen (a 1024 x 768 laptop included)
+            screen = self.screen().availableGeometry() if self.screen() else None
+            width = min(1200, screen.width()) if screen else 1200
+            height = min(760, screen.height() - 8) if screen else 760
+            self.resize(width, height)
         state = self.settings.get(keys.WINDOW_STATE)
         if not state.isEmpty():
             self.restoreState(state)

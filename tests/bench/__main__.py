@@ -18,14 +18,21 @@ def main() -> int:
     parser.add_argument("--patients", type=int, default=100_000)
     parser.add_argument(
         "--only",
-        choices=["safety", "charts", "app", "print"],
+        choices=["safety", "charts", "app", "print", "signals"],
         default=None,
         help="run only this group of benchmarks",
     )
     parser.add_argument("--kills", type=int, default=200, help="writers the kill test kills")
     args = parser.parse_args()
 
-    from tests.bench import bench_safety
+    from tests.bench import bench_safety, bench_signals
+
+    if args.only == "signals":
+        rows = bench_signals.signal_rows()
+        print()
+        print("mesodesk benchmarks: lot signals, simulated clinics")
+        print_table(rows)
+        return 0 if all(r.verdict != "MISSES" for r in rows) else 1
 
     if args.only == "safety":
         rows = bench_safety.safety_rows(None, args.kills)
@@ -78,6 +85,8 @@ def main() -> int:
     rows += bench_treatment.clinic_rows(db)
     rows += bench_treatment.record_rows()
     rows += bench_safety.safety_rows(db, args.kills)
+    rows += bench_signals.signal_rows()
+    rows += bench_signals.detection_time_rows(db)
     rows += bench_charts.timeline_rows()
     rows += bench_charts.dashboard_rows(db)
     rows += bench_app.summary_rows()

@@ -18,14 +18,22 @@ class Row:
     name: str
     value: float
     unit: str
-    target: float | None = None  # at most
+    target: float | None = None  # at most (at least, with at_least)
     note: str = ""
+    at_least: bool = False
 
     @property
     def verdict(self) -> str:
         if self.target is None:
             return ""
-        return "holds" if self.value <= self.target else "MISSES"
+        holds = self.value >= self.target if self.at_least else self.value <= self.target
+        return "holds" if holds else "MISSES"
+
+    @property
+    def target_text(self) -> str:
+        if self.target is None:
+            return ""
+        return f"{'>=' if self.at_least else '<='} {self.target:,g} {self.unit}"
 
 
 def demo_database(patients: int, seed: int = 1) -> Path:
@@ -72,7 +80,7 @@ def print_table(rows: list[Row]) -> None:
         (
             r.name,
             f"{r.value:,.1f} {r.unit}",
-            f"<= {r.target:,g} {r.unit}" if r.target is not None else "",
+            r.target_text,
             r.verdict + (f"  {r.note}" if r.note else ""),
         )
         for r in rows

@@ -173,13 +173,34 @@ def test_dashboard_matches_direct_counts(demo_services: Any, demo: Path) -> None
     check_against_direct(demo_services, demo, date(2024, 3, 15), date(2025, 2, 10))
 
 
-def test_the_demos_bad_lot_stands_out_and_nothing_else(demo_services: Any) -> None:
+def test_the_lot_chart_puts_the_demos_bad_lot_first_beside_its_own_product(
+    demo_services: Any,
+) -> None:
     dash = demo_services.analytics.dashboard(None, TODAY)
-    assert [lot.lot_number for lot in dash.lots_standing_out] == [BAD_LOT_NUMBER]
-    assert dash.lots[0].lot_number == BAD_LOT_NUMBER  # first in the chart
+    assert dash.lots[0].lot_number == BAD_LOT_NUMBER  # the highest rate, first in the chart
     bad = dash.lots[0]
-    assert bad.rate.low > 1.5 * bad.comparison.high
     assert bad.product == "Phosphatidylcholine 5% / deoxycholate"
+    assert bad.product_comparison and bad.rate.low > bad.comparison.high
+    assert [lot.rate.low for lot in dash.lots] == sorted(
+        (lot.rate.low for lot in dash.lots), reverse=True
+    )
+
+
+def test_a_lot_alone_of_its_product_in_the_period_is_set_beside_every_other_lot(
+    demo_services: Any,
+) -> None:
+    dash = demo_services.analytics.dashboard(date(2025, 3, 1), date(2025, 3, 14))
+    lone = [lot for lot in dash.lots if not lot.product_comparison]
+    assert lone
+    for lot in lone:
+        assert [other.product for other in dash.lots].count(lot.product) == 1
+        others = [other for other in dash.lots if other.lot_id != lot.lot_id]
+        assert lot.comparison.total == sum(o.rate.total for o in others)
+        assert lot.comparison.events == sum(o.rate.events for o in others)
+    for lot in dash.lots:
+        if lot.product_comparison:
+            same = [o for o in dash.lots if o.product == lot.product and o.lot_id != lot.lot_id]
+            assert lot.comparison.total == sum(o.rate.total for o in same)
 
 
 def test_a_period_without_sessions_and_a_wrong_period(demo_services: Any) -> None:
