@@ -679,14 +679,14 @@ class _Generator:
                 st.effect_days[("area", body_area, grade, day_key)] += 1
             reaction = st.reactions.setdefault((suspect, sid), [day_key, 0])
             reaction[1] += 1
+            effect_id = self.next_id("effect")
             st.add(
                 "side_effect",
                 EFFECT_COLUMNS,
                 (
-                    self.next_id("effect"),
+                    effect_id,
                     pid,
                     sid,
-                    suspect,
                     kind,
                     "",
                     st.date(onset),
@@ -708,6 +708,8 @@ class _Generator:
                     reported_at,
                 ),
             )
+            for link in m.suspected_lot_rows(effect_id, [suspect]):
+                st.add("side_effect_lot", m.SIDE_EFFECT_LOT_COLUMNS, link)
 
 
 PATIENT_COLUMNS = (
@@ -779,7 +781,6 @@ EFFECT_COLUMNS = (
     "id",
     "patient_id",
     "session_id",
-    "lot_id",
     "kind",
     "kind_note",
     "onset_on",
@@ -814,6 +815,7 @@ TABLE_ORDER = (
     "treatment_session",
     "blend_item",
     "side_effect",
+    "side_effect_lot",
     "outcome_assessment",
 )
 

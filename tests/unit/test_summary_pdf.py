@@ -16,7 +16,14 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from mesodesk.domain.catalogue import LotInput, PractitionerInput, ProductInput
-from mesodesk.domain.enums import AEOutcome, BodyArea, Indication, Sex, SideEffectKind
+from mesodesk.domain.enums import (
+    AEOutcome,
+    BodyArea,
+    Indication,
+    ReportChannel,
+    Sex,
+    SideEffectKind,
+)
 from mesodesk.domain.settings import ClinicSettings, Paper
 from mesodesk.domain.summary import Section, SummaryInput, SummaryOptions
 from mesodesk.domain.treatment import BlendInput, CourseInput, SessionInput, SideEffectInput
@@ -74,10 +81,11 @@ def build_record(services: Any, sessions: int = 3, effects: int = 2, **patient: 
                 1,
                 body_area=BodyArea.FOREHEAD,
                 session_id=s.id,
-                lot_id=lot.id,
+                lot_ids=(lot.id,),
                 resolved_on=onset + timedelta(days=2),
                 outcome=AEOutcome.RESOLVED,
                 reported_at=datetime.combine(onset, datetime.min.time()),
+                reported_via=ReportChannel.PHONE,
             ),
         )
     return services.treatment.record(p.id)
