@@ -358,10 +358,13 @@ def session_findings(
     side_effects: Sequence[SideEffect],
     *,
     session_id: int | None = None,
+    look_ahead: bool = True,
 ) -> list[Finding]:
     """Everything the rules say about saving ``data`` (checked by SessionInput.validated) as a
     session of ``patient`` in ``course``. ``sessions`` and ``side_effects`` are the patient's
-    whole record; ``session_id`` is the session being edited (left out of the comparisons)."""
+    whole record; ``session_id`` is the session being edited (left out of the comparisons).
+    Without ``look_ahead`` a session is compared with the sessions before it only (a check of
+    stored sessions then says each pair that is too close once, at its second session)."""
     assert data.started_at is not None
     when = data.started_at
     day = when.date()
@@ -370,6 +373,8 @@ def session_findings(
     found += _patient_on(patient, day)
     found += _contraindications(patient)
     found += _open_effects(data, day, side_effects, session_id)
+    if not look_ahead:
+        others = [s for s in others if (s.started_at, s.id) < (when, session_id or 0)]
     found += _timing(data, course, others, when)
     found += _volume(data)
     found += _depth(data)
@@ -451,7 +456,9 @@ def _open_effects(
         area = effect.body_area
         if area is None or (session_id is not None and effect.session_id == session_id):
             continue
-        if effect.onset_on > day or (effect.resolved_on is not None and effect.resolved_on <= day):
+        # open on the day: begun before it (an onset that day may be this session's own doing),
+        # and not resolved by then
+        if effect.onset_on >= day or (effect.resolved_on is not None and effect.resolved_on <= day):
             continue
         if not any(areas_overlap(area, treated) for treated in data.areas):
             continue

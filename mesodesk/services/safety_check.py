@@ -53,6 +53,7 @@ def record_warnings(record: PatientRecord) -> Iterator[RecordWarning]:
             record.sessions,
             record.side_effects,
             session_id=session.id,
+            look_ahead=False,
         ):
             if finding.rule in session.safety_confirmed:
                 continue

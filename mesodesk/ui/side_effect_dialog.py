@@ -231,6 +231,14 @@ class SideEffectDialog(FormDialog):
         self.notes.setTabChangesFocus(True)
         self.notes.setMinimumHeight(50)
 
+        # Long choices ("Redness and bumps at injection sites") are shown whole in the list
+        # and may be cut in the closed box, so that the two columns fit a 1024-pixel screen.
+        for combo in (self.kind, self.session, self.causality, self.action, self.via):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(14)
+
         what = QGroupBox(self.tr("What and how bad"))
         form = QFormLayout(what)
         self.add_row(form, self.tr("Side effect *"), "kind", self.kind)

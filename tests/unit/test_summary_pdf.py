@@ -370,3 +370,15 @@ def test_a_split_table_goes_on_on_the_next_page_with_its_header_once(services: A
         pdf = render(replace(record, sessions=sessions), options)
         for page in PdfReader(io.BytesIO(pdf)).pages:
             assert page.extract_text().count("Blend (product · lot · ml)") <= 1, before
+
+
+def test_an_overridden_contraindication_is_printed_under_its_session(services: Any) -> None:
+    record = build_record(services, sessions=2, effects=0)
+    reason = "Stopped breast-feeding in <May>; the patient asked & consented."
+    overridden = replace(
+        record.sessions[1], safety_confirmed=("ci.pregnancy",), override_reason=reason
+    )
+    record = replace(record, sessions=(record.sessions[0], overridden))
+    text = flat(text_of(render(record)))
+    assert f"Contraindication overridden (Pregnancy or breast-feeding): {reason}" in text
+    assert text.count("Contraindication overridden") == 1  # under that session only
