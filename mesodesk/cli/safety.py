@@ -207,8 +207,14 @@ def cmd_restore(args: argparse.Namespace) -> int:
 WARNINGS_PER_RULE = 10
 
 
-def print_safety_warnings(warnings: list[Any], *, every: bool = False) -> None:
+def print_safety_warnings(warnings: list[Any] | None, *, every: bool = False) -> None:
     """Stored records that break a safety rule, by rule (warnings: the exit status stays)."""
+    if warnings is None:
+        print(
+            "      safety rules: not checked yet (the schema is brought up to date when "
+            "mesodesk opens the database)"
+        )
+        return
     if not warnings:
         print("ok    safety rules: no stored session or side effect breaks one")
         return

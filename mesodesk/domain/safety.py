@@ -125,7 +125,8 @@ RULES = _rules(
         "patient.minor",
         Level.BLOCK,
         "Under 18 without a recorded guardian consent",
-        "DOMAIN.md: 'Under 18: not without a guardian's consent'.",
+        f"DOMAIN.md: 'Under 18: not without a guardian's consent'; {ATX101} §8.4 (not "
+        "established under 18).",
     ),
     Rule(
         "patient.before_birth",
@@ -275,7 +276,8 @@ CTCAE_TERMS: dict[str, CtcaeTerm] = {
 # The deepest a deposit usually goes in each area, in mm (the session's depth is checked against
 # the shallowest of its areas). Mesotherapy is intradermal (Mammucari et al., Eur Rev Med
 # Pharmacol Sci 2011;15:682-694); the facial dermis is 0.76 mm (upper eyelid) to 1.97 mm thick
-# (Chopra et al., Aesthet Surg J 2015;35(8):1007-1013), and injections said to be intradermal
+# (Chopra et al., Aesthet Surg J 2015;35(8):1007-1013), about 1 mm with the epidermis over the
+# cheekbone (Iyengar et al., Dermatol Surg 2018;44(6)), and injections said to be intradermal
 # mostly end in the fat (Micheels & Goodman, J Drugs Dermatol 2018;17(1):89-96). The body's
 # dermis is thicker and fat-reduction treatments aim below it: the full 4 mm of DOMAIN.md.
 # The scalp's 2.5 mm and the neck's, décolleté's and hands' 2 mm are the clinic's protocol

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mesodesk.domain.clock import Clock
@@ -45,8 +45,9 @@ class HealthReport:
     path: Path
     findings: list[Finding]
     # stored records that break a safety rule (mesodesk.services.safety_check): listed, never
-    # a failure of the check
-    warnings: list[RecordWarning] = field(default_factory=list)
+    # a failure of the check; None when they were not looked at (a damaged file, or a schema
+    # mesodesk has still to bring up to date)
+    warnings: list[RecordWarning] | None = None
 
     @property
     def ok(self) -> bool:
@@ -154,7 +155,7 @@ def check_database(
     finally:
         engine.dispose()
     if revision == HEAD_REVISION and done.ok:  # a damaged file is not read further
-        done.warnings.extend(safety_warnings(target))
+        done = replace(done, warnings=safety_warnings(target))
     report(5, 5, "Done")
     return done
 

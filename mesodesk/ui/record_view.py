@@ -543,18 +543,20 @@ class PatientRecordView(QWidget):
         if session_id is not None:
             self.session_menu(session_id).exec(self.session_table.viewport().mapToGlobal(pos))
 
-    def _timeline_menu(self, pos: Any) -> None:
-        item = self.timeline.itemAt(pos)
-        if item is None:
-            return
+    def timeline_menu(self, item: QListWidgetItem) -> QMenu:
+        """What can be done from a line of the timeline (a session's: as in its table)."""
         kind, ref = item.data(ID_ROLE)
         if kind == "session":
-            menu = self.session_menu(ref)
-        else:
-            menu = QMenu(self)
-            menu.addAction(self.tr("Open…"), lambda: self._open_timeline_item(item))
-            menu.addAction(self.tr("Record side effect…"), lambda: self.record_side_effect())
-        menu.exec(self.timeline.viewport().mapToGlobal(pos))
+            return self.session_menu(ref)
+        menu = QMenu(self)
+        menu.addAction(self.tr("Open…"), lambda: self._open_timeline_item(item))
+        menu.addAction(self.tr("Record side effect…"), lambda: self.record_side_effect())
+        return menu
+
+    def _timeline_menu(self, pos: Any) -> None:
+        item = self.timeline.itemAt(pos)
+        if item is not None:
+            self.timeline_menu(item).exec(self.timeline.viewport().mapToGlobal(pos))
 
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.chart_tab:

@@ -155,6 +155,25 @@ def test_a_session_chosen_by_hand_stays_when_the_onset_changes(
     assert dialog.session.currentData() == first.id  # chosen: it stays
 
 
+def test_the_timeline_menu_records_for_its_session(
+    qtbot: Any, window: Any, services: Any, opened: list[Any]
+) -> None:
+    from mesodesk.ui.tables import ID_ROLE
+
+    clinic = Clinic(services)
+    first = clinic.session(datetime(2026, 10, 1, 10))
+    clinic.session(datetime(2026, 11, 20, 10))
+    view = open_record(qtbot, window, clinic.patient.id)
+    item = next(
+        view.timeline.item(i)
+        for i in range(view.timeline.count())
+        if view.timeline.item(i).data(ID_ROLE) == ("session", first.id)
+    )
+    view.timeline_menu(item).actions()[1].trigger()
+    (dialog,) = opened
+    assert suggested(dialog) == (first.id, True, (clinic.ha,))
+
+
 def test_without_a_session_causality_is_not_yet_assessed_and_reported_via_is_asked(
     qtbot: Any, window: Any, services: Any, opened: list[Any]
 ) -> None:
