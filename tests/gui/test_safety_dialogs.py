@@ -134,7 +134,7 @@ def test_the_button_and_the_shortcut_suggest_the_last_session_and_its_blend(
     assert dialog.lots.lot_ids() == (clinic.vit,)
     dialog.via.set_value(ReportChannel.PHONE)
     dialog.save()
-    qtbot.waitUntil(lambda: dialog.saved is not None)
+    qtbot.waitUntil(lambda: dialog.saved is not None, timeout=15_000)
     effect = dialog.saved.value
     assert effect.session_id == last.id and effect.lot_ids == (clinic.vit,)
     assert not effect.suspects_blend
@@ -216,7 +216,8 @@ def error(dialog: Any, field: str) -> str:
 def pressed(qtbot: Any, dialog: Any) -> None:
     """Save pressed, and its check answered."""
     dialog.save()
-    qtbot.waitUntil(lambda: dialog.buttons.isEnabled() or dialog.saved is not None)
+    # (a generous wait: the suite shares a busy machine)
+    qtbot.waitUntil(lambda: dialog.buttons.isEnabled() or dialog.saved is not None, timeout=15_000)
 
 
 @pytest.mark.parametrize(
@@ -262,7 +263,7 @@ def test_a_question_is_said_beside_its_field_and_saved_only_once_confirmed(
         assert dialog.extend.isVisibleTo(dialog)
         dialog.extend.setChecked(True)
     pressed(qtbot, dialog)
-    qtbot.waitUntil(lambda: dialog.saved is not None)
+    qtbot.waitUntil(lambda: dialog.saved is not None, timeout=15_000)
     assert clinic.sessions() == before + 1
     saved = dialog.saved.value
     if field == "course_id":
@@ -286,7 +287,7 @@ def test_an_absolute_contraindication_needs_an_override_reason(
     assert clinic.sessions() == 0
     dialog.override.setPlainText(REASON)
     pressed(qtbot, dialog)
-    qtbot.waitUntil(lambda: dialog.saved is not None)
+    qtbot.waitUntil(lambda: dialog.saved is not None, timeout=15_000)
     saved = dialog.saved.value
     assert saved.override_reason == REASON and saved.safety_confirmed == ("ci.pregnancy",)
     # shown on the record
@@ -379,7 +380,7 @@ def test_a_coherence_question_or_warning_is_said_beside_its_field(
     assert words in note(dialog, field)
     assert dialog.saved is None and clinic.effects() == 0
     pressed(qtbot, dialog)
-    qtbot.waitUntil(lambda: dialog.saved is not None)
+    qtbot.waitUntil(lambda: dialog.saved is not None, timeout=15_000)
     assert clinic.effects() == 1
 
 
