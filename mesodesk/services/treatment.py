@@ -243,9 +243,11 @@ def _plan(row: Any) -> CoursePlan:
     )
 
 
+_AREA_CODES = BodyArea._value2member_map_
+
+
 def _areas(values: Iterable[str] | None) -> tuple[BodyArea, ...]:
-    codes = BodyArea.codes()
-    return tuple(BodyArea.parse(v) for v in values or () if v in codes)
+    return tuple(_AREA_CODES[v] for v in values or () if v in _AREA_CODES)  # type: ignore[misc]
 
 
 class TreatmentService:
@@ -305,7 +307,14 @@ class TreatmentService:
             }
             sessions: dict[int, list[Session]] = defaultdict(list)
             effects: dict[int, list[SideEffect]] = defaultdict(list)
+            courses: dict[int, list[Any]] = defaultdict(list)
             for chunk in _id_chunks(s, ids):
+                for row in s.execute(
+                    select(_t(m.Course))
+                    .where(CO.patient_id.in_(chunk))
+                    .order_by(CO.started_on, CO.id)
+                ):
+                    courses[row.patient_id].append(row)
                 for session in self._sessions(s, SE.patient_id.in_(chunk)):
                     sessions[session.patient_id].append(session)
                 for effect in self._side_effects(s, FX.patient_id.in_(chunk)):
@@ -313,21 +322,34 @@ class TreatmentService:
             return [
                 PatientRecord(
                     patient,
-                    tuple(self._courses(s, pid, sessions[pid])),
+                    tuple(self._courses(s, pid, sessions[pid], courses[pid])),
                     tuple(sessions[pid]),
                     tuple(effects[pid]),
                 )
                 for pid, patient in sorted(patients.items())
             ]
 
-    def _courses(self, s: DbSession, patient_id: int, sessions: Sequence[Session]) -> list[Course]:
+    def _courses(
+        self,
+        s: DbSession,
+        patient_id: int,
+        sessions: Sequence[Session],
+        rows: Sequence[Any] | None = None,
+    ) -> list[Course]:
+        """The patient's courses; ``rows``: their rows, when already read (many patients)."""
         by_course: dict[int, list[Session]] = defaultdict(list)
         for session in sessions:
             by_course[session.course_id].append(session)
         courses = []
-        for r in s.execute(
-            select(_t(m.Course)).where(CO.patient_id == patient_id).order_by(CO.started_on, CO.id)
-        ):
+        if rows is None:
+            rows = list(
+                s.execute(
+                    select(_t(m.Course))
+                    .where(CO.patient_id == patient_id)
+                    .order_by(CO.started_on, CO.id)
+                )
+            )
+        for r in rows:
             done = by_course.get(r.id, [])
             plan = _plan(r)
             status = CourseStatus.parse(r.status)
