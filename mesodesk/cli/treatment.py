@@ -53,6 +53,7 @@ def patient_json(p: Patient) -> dict[str, Any]:
         "contraindication_note": p.contraindication_note,
         "medical_notes": p.medical_notes,
         "consent_date": p.consent_date,
+        "guardian_name": p.guardian_name,
         "archived": p.archived,
         "last_session": p.last_session_at,
         "next_due": p.next_due,
@@ -114,6 +115,8 @@ def record_json(record: PatientRecord) -> dict[str, Any]:
                 "satisfaction": s.satisfaction,
                 "price": _money(s.price_cents),
                 "notes": s.notes,
+                "safety_confirmed": list(s.safety_confirmed),
+                "override_reason": s.override_reason,
             }
             for s in record.sessions
         ],
@@ -132,11 +135,13 @@ def record_json(record: PatientRecord) -> dict[str, Any]:
                 "pain_nrs": e.pain_nrs,
                 "body_area": e.body_area.value if e.body_area else None,
                 "session_id": e.session_id,
-                "lot": e.lot_number or None,
+                "lots": [{"product": lot.product, "lot": lot.lot_number} for lot in e.lots],
+                "suspects_blend": e.suspects_blend,
                 "action_taken": e.action_taken.value,
                 "reported_via": e.reported_via.value,
                 "reported_at": e.reported_at,
                 "notes": e.notes,
+                "safety_confirmed": list(e.safety_confirmed),
             }
             for e in record.side_effects
         ],
@@ -189,7 +194,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if record.side_effects:
         print()
         print_table(
-            ["Onset", "Kind", "Grade", "Resolved", "Outcome", "Lot"],
+            ["Onset", "Kind", "Grade", "Resolved", "Outcome", "Suspected"],
             [
                 [
                     e.onset_on.isoformat(),
@@ -197,7 +202,7 @@ def cmd_show(args: argparse.Namespace) -> int:
                     int(e.grade),
                     e.resolved_on.isoformat() if e.resolved_on else "ongoing",
                     e.outcome.label,
-                    e.lot_number,
+                    e.lots_text,
                 ]
                 for e in record.side_effects
             ],

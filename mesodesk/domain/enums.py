@@ -185,8 +185,10 @@ class AEOutcome(Coded):
 
 
 class Causality(Coded):
-    """WHO-UMC causality categories."""
+    """WHO-UMC causality categories, and "not yet assessed": what a side effect says until a
+    clinician has assessed it (never a silent "possible")."""
 
+    NOT_ASSESSED = ("not_assessed", "Not yet assessed")
     CERTAIN = ("certain", "Certain")
     PROBABLE = ("probable", "Probable / likely")
     POSSIBLE = ("possible", "Possible")

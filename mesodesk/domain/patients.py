@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from mesodesk.domain.enums import Contraindication, Sex
 from mesodesk.domain.errors import ErrorCollector
+from mesodesk.domain.safety import patient_findings
 from mesodesk.domain.text import clean_block, clean_line, digits, has_control_chars
 
 RECORD_PREFIX = "MD-"
@@ -17,6 +18,7 @@ MAX_NAME = 100
 MAX_PHONE = 40
 MAX_EMAIL = 254
 MAX_ADDRESS = 500
+MAX_GUARDIAN = 120
 MAX_ALLERGY = 100
 MAX_ALLERGIES = 40
 MAX_SHORT_NOTE = 2000
@@ -47,6 +49,7 @@ class PatientInput:
     contraindication_note: str = ""
     medical_notes: str = ""
     consent_date: date | None = None
+    guardian_name: str = ""  # who consented for a patient under 18 (name, relation)
 
     def validated(self, today: date) -> PatientInput:
         errors = ErrorCollector()
@@ -108,6 +111,17 @@ class PatientInput:
             except ValueError:
                 errors.add("contraindications", f"Unknown contraindication: {item}.")
 
+        for finding in patient_findings(sex, contraindications):
+            errors.add(finding.field, finding.message)
+
+        guardian = clean_line(self.guardian_name)
+        if len(guardian) > MAX_GUARDIAN:
+            errors.add(
+                "guardian_name", f"Guardian is too long (at most {MAX_GUARDIAN} characters)."
+            )
+        elif has_control_chars(guardian):
+            errors.add("guardian_name", "Guardian holds characters that cannot be stored.")
+
         ci_note = clean_block(self.contraindication_note)
         _check_text(
             errors, "contraindication_note", "Contraindication note", ci_note, MAX_SHORT_NOTE
@@ -134,6 +148,7 @@ class PatientInput:
             contraindications=frozenset(contraindications),
             contraindication_note=ci_note,
             medical_notes=notes,
+            guardian_name=guardian,
         )
 
 
@@ -179,6 +194,7 @@ class Patient:
     next_due: date | None
     created_at: datetime
     updated_at: datetime
+    guardian_name: str = ""
 
     @property
     def full_name(self) -> str:
@@ -202,6 +218,7 @@ class Patient:
             contraindication_note=self.contraindication_note,
             medical_notes=self.medical_notes,
             consent_date=self.consent_date,
+            guardian_name=self.guardian_name,
         )
 
 

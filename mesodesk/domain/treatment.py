@@ -24,6 +24,7 @@ from mesodesk.domain.enums import (
     Technique,
 )
 from mesodesk.domain.errors import ErrorCollector
+from mesodesk.domain.safety import refused, side_effect_findings
 from mesodesk.domain.schedule import (
     MAX_INDUCTION_DAYS,
     MAX_MAINTENANCE_MONTHS,
@@ -354,6 +355,9 @@ class Session:
     satisfaction: int | None
     price_cents: int | None
     notes: str
+    # the safety rules confirmed or overridden when it was saved, and the override's reason
+    safety_confirmed: tuple[str, ...] = ()
+    override_reason: str = ""
 
     def as_input(self) -> SessionInput:
         return SessionInput(
@@ -433,20 +437,29 @@ def _word_match(allergy: str, ingredient: str) -> bool:
 
 
 @dataclass(frozen=True)
+class SuspectedLot:
+    lot_id: int
+    lot_number: str
+    product: str
+
+
+@dataclass(frozen=True)
 class SideEffectInput:
     kind: SideEffectKind
     onset_on: date | None
     grade: int | None
     outcome: AEOutcome = AEOutcome.ONGOING
-    causality: Causality = Causality.POSSIBLE
+    causality: Causality = Causality.NOT_ASSESSED
     resolved_on: date | None = None
     pain_nrs: int | None = None
     serious: bool = False
     body_area: BodyArea | None = None
     session_id: int | None = None
-    lot_id: int | None = None
+    # the suspected lots, from the suspected session's blend; or the whole blend
+    lot_ids: tuple[int, ...] = ()
+    suspects_blend: bool = False
     action_taken: ActionTaken = ActionTaken.NONE
-    reported_via: ReportChannel = ReportChannel.PHONE
+    reported_via: ReportChannel | None = None  # no silent default: the clinician says how
     reported_at: datetime | None = None
     recorded_by_id: int | None = None
     kind_note: str = ""
@@ -462,7 +475,8 @@ class SideEffectInput:
 
     def _check_references(self, errors: ErrorCollector) -> None:
         check_reference(errors, "session_id", self.session_id, NO_SESSION)
-        check_reference(errors, "lot_id", self.lot_id, NO_SUSPECTED_LOT)
+        for lot_id in self.lot_ids:
+            check_reference(errors, "lot_ids", lot_id, NO_SUSPECTED_LOT)
         check_reference(errors, "recorded_by_id", self.recorded_by_id, NO_PRACTITIONER)
 
     def validated(
@@ -549,19 +563,34 @@ class SideEffectInput:
         )
         if action is ActionTaken.OTHER and not action_note:
             errors.add("action_note", "Describe the action taken when it is Other.")
-        via = _coded(errors, "reported_via", "Reported", ReportChannel, self.reported_via)
+        via = None
+        if self.reported_via is None:
+            errors.add("reported_via", "Say how the side effect was reported.")
+        else:
+            via = _coded(errors, "reported_via", "Reported", ReportChannel, self.reported_via)
         reported_at = self.reported_at or now
         if reported_at > now.replace(microsecond=0) and (reported_at - now).total_seconds() > 60:
             errors.add("reported_at", "The report cannot be in the future.")
         elif self.onset_on is not None and reported_at.date() < self.onset_on:
             errors.add("reported_at", "The report cannot come before the onset.")
         self._check_references(errors)
-        if self.lot_id is not None and self.session_id is None:
-            errors.add("lot_id", "A suspected lot comes from a suspected session.")
+        lot_ids = tuple(dict.fromkeys(self.lot_ids))
+        if self.session_id is None:
+            if lot_ids:
+                errors.add("lot_ids", "A suspected lot comes from a suspected session.")
+            if self.suspects_blend:
+                errors.add("suspects_blend", "The whole blend is a suspected session's blend.")
+        elif len(lot_ids) > MAX_BLEND_ITEMS:
+            errors.add("lot_ids", f"A blend holds at most {MAX_BLEND_ITEMS} lots.")
+        # the coherence rules that refuse whatever the session (mesodesk.domain.safety)
+        probe = replace(self, kind=kind, causality=causality, body_area=area)  # type: ignore[arg-type]
+        for key, message in refused(side_effect_findings(probe, None)).items():
+            errors.add(key, message)
         notes = _text(errors, "notes", "Notes", self.notes, MAX_NOTE)
         errors.raise_if_any()
         return replace(
             self,
+            lot_ids=lot_ids,
             kind=kind,  # type: ignore[arg-type]
             kind_note=kind_note,
             outcome=outcome,  # type: ignore[arg-type]
@@ -582,9 +611,8 @@ class SideEffect:
     patient_id: int
     session_id: int | None
     session_started_at: datetime | None
-    lot_id: int | None
-    lot_number: str
-    product: str
+    lots: tuple[SuspectedLot, ...]  # the suspected lots, in the blend's order
+    suspects_blend: bool  # the whole blend is suspected (and each of its lots is in ``lots``)
     kind: SideEffectKind
     kind_note: str
     onset_on: date
@@ -602,6 +630,19 @@ class SideEffect:
     reported_at: datetime
     recorded_by_id: int | None
     notes: str
+    safety_confirmed: tuple[str, ...] = ()  # the coherence questions confirmed when saved
+
+    @property
+    def lot_ids(self) -> tuple[int, ...]:
+        return tuple(lot.lot_id for lot in self.lots)
+
+    @property
+    def lots_text(self) -> str:
+        """The suspected lots in words: "whole blend" or "LOT (Product), ..." ("" for none)."""
+        listed = ", ".join(f"{lot.lot_number} ({lot.product})" for lot in self.lots)
+        if self.suspects_blend:
+            return f"whole blend: {listed}" if listed else "whole blend"
+        return listed
 
     @property
     def ongoing(self) -> bool:
@@ -628,7 +669,8 @@ class SideEffect:
             serious=self.serious,
             body_area=self.body_area,
             session_id=self.session_id,
-            lot_id=self.lot_id,
+            lot_ids=self.lot_ids,
+            suspects_blend=self.suspects_blend,
             action_taken=self.action_taken,
             reported_via=self.reported_via,
             reported_at=self.reported_at,

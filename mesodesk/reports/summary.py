@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape
 
 from mesodesk.domain.dates import DateOrder, age_on
 from mesodesk.domain.enums import CourseStatus
+from mesodesk.domain.safety import RULES
 from mesodesk.domain.settings import Paper
 from mesodesk.domain.summary import Section, SummaryInput, SummaryOptions
 from mesodesk.paths import resource_path
@@ -192,7 +193,10 @@ def _table_class() -> Any:
     return table
 
 
-def _table(rows: list[list[Any]], widths: list[float], *, header: bool = True) -> Any:
+def _table(
+    rows: list[list[Any]], widths: list[float], *, header: bool = True, spans: Any = ()
+) -> Any:
+    """``spans``: the rows whose first cell spans the whole width (a line under a row)."""
     from reportlab.lib import colors
     from reportlab.platypus import TableStyle
 
@@ -212,6 +216,8 @@ def _table(rows: list[list[Any]], widths: list[float], *, header: bool = True) -
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDDDDD")),
             ("LINEBELOW", (0, 0), (-1, 0), 1.0, colors.black),
         ]
+    for row in spans:
+        style.append(("SPAN", (0, row), (-1, row)))
     table.setStyle(TableStyle(style))
     return table
 
@@ -605,6 +611,7 @@ def render_summary(
                     )
                 ]
             ]
+            spans = []
             for s in sessions:
                 rows.append(
                     [
@@ -622,7 +629,26 @@ def render_summary(
                         cell(amount(s.price_cents)),
                     ]
                 )
-            story.append(_keep_with_start([*lead, _table(rows, widths)]))
+                overridden = [
+                    RULES[c].title
+                    for c in s.safety_confirmed
+                    if c in RULES and RULES[c].overridable
+                ]
+                if overridden:
+                    # the practitioner's override of a blocking contraindication, under the
+                    # session it allowed (in bold: it must not be missed in black and white)
+                    spans.append(len(rows))
+                    rows.append(
+                        [
+                            Paragraph(
+                                f"<b>Contraindication overridden</b> ({t('; '.join(overridden))}"
+                                f"): {t(s.override_reason, multiline=True)}",
+                                st["cell"],
+                            ),
+                            *([""] * (len(widths) - 1)),
+                        ]
+                    )
+            story.append(_keep_with_start([*lead, _table(rows, widths, spans=spans)]))
         else:
             story.append(
                 _keep_with_start([*lead, Paragraph("No session in this period.", st["body"])])
@@ -650,8 +676,11 @@ def render_summary(
                 what = e.title + (f" · {e.body_area.label}" if e.body_area else " · systemic")
                 if e.pain_nrs is not None:
                     what += f" · NRS {e.pain_nrs}"
-                if e.lot_number:
-                    what += f" · lot {e.lot_number}"
+                if e.suspects_blend:
+                    what += " · whole blend"
+                if e.lots:
+                    numbers = ", ".join(lot.lot_number for lot in e.lots)
+                    what += f" · lot{'s' if len(e.lots) > 1 else ''} {numbers}"
                 grade = f"{int(e.grade)} {e.grade.severity.label.lower()}" + (
                     ", serious" if e.serious else ""
                 )

@@ -816,9 +816,6 @@ class _Generator:
         if body_area is not None:
             st.effect_days[("area", body_area, grade, day_key)] += 1
         effect_id = self.next_id("effect")
-        suspected = self._record_suspected_lots(
-            effect_id, sid, day_key, suspected_lots(kind, lot_ids, self.cat, rng)
-        )
         st.add(
             "side_effect",
             EFFECT_COLUMNS,
@@ -826,7 +823,6 @@ class _Generator:
                 effect_id,
                 pid,
                 sid,
-                suspected,
                 kind,
                 "",
                 st.date(onset),
@@ -848,17 +844,20 @@ class _Generator:
                 reported_at,
             ),
         )
+        self._record_suspected_lots(
+            effect_id, sid, day_key, suspected_lots(kind, lot_ids, self.cat, rng)
+        )
 
     def _record_suspected_lots(
         self, effect_id: int, session_id: int, day_key: str, lots: list[int]
-    ) -> int | None:
-        """Where a side effect's suspected lots are written. Today: the one ``side_effect.lot_id``
-        column (the value returned, for the side effect's row) and the dashboard's reaction
-        totals. With a link table of suspected lots, write one row per lot here instead."""
-        for lot in lots[:1]:
+    ) -> None:
+        """Write a side effect's suspected lots (the ``side_effect_lot`` link rows) and the
+        dashboard's reaction totals, one per lot."""
+        for link in m.suspected_lot_rows(effect_id, lots):
+            self.rows.add("side_effect_lot", m.SIDE_EFFECT_LOT_COLUMNS, link)
+        for lot in dict.fromkeys(lots):
             reaction = self.rows.reactions.setdefault((lot, session_id), [day_key, 0])
             reaction[1] += 1
-        return lots[0] if lots else None
 
 
 # CTCAE v5 pain grade to the numeric rating scale (DOMAIN.md: 1-3 mild, 4-6 moderate, 7-10 severe)
@@ -969,7 +968,6 @@ EFFECT_COLUMNS = (
     "id",
     "patient_id",
     "session_id",
-    "lot_id",
     "kind",
     "kind_note",
     "onset_on",
@@ -1004,6 +1002,7 @@ TABLE_ORDER = (
     "treatment_session",
     "blend_item",
     "side_effect",
+    "side_effect_lot",
     "outcome_assessment",
 )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mesodesk.domain.clock import Clock
@@ -19,6 +19,7 @@ from mesodesk.domain.errors import DatabaseError
 from mesodesk.services.audit import verify_connection
 from mesodesk.services.backup import database_file, list_backups
 from mesodesk.services.registry import Services
+from mesodesk.services.safety_check import RecordWarning, safety_warnings
 from mesodesk.store.db import Database, Target, check_sqlite_file, create_db_engine, sqlite_tables
 from mesodesk.store.migrate import HEAD_REVISION, known_revisions
 from mesodesk.store.safety import (
@@ -43,6 +44,10 @@ class Finding:
 class HealthReport:
     path: Path
     findings: list[Finding]
+    # stored records that break a safety rule (mesodesk.services.safety_check): listed, never
+    # a failure of the check; None when they were not looked at (a damaged file, or a schema
+    # mesodesk has still to bring up to date)
+    warnings: list[RecordWarning] | None = None
 
     @property
     def ok(self) -> bool:
@@ -149,6 +154,8 @@ def check_database(
             findings.append(Finding("audit trail", False, chain.describe()))
     finally:
         engine.dispose()
+    if revision == HEAD_REVISION and done.ok:  # a damaged file is not read further
+        done = replace(done, warnings=safety_warnings(target))
     report(5, 5, "Done")
     return done
 

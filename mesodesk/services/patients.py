@@ -137,6 +137,7 @@ def row_to_patient(row: PatientTable) -> Patient:
         contraindication_note=row.contraindication_note,
         medical_notes=row.medical_notes,
         consent_date=row.consent_date,
+        guardian_name=row.guardian_name or "",
         archived=row.archived,
         archived_at=row.archived_at,
         last_session_at=row.last_session_at,
@@ -162,6 +163,7 @@ def _apply_input(row: PatientTable, clean: PatientInput) -> None:
     row.contraindication_note = clean.contraindication_note
     row.medical_notes = clean.medical_notes
     row.consent_date = clean.consent_date
+    row.guardian_name = clean.guardian_name
 
 
 class PatientService:

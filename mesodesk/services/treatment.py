@@ -36,7 +36,17 @@ from mesodesk.domain.enums import (
 )
 from mesodesk.domain.errors import ConflictError, NotFoundError, ValidationError
 from mesodesk.domain.patients import format_record_no
-from mesodesk.domain.schedule import CoursePlan, next_due
+from mesodesk.domain.safety import (
+    Finding,
+    acknowledged,
+    recorded_overrides,
+    refused,
+    session_findings,
+    side_effect_findings,
+    unanswered,
+)
+from mesodesk.domain.schedule import MAX_PLANNED, CoursePlan, next_due
+from mesodesk.domain.text import clean_block, has_control_chars
 from mesodesk.domain.treatment import (
     NO_COURSE,
     NO_LOT,
@@ -59,13 +69,14 @@ from mesodesk.domain.treatment import (
     SessionInput,
     SideEffect,
     SideEffectInput,
+    SuspectedLot,
     allergy_matches,
     check_lots,
 )
 from mesodesk.services.bulk import no_collector_pauses
 from mesodesk.services.catalogue import CatalogueService
 from mesodesk.services.changes import Changes, Result
-from mesodesk.services.patients import PatientService
+from mesodesk.services.patients import PatientService, row_to_patient
 from mesodesk.store import models as m
 from mesodesk.store.db import Database
 
@@ -83,7 +94,9 @@ PD = _t(m.Product).c
 PR = _t(m.Practitioner).c
 FX = _t(m.SideEffect).c
 OA = _t(m.OutcomeAssessment).c
+SL = _t(m.SideEffectLot).c
 DUE_STATUSES = (CourseStatus.ACTIVE.value, CourseStatus.COMPLETED.value)
+MAX_OVERRIDE_TEXT = 2_000
 
 
 def _day(value: Any) -> date:
@@ -146,6 +159,67 @@ def _from_first_exposures(s: DbSession, rows: list[Any], lot_ids: list[int]) -> 
     )
 
 
+def _suspected_numbers(s: DbSession) -> Any:
+    """A side effect's suspected lot numbers, in one text (side_effect_lot, migration 0004)."""
+    numbers = (
+        func.group_concat(LT.lot_number, ", ")
+        if s.get_bind().dialect.name == "sqlite"
+        else func.string_agg(LT.lot_number, ", ")
+    )
+    return (
+        select(numbers)
+        .select_from(_t(m.SideEffectLot).join(_t(m.ProductLot)))
+        .where(SL.side_effect_id == FX.id)
+        .correlate(_t(m.SideEffect))
+        .scalar_subquery()
+    )
+
+
+class SafetyQuestions(ConflictError):
+    """Saving needs the practitioner's word (mesodesk.domain.safety): each question confirmed,
+    each overridable block given an override reason. ``questions`` are those still open;
+    ``findings`` everything the rules said."""
+
+    def __init__(self, questions: list[Finding], findings: list[Finding]) -> None:
+        self.questions = questions
+        self.findings = findings
+        super().__init__(" ".join(f.message for f in questions))
+
+
+def _reason(text: str) -> str:
+    reason = clean_block(text)
+    if len(reason) > MAX_OVERRIDE_TEXT:
+        raise ValidationError.single(
+            "override_reason",
+            f"The override reason is too long (at most {MAX_OVERRIDE_TEXT:,} characters).",
+        )
+    if has_control_chars(reason, multiline=True):
+        raise ValidationError.single(
+            "override_reason", "The override reason holds characters that cannot be stored."
+        )
+    return reason
+
+
+def _record_answers(row: m.TreatmentSession, findings: list[Finding], reason: str) -> None:
+    """Keep with the session what the practitioner confirmed or overrode, and why (the override
+    reason only when a block was overridden)."""
+    row.safety_confirmed = acknowledged(findings)
+    row.override_reason = reason if recorded_overrides(findings) else ""
+
+
+def _answered_effect(
+    clean: SideEffectInput, session: Session | None, confirmed: Iterable[str]
+) -> list[Finding]:
+    findings = side_effect_findings(clean, session)
+    errors = refused(findings)
+    if errors:
+        raise ValidationError(errors)
+    questions = unanswered(findings, confirmed)
+    if questions:
+        raise SafetyQuestions(questions, findings)
+    return findings
+
+
 class AllergyWarning(ConflictError):
     """The blend holds an ingredient the patient is allergic to; save again once confirmed."""
 
@@ -169,9 +243,11 @@ def _plan(row: Any) -> CoursePlan:
     )
 
 
+_AREA_CODES = BodyArea._value2member_map_
+
+
 def _areas(values: Iterable[str] | None) -> tuple[BodyArea, ...]:
-    codes = BodyArea.codes()
-    return tuple(BodyArea.parse(v) for v in values or () if v in codes)
+    return tuple(_AREA_CODES[v] for v in values or () if v in _AREA_CODES)  # type: ignore[misc]
 
 
 class TreatmentService:
@@ -191,39 +267,89 @@ class TreatmentService:
 
     def record(self, patient_id: int) -> PatientRecord:
         """A patient's whole record, in a handful of queries."""
-        patient = self.patients.get(patient_id)
         with self.db.read() as s:
-            sessions = self._sessions(s, SE.patient_id == patient_id)
-            courses = self._courses(s, patient_id, sessions)
-            effects = self._side_effects(s, FX.patient_id == patient_id)
-            outcomes = [
-                OutcomeAssessment(
-                    id=r.id,
-                    patient_id=r.patient_id,
-                    course_id=r.course_id,
-                    assessed_on=r.assessed_on,
-                    gais=r.gais,
-                    satisfaction=r.satisfaction,
-                    notes=r.notes,
-                )
-                for r in s.execute(
-                    select(_t(m.OutcomeAssessment))
-                    .where(OA.patient_id == patient_id)
-                    .order_by(OA.assessed_on, OA.id)
-                )
-            ]
+            return self._record(s, patient_id)
+
+    def _record(self, s: DbSession, patient_id: int) -> PatientRecord:
+        patient = row_to_patient(self._patient_row(s, patient_id))
+        sessions = self._sessions(s, SE.patient_id == patient_id)
+        courses = self._courses(s, patient_id, sessions)
+        effects = self._side_effects(s, FX.patient_id == patient_id)
+        outcomes = [
+            OutcomeAssessment(
+                id=r.id,
+                patient_id=r.patient_id,
+                course_id=r.course_id,
+                assessed_on=r.assessed_on,
+                gais=r.gais,
+                satisfaction=r.satisfaction,
+                notes=r.notes,
+            )
+            for r in s.execute(
+                select(_t(m.OutcomeAssessment))
+                .where(OA.patient_id == patient_id)
+                .order_by(OA.assessed_on, OA.id)
+            )
+        ]
         return PatientRecord(
             patient, tuple(courses), tuple(sessions), tuple(effects), tuple(outcomes)
         )
 
-    def _courses(self, s: DbSession, patient_id: int, sessions: Sequence[Session]) -> list[Course]:
+    def records(self, patient_ids: Sequence[int]) -> list[PatientRecord]:
+        """The records of many patients (their outcome reviews left out), a few queries for
+        them all: what a check over the whole clinic reads."""
+        with self.db.read() as s:
+            ids = list(patient_ids)
+            patients = {
+                row.id: row_to_patient(row)
+                for chunk in _id_chunks(s, ids)
+                for row in s.execute(select(m.Patient).where(PA.id.in_(chunk))).scalars()
+            }
+            sessions: dict[int, list[Session]] = defaultdict(list)
+            effects: dict[int, list[SideEffect]] = defaultdict(list)
+            courses: dict[int, list[Any]] = defaultdict(list)
+            for chunk in _id_chunks(s, ids):
+                for row in s.execute(
+                    select(_t(m.Course))
+                    .where(CO.patient_id.in_(chunk))
+                    .order_by(CO.started_on, CO.id)
+                ):
+                    courses[row.patient_id].append(row)
+                for session in self._sessions(s, SE.patient_id.in_(chunk)):
+                    sessions[session.patient_id].append(session)
+                for effect in self._side_effects(s, FX.patient_id.in_(chunk)):
+                    effects[effect.patient_id].append(effect)
+            return [
+                PatientRecord(
+                    patient,
+                    tuple(self._courses(s, pid, sessions[pid], courses[pid])),
+                    tuple(sessions[pid]),
+                    tuple(effects[pid]),
+                )
+                for pid, patient in sorted(patients.items())
+            ]
+
+    def _courses(
+        self,
+        s: DbSession,
+        patient_id: int,
+        sessions: Sequence[Session],
+        rows: Sequence[Any] | None = None,
+    ) -> list[Course]:
+        """The patient's courses; ``rows``: their rows, when already read (many patients)."""
         by_course: dict[int, list[Session]] = defaultdict(list)
         for session in sessions:
             by_course[session.course_id].append(session)
         courses = []
-        for r in s.execute(
-            select(_t(m.Course)).where(CO.patient_id == patient_id).order_by(CO.started_on, CO.id)
-        ):
+        if rows is None:
+            rows = list(
+                s.execute(
+                    select(_t(m.Course))
+                    .where(CO.patient_id == patient_id)
+                    .order_by(CO.started_on, CO.id)
+                )
+            )
+        for r in rows:
             done = by_course.get(r.id, [])
             plan = _plan(r)
             status = CourseStatus.parse(r.status)
@@ -306,36 +432,38 @@ class TreatmentService:
                     satisfaction=r.satisfaction,
                     price_cents=r.price_cents,
                     notes=r.notes,
+                    safety_confirmed=tuple(r.safety_confirmed or ()),
+                    override_reason=r.override_reason or "",
                 )
             )
         return sessions
 
     def _side_effects(self, s: DbSession, where: Any) -> list[SideEffect]:
         stmt = (
-            select(
-                _t(m.SideEffect),
-                LT.lot_number,
-                PD.name.label("product_name"),
-                SE.started_at.label("session_at"),
-            )
-            .select_from(
-                _t(m.SideEffect)
-                .outerjoin(_t(m.ProductLot), FX.lot_id == LT.id)
-                .outerjoin(_t(m.Product), LT.product_id == PD.id)
-                .outerjoin(_t(m.TreatmentSession), FX.session_id == SE.id)
-            )
+            select(_t(m.SideEffect), SE.started_at.label("session_at"))
+            .select_from(_t(m.SideEffect).outerjoin(_t(m.TreatmentSession), FX.session_id == SE.id))
             .where(where)
             .order_by(FX.onset_on, FX.id)
         )
+        rows = list(s.execute(stmt))
+        lots: dict[int, list[SuspectedLot]] = defaultdict(list)
+        ids = [r.id for r in rows]
+        for chunk in _id_chunks(s, ids) if ids else ():
+            for effect_id, lot_id, number, product in s.execute(
+                select(SL.side_effect_id, SL.lot_id, LT.lot_number, PD.name)
+                .select_from(_t(m.SideEffectLot).join(_t(m.ProductLot)).join(_t(m.Product)))
+                .where(SL.side_effect_id.in_(chunk))
+                .order_by(SL.side_effect_id, PD.name, LT.lot_number)
+            ):
+                lots[effect_id].append(SuspectedLot(lot_id, number, product))
         return [
             SideEffect(
                 id=r.id,
                 patient_id=r.patient_id,
                 session_id=r.session_id,
                 session_started_at=r.session_at,
-                lot_id=r.lot_id,
-                lot_number=r.lot_number or "",
-                product=r.product_name or "",
+                lots=tuple(lots.get(r.id, ())),
+                suspects_blend=bool(r.suspects_blend),
                 kind=SideEffectKind.parse(r.kind),
                 kind_note=r.kind_note,
                 onset_on=r.onset_on,
@@ -353,8 +481,9 @@ class TreatmentService:
                 reported_at=r.reported_at,
                 recorded_by_id=r.recorded_by_id,
                 notes=r.notes,
+                safety_confirmed=tuple(r.safety_confirmed or ()),
             )
-            for r in s.execute(stmt)
+            for r in rows
         ]
 
     # -- courses --------------------------------------------------------------------------------
@@ -482,14 +611,42 @@ class TreatmentService:
             patient.allergies, self.catalogue.ingredients_by_lot(b.lot_id for b in blend)
         )
 
-    def log_session(
-        self, patient_id: int, data: SessionInput, *, allergy_confirmed: bool = False
-    ) -> Result[Session]:
+    def session_findings(
+        self, patient_id: int, data: SessionInput, session_id: int | None = None
+    ) -> list[Finding]:
+        """What the safety rules say about saving ``data`` (a new session, or ``session_id``
+        edited), without saving anything: what a dialog shows before it saves. Raises
+        ValidationError for input that is wrong whatever the rules say."""
         clean = data.validated(self.clock.now())
+        with self.db.read() as s:
+            if session_id is not None:
+                self._session_row(s, session_id)
+            self._check_session(s, patient_id, clean, session_id)
+            return self._session_rules(s, patient_id, clean, session_id)
+
+    def log_session(
+        self,
+        patient_id: int,
+        data: SessionInput,
+        *,
+        allergy_confirmed: bool = False,
+        confirmed: Iterable[str] = (),
+        override_reason: str = "",
+        extend_course: bool = False,
+    ) -> Result[Session]:
+        """Save a new session. The safety rules (mesodesk.domain.safety) refuse it with a
+        ValidationError, or with SafetyQuestions until every question is ``confirmed`` (by rule
+        code) and every overridable block has an ``override_reason``; ``extend_course`` raises
+        the course's planned sessions to take a session past the plan."""
+        clean = data.validated(self.clock.now())
+        reason = _reason(override_reason)
         self._check_allergies(patient_id, clean, allergy_confirmed)
         now = self.clock.utcnow()
         with self.db.write() as s:
             self._check_session(s, patient_id, clean, None)
+            if extend_course:
+                self._extend_course(s, patient_id, clean, None)
+            findings = self._answered(s, patient_id, clean, None, confirmed, reason)
             row = m.TreatmentSession(
                 patient_id=patient_id,
                 course_id=clean.course_id,
@@ -499,6 +656,7 @@ class TreatmentService:
                 updated_at=now,
             )
             self._apply_session(row, clean)
+            _record_answers(row, findings, reason)
             s.add(row)
             s.flush()
             assert row.id is not None
@@ -508,16 +666,30 @@ class TreatmentService:
         return Result(self.session(session_id), treatment_changed(patient_id))
 
     def update_session(
-        self, session_id: int, data: SessionInput, *, allergy_confirmed: bool = False
+        self,
+        session_id: int,
+        data: SessionInput,
+        *,
+        allergy_confirmed: bool = False,
+        confirmed: Iterable[str] = (),
+        override_reason: str = "",
+        extend_course: bool = False,
     ) -> Result[Session]:
+        """Save a changed session, under the same rules as log_session (each save answers the
+        questions the rules ask of it)."""
         clean = data.validated(self.clock.now())
+        reason = _reason(override_reason)
         with self.db.read() as s:
             patient_id = self._session_row(s, session_id).patient_id
         self._check_allergies(patient_id, clean, allergy_confirmed)
         with self.db.write() as s:
             row = self._session_row(s, session_id)
             self._check_session(s, patient_id, clean, session_id)
+            if extend_course:
+                self._extend_course(s, patient_id, clean, session_id)
+            findings = self._answered(s, patient_id, clean, session_id, confirmed, reason)
             self._apply_session(row, clean)
+            _record_answers(row, findings, reason)
             row.updated_at = self.clock.utcnow()
             current = list(
                 s.execute(select(m.BlendItem).where(BI.session_id == session_id)).scalars()
@@ -530,16 +702,81 @@ class TreatmentService:
                     s.delete(item)
                 s.flush()
                 self._write_blend(s, session_id, clean.blend)
-            # A suspected lot that is no longer in the blend is no longer suspected.
-            lots = {b.lot_id for b in clean.blend}
+            # A suspected lot that is no longer in the blend is no longer suspected; a side
+            # effect that suspects the whole blend suspects each of its lots.
+            lots = [b.lot_id for b in clean.blend]
             for effect in s.execute(
                 select(m.SideEffect).where(FX.session_id == session_id)
             ).scalars():
-                if effect.lot_id is not None and effect.lot_id not in lots:
-                    effect.lot_id = None
+                assert effect.id is not None
+                suspected = set(self._suspected(s, effect.id))
+                keep = set(lots) if effect.suspects_blend else suspected & set(lots)
+                self._write_suspects(s, effect.id, [lot for lot in lots if lot in keep])
             s.flush()
             self._refresh_schedule(s, patient_id)
         return Result(self.session(session_id), treatment_changed(patient_id))
+
+    def _session_rules(
+        self, s: DbSession, patient_id: int, clean: SessionInput, session_id: int | None
+    ) -> list[Finding]:
+        record = self._record(s, patient_id)
+        course = next(c for c in record.courses if c.id == clean.course_id)
+        return session_findings(
+            clean,
+            record.patient,  # type: ignore[arg-type]
+            course,
+            record.sessions,
+            record.side_effects,
+            session_id=session_id,
+        )
+
+    def _answered(
+        self,
+        s: DbSession,
+        patient_id: int,
+        clean: SessionInput,
+        session_id: int | None,
+        confirmed: Iterable[str],
+        reason: str,
+    ) -> list[Finding]:
+        """The rules' findings once every one is answered; refuses otherwise."""
+        findings = self._session_rules(s, patient_id, clean, session_id)
+        errors = refused(findings)
+        if errors:
+            raise ValidationError(errors)
+        open_questions = unanswered(findings, confirmed, reason)
+        if open_questions:
+            raise SafetyQuestions(open_questions, findings)
+        return findings
+
+    def _extend_course(
+        self, s: DbSession, patient_id: int, clean: SessionInput, session_id: int | None
+    ) -> None:
+        """Plan one more session in the course when this one goes past the plan (the course
+        keeps its 3 to 15 sessions)."""
+        findings = self._session_rules(s, patient_id, clean, session_id)
+        if not any(f.rule == "session.beyond_plan" for f in findings):
+            return
+        course = self._course_row(s, clean.course_id)
+        assert clean.started_at is not None
+        number = 1 + (
+            s.execute(
+                select(func.count()).where(
+                    SE.course_id == course.id,
+                    SE.started_at < clean.started_at,
+                    SE.id != (session_id or 0),
+                )
+            ).scalar_one()
+        )
+        if number > MAX_PLANNED:
+            raise ValidationError.single(
+                "course_id",
+                f"A course has at most {MAX_PLANNED} planned sessions: start a new course for "
+                "this one.",
+            )
+        course.planned_sessions = number
+        course.updated_at = self.clock.utcnow()
+        s.flush()
 
     def _check_allergies(self, patient_id: int, clean: SessionInput, confirmed: bool) -> None:
         if confirmed:
@@ -630,7 +867,7 @@ class TreatmentService:
         self, session_id: int, side_effects: Literal["keep", "delete"] = "keep"
     ) -> Result[int]:
         """Delete a session and its blend. Its side effects are kept (no longer tied to the
-        session or its lot) or deleted, as the clinician chose. Returns how many were affected."""
+        session or its lots) or deleted, as the clinician chose. Returns how many were affected."""
         with self.db.write() as s:
             row = self._session_row(s, session_id)
             patient_id = row.patient_id
@@ -638,11 +875,13 @@ class TreatmentService:
                 s.execute(select(m.SideEffect).where(FX.session_id == session_id)).scalars()
             )
             for effect in effects:
+                assert effect.id is not None
+                self._write_suspects(s, effect.id, [])
                 if side_effects == "delete":
                     s.delete(effect)
                 else:
                     effect.session_id = None
-                    effect.lot_id = None
+                    effect.suspects_blend = False
             for item in s.execute(select(m.BlendItem).where(BI.session_id == session_id)).scalars():
                 s.delete(item)
             for outcome in s.execute(
@@ -670,11 +909,27 @@ class TreatmentService:
 
     # -- side effects ---------------------------------------------------------------------------
 
-    def record_side_effect(self, patient_id: int, data: SideEffectInput) -> Result[SideEffect]:
+    def side_effect_findings(
+        self, patient_id: int, data: SideEffectInput, effect_id: int | None = None
+    ) -> list[Finding]:
+        """What the coherence rules say about a side effect as entered, without saving it.
+        Raises ValidationError for input that is wrong whatever the rules say."""
+        with self.db.read() as s:
+            if effect_id is not None:
+                self._effect_row(s, effect_id)
+            clean, session = self._check_side_effect(s, patient_id, data)
+        return side_effect_findings(clean, session)
+
+    def record_side_effect(
+        self, patient_id: int, data: SideEffectInput, *, confirmed: Iterable[str] = ()
+    ) -> Result[SideEffect]:
+        """Save a new side effect. The coherence rules refuse it with a ValidationError, or with
+        SafetyQuestions until each question is ``confirmed`` (by rule code)."""
         now = self.clock.utcnow()
         with self.db.write() as s:
             self._patient_row(s, patient_id)
-            clean = self._check_side_effect(s, patient_id, data)
+            clean, session = self._check_side_effect(s, patient_id, data)
+            findings = _answered_effect(clean, session, confirmed)
             row = m.SideEffect(
                 patient_id=patient_id,
                 kind=clean.kind.value,
@@ -682,44 +937,56 @@ class TreatmentService:
                 grade=clean.grade,  # type: ignore[arg-type]
                 outcome=clean.outcome.value,
                 causality=clean.causality.value,
-                reported_via=clean.reported_via.value,
+                reported_via=clean.reported_via.value,  # type: ignore[union-attr]
                 reported_at=clean.reported_at,  # type: ignore[arg-type]
                 created_at=now,
                 updated_at=now,
             )
             self._apply_side_effect(row, clean)
+            row.safety_confirmed = acknowledged(findings)
             s.add(row)
             s.flush()
             assert row.id is not None
             effect_id = row.id
+            self._write_suspects(s, effect_id, clean.lot_ids)
         return Result(self.side_effect(effect_id), treatment_changed(patient_id))
 
-    def update_side_effect(self, effect_id: int, data: SideEffectInput) -> Result[SideEffect]:
+    def update_side_effect(
+        self, effect_id: int, data: SideEffectInput, *, confirmed: Iterable[str] = ()
+    ) -> Result[SideEffect]:
         with self.db.write() as s:
             row = self._effect_row(s, effect_id)
-            clean = self._check_side_effect(s, row.patient_id, data)
+            clean, session = self._check_side_effect(s, row.patient_id, data)
+            findings = _answered_effect(clean, session, confirmed)
             self._apply_side_effect(row, clean)
+            row.safety_confirmed = acknowledged(findings)
             row.updated_at = self.clock.utcnow()
+            s.flush()
+            self._write_suspects(s, effect_id, clean.lot_ids)
             patient_id = row.patient_id
         return Result(self.side_effect(effect_id), treatment_changed(patient_id))
 
     def resolve_side_effect(
         self, effect_id: int, on: date | None = None, outcome: AEOutcome = AEOutcome.RESOLVED
     ) -> Result[SideEffect]:
-        """Mark an ongoing side effect resolved, in one action."""
+        """Mark an ongoing side effect resolved, in one action (the questions answered when it
+        was saved stay answered)."""
         current = self.side_effect(effect_id)
         if not current.ongoing:
             raise ConflictError("This side effect is already resolved.")
         data = current.as_input()
         resolved = on or self.clock.today()
         return self.update_side_effect(
-            effect_id, replace(data, resolved_on=resolved, outcome=outcome)
+            effect_id,
+            replace(data, resolved_on=resolved, outcome=outcome),
+            confirmed=current.safety_confirmed,
         )
 
     def delete_side_effect(self, effect_id: int) -> Result[None]:
         with self.db.write() as s:
             row = self._effect_row(s, effect_id)
             patient_id = row.patient_id
+            self._write_suspects(s, effect_id, [])
             s.delete(row)
         return Result(None, treatment_changed(patient_id))
 
@@ -732,25 +999,28 @@ class TreatmentService:
 
     def _check_side_effect(
         self, s: DbSession, patient_id: int, data: SideEffectInput
-    ) -> SideEffectInput:
+    ) -> tuple[SideEffectInput, Session | None]:
+        """The input checked against the record (its session, lots and dates), and its
+        suspected session."""
         data.check_references()  # before any id reaches the database
         first_on: date | None = None
         session_on: date | None = None
+        session: Session | None = None
         if data.session_id is not None:
-            session = s.get(m.TreatmentSession, data.session_id)
-            if session is None or session.patient_id != patient_id:
+            row = s.get(m.TreatmentSession, data.session_id)
+            if row is None or row.patient_id != patient_id:
                 raise ValidationError.single("session_id", NO_SESSION)
-            session_on = session.started_at.date()
+            session = self._sessions(s, SE.id == data.session_id)[0]
+            session_on = row.started_at.date()
             first = s.execute(
-                select(func.min(SE.started_at)).where(SE.course_id == session.course_id)
+                select(func.min(SE.started_at)).where(SE.course_id == row.course_id)
             ).scalar()
             first_on = first.date() if first else None
-            if data.lot_id is not None:
-                in_blend = s.execute(
-                    select(BI.id).where(BI.session_id == data.session_id, BI.lot_id == data.lot_id)
-                ).first()
-                if in_blend is None:
-                    raise ValidationError.single("lot_id", NO_SUSPECTED_LOT)
+            blend = [b.lot_id for b in session.blend]
+            if data.suspects_blend:
+                data = replace(data, lot_ids=tuple(blend))
+            elif any(lot not in blend for lot in data.lot_ids):
+                raise ValidationError.single("lot_ids", NO_SUSPECTED_LOT)
         else:
             first = s.execute(
                 select(func.min(SE.started_at)).where(SE.patient_id == patient_id)
@@ -758,13 +1028,37 @@ class TreatmentService:
             first_on = first.date() if first else None
         if data.recorded_by_id is not None and s.get(m.Practitioner, data.recorded_by_id) is None:
             raise ValidationError.single("recorded_by_id", NO_PRACTITIONER)
-        return data.validated(
+        clean = data.validated(
             self.clock.now(), first_session_on=first_on, suspected_session_on=session_on
         )
+        return clean, session
+
+    def _suspected(self, s: DbSession, effect_id: int) -> list[int]:
+        return [
+            lot for (lot,) in s.execute(select(SL.lot_id).where(SL.side_effect_id == effect_id))
+        ]
+
+    def _write_suspects(self, s: DbSession, effect_id: int, lot_ids: Sequence[int]) -> None:
+        """Make a side effect's suspected lots ``lot_ids``: each link added or removed as an
+        ORM object, so that the audit trail records it."""
+        wanted = set(lot_ids)
+        current = {
+            link.lot_id: link
+            for link in s.execute(
+                select(m.SideEffectLot).where(SL.side_effect_id == effect_id)
+            ).scalars()
+        }
+        for lot, link in current.items():
+            if lot not in wanted:
+                s.delete(link)
+        for lot in dict.fromkeys(lot_ids):
+            if lot not in current:
+                s.add(m.SideEffectLot(side_effect_id=effect_id, lot_id=lot))
+        s.flush()
 
     def _apply_side_effect(self, row: m.SideEffect, clean: SideEffectInput) -> None:
         row.session_id = clean.session_id
-        row.lot_id = clean.lot_id
+        row.suspects_blend = clean.suspects_blend and clean.session_id is not None
         row.kind = clean.kind.value
         row.kind_note = clean.kind_note
         row.onset_on = clean.onset_on  # type: ignore[assignment]
@@ -778,7 +1072,7 @@ class TreatmentService:
         row.body_area_note = clean.body_area_note
         row.action_taken = clean.action_taken.value
         row.action_note = clean.action_note
-        row.reported_via = clean.reported_via.value
+        row.reported_via = clean.reported_via.value  # type: ignore[union-attr]
         row.reported_at = clean.reported_at  # type: ignore[assignment]
         row.recorded_by_id = clean.recorded_by_id
         row.notes = clean.notes
@@ -960,13 +1254,9 @@ class TreatmentService:
                         type_coerce(FX.onset_on, String),
                         type_coerce(FX.resolved_on, String),
                         FX.outcome,
-                        LT.lot_number,
+                        _suspected_numbers(s),
                     )
-                    .select_from(
-                        _from_first_exposures(s, rows, lot_ids).outerjoin(
-                            _t(m.ProductLot), FX.lot_id == LT.id
-                        )
-                    )
+                    .select_from(_from_first_exposures(s, rows, lot_ids))
                     .order_by(FX.patient_id, FX.onset_on, FX.id)
                 ).all()
 

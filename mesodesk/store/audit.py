@@ -43,6 +43,7 @@ AUDITED = (
     "treatment_session",
     "blend_item",
     "side_effect",
+    "side_effect_lot",
     "outcome_assessment",
 )
 _AUDITED = frozenset(AUDITED)
@@ -211,7 +212,8 @@ def _update_action(table: str, before: dict[str, Any], after: dict[str, Any]) ->
 
 class _PatientOf:
     """Which patient an entry concerns: the row's own patient_id, or, for a blend item, that of
-    its session (looked up among the objects of the flush first, then in the database)."""
+    its session (looked up among the objects of the flush first, then in the database); for a
+    suspected lot, that of its side effect."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -227,6 +229,14 @@ class _PatientOf:
         patient = values.get("patient_id")
         if isinstance(patient, int):
             return patient
+        if table == "side_effect_lot":
+            effect_id = values.get("side_effect_id")
+            if not isinstance(effect_id, int):
+                return None
+            found = self.conn.exec_driver_sql(
+                "SELECT patient_id FROM side_effect WHERE id = ?", (effect_id,)
+            ).scalar()
+            return found if isinstance(found, int) else None
         if table == "blend_item":
             session_id = values.get("session_id")
             if not isinstance(session_id, int):

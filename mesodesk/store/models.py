@@ -15,6 +15,7 @@ as the change they follow: ``patient.last_session_at`` / ``patient.next_due`` an
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlalchemy import JSON, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, Text
@@ -79,6 +80,8 @@ class Patient(SQLModel, table=True):
     contraindication_note: str = Field(default="", sa_type=Text)
     medical_notes: str = Field(default="", sa_type=Text)
     consent_date: date | None = None
+    # who consented for a patient under 18 (name, relation): DOMAIN.md, "Under 18"
+    guardian_name: str = Field(default="", max_length=120, sa_column_kwargs={"server_default": ""})
     archived: bool = Field(default=False)
     archived_at: datetime | None = None
     last_session_at: datetime | None = Field(default=None, sa_type=DateTime)  # clinic time
@@ -233,6 +236,12 @@ class TreatmentSession(SQLModel, table=True):
     satisfaction: int | None = None
     price_cents: int | None = None
     notes: str = Field(default="", sa_type=Text)
+    # The safety rules (mesodesk.domain.safety) the practitioner confirmed or overrode when the
+    # session was saved, by code, and why a blocking contraindication was overridden.
+    safety_confirmed: list[str] = Field(
+        default_factory=list, sa_type=JSON, sa_column_kwargs={"server_default": "[]"}
+    )
+    override_reason: str = Field(default="", sa_type=Text, sa_column_kwargs={"server_default": ""})
     created_at: datetime
     updated_at: datetime
 
@@ -269,9 +278,9 @@ class SideEffect(SQLModel, table=True):
     session_id: int | None = Field(
         default=None, sa_column=_fk("treatment_session.id", "SET NULL", nullable=True, index=True)
     )
-    lot_id: int | None = Field(
-        default=None, sa_column=_fk("product_lot.id", "SET NULL", nullable=True, index=True)
-    )
+    # The suspected lots are in side_effect_lot; with suspects_blend, every lot of the session's
+    # blend is suspected (and linked there too, so that counting stays one join).
+    suspects_blend: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     kind: str = Field(max_length=32, index=True)
     kind_note: str = Field(default="", max_length=200)
     onset_on: date = Field(index=True)
@@ -291,8 +300,40 @@ class SideEffect(SQLModel, table=True):
         default=None, sa_column=_fk("practitioner.id", "SET NULL", nullable=True)
     )
     notes: str = Field(default="", sa_type=Text)
+    # the coherence questions (mesodesk.domain.safety) the clinician confirmed, by code
+    safety_confirmed: list[str] = Field(
+        default_factory=list, sa_type=JSON, sa_column_kwargs={"server_default": "[]"}
+    )
     created_at: datetime
     updated_at: datetime
+
+
+class SideEffectLot(SQLModel, table=True):
+    """A lot a side effect suspects: one of its suspected session's blend (migration 0004)."""
+
+    __tablename__ = "side_effect_lot"
+    __table_args__ = (Index("ix_side_effect_lot_lot", "lot_id", "side_effect_id"),)
+
+    side_effect_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("side_effect.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    lot_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("product_lot.id", ondelete="RESTRICT"), primary_key=True
+        )
+    )
+
+
+SIDE_EFFECT_LOT_COLUMNS = ("side_effect_id", "lot_id")
+
+
+def suspected_lot_rows(effect_id: int, lot_ids: Iterable[int]) -> list[tuple[int, int]]:
+    """The side_effect_lot rows of a side effect that suspects ``lot_ids``, for loaders that
+    write rows in bulk (the demo clinic): one row per distinct lot, in the columns
+    ``SIDE_EFFECT_LOT_COLUMNS``. Since migration 0004 a side effect has no lot_id column."""
+    return [(effect_id, lot) for lot in dict.fromkeys(lot_ids)]
 
 
 class OutcomeAssessment(SQLModel, table=True):

@@ -21,6 +21,7 @@ from mesodesk.domain.search import PatientQuery
 from mesodesk.services.changes import Changes
 from mesodesk.services.registry import Services
 from mesodesk.ui import settings as keys
+from mesodesk.ui.form import fit_screen
 from mesodesk.ui.jobs import JobRunner, Progress
 from mesodesk.ui.labels import Formats
 from mesodesk.ui.patient_dialog import PatientDialog
@@ -387,11 +388,7 @@ class MainWindow(QMainWindow):
     def _restore(self) -> None:
         geometry = self.settings.get(keys.WINDOW_GEOMETRY)
         if geometry.isEmpty() or not self.restoreGeometry(geometry):
-            # 1200 x 760 at first, within the screen (a 1024 x 768 laptop included)
-            screen = self.screen().availableGeometry() if self.screen() else None
-            width = min(1200, screen.width()) if screen else 1200
-            height = min(760, screen.height() - 8) if screen else 760
-            self.resize(width, height)
+            fit_screen(self, 1200, 760)  # the record fits a 1024 x 768 screen too
         state = self.settings.get(keys.WINDOW_STATE)
         if not state.isEmpty():
             self.restoreState(state)

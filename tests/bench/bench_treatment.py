@@ -13,7 +13,7 @@ from tests.bench.common import Row, median_ms
 def _busy_patient(services: object) -> int:
     """A patient with 60 sessions and 150 side effects, entered through the services."""
     from mesodesk.domain.catalogue import LotInput, PractitionerInput, ProductInput
-    from mesodesk.domain.enums import AEOutcome, BodyArea, Indication, SideEffectKind
+    from mesodesk.domain.enums import AEOutcome, BodyArea, Indication, ReportChannel, SideEffectKind
     from mesodesk.domain.treatment import BlendInput, CourseInput, SessionInput, SideEffectInput
     from tests.conftest import patient_input
 
@@ -65,10 +65,11 @@ def _busy_patient(services: object) -> int:
                 1 + i % 2,
                 body_area=BodyArea.FACE,
                 session_id=session.id,
-                lot_id=lot.id,
+                lot_ids=(lot.id,),
                 resolved_on=onset + timedelta(days=3),
                 outcome=AEOutcome.RESOLVED,
                 reported_at=datetime.combine(onset, datetime.min.time()),
+                reported_via=ReportChannel.PHONE,
             ),
         )
     return int(patient.id)

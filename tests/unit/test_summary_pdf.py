@@ -16,7 +16,14 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from mesodesk.domain.catalogue import LotInput, PractitionerInput, ProductInput
-from mesodesk.domain.enums import AEOutcome, BodyArea, Indication, Sex, SideEffectKind
+from mesodesk.domain.enums import (
+    AEOutcome,
+    BodyArea,
+    Indication,
+    ReportChannel,
+    Sex,
+    SideEffectKind,
+)
 from mesodesk.domain.settings import ClinicSettings, Paper
 from mesodesk.domain.summary import Section, SummaryInput, SummaryOptions
 from mesodesk.domain.treatment import BlendInput, CourseInput, SessionInput, SideEffectInput
@@ -74,10 +81,11 @@ def build_record(services: Any, sessions: int = 3, effects: int = 2, **patient: 
                 1,
                 body_area=BodyArea.FOREHEAD,
                 session_id=s.id,
-                lot_id=lot.id,
+                lot_ids=(lot.id,),
                 resolved_on=onset + timedelta(days=2),
                 outcome=AEOutcome.RESOLVED,
                 reported_at=datetime.combine(onset, datetime.min.time()),
+                reported_via=ReportChannel.PHONE,
             ),
         )
     return services.treatment.record(p.id)
@@ -362,3 +370,15 @@ def test_a_split_table_goes_on_on_the_next_page_with_its_header_once(services: A
         pdf = render(replace(record, sessions=sessions), options)
         for page in PdfReader(io.BytesIO(pdf)).pages:
             assert page.extract_text().count("Blend (product · lot · ml)") <= 1, before
+
+
+def test_an_overridden_contraindication_is_printed_under_its_session(services: Any) -> None:
+    record = build_record(services, sessions=2, effects=0)
+    reason = "Stopped breast-feeding in <May>; the patient asked & consented."
+    overridden = replace(
+        record.sessions[1], safety_confirmed=("ci.pregnancy",), override_reason=reason
+    )
+    record = replace(record, sessions=(record.sessions[0], overridden))
+    text = flat(text_of(render(record)))
+    assert f"Contraindication overridden (Pregnancy or breast-feeding): {reason}" in text
+    assert text.count("Contraindication overridden") == 1  # under that session only
