@@ -29,8 +29,15 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, func, select
 
 from mesodesk.domain.audit import DEMO_LOAD, PendingEntry
-from mesodesk.domain.enums import CourseStatus, LaterInterval, SideEffectKind
+from mesodesk.domain.enums import (
+    BodyArea,
+    Contraindication,
+    CourseStatus,
+    LaterInterval,
+    SideEffectKind,
+)
 from mesodesk.domain.errors import ConflictError, MesodeskError, ValidationError
+from mesodesk.domain.safety import CONTRAINDICATION_RULES, DEPTH_LIMITS_MM
 from mesodesk.domain.schedule import CoursePlan, add_months, next_due
 from mesodesk.domain.search import MAX_SCORE, patient_tokens, prefix_entries, sort_key
 from mesodesk.domain.signals import EventRow, ExposureRow, LotInfo
@@ -365,6 +372,7 @@ class _Generator:
         self.propensity = 1.0
         # the current patient's side effects at a body area: (area, onset, resolved or None)
         self.blocked: list[tuple[str, date, date | None]] = []
+        self.confirmed: list[str] = []
 
     def next_id(self, key: str) -> int:
         self.ids[key] += 1
@@ -427,6 +435,13 @@ class _Generator:
         # every session, most rarely do); the reactions of one patient cluster.
         self.propensity = math.exp(rng.gauss(-0.125, 0.5))
         self.blocked = []
+        # The practitioner confirmed each relative contraindication, session by session (the
+        # question the session dialog asks; domain.safety)
+        self.confirmed = sorted(
+            CONTRAINDICATION_RULES[Contraindication.parse(code)]
+            for code in set(contraindications)
+            if code in RELATIVE_CONTRAINDICATIONS
+        )
 
         courses: list[tuple[int, date | None]] = []  # (course id, next due)
         course_end = registered_day
@@ -522,10 +537,13 @@ class _Generator:
         if uses_anaesthetic:
             blend.append(rng.choice(tolerated))
         depth = round(rng.uniform(*depth_range) * 2) / 2
+        # never deeper than the shallowest area's usual limit (domain.safety.DEPTH_LIMITS_MM)
+        depth = min([depth, *(DEPTH_LIMITS_MM.get(BodyArea.parse(a), 4.0) for a in areas)])
         practitioner = rng.choice(self.cat.practitioner_ids)
         st = self.rows
         areas_stored = st.json(areas)
         profile = self._reaction_profile(indication, blend)
+        confirmed = st.json(self.confirmed)
 
         stop_after = planned + 99
         if rng.random() < 0.06:
@@ -577,6 +595,7 @@ class _Generator:
                     satisfaction,
                     price,
                     "",
+                    confirmed,
                     started_at,
                     started_at,
                 ),
@@ -940,6 +959,7 @@ SESSION_COLUMNS = (
     "satisfaction",
     "price_cents",
     "notes",
+    "safety_confirmed",
     "created_at",
     "updated_at",
 )

@@ -591,3 +591,13 @@ def test_demo_surnames_take_the_bearers_form(demo: Path) -> None:
     assert not [n for n in men if n.endswith(("ова", "ева", "ина", "ska", "cka", "ούλου"))]
     assert not [n for n in women if n.endswith(("ов", "ев", "ин", "ski", "cki", "ουλος"))]
     assert any(n.endswith(("ska", "cka")) for n in women)
+
+
+def test_the_demo_clinic_breaks_no_safety_rule(demo: Path) -> None:
+    """Every demo session and side effect passes the rules a clinician's own entries meet
+    (domain.safety): depths within each area's limit, relative contraindications confirmed,
+    no session on an open side effect, coherent grades and NRS."""
+    from mesodesk.services.safety_check import safety_warnings
+
+    found = safety_warnings(demo)
+    assert [(w.record_no, w.finding.rule) for w in found][:10] == []
