@@ -1,6 +1,7 @@
 """The fonts the PDF summary embeds, and which one prints each character.
 
-DejaVu Sans prints Latin, Greek and Cyrillic (and more); the Noto families print what it lacks:
+DejaVu Sans (matplotlib's copy, which the charts use as well) prints Latin, Greek and Cyrillic
+(and more); the Noto families in mesodesk/resources/fonts print what it lacks:
 Arabic, Hebrew, Devanagari, Thai, and Chinese, Japanese and Korean in one font (Noto Sans CJK,
 converted to TrueType outlines by packaging/build_fonts.py and stored compressed). A font is
 read only when a character needs it: most summaries never load the 12 MB CJK font. The PDF
@@ -17,6 +18,7 @@ import lzma
 import threading
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from mesodesk.paths import resource_path
@@ -35,7 +37,8 @@ class Family:
 
 
 FAMILIES: tuple[Family, ...] = (
-    Family(BASE, "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"),
+    # DejaVu Sans is matplotlib's own copy (the charts use it too): shipped once
+    Family(BASE, "mpl:DejaVuSans.ttf", "mpl:DejaVuSans-Bold.ttf"),
     Family(
         "NotoSansArabic",
         "NotoSansArabic-Regular.ttf",
@@ -112,6 +115,10 @@ def font_name(family: str, bold: bool) -> str:
 
 
 def _open(filename: str) -> Any:
+    if filename.startswith("mpl:"):
+        import matplotlib
+
+        return str(Path(matplotlib.get_data_path(), "fonts", "ttf", filename[len("mpl:") :]))
     path = resource_path("fonts", filename)
     if filename.endswith(".xz"):
         with lzma.open(path) as fh:

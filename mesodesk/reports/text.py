@@ -530,3 +530,28 @@ def rich_text(markup: str, style: Any) -> Any:
 
         cls = _classes["rich"] = RichText
     return cls(markup, style)
+
+
+# a word in each script the embedded fonts are there for (mesodesk --smoke prints them all)
+SAMPLES = {
+    fonts.BASE: "Zoë Παπαδοπούλου Иванова",
+    "NotoSansArabic": "ليلى الحسيني",
+    "NotoSansHebrew": "נועה כהן",
+    "NotoSansDevanagari": "प्रिया शर्मा",
+    "NotoSansThai": "สมศรี ใจดี",
+    "NotoSansCJK": "王丽华 山田さくら 김지민",
+}
+
+
+def self_check() -> int:
+    """Every embedded font is there, has its script, and shapes: the number of glyphs laid out
+    (an exception names the font that failed)."""
+    count = 0
+    for family, sample in SAMPLES.items():
+        for ch in sample.replace(" ", ""):
+            if fonts.family_for(ch) != family:
+                raise RuntimeError(f"{family} cannot print {ch!r}")
+        for bold in (False, True):
+            for line in layout([Span(sample, family, bold)], 10, None):
+                count += sum(len(piece.glyphs) for piece in line.pieces)
+    return count

@@ -187,3 +187,21 @@ def test_free_text_is_chosen_field_by_field_when_pseudonymised(
     assert "days from the first session" in box.privacy_note.text()
     box.privacy.setCurrentIndex(box.privacy.findData(Privacy.PSEUDONYMISED.value))
     assert box.options().free_text == {FreeText.ALLERGIES, FreeText.SESSION_NOTES}
+
+
+def test_the_summary_dialogs_fit_a_1024_by_768_screen(
+    qtbot: Any, window: Any, services: Any
+) -> None:
+    """With the identity choices and the free-text fields, both dialogs still fit the smallest
+    screen a clinic has (a window manager's title bar and a panel take about 70 pixels)."""
+    patient = seen_patient(services, "Ana", 3)
+    for dialog in (SummaryDialog(window, patient, window), BatchDialog(window, window)):
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        for size in (dialog.sizeHint(), dialog.minimumSizeHint(), dialog.size()):
+            assert size.width() <= 1024 and size.height() <= 768 - 70, (dialog, size)
+        # the longest explanation wraps inside the dialog instead of widening it
+        box = dialog.box
+        box.privacy.setCurrentIndex(box.privacy.findData(Privacy.PSEUDONYMISED.value))
+        assert dialog.sizeHint().width() <= 1024

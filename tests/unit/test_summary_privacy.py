@@ -284,3 +284,21 @@ def test_the_command_line_offers_both_modes(services: Any, db_path: Path, tmp_pa
     with pytest.raises(SystemExit) as both:
         main([*base, "--deidentify", "--pseudonymise"])
     assert both.value.code == 2
+
+
+def test_a_redacted_batch_names_each_letter_after_its_own_code(
+    services: Any, tmp_path: Path
+) -> None:
+    patient = build(services)
+    other = services.patients.create(patient_input(first_name="Other", last_name="Person"))
+    assert other.value.id != patient.id
+    folder = tmp_path / "batch"
+    outcome = services.summaries.run_batch(
+        [patient.id],
+        services.summaries.options(privacy=Privacy.DEIDENTIFIED, charts=False),
+        folder=folder,
+        name_of=lambda pid: f"{LAST} {FIRST}.pdf",  # what an identified batch would call it
+    )
+    names = [p.name for p in folder.iterdir()]
+    code = outcome.written[0].code
+    assert names == [f"Summary {code} (de-identified).pdf"]
