@@ -18,7 +18,6 @@ from mesodesk.domain.audit import AuditQuery
 from mesodesk.domain.catalogue import LotInput, PractitionerInput, ProductInput
 from mesodesk.domain.enums import (
     ActionTaken,
-    AEOutcome,
     BodyArea,
     Contraindication,
     Indication,
@@ -142,18 +141,14 @@ def everything_in(path: Path, tmp_path: Path) -> str:
     text = run("pdftotext", "-enc", "UTF-8", str(path), "-")
     info = run("pdfinfo", "-enc", "UTF-8", str(path))
     qdf = tmp_path / f"{path.stem}.qdf.pdf"
-    subprocess.run(
-        ["qpdf", "--qdf", "--object-streams=disable", str(path), str(qdf)], check=True
-    )
+    subprocess.run(["qpdf", "--qdf", "--object-streams=disable", str(path), str(qdf)], check=True)
     raw = qdf.read_bytes()
     decoded = []
     for hexstr in re.findall(rb"<([0-9A-Fa-f\s]{4,})>", raw):
         data = bytes.fromhex(hexstr.decode().replace(" ", "").replace("\n", ""))
         if data.startswith(b"\xfe\xff"):
             decoded.append(data[2:].decode("utf-16-be", "replace"))
-    return "\n".join(
-        [text, info, raw.decode("latin-1"), raw.decode("utf-8", "replace"), *decoded]
-    )
+    return "\n".join([text, info, raw.decode("latin-1"), raw.decode("utf-8", "replace"), *decoded])
 
 
 @needs_poppler
@@ -163,9 +158,7 @@ def test_the_patients_name_and_phone_are_nowhere_in_the_file(
 ) -> None:
     patient = build(services)
     out = tmp_path / f"{privacy.value}.pdf"
-    written = services.summaries.write(
-        patient.id, out, services.summaries.options(privacy=privacy)
-    )
+    written = services.summaries.write(patient.id, out, services.summaries.options(privacy=privacy))
     everything = everything_in(out, tmp_path)
     for secret in SECRETS:
         assert secret not in everything, (privacy, secret)
