@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import IO, Any
 from xml.sax.saxutils import escape
@@ -404,11 +404,6 @@ def render_summary(
         """A date as the clinic writes it, or as days from the first session."""
         return relative_day(value, zero) if zero is not None else order.show(value)
 
-    def when(value: datetime) -> str:
-        return (
-            day(value.date()) if zero is not None else f"{order.show(value.date())} {value:%H:%M}"
-        )
-
     pagesize = LETTER if options.paper is Paper.LETTER else A4
     width = pagesize[0] - 2 * 40
 
@@ -573,9 +568,22 @@ def render_summary(
     def cell(value: object, bold: bool = False) -> Any:
         return para(t(value), st["head"] if bold else st["cell"])
 
-    def items(values: list[str]) -> list[Any]:
-        """One entry a line, its continuation indented: no comma can start a line."""
-        return [para(t(v), st["item"]) for v in values] or [cell("—")]
+    def number(value: object) -> str:
+        """A number in a cell as a plain string: no markup to parse, nothing to wrap (a long
+        summary has thousands of them)."""
+        return str(value)
+
+    def items(values: list[str], column: float) -> list[Any]:
+        """One entry a line, so that no comma can start one: in one paragraph when every entry
+        fits its line in the column, else a paragraph each, its continuation lines indented
+        (fewer paragraphs: a long summary lays out in half the time)."""
+        if not values:
+            return [cell("—")]
+        lines = [t(v) for v in values]
+        room = column - 6  # the cell's padding
+        if all(_width(line, st["cell"].fontSize) <= room for line in lines):
+            return [para("<br/>".join(lines), st["cell"])]
+        return [para(line, st["item"]) for line in lines]
 
     sessions = [s for s in record.sessions if options.includes(s.started_at.date())]
     effects = [e for e in record.side_effects if options.includes(e.onset_on)]
@@ -607,15 +615,15 @@ def render_summary(
                 rows.append(
                     [
                         cell(c.title or c.indication.label),
-                        items([a.label for a in c.areas]),
+                        items([a.label for a in c.areas], 0.15 * width),
                         cell(c.status.label + (f" ({c.end_reason})" if c.end_reason else "")),
                         cell(day(c.started_on)),
                         cell(c.progress),
                         para(  # only the word in bold: bold "(maintenance)" would not fit
                             t(due_text) + (", <b>overdue</b>" if overdue else ""), st["cell"]
                         ),
-                        cell(amount(c.price_per_session_cents)),
-                        cell(amount(c.total_price_cents)),
+                        number(amount(c.price_per_session_cents)),
+                        number(amount(c.total_price_cents)),
                     ]
                 )
             table = _table(
@@ -680,12 +688,15 @@ def render_summary(
                 """How the blend went in: technique and depth, points, total volume and the
                 numbing agent (item 15 of issue 15)."""
                 lines = [f"{s.technique.label}, {s.depth_mm:g} mm"]
+                amounts = []
                 if s.injection_points is not None:
-                    lines.append(f"{s.injection_points:,} points")
+                    amounts.append(f"{s.injection_points:,} points")
                 if s.total_volume_ml is not None:
-                    lines.append(f"{s.total_volume_ml:g} ml in all")
+                    amounts.append(f"{s.total_volume_ml:g} ml in all")
+                if amounts:
+                    lines.append(" · ".join(amounts))
                 lines.append(f"Numbing: {s.numbing_agent.label.lower()}")
-                return items(lines)
+                return items(lines, widths[3])
 
             rows = [
                 [
@@ -705,17 +716,19 @@ def render_summary(
                 rows.append(
                     [
                         para(
-                            t(when(s.started_at))
-                            + f"<br/>(no.{NBSP}{s.number})"
+                            t(day(s.started_at.date()))
+                            + "<br/>"
+                            + ("" if zero is not None else f"{s.started_at:%H:%M} ")
+                            + f"(no.{NBSP}{s.number})"
                             + (f"<br/>{t(s.practitioner)}" if s.practitioner else ""),
                             st["cell"],
                         ),
-                        items([a.label for a in s.areas]),
+                        items([a.label for a in s.areas], widths[1]),
                         [blend_item(b) for b in s.blend] or [cell("—")],
                         procedure(s),
-                        cell("—" if s.pain_nrs is None else s.pain_nrs),
-                        cell("—" if s.gais is None else s.gais),
-                        cell(amount(s.price_cents)),
+                        number("—" if s.pain_nrs is None else s.pain_nrs),
+                        number("—" if s.gais is None else s.gais),
+                        number(amount(s.price_cents)),
                     ]
                 )
             story.append(_keep_with_start([*lead, _table(rows, widths)]))
@@ -741,6 +754,7 @@ def render_summary(
                     )
                 ]
             ]
+            widths = [w * width for w in (0.16, 0.22, 0.09, 0.11, 0.11, 0.1, 0.1, 0.11)]
             for e in effects:
                 what = [e.title or e.kind.label]
                 what.append(e.body_area.label if e.body_area else "systemic")
@@ -754,7 +768,7 @@ def render_summary(
                 rows.append(
                     [
                         cell(" · ".join(what)),
-                        items(_suspected(e, numbers, day)),
+                        items(_suspected(e, numbers, day), widths[1]),
                         cell(grade, bold=e.serious or int(e.grade) >= 3),
                         cell(day(e.onset_on)),
                         cell(
@@ -887,8 +901,9 @@ def _suspected(e: Any, numbers: dict[int, int], day: Any) -> list[str]:
     if e.session_id is not None and e.session_started_at is not None:
         number = numbers.get(e.session_id)
         lines.append(
-            f"Session of {day(e.session_started_at.date())}"
-            + (f" (no.{NBSP}{number})" if number else "")
+            f"Session {number}, {day(e.session_started_at.date())}"
+            if number
+            else f"Session of {day(e.session_started_at.date())}"
         )
     else:
         lines.append("No session named")
