@@ -687,12 +687,13 @@ def render_summary(
             def procedure(s: Any) -> list[Any]:
                 """How the blend went in: technique and depth, points, total volume and the
                 numbing agent (item 15 of issue 15)."""
-                lines = [f"{s.technique.label}, {s.depth_mm:g} mm"]
+                # a number stays with its unit (no-break spaces)
+                lines = [f"{s.technique.label}, {s.depth_mm:g}{NBSP}mm"]
                 amounts = []
                 if s.injection_points is not None:
-                    amounts.append(f"{s.injection_points:,} points")
+                    amounts.append(f"{s.injection_points:,}{NBSP}points")
                 if s.total_volume_ml is not None:
-                    amounts.append(f"{s.total_volume_ml:g} ml in all")
+                    amounts.append(f"{s.total_volume_ml:g}{NBSP}ml{NBSP}total")
                 if amounts:
                     lines.append(" · ".join(amounts))
                 lines.append(f"Numbing: {s.numbing_agent.label.lower()}")
