@@ -88,16 +88,17 @@ def cups(cups_server: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[objec
 
 @pytest.fixture(scope="session")
 def seven_page_summary(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The summary of a patient with 60 sessions and 150 side effects: 7 pages, made once."""
+    """The summary of a patient with 60 sessions and 150 side effects, without its sessions
+    table: 7 pages, made once."""
     from mesodesk.services.registry import Services
-    from tests.bench.bench_treatment import _busy_patient
+    from tests.bench.bench_treatment import _busy_patient, seven_page_options
 
     folder = tmp_path_factory.mktemp("seven")
     services = Services.open(folder / "busy.sqlite3", clock=FixedClock(NOW))
     try:
         patient_id = _busy_patient(services)
         out = folder / "summary.pdf"
-        written = services.summaries.write(patient_id, out, services.summaries.options())  # type: ignore[attr-defined]
+        written = services.summaries.write(patient_id, out, seven_page_options(services))  # type: ignore[attr-defined]
     finally:
         services.close()  # type: ignore[attr-defined]
     assert written.pages == 7, written.pages

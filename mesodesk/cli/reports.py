@@ -20,6 +20,7 @@ from mesodesk.cli import (
     print_table,
 )
 from mesodesk.domain.errors import ValidationError
+from mesodesk.domain.summary import FreeText, Privacy
 from mesodesk.services.printing import COPIES_MAX, CupsPrinting, PrintOptions
 
 
@@ -32,10 +33,31 @@ def register(sub: Any, db_option: Callable[[argparse.ArgumentParser], None]) -> 
     )
     report.add_argument("--from", dest="date_from", type=iso_date, default=None, metavar="D")
     report.add_argument("--to", dest="date_to", type=iso_date, default=None, metavar="D")
-    report.add_argument(
-        "--deidentify",
+    privacy = report.add_mutually_exclusive_group()
+    privacy.add_argument(
+        "--pseudonymise",
+        "--pseudonymize",
+        dest="pseudonymise",
         action="store_true",
-        help="initials and record number only, no contact details",
+        help="a one-time code instead of name, initials and record number; no date of birth or "
+        "contact details; dates kept; free text left out unless named with --include",
+    )
+    privacy.add_argument(
+        "--deidentify",
+        "--de-identify",
+        dest="deidentify",
+        action="store_true",
+        help="HIPAA Safe Harbor style: the one-time code, dates as days from the first session, "
+        "age in bands, no free text, no practitioner names",
+    )
+    report.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="FIELD",
+        type=_free_text,
+        help="with --pseudonymise: a free-text field to include (repeat for each): "
+        + ", ".join(f.value for f in FreeText),
     )
     report.add_argument(
         "--paper", choices=("a4", "letter"), default=None, help="default: the clinic's"
@@ -60,7 +82,19 @@ def register(sub: Any, db_option: Callable[[argparse.ArgumentParser], None]) -> 
     printers.set_defaults(run=cmd_printers)
 
 
+def _free_text(value: str) -> FreeText:
+    try:
+        return FreeText.parse(value)
+    except ValueError:
+        choices = ", ".join(f.value for f in FreeText)
+        raise argparse.ArgumentTypeError(f"{value!r} is not one of: {choices}") from None
+
+
 def cmd_report(args: argparse.Namespace) -> int:
+    if args.include and not args.pseudonymise:
+        raise UsageError(
+            "--include goes with --pseudonymise (a de-identified summary has no free text)"
+        )
     if not args.print_ and (args.printer is not None or args.copies != 1):
         raise UsageError("--printer and --copies go with --print")
     if args.out is None and not args.print_:
@@ -84,7 +118,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         options = services.summaries.options(
             date_from=args.date_from,
             date_to=args.date_to,
-            deidentify=args.deidentify,
+            privacy=(
+                Privacy.DEIDENTIFIED
+                if args.deidentify
+                else Privacy.PSEUDONYMISED
+                if args.pseudonymise
+                else Privacy.IDENTIFIED
+            ),
+            free_text=args.include,
             paper=args.paper,
             charts=not args.no_charts,
         )
@@ -92,15 +133,20 @@ def cmd_report(args: argparse.Namespace) -> int:
             assert out is not None
             result = services.summaries.write(patient.id, out, options)
             pages = result.pages
+            code = result.code
         else:
             printed = services.summaries.print_summary(
                 patient.id, options, printing.sender(job_options), keep=out
             )
             pages = printed.pages
+            code = printed.code
     finally:
         services.close()
     if out is not None:
         print(f"Summary written to {out} ({_pages(pages)}).")
+    if code:
+        # the clinic's way back from the letter to the patient: also in the audit trail
+        print(f"{options.privacy.label} as {code} (the audit trail links it to {args.record_no}).")
     if printing is not None:
         job = printed.job
         copies = f", {job.copies} copies" if job.copies != 1 else ""

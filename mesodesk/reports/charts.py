@@ -146,6 +146,33 @@ def _date_axis(ax: Axes, width_inches: float) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
+def _day_axis(ax: Axes, width_inches: float, zero: float, x_min: float, x_max: float) -> None:
+    """The axis in days from ``zero`` ("day 0", "day 28"...), with no calendar date on it."""
+    import math
+
+    from matplotlib.ticker import FixedLocator, FuncFormatter
+
+    most = max(4, int(width_inches * 1.1))
+    steps = (1, 2, 5, 7, 14, 28, 50, 100, 200, 500, 1000, 2000, 5000)
+    step = next((s for s in steps if (x_max - x_min) / s <= most), steps[-1])
+    first = math.ceil((x_min - zero) / step)
+    last = math.floor((x_max - zero) / step)
+    ax.xaxis.set_major_locator(FixedLocator([zero + k * step for k in range(first, last + 1)]))
+    ax.xaxis.set_minor_locator(FixedLocator([]))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"day {round(x - zero)}"))
+
+
+def _gapped_vlines(
+    ax: Axes, xs: list[float], y0: float, y1: float, gap: tuple[float, float], **style: Any
+) -> None:
+    """Vertical lines from y0 to y1 with a gap where the session numbers are."""
+    low, high = sorted((y0, y1))
+    segments = [(low, min(high, gap[0])), (max(low, gap[1]), high)]
+    for a, b in segments:
+        if b > a:
+            ax.vlines(xs, a, b, **style)
+
+
 def _grade_patch_kwargs(grade: Grade) -> dict[str, Any]:
     face, hatch, hatch_colour = GRADE_STYLE[grade]
     return {
@@ -636,8 +663,10 @@ def patient_timeline(
     width: float = 10.0,
     height: float = 6.2,
     title: str | None = None,
+    day_zero: date | None = None,
 ) -> Figure:
-    """Sessions, side effects and outcomes of one patient along the dates.
+    """Sessions, side effects and outcomes of one patient along the dates (``day_zero``: the
+    axis counts days from that day instead, for a de-identified summary).
 
     Top: a row of numbered session marks (a red diamond where a product was given from a new
     lot, with the new lot number under it), then a row per kind of side effect with a bar from
@@ -829,7 +858,14 @@ def patient_timeline(
                 color=MUTED,
             )
 
-        # -- sessions: numbered marks, course starts, lot changes
+        # -- sessions: numbered marks, course starts, lot changes. The lines that mark a course
+        # start or a new lot stop short of the session numbers (at y -0.42, 7 pt): a line
+        # through a number makes a 1 of a 7 and strikes out the rest
+        points_per_unit = (
+            top.get_position().height * figure.get_figheight() * 72 / (last_row + 1.35)
+        )
+        half = (7.0 * 0.5 + 1.5) / points_per_unit
+        number_gap = (-0.42 - half, -0.42 + half)
         if sessions:
             top.plot(xs, [0.0] * len(xs), "v", color=INK, markersize=6, zorder=4, linestyle="none")
             _path_labels(
@@ -853,10 +889,12 @@ def patient_timeline(
                 zorder=5,
                 linestyle="none",
             )
-            top.vlines(
+            _gapped_vlines(
+                top,
                 [c.x for c in changes],
                 -0.8,
                 last_row + 0.55,
+                number_gap,
                 color=ALERT,
                 linewidth=0.6,
                 linestyle=(0, (4, 3)),
@@ -894,10 +932,12 @@ def patient_timeline(
                 starts.append((x, course_titles.get(s.course_id, "")))
                 last_course = s.course_id
         if starts:
-            top.vlines(
+            _gapped_vlines(
+                top,
                 [x - 1.5 / px_per_day for x, _ in starts],
                 -0.8,
                 last_row + 0.55,
+                number_gap,
                 color=MUTED,
                 linewidth=0.8,
                 linestyle=":",
@@ -984,7 +1024,10 @@ def patient_timeline(
             )
         if not pain and not gais and not reviews:
             _note(bottom, "No pain scores or GAIS recorded yet.")
-        _date_axis(bottom, width)
+        if day_zero is not None:
+            _day_axis(bottom, width, num(day_zero), x_min, x_max)
+        else:
+            _date_axis(bottom, width)
         bottom.set_xlim(x_min, x_max)
         _BARS[figure] = TimelineBars(top, tuple(index))
         return figure
@@ -1526,16 +1569,24 @@ def save(figure: Figure, path: str, fmt: str | None = None) -> None:
     figure.savefig(path, format=fmt, facecolor="white", dpi=150)
 
 
-def summary_figures(record: PatientRecord, today: date) -> list[Figure]:
+def summary_figures(
+    record: PatientRecord, today: date, *, day_zero: date | None = None
+) -> list[Figure]:
     """The figures of the specialist's PDF summary: the patient's timeline, sized for an A4 or
     Letter page, titled without the patient's name (the page header names the patient, or only
-    the initials in a de-identified summary)."""
+    the one-time code of a pseudonymised or de-identified summary); ``day_zero``: dates as
+    days from that day."""
     if not record.sessions and not record.side_effects and not record.outcomes:
         return []
     kinds = len({e.kind for e in record.side_effects})
     height = min(6.8, 3.7 + 0.32 * kinds)  # no taller than its rows need: it shares a page
     return [
         patient_timeline(
-            record, today, width=7.1, height=height, title="Side effects and outcomes over time"
+            record,
+            today,
+            width=7.1,
+            height=height,
+            title="Side effects and outcomes over time",
+            day_zero=day_zero,
         )
     ]

@@ -19,7 +19,17 @@ from typing import Any
 from mesodesk.domain.clock import Clock
 from mesodesk.domain.errors import MesodeskError
 from mesodesk.domain.settings import Paper
-from mesodesk.domain.summary import Section, SummaryInput, SummaryOptions
+from mesodesk.domain.summary import (
+    FreeText,
+    Privacy,
+    Section,
+    SummaryInput,
+    SummaryOptions,
+    first_day,
+    one_time_code,
+    redact,
+    redacted_file_name,
+)
 from mesodesk.domain.treatment import PatientRecord
 from mesodesk.services.audit import AuditService
 from mesodesk.services.printing import PrintError, PrintJob, Sender
@@ -32,7 +42,8 @@ class SummaryWritten:
     path: Path
     pages: int
     replaced_characters: int
-    record_no: str = ""
+    record_no: str = ""  # the record number, or the one-time code of a redacted summary
+    code: str = ""  # the one-time code of a pseudonymised or de-identified summary
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,7 @@ class SummaryPrinted:
     job: PrintJob
     saved: Path | None  # where a copy was kept, if one was
     replaced_characters: int = 0
+    code: str = ""  # the one-time code of a pseudonymised or de-identified summary
 
 
 @dataclass
@@ -61,14 +73,17 @@ def print_title(record_no: str) -> str:
     return f"{record_no} summary"
 
 
-def summary_charts(record: PatientRecord, today: date) -> tuple[Any, ...]:
-    """The figures the summary prints: the patient's timeline and outcomes."""
+def summary_charts(
+    record: PatientRecord, today: date, day_zero: date | None = None
+) -> tuple[Any, ...]:
+    """The figures the summary prints: the patient's timeline and outcomes (``day_zero``: the
+    dates as days from that day, for a de-identified summary)."""
     try:
         from mesodesk.reports import charts
     except ImportError:  # pragma: no cover - the charts module ships with mesodesk
         return ()
     builder = getattr(charts, "summary_figures", None)
-    return tuple(builder(record, today)) if builder is not None else ()
+    return tuple(builder(record, today, day_zero=day_zero)) if builder is not None else ()
 
 
 class SummaryService:
@@ -89,7 +104,8 @@ class SummaryService:
         *,
         date_from: date | None = None,
         date_to: date | None = None,
-        deidentify: bool = False,
+        privacy: Privacy | str = Privacy.IDENTIFIED,
+        free_text: Iterable[FreeText] = (),
         paper: str | Paper | None = None,
         sections: Iterable[Section] | None = None,
         charts: bool = True,
@@ -101,7 +117,8 @@ class SummaryService:
             date_from=date_from,
             date_to=date_to,
             sections=chosen,
-            deidentify=deidentify,
+            privacy=Privacy(privacy),
+            free_text=frozenset(free_text),
             paper=Paper(paper) if paper else self.settings.get().paper,
         ).validated()
 
@@ -112,15 +129,34 @@ class SummaryService:
         options: SummaryOptions,
         *,
         action: str | None = "pdf_export",
+        code: str | None = None,
     ) -> SummaryWritten:
         """Render the summary of a patient into ``out`` and record it in the audit trail
-        (``action=None``: no entry, for a file made only to be printed or previewed)."""
+        (``action=None``: no entry, for a file made only to be printed or previewed).
+        ``code``: the one-time code of a redacted summary, when the caller made it already (to
+        name the file after it); otherwise one is made here."""
         from mesodesk.reports.summary import render_summary
 
         record = self.treatment.record(patient_id)
         today = self.clock.today()
-        figures = summary_charts(record, today) if Section.CHARTS in options.sections else ()
-        data = SummaryInput(record, self.settings.get(), made_at=self.clock.now(), charts=figures)
+        # a redacted summary is drawn, charts and all, from the record with what it leaves out
+        # taken out; its one-time code goes in the audit entry, the clinic's way back
+        code = (code or one_time_code()) if options.redacted else ""
+        redacted = redact(record, options, code)
+        zero = first_day(record, today) if options.relative_dates else None
+        figures = (
+            summary_charts(redacted.record, today, zero)
+            if Section.CHARTS in options.sections
+            else ()
+        )
+        data = SummaryInput(
+            redacted.record,
+            self.settings.get(),
+            made_at=self.clock.now(),
+            charts=figures,
+            code=code,
+            left_out=redacted.left_out,
+        )
         out = Path(out)
         folder = out.parent if str(out.parent) else Path(".")
         try:
@@ -146,13 +182,18 @@ class SummaryService:
                 patient_id=patient_id,
                 entity="patient",
                 entity_id=patient_id,
-                details={"file": out.name, "pages": result.pages, **_period(options)},
+                details={"file": out.name, "pages": result.pages, **_period(options, code)},
             )
-        record_no = str(getattr(record.patient, "record_no", ""))
-        return SummaryWritten(out, result.pages, result.replaced_characters, record_no)
+        record_no = code or str(getattr(record.patient, "record_no", ""))
+        return SummaryWritten(out, result.pages, result.replaced_characters, record_no, code)
 
     def record_printed(
-        self, patient_id: int, job: PrintJob, pages: int, options: SummaryOptions | None = None
+        self,
+        patient_id: int,
+        job: PrintJob,
+        pages: int,
+        options: SummaryOptions | None = None,
+        code: str = "",
     ) -> None:
         """The audit entry for a summary the print service has taken."""
         self.audit.record_event(
@@ -165,7 +206,7 @@ class SummaryService:
                 "job": job.job_id,
                 "copies": job.copies,
                 "pages": pages,
-                **(_period(options) if options is not None else {}),
+                **(_period(options, code) if options is not None else {}),
             },
         )
 
@@ -176,20 +217,25 @@ class SummaryService:
         send: Sender,
         *,
         keep: Path | None = None,
+        code: str | None = None,
     ) -> SummaryPrinted:
         """Make the summary and hand it to the print service as a document. ``keep``: also save
         it there (audited as an export); otherwise the file lives only until the print service
         has its own copy."""
         if keep is not None:
-            written = self.write(patient_id, keep, options)
+            written = self.write(patient_id, keep, options, code=code)
             job = send(written.path, print_title(written.record_no))
         else:
             # A private folder (0700), gone as soon as the print service has its own copy.
             with tempfile.TemporaryDirectory(prefix="mesodesk-print-") as folder:
-                written = self.write(patient_id, Path(folder) / "summary.pdf", options, action=None)
+                written = self.write(
+                    patient_id, Path(folder) / "summary.pdf", options, action=None, code=code
+                )
                 job = send(written.path, print_title(written.record_no))
-        self.record_printed(patient_id, job, written.pages, options)
-        return SummaryPrinted(patient_id, written.pages, job, keep, written.replaced_characters)
+        self.record_printed(patient_id, job, written.pages, options, written.code)
+        return SummaryPrinted(
+            patient_id, written.pages, job, keep, written.replaced_characters, written.code
+        )
 
     def seen_between(self, date_from: date, date_to: date) -> list[int]:
         """Patients with a session in the period (for batch summaries), by record number."""
@@ -239,13 +285,20 @@ class SummaryService:
                 break
             if progress is not None:
                 progress(i, total, f"{i:,} of {total:,} summaries {verb}")
-            keep = folder / name_of(patient_id) if folder is not None and name_of else None
+            code = one_time_code() if options.redacted else None
+            keep = None
+            if folder is not None:
+                # a redacted letter is named after its code, whatever name_of would say
+                if code is not None:
+                    keep = folder / redacted_file_name(code, options.privacy)
+                elif name_of is not None:
+                    keep = folder / name_of(patient_id)
             if send is None:
                 assert keep is not None
-                outcome.written.append(self.write(patient_id, keep, options))
+                outcome.written.append(self.write(patient_id, keep, options, code=code))
                 continue
             try:
-                printed = self.print_summary(patient_id, options, send, keep=keep)
+                printed = self.print_summary(patient_id, options, send, keep=keep, code=code)
             except PrintError as exc:
                 outcome.failure = str(exc)
                 break
@@ -260,9 +313,12 @@ class SummaryService:
         return outcome
 
 
-def _period(options: SummaryOptions) -> dict[str, object]:
-    return {
-        "deidentified": options.deidentify,
+def _period(options: SummaryOptions, code: str = "") -> dict[str, object]:
+    details: dict[str, object] = {"privacy": options.privacy.value}
+    if options.redacted:
+        details["code"] = code
+        details["free_text"] = sorted(f.value for f in options.free_text)
+    return details | {
         "from": options.date_from.isoformat() if options.date_from else None,
         "to": options.date_to.isoformat() if options.date_to else None,
     }

@@ -35,7 +35,14 @@ from PySide6.QtWidgets import (
 
 from mesodesk.domain.errors import ValidationError
 from mesodesk.domain.settings import Paper
-from mesodesk.domain.summary import Section, SummaryOptions
+from mesodesk.domain.summary import (
+    FreeText,
+    Privacy,
+    Section,
+    SummaryOptions,
+    one_time_code,
+    redacted_file_name,
+)
 from mesodesk.services.printing import PrintJob, Sender
 from mesodesk.services.summary import BatchOutcome, print_title
 from mesodesk.ui.form import FormDialog
@@ -48,16 +55,23 @@ if TYPE_CHECKING:
     from mesodesk.ui.main_window import MainWindow
 
 
-def file_name(patient: Patient, deidentify: bool, today: date) -> str:
-    """A file name that says whose summary it is (only the record number when de-identified)."""
-    if deidentify:
-        return f"{patient.record_no} summary {today.isoformat()}.pdf"
+def file_name(patient: Patient, privacy: Privacy, today: date, code: str = "") -> str:
+    """A file name that says whose summary it is; a pseudonymised or de-identified one is named
+    after its one-time code only."""
+    if privacy is not Privacy.IDENTIFIED:
+        return redacted_file_name(code, privacy)
     name = re.sub(r"[^\w\- ]+", "", f"{patient.last_name} {patient.first_name}", flags=re.UNICODE)
     return f"{patient.record_no} {' '.join(name.split())[:60]} {today.isoformat()}.pdf"
 
 
+def pages_text(n: int) -> str:
+    tr = QCoreApplication.translate
+    return tr("Summary", "1 page") if n == 1 else tr("Summary", "%1 pages").replace("%1", str(n))
+
+
 class OptionsBox(QGroupBox):
-    """The choices of a summary: the period, the sections, de-identified, the paper."""
+    """The choices of a summary: the period, the sections, how much of the patient's identity
+    goes with it (and which free text a pseudonymised one carries), the paper."""
 
     def __init__(self, window: MainWindow, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -72,12 +86,32 @@ class OptionsBox(QGroupBox):
             box = QCheckBox(self.tr(section.label))
             box.setChecked(True)
             self.sections[section] = box
-            grid.addWidget(box, i // 2, i % 2)
-        self.deidentify = QCheckBox(
-            self.tr(
-                "De-identified (initials and record number only: no name, date of birth or contact)"
-            )
+            grid.addWidget(box, i // 3, i % 3)
+        self.privacy = QComboBox()
+        self.privacy.addItem(
+            self.tr("Identified: name, record number, date of birth, contact details"),
+            Privacy.IDENTIFIED.value,
         )
+        self.privacy.addItem(
+            self.tr("Pseudonymised: a one-time code, dates kept"), Privacy.PSEUDONYMISED.value
+        )
+        self.privacy.addItem(
+            self.tr("De-identified (HIPAA Safe Harbor style)"), Privacy.DEIDENTIFIED.value
+        )
+        self.privacy_note = QLabel()
+        self.privacy_note.setWordWrap(True)
+        self.free_text: dict[FreeText, QCheckBox] = {}
+        self._chosen: set[FreeText] = set()  # the pseudonymised choices, kept across modes
+        free = QGridLayout()
+        free.setContentsMargins(0, 0, 0, 0)
+        for i, field in enumerate(FreeText):
+            box = QCheckBox(self.tr(field.label))
+            box.toggled.connect(lambda on, f=field: self._ticked(f, on))
+            self.free_text[field] = box
+            free.addWidget(box, i // 2, i % 2)
+        self.free_box = QWidget()
+        self.free_box.setLayout(free)
+        self.privacy.currentIndexChanged.connect(self._privacy_changed)
         self.paper = QComboBox()
         self.paper.addItem(self.tr("A4"), Paper.A4.value)
         self.paper.addItem(self.tr("US Letter"), Paper.LETTER.value)
@@ -96,8 +130,47 @@ class OptionsBox(QGroupBox):
         sections = QWidget()
         sections.setLayout(grid)
         self.form.addRow(self.tr("Sections"), sections)
-        self.form.addRow("", self.deidentify)
+        self.form.addRow(self.tr("Patient's identity"), self.privacy)
+        self.form.addRow("", self.privacy_note)
+        self.form.addRow(self.tr("Free text to include"), self.free_box)
         self.form.addRow(self.tr("Paper"), self.paper)
+        self._privacy_changed()
+
+    def current_privacy(self) -> Privacy:
+        return Privacy(self.privacy.currentData())
+
+    def _ticked(self, field: FreeText, on: bool) -> None:
+        if self.current_privacy() is Privacy.PSEUDONYMISED:
+            if on:
+                self._chosen.add(field)
+            else:
+                self._chosen.discard(field)
+
+    def _privacy_changed(self) -> None:
+        privacy = self.current_privacy()
+        notes = {
+            Privacy.IDENTIFIED: self.tr(
+                "Everything typed goes in, with the patient's name and contact details."
+            ),
+            Privacy.PSEUDONYMISED: self.tr(
+                "No name, initials, record number, date of birth or contact details: sex, age "
+                "band and a one-time code (the audit trail links it to the patient). Dates are "
+                "kept. Free text may name the patient: only the fields ticked below go in."
+            ),
+            Privacy.DEIDENTIFIED: self.tr(
+                "As pseudonymised, and also: dates as days from the first session, no free "
+                "text, no practitioner names."
+            ),
+        }
+        self.privacy_note.setText(notes[privacy])
+        for field, box in self.free_text.items():
+            box.blockSignals(True)
+            box.setChecked(
+                privacy is Privacy.IDENTIFIED
+                or (privacy is Privacy.PSEUDONYMISED and field in self._chosen)
+            )
+            box.setEnabled(privacy is Privacy.PSEUDONYMISED)
+            box.blockSignals(False)
 
     def options(self) -> SummaryOptions:
         problems: dict[str, str] = {}
@@ -112,11 +185,13 @@ class OptionsBox(QGroupBox):
                 values[key] = None
         if problems:
             raise ValidationError(problems)
+        privacy = self.current_privacy()
         return SummaryOptions(
             date_from=values["date_from"],
             date_to=values["date_to"],
             sections=frozenset(s for s, box in self.sections.items() if box.isChecked()),
-            deidentify=self.deidentify.isChecked(),
+            privacy=privacy,
+            free_text=frozenset(self._chosen) if privacy is Privacy.PSEUDONYMISED else frozenset(),
             paper=Paper(self.paper.currentData()),
         ).validated()
 
@@ -178,7 +253,8 @@ class SummaryDialog(FormDialog):
             return
         self.show_errors({})
         today = self.window_.services.clock.today()
-        name = file_name(self.patient, options.deidentify, today)
+        code = one_time_code() if options.redacted else None
+        name = file_name(self.patient, options.privacy, today, code or "")
         action: str | None
         if what == "save":
             target = self.choose_file(Path.home() / name)
@@ -195,7 +271,7 @@ class SummaryDialog(FormDialog):
         self.status.setText(self.tr("Making the summary…"))
         self._enable(False)
         job = self.window_.runner.run(
-            lambda: summaries.write(patient_id, target, options, action=action)
+            lambda: summaries.write(patient_id, target, options, action=action, code=code)
         )
         job.success(lambda written: self._written(what, written, options)).failure(self._failed)
 
@@ -214,10 +290,18 @@ class SummaryDialog(FormDialog):
             self._print(written, options)
             return
         self.status.setText(
-            self.tr("Summary ready: %1 (%2 pages).")
+            self.tr("Summary ready: %1 (%2).")
             .replace("%1", str(written.path))
-            .replace("%2", str(written.pages))
+            .replace("%2", pages_text(written.pages))
         )
+        if written.code:
+            self.status.setText(
+                self.status.text()
+                + " "
+                + self.tr("Its one-time code is %1; the audit trail links it to %2.")
+                .replace("%1", written.code)
+                .replace("%2", self.patient.record_no)
+            )
         if written.replaced_characters:
             self.status.setText(
                 self.status.text()
@@ -531,7 +615,7 @@ class BatchDialog(FormDialog):
                 ids,
                 options,
                 folder=folder,
-                name_of=lambda pid: file_name(patients[pid], options.deidentify, today),
+                name_of=lambda pid: file_name(patients[pid], options.privacy, today),
                 send=send,
                 progress=progress.report,
                 cancelled=progress.cancelled,
@@ -574,7 +658,11 @@ class BatchDialog(FormDialog):
         parts = []
         if folder is not None:
             parts.append(
-                self.tr("%1 summaries written to %2.")
+                (
+                    self.tr("1 summary written to %2.")
+                    if len(outcome.written) == 1
+                    else self.tr("%1 summaries written to %2.")
+                )
                 .replace("%1", str(len(outcome.written)))
                 .replace("%2", str(folder))
             )

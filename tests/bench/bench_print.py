@@ -71,13 +71,13 @@ print(f"seconds {seconds:.4f} extra_mb {status('VmHWM') - before:.1f} "
 
 def _seven_pages(folder: Path) -> Path:
     from mesodesk.services.registry import Services
-    from tests.bench.bench_treatment import _busy_patient
+    from tests.bench.bench_treatment import _busy_patient, seven_page_options
 
     services = Services.open(folder / "busy.sqlite3")
     try:
         patient_id = _busy_patient(services)
         out = folder / "seven.pdf"
-        written = services.summaries.write(patient_id, out, services.summaries.options())
+        written = services.summaries.write(patient_id, out, seven_page_options(services))
     finally:
         services.close()
     if written.pages != 7:

@@ -136,3 +136,14 @@ def clinic_rows(db_path: Path) -> list[Row]:
         ),
         Row(f"due list over the clinic ({listed:,} courses due)", due, "ms", 200),
     ]
+
+
+def seven_page_options(services: object) -> object:
+    """The options that make the busy patient's summary 7 pages, the document the printing tests
+    and benchmark send: all but the sessions table (the whole summary is 10 pages since each
+    session says its procedure, issue 15)."""
+    from mesodesk.domain.summary import Section
+
+    return services.summaries.options(  # type: ignore[attr-defined]
+        sections=set(Section) - {Section.SESSIONS}
+    )
