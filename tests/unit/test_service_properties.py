@@ -718,6 +718,7 @@ def test_update_session(services: Any, data: st.DataObject) -> None:
         services._session = services.treatment.log_session(clinic.patient, base).value.id
     victim: int = services._session
     services.treatment.update_session(victim, base)
+    answers_before = _answers_of(services.treatment.session(victim))
     target = data.draw(path_id(victim), label="session_id")
     confirmed = data.draw(st.booleans(), label="allergy_confirmed")
     usual = dataclasses.replace(base, blend=data.draw(usual_blend(clinic)))
@@ -740,12 +741,19 @@ def test_update_session(services: Any, data: st.DataObject) -> None:
         return
     clean = given_input.validated(NOW)
     assert services.treatment.session(victim).as_input() == clean
-    row_changed = dataclasses.replace(clean, blend=()) != dataclasses.replace(
-        base.validated(NOW), blend=()
+    # the row changes with its fields, or with the answers to the safety rules stored with it
+    # (a question the new blend raises, confirmed)
+    row_changed = (
+        dataclasses.replace(clean, blend=()) != dataclasses.replace(base.validated(NOW), blend=())
+        or _answers_of(services.treatment.session(victim)) != answers_before
     )
     old, new = len(base.blend), len(clean.blend)
     churn = old + new if clean.blend != base.blend else 0
     assert_stored(before, services, blend_item=new - old, audit_entry=int(row_changed) + churn)
+
+
+def _answers_of(session: Any) -> tuple[Any, str]:
+    return tuple(session.safety_confirmed), session.override_reason
 
 
 # -- side effects ---------------------------------------------------------------------------------

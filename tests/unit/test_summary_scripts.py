@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from mesodesk.domain.catalogue import LotInput, PractitionerInput, ProductInput
-from mesodesk.domain.enums import AEOutcome, BodyArea, Indication, SideEffectKind
+from mesodesk.domain.enums import AEOutcome, BodyArea, Indication, ReportChannel, SideEffectKind
 from mesodesk.domain.settings import ClinicSettings
 from mesodesk.domain.summary import Section, SummaryInput, SummaryOptions
 from mesodesk.domain.treatment import BlendInput, CourseInput, SessionInput, SideEffectInput
@@ -91,7 +91,8 @@ def record_with(services: Any, first: str, last: str, note: str) -> Any:
             1,
             body_area=BodyArea.FOREHEAD,
             session_id=session.id,
-            lot_id=lot.id,
+            lot_ids=(lot.id,),
+            reported_via=ReportChannel.PHONE,
             kind_note=last,
             resolved_on=date(2025, 1, 9),
             outcome=AEOutcome.RESOLVED,
