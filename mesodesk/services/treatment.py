@@ -9,6 +9,7 @@ transaction as the change they follow.
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -16,7 +17,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import String, Table, and_, func, select, type_coerce, update
+from sqlalchemy import String, Table, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import Session as DbSession
 
 from mesodesk.domain.clock import Clock
@@ -36,7 +37,8 @@ from mesodesk.domain.enums import (
 )
 from mesodesk.domain.errors import ConflictError, NotFoundError, ValidationError
 from mesodesk.domain.patients import format_record_no
-from mesodesk.domain.schedule import CoursePlan, next_due
+from mesodesk.domain.schedule import CourseFacts, CoursePlan, course_dues
+from mesodesk.domain.text import fold
 from mesodesk.domain.treatment import (
     NO_COURSE,
     NO_LOT,
@@ -49,6 +51,7 @@ from mesodesk.domain.treatment import (
     Course,
     CourseInput,
     DueEntry,
+    LotInSeveralProducts,
     OutcomeAssessment,
     OutcomeInput,
     PatientRecord,
@@ -68,6 +71,7 @@ from mesodesk.services.changes import Changes, Result
 from mesodesk.services.patients import PatientService
 from mesodesk.store import models as m
 from mesodesk.store.db import Database
+from mesodesk.store.derived import fold_lot_number, refresh_schedules
 
 
 def _t(model: Any) -> Table:
@@ -146,6 +150,117 @@ def _from_first_exposures(s: DbSession, rows: list[Any], lot_ids: list[int]) -> 
     )
 
 
+def suspected_lot_pairs() -> Any:
+    """Which lots each side effect suspects, as (side_effect_id, lot_id) rows: the one place
+    that reads it. Today a side effect names at most one lot (``side_effect.lot_id``); where a
+    side effect suspects several lots or a whole blend, only this query changes."""
+    return select(FX.id.label("side_effect_id"), FX.lot_id.label("lot_id")).where(
+        FX.lot_id.is_not(None)
+    )
+
+
+def _choose_product(number: str, names: list[str], product: str | None) -> str:
+    """The product a recall is for, among those that have a lot of this number."""
+    if product is None or not product.strip():
+        if len(names) > 1:
+            raise LotInSeveralProducts(number, names)
+        return names[0]
+    wanted = fold(" ".join(product.split()))
+    exact = [n for n in names if fold(n) == wanted]
+    starting = [n for n in names if fold(n).startswith(wanted)]
+    if exact:
+        return exact[0]
+    if len(starting) == 1:
+        return starting[0]
+    raise ValidationError.single(
+        "product",
+        f"Lot {number} is a lot of {', '.join(names)}"
+        + (
+            f"; {product.strip()} matches several of them: give the whole name."
+            if starting
+            else f", not of {product.strip()}."
+        ),
+    )
+
+
+def _recall_entries(
+    rows: list[Any],
+    people: dict[int, tuple[str, str, str, str]],
+    effects: Sequence[Any],
+    suspecting: set[int],
+    lots: Sequence[Any],
+) -> tuple[RecallEntry, ...]:
+    """One entry per exposure, each with its side effects: one that suspects the lot goes with
+    its own session (when that session used the lot), any other with the patient's latest
+    exposure on or before its onset."""
+    kinds, outcomes = SideEffectKind._value2member_map_, AEOutcome._value2member_map_
+    grades = {g.value: g for g in Grade}
+    days: dict[Any, date] = {}  # thousands of rows share a few hundred days
+
+    def day(value: Any) -> date:
+        found = days.get(value)
+        if found is None:
+            found = days[value] = _day(value)
+        return found
+
+    # exposures of each patient, in date order: (first row index, [days])
+    index_of_session = {row[0]: i for i, row in enumerate(rows)}
+    first_row: dict[int, int] = {}
+    exposure_days: dict[int, list[date]] = {}
+    for i, row in enumerate(rows):
+        pid = row[1]
+        if pid not in first_row:
+            first_row[pid] = i
+            exposure_days[pid] = []
+        exposure_days[pid].append(row[2].date())
+    given: list[list[RecallSideEffect]] = [[] for _ in rows]
+    for effect_id, pid, session_id, kind, grade, onset, resolved, outcome, lot in effects:
+        suspected = effect_id in suspecting
+        onset_day = day(onset)
+        at = index_of_session.get(session_id) if suspected else None
+        if at is None:
+            mine = exposure_days.get(pid)
+            if mine is None:
+                continue  # a lot named by a patient's side effect without any session using it
+            at = first_row[pid] + max(0, bisect.bisect_right(mine, onset_day) - 1)
+        given[at].append(
+            RecallSideEffect(
+                effect_id,
+                kinds.get(kind) or SideEffectKind.parse(kind),  # type: ignore[arg-type]
+                grades[grade],
+                onset_day,
+                day(resolved) if resolved else None,
+                outcomes.get(outcome) or AEOutcome.parse(outcome),  # type: ignore[arg-type]
+                lot or "",
+                suspected,
+            )
+        )
+    names = {r.id: r.name for r in lots}
+    numbers = {r.id: r.lot_number for r in lots}  # as the catalogue spells it
+    entries = []
+    for i, (sid, pid, at_time, amount, lot_id) in enumerate(rows):
+        record_no, first_name, last_name, phone = people[pid]
+        listed = given[i]
+        if len(listed) > 1:
+            listed.sort(key=lambda x: (x.onset_on, x.id))
+        entries.append(
+            RecallEntry(
+                pid,
+                record_no,
+                first_name,
+                last_name,
+                phone,
+                sid,
+                at_time,
+                names[lot_id],
+                numbers[lot_id],
+                amount,
+                tuple(listed),
+            )
+        )
+    return tuple(entries)
+
+
 class AllergyWarning(ConflictError):
     """The blend holds an ingredient the patient is allergic to; save again once confirmed."""
 
@@ -170,8 +285,8 @@ def _plan(row: Any) -> CoursePlan:
 
 
 def _areas(values: Iterable[str] | None) -> tuple[BodyArea, ...]:
-    codes = BodyArea.codes()
-    return tuple(BodyArea.parse(v) for v in values or () if v in codes)
+    areas = BodyArea._value2member_map_  # codes as stored: a dictionary look-up each
+    return tuple(cast(BodyArea, areas[v]) for v in values or () if v in areas)
 
 
 class TreatmentService:
@@ -220,10 +335,27 @@ class TreatmentService:
         by_course: dict[int, list[Session]] = defaultdict(list)
         for session in sessions:
             by_course[session.course_id].append(session)
+        rows = list(
+            s.execute(
+                select(_t(m.Course))
+                .where(CO.patient_id == patient_id)
+                .order_by(CO.started_on, CO.id)
+            )
+        )
+        dues = course_dues(
+            CourseFacts(
+                r.id,
+                r.indication,
+                r.indication_note,
+                _plan(r),
+                CourseStatus.parse(r.status),
+                r.started_on,
+                tuple(x.started_at.date() for x in by_course.get(r.id, [])),
+            )
+            for r in rows
+        )
         courses = []
-        for r in s.execute(
-            select(_t(m.Course)).where(CO.patient_id == patient_id).order_by(CO.started_on, CO.id)
-        ):
+        for r in rows:
             done = by_course.get(r.id, [])
             plan = _plan(r)
             status = CourseStatus.parse(r.status)
@@ -243,9 +375,8 @@ class TreatmentService:
                     notes=r.notes,
                     sessions_done=len(done),
                     total_price_cents=sum(x.price_cents or 0 for x in done),
-                    next_due=next_due(
-                        plan, status, r.started_on, [x.started_at.date() for x in done]
-                    ),
+                    next_due=dues[r.id].due,
+                    maintenance_ended_by=dues[r.id].maintenance_ended_by,
                 )
             )
         return courses
@@ -820,10 +951,22 @@ class TreatmentService:
 
     # -- who is due -----------------------------------------------------------------------------
 
-    def due(self, by: date | None = None, *, limit: int = 20_000) -> list[DueEntry]:
-        """Active and completed courses due on or before ``by`` (default today), soonest first,
-        for patients who are not archived."""
+    def due(
+        self, by: date | None = None, *, lapsed: bool = False, limit: int = 20_000
+    ) -> list[DueEntry]:
+        """Courses due on or before ``by`` (default today) and not lapsed then, soonest first;
+        with ``lapsed``, the courses whose maintenance has lapsed by then, most recent first.
+        Patients who are archived are left out.
+
+        Both read the cached ``course.next_due`` and ``course.lapses_on``, which store.derived
+        writes from domain.schedule.course_dues, the function the record and the PDF call."""
         by = by or self.clock.today()
+        if lapsed:
+            when: list[Any] = [CO.lapses_on <= by]
+            order: list[Any] = [CO.next_due.desc()]
+        else:
+            when = [CO.next_due <= by, or_(CO.lapses_on.is_(None), CO.lapses_on > by)]
+            order = [CO.next_due]
         done = (
             select(func.count())
             .where(SE.course_id == CO.id)
@@ -843,10 +986,16 @@ class TreatmentService:
                 PA.phone,
                 type_coerce(PA.last_session_at, String),
                 done.label("done"),
+                type_coerce(CO.lapses_on, String),
             )
             .select_from(_t(m.Course).join(_t(m.Patient)))
-            .where(CO.status.in_(DUE_STATUSES), CO.next_due <= by, PA.archived == False)  # noqa: E712
-            .order_by(CO.next_due, PA.last_folded, PA.first_folded, CO.id)
+            .where(
+                CO.status.in_(DUE_STATUSES),
+                CO.next_due.is_not(None),
+                *when,
+                PA.archived == False,  # noqa: E712
+            )
+            .order_by(*order, PA.last_folded, PA.first_folded, CO.id)
             .limit(limit)
         )
         with self.db.read() as s:
@@ -874,6 +1023,7 @@ class TreatmentService:
                 sessions_done=done_count,
                 planned_sessions=planned,
                 last_session_on=_as_day(last_at),
+                lapses_on=day(lapses) if lapses else None,
             )
             for (
                 course_id,
@@ -887,6 +1037,7 @@ class TreatmentService:
                 phone,
                 last_at,
                 done_count,
+                lapses,
             ) in rows
         ]
 
@@ -906,24 +1057,31 @@ class TreatmentService:
 
     # -- lot recall -----------------------------------------------------------------------------
 
-    def recall(self, lot_number: str) -> Recall:
-        """Every patient and session that received a lot (by its number, in any product), with
-        the side effects each patient reported from that session on."""
+    def recall(self, lot_number: str, product: str | None = None) -> Recall:
+        """Every patient and session that received a lot of one product, with the side effects
+        each patient reported from that session on: those that suspect the lot, and the others.
+
+        The number is matched case- and accent-blind (``product_lot.lot_folded``). When several
+        products have a lot of that number, ``product`` says which (its name, or the start of
+        it, case- and accent-blind); without it, LotInSeveralProducts lists them."""
         number = " ".join(lot_number.split())
         if not number or len(number) > 60:
             raise ValidationError.single("lot_number", "Give the lot number (up to 60 characters).")
         with no_collector_pauses():
             with self.db.read() as s:
-                lots = list(
+                found = list(
                     s.execute(
                         select(LT.id, PD.name, LT.expiry_date, LT.lot_number)
                         .select_from(_t(m.ProductLot).join(_t(m.Product)))
-                        .where(func.upper(LT.lot_number) == number.upper())
-                        .order_by(PD.name)
+                        .where(LT.lot_folded == fold_lot_number(number))
+                        .order_by(PD.name, LT.id)
                     )
                 )
-                if not lots:
+                if not found:
                     raise NotFoundError(f"There is no lot {number} in the catalogue.")
+                names = list(dict.fromkeys(r.name for r in found))
+                chosen = _choose_product(number, names, product)
+                lots = [r for r in found if r.name == chosen]
                 lot_ids = [r.id for r in lots]
                 # Dates come as text and are read here: SQLAlchemy's per-row date processing was
                 # most of the time of a recall over thousands of sessions.
@@ -950,94 +1108,55 @@ class TreatmentService:
                         ).where(PA.id.in_(chunk))
                     ):
                         people[pid] = (format_record_no(record), first_name, last_name, phone)
-                # The side effects each exposed patient reported from the first exposure on.
-                effects = s.execute(
-                    select(
-                        FX.id,
-                        FX.patient_id,
-                        FX.kind,
-                        FX.grade,
-                        type_coerce(FX.onset_on, String),
-                        type_coerce(FX.resolved_on, String),
-                        FX.outcome,
-                        LT.lot_number,
-                    )
-                    .select_from(
-                        _from_first_exposures(s, rows, lot_ids).outerjoin(
-                            _t(m.ProductLot), FX.lot_id == LT.id
+                pairs = suspected_lot_pairs().subquery()
+                suspecting = set(
+                    s.execute(
+                        select(pairs.c.side_effect_id).where(pairs.c.lot_id.in_(lot_ids))
+                    ).scalars()
+                )
+                columns = (
+                    FX.id,
+                    FX.patient_id,
+                    FX.session_id,
+                    FX.kind,
+                    FX.grade,
+                    type_coerce(FX.onset_on, String),
+                    type_coerce(FX.resolved_on, String),
+                    FX.outcome,
+                    LT.lot_number,
+                )
+                # The side effects each exposed patient reported from the first exposure on,
+                # and those that suspect the lot whatever their date.
+                effects = list(
+                    s.execute(
+                        select(*columns)
+                        .select_from(
+                            _from_first_exposures(s, rows, lot_ids).outerjoin(
+                                _t(m.ProductLot), FX.lot_id == LT.id
+                            )
                         )
-                    )
-                    .order_by(FX.patient_id, FX.onset_on, FX.id)
-                ).all()
-
-            kinds, outcomes = SideEffectKind._value2member_map_, AEOutcome._value2member_map_
-            grades = {g.value: g for g in Grade}
-            days: dict[Any, date] = {}  # thousands of rows share a few hundred days
-
-            def day(value: Any) -> date:
-                found = days.get(value)
-                if found is None:
-                    found = days[value] = _day(value)
-                return found
-
-            effects_of: dict[int, list[RecallSideEffect]] = {}  # per patient, by onset
-            for effect_id, pid, kind, grade, onset, resolved, outcome, suspected in effects:
-                mine = effects_of.get(pid)
-                if mine is None:
-                    mine = effects_of[pid] = []
-                mine.append(
-                    RecallSideEffect(
-                        effect_id,
-                        kinds.get(kind) or SideEffectKind.parse(kind),  # type: ignore[arg-type]
-                        grades[grade],
-                        day(onset),
-                        day(resolved) if resolved else None,
-                        outcomes.get(outcome) or AEOutcome.parse(outcome),  # type: ignore[arg-type]
-                        suspected or "",
-                    )
+                        .order_by(FX.patient_id, FX.onset_on, FX.id)
+                    ).all()
                 )
-
-            # Each side effect goes with the patient's latest exposure on or before its onset:
-            # one pass over both lists, in patient and date order.
-            names = {r.id: r.name for r in lots}
-            numbers = {r.id: r.lot_number for r in lots}  # as the catalogue spells it
-            entries: list[RecallEntry] = []
-            given: dict[int, int] = {}  # per patient: the first side effect not given yet
-            last = len(rows) - 1
-            for i, (sid, pid, at, amount, lot) in enumerate(rows):
-                since: tuple[RecallSideEffect, ...] = ()
-                mine = effects_of.get(pid)
-                if mine:
-                    start = at.date()
-                    end = rows[i + 1][2].date() if i < last and rows[i + 1][1] == pid else None
-                    k = given.get(pid, 0)
-                    while k < len(mine) and mine[k].onset_on < start:
-                        k += 1
-                    j = k
-                    while k < len(mine) and (end is None or mine[k].onset_on < end):
-                        k += 1
-                    given[pid] = k
-                    since = tuple(mine[j:k])
-                record_no, first_name, last_name, phone = people[pid]
-                entries.append(
-                    RecallEntry(
-                        pid,
-                        record_no,
-                        first_name,
-                        last_name,
-                        phone,
-                        sid,
-                        at,
-                        names[lot],
-                        numbers[lot],
-                        amount,
-                        since,
+                listed = {e[0] for e in effects}
+                missing = [i for i in suspecting if i not in listed]
+                for chunk in _id_chunks(s, missing) if missing else ():
+                    effects.extend(
+                        s.execute(
+                            select(*columns)
+                            .select_from(
+                                _t(m.SideEffect).outerjoin(_t(m.ProductLot), FX.lot_id == LT.id)
+                            )
+                            .where(FX.id.in_(chunk))
+                        ).all()
                     )
-                )
+            entries = _recall_entries(rows, people, effects, suspecting, lots)
         return Recall(
             lot_number=lots[0].lot_number,
             lots=tuple((r.id, r.name, r.expiry_date) for r in lots),
-            entries=tuple(entries),
+            entries=entries,
+            product=chosen,
+            also_in=tuple(n for n in names if n != chosen),
         )
 
     # -- internals ------------------------------------------------------------------------------
@@ -1067,28 +1186,6 @@ class TreatmentService:
         return row
 
     def _refresh_schedule(self, s: DbSession, patient_id: int) -> None:
-        """Recompute the derived due dates and last session of a patient (plain UPDATEs: a
-        cache is not a change the audit trail should report)."""
-        dates: dict[int, list[date]] = defaultdict(list)
-        last_at: datetime | None = None
-        for course_id, started_at in s.execute(
-            select(SE.course_id, SE.started_at).where(SE.patient_id == patient_id)
-        ):
-            dates[course_id].append(started_at.date())
-            if last_at is None or started_at > last_at:
-                last_at = started_at
-        dues: list[date] = []
-        for r in s.execute(select(_t(m.Course)).where(CO.patient_id == patient_id)):
-            due = next_due(
-                _plan(r), CourseStatus.parse(r.status), r.started_on, sorted(dates.get(r.id, []))
-            )
-            value = due.on if due else None
-            if value is not None:
-                dues.append(value)
-            if value != r.next_due:
-                s.execute(update(_t(m.Course)).where(CO.id == r.id).values(next_due=value))
-        s.execute(
-            update(_t(m.Patient))
-            .where(PA.id == patient_id)
-            .values(next_due=min(dues) if dues else None, last_session_at=last_at)
-        )
+        """Recompute the cached due dates and last session of a patient, in the transaction of
+        the change (store.derived, from the same function as the record's)."""
+        refresh_schedules(s.connection(), self.clock.today(), [patient_id])

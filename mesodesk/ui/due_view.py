@@ -1,4 +1,6 @@
-"""Who is due: the clinic's courses due on or before a date, the most overdue first.
+"""Who is due: the clinic's courses due on or before a date, the most overdue first; or, with the
+"Lapsed maintenance" filter, the courses whose maintenance has lapsed (overdue by twice its
+interval: domain.schedule), which leave the due list.
 
 A tab of the main window (View ▸ Due and overdue). The list follows every change to the
 treatment record or to patients, so that a session logged in another tab takes its course off
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QCoreApplication, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -81,6 +84,7 @@ class DueTableModel(ListTableModel[DueEntry]):
         super().__init__(parent=parent)
         self.formats = formats
         self.today = date.today()
+        self.lapsed_list = False
         self.headers = [
             self.tr("Due date"),
             self.tr("Overdue"),
@@ -92,9 +96,17 @@ class DueTableModel(ListTableModel[DueEntry]):
             self.tr("Last session"),
         ]
 
-    def set_entries(self, entries: Sequence[DueEntry], today: date) -> None:
+    def set_entries(self, entries: Sequence[DueEntry], today: date, lapsed: bool = False) -> None:
         self.today = today
+        self.lapsed_list = lapsed
         self.set_rows(entries)
+
+    def lapsed_words(self, e: DueEntry) -> str:
+        assert e.lapses_on is not None
+        when = self.formats.date(e.lapses_on)
+        if e.lapsed(self.today):
+            return self.tr("Lapsed since %1").replace("%1", when)
+        return self.tr("Lapses on %1").replace("%1", when)
 
     def overdue(self) -> int:
         return sum(1 for e in self.rows if e.due_on < self.today)
@@ -106,6 +118,8 @@ class DueTableModel(ListTableModel[DueEntry]):
         if column == 0:
             return self.formats.date(e.due_on)
         if column == 1:
+            if self.lapsed_list or e.lapsed(self.today):
+                return self.lapsed_words(e)
             return lateness(e.due_on, self.today)[0]
         if column == 2:
             return e.record_no
@@ -132,7 +146,13 @@ class DueTableModel(ListTableModel[DueEntry]):
         return super().sort_key(e, column)
 
     def role_data(self, e: DueEntry, column: int, role: int) -> Any:
-        urgency = lateness(e.due_on, self.today)[1]
+        lapsed = self.lapsed_list or e.lapsed(self.today)
+        urgency = 0 if lapsed else lateness(e.due_on, self.today)[1]
+        if role == Qt.ItemDataRole.ToolTipRole and column == 1 and lapsed:
+            return self.tr(
+                "Overdue by %1 days: twice the maintenance interval. The course has left the "
+                "due list; a session brings it back."
+            ).replace("%1", str(e.days_overdue(self.today)))
         if role == Qt.ItemDataRole.ForegroundRole and column in (0, 1):
             return brush(ALERT if urgency == 2 else CAUTION if urgency == 1 else MUTED)
         if role == Qt.ItemDataRole.FontRole and column == 1 and urgency:
@@ -188,6 +208,22 @@ class DueView(QWidget):
             button.clicked.connect(lambda _checked=False, d=days: self.show_days_ahead(d))
             self.quick[days] = button
             top.addWidget(button)
+        top.addSpacing(12)
+        self.show_lapsed = QComboBox()
+        self.show_lapsed.setObjectName("due_show")
+        self.show_lapsed.addItem(self.tr("Due and overdue"), False)
+        self.show_lapsed.addItem(self.tr("Lapsed maintenance"), True)
+        self.show_lapsed.setToolTip(
+            self.tr(
+                "A maintenance overdue by twice its interval has lapsed: it leaves the due list "
+                "for the lapsed list."
+            )
+        )
+        self.show_lapsed.currentIndexChanged.connect(lambda _i: self.reload())
+        show_caption = QLabel(self.tr("S&how"))
+        show_caption.setBuddy(self.show_lapsed)
+        top.addWidget(show_caption)
+        top.addWidget(self.show_lapsed)
         top.addSpacing(12)
         self.summary = QLabel()
         self.summary.setObjectName("due_summary")
@@ -276,21 +312,27 @@ class DueView(QWidget):
         self.loading = True
         self._mark_quick()
         by = self.by
+        lapsed = self.lapsed_shown()
         treatment = self.services.treatment
-        self.runner.run(lambda: treatment.due(by)).success(
-            while_alive(self, lambda entries: self._loaded(generation, by, entries))
+        self.runner.run(lambda: treatment.due(by, lapsed=lapsed)).success(
+            while_alive(self, lambda entries: self._loaded(generation, by, lapsed, entries))
         ).failure(while_alive(self, self._failed))
 
-    def _loaded(self, generation: int, by: date, entries: list[DueEntry]) -> None:
+    def lapsed_shown(self) -> bool:
+        return bool(self.show_lapsed.currentData())
+
+    def _loaded(self, generation: int, by: date, lapsed: bool, entries: list[DueEntry]) -> None:
         if generation != self._generation:
             return
         self.loading = False
         keep = selected_id(self.table)
         today = self.services.clock.today()
-        self.model.set_entries(entries, today)
+        self.model.set_entries(entries, today, lapsed)
         overdue = self.model.overdue()
         when = self.formats.date(by)
-        if not entries:
+        if lapsed:
+            self._show_lapsed(entries, when)
+        elif not entries:
             self.summary.setText(self.tr("Nobody is due on or before %1.").replace("%1", when))
             self.empty.setText(
                 self.tr("No course is due on or before %1. Try +7 days or +30 days.").replace(
@@ -311,6 +353,20 @@ class DueView(QWidget):
             )
             self.empty.hide()
         select_id(self.table, keep)
+
+    def _show_lapsed(self, entries: list[DueEntry], when: str) -> None:
+        if not entries:
+            self.summary.setText(self.tr("No maintenance has lapsed by %1.").replace("%1", when))
+            self.empty.setText(self.tr("No maintenance has lapsed by %1.").replace("%1", when))
+            self.empty.show()
+            return
+        text = (
+            self.tr("1 course with a maintenance lapsed by %2")
+            if len(entries) == 1
+            else self.tr("%1 courses with a maintenance lapsed by %2")
+        )
+        self.summary.setText(text.replace("%1", f"{len(entries):,}").replace("%2", when))
+        self.empty.hide()
 
     def _failed(self, error: BaseException) -> None:
         self.loading = False

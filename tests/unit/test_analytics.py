@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from mesodesk.domain.catalogue import LotInput, PractitionerInput, ProductInput
 from mesodesk.domain.clock import FixedClock
@@ -22,8 +22,8 @@ from mesodesk.domain.treatment import BlendInput, CourseInput, SessionInput, Sid
 from mesodesk.services.analytics import STATS_TABLES
 from mesodesk.services.demo import BAD_LOT_NUMBER, generate_demo
 from mesodesk.services.registry import Services
-from mesodesk.store.db import Database, create_db_engine, resolve_target
-from mesodesk.store.migrate import alembic_config
+from mesodesk.store.db import create_db_engine, resolve_target
+from mesodesk.store.migrate import alembic_config, open_database
 from tests.conftest import NOW, patient_input
 
 TODAY = NOW.date()
@@ -392,16 +392,19 @@ def test_the_migration_counts_what_was_there(tmp_path: Path) -> None:
     """A clinic's database made before the running totals existed gets them counted."""
     from alembic import command
 
+    # A clinic at today's schema, taken back to 0002 (the demo writes today's tables).
     target = resolve_target(tmp_path / "old.sqlite3")
+    old = open_database(target)
+    generate_demo(old, 80, 2, today=TODAY)
+    old.close()
     engine = create_db_engine(target, pool=False)
     cfg = alembic_config()
     with engine.connect() as conn:
+        conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
         cfg.attributes["connection"] = conn.execution_options(mesodesk_write=True)
-        command.upgrade(cfg, "0002")
+        command.downgrade(cfg, "0002")
+        assert "stats_session_day" not in inspect(conn).get_table_names()
     engine.dispose()
-    old = Database(create_db_engine(target), target)
-    generate_demo(old, 80, 2, today=TODAY)
-    old.close()
     services = Services.open(tmp_path / "old.sqlite3", clock=FixedClock(NOW))
     assert services.analytics.drift() == dict.fromkeys(STATS_TABLES, 0)
     assert services.analytics.dashboard().sessions > 0
