@@ -767,8 +767,9 @@ class PatientRecord:
 # -- the due list and lot recall ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DueEntry:
+class DueEntry(NamedTuple):
+    """One course on the due (or lapsed) list. (A named tuple: the list has thousands.)"""
+
     patient_id: int
     record_no: str
     first_name: str

@@ -220,7 +220,7 @@ class DueView(QWidget):
             )
         )
         self.show_lapsed.currentIndexChanged.connect(lambda _i: self.reload())
-        show_caption = QLabel(self.tr("S&how"))
+        show_caption = QLabel(self.tr("Sho&w"))
         show_caption.setBuddy(self.show_lapsed)
         top.addWidget(show_caption)
         top.addWidget(self.show_lapsed)
@@ -228,7 +228,8 @@ class DueView(QWidget):
         self.summary = QLabel()
         self.summary.setObjectName("due_summary")
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
-        top.addWidget(self.summary, 1)
+        self.summary.setWordWrap(True)  # on its own line: a long one must not widen the window
+        top.addStretch(1)
         self.refresh_button = QPushButton(self.tr("Refresh"))
         self.refresh_button.setAutoDefault(False)
         self.refresh_button.clicked.connect(lambda _checked=False: self.reload())
@@ -239,7 +240,7 @@ class DueView(QWidget):
         self.table = make_table(
             self.proxy,
             "due",
-            widths=(95, 160, 100, 230, 140, 220, 175, 100),
+            widths=(90, 170, 90, 230, 125, 150, 150, 85),  # the name takes the room left
             stretch=3,
             sort=(0, Qt.SortOrder.AscendingOrder),
         )
@@ -251,6 +252,7 @@ class DueView(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.summary)
         layout.addWidget(self.date_error)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.empty)

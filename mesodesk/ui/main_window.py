@@ -387,7 +387,8 @@ class MainWindow(QMainWindow):
     def _restore(self) -> None:
         geometry = self.settings.get(keys.WINDOW_GEOMETRY)
         if geometry.isEmpty() or not self.restoreGeometry(geometry):
-            self.resize(1200, 760)
+            room = self.screen().availableGeometry()  # a 1024×768 screen has less than that
+            self.resize(min(1200, room.width()), min(760, room.height()))
         state = self.settings.get(keys.WINDOW_STATE)
         if not state.isEmpty():
             self.restoreState(state)

@@ -235,7 +235,7 @@ class RecallView(QWidget):
         self.product.setObjectName("recall_product")
         self.product.setMinimumWidth(200)
         self.product.activated.connect(self._product_chosen)
-        self.product_caption = QLabel(self.tr("&Product"))
+        self.product_caption = QLabel(self.tr("Pro&duct"))
         self.product_caption.setBuddy(self.product)
         self.show_button = QPushButton(self.tr("Show"))
         self.show_button.setAutoDefault(False)
@@ -283,7 +283,7 @@ class RecallView(QWidget):
         self.filter.addItem(self.tr("Sessions with a side effect suspecting this lot"), "suspected")
         self.filter.addItem(self.tr("Sessions followed by any side effect"), "suspected|other")
         self.filter.setEnabled(False)
-        filter_caption = QLabel(self.tr("S&how"))
+        filter_caption = QLabel(self.tr("Sho&w"))
         filter_caption.setBuddy(self.filter)
         texts = QVBoxLayout()
         texts.addWidget(self.summary)
@@ -301,7 +301,7 @@ class RecallView(QWidget):
         self.table = make_table(
             self.proxy,
             "recall",
-            widths=(95, 170, 130, 125, 65, 300, 300),
+            widths=(90, 165, 125, 120, 65, 240, 260),
             stretch=OTHER_COLUMN,
             sort=(3, Qt.SortOrder.AscendingOrder),
         )

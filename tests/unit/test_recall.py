@@ -152,6 +152,22 @@ def test_a_suspected_side_effect_goes_with_its_own_session(clinic: Clinic) -> No
     assert late in by_day[1] and late not in by_day[8]
 
 
+def test_a_suspecting_side_effect_dated_before_the_exposure_is_still_listed(
+    clinic: Clinic, db_path: Path
+) -> None:
+    """An onset typed wrong (before the session it suspects), as the sqlite3 shell or an old
+    import could leave it: listed with its session, not lost."""
+    con = sqlite3.connect(db_path)
+    con.execute("UPDATE side_effect SET onset_on = '2026-09-01' WHERE id = ?", (clinic.swelling,))
+    con.commit()
+    con.close()
+    recall = clinic.s.treatment.recall("ab-12c", "Hyaluronic acid 1%")
+    first = next(e for e in recall.entries if e.started_at.day == 1)
+    assert [(x.id, x.suspected, x.onset_on) for x in first.side_effects] == [
+        (clinic.swelling, True, date(2026, 9, 1))
+    ]
+
+
 def test_the_catalogue_keeps_one_lot_per_folded_number_and_product(clinic: Clinic) -> None:
     ha = clinic.ha_lot.product_id
     with pytest.raises(ValidationError) as refused:
