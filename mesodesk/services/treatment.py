@@ -214,15 +214,15 @@ def _recall_entries(
     exposure on or before its onset."""
     kinds, outcomes = SideEffectKind._value2member_map_, AEOutcome._value2member_map_
     grades = {g.value: g for g in Grade}
-    days: dict[Any, date] = {}  # thousands of rows share a few hundred days
-
-    def day(value: Any) -> date:
-        found = days.get(value)
-        if found is None:
-            found = days[value] = _day(value)
-        return found
-
-    # exposures of each patient, in date order: (first row index, [days])
+    # Thousands of rows share a few hundred days: each read once. (This loop runs for every
+    # side effect of every exposed patient: kept lean.)
+    days: dict[Any, date] = {}
+    for _effect, _pid, _session, _kind, _grade, onset, resolved, *_rest in effects:
+        if onset not in days:
+            days[onset] = _day(onset)
+        if resolved and resolved not in days:
+            days[resolved] = _day(resolved)
+    # each patient's exposures in date order: the first one's row, and their days
     index_of_session = {row[0]: i for i, row in enumerate(rows)}
     first_row: dict[int, int] = {}
     exposure_days: dict[int, list[date]] = {}
@@ -233,6 +233,8 @@ def _recall_entries(
             exposure_days[pid] = []
         exposure_days[pid].append(row[2].date())
     given: list[list[RecallSideEffect]] = [[] for _ in rows]
+    latest = bisect.bisect_right
+    make = RecallSideEffect
     for (
         effect_id,
         pid,
@@ -245,24 +247,23 @@ def _recall_entries(
         lot,
         suspected,
     ) in effects:
-        suspected = bool(suspected)
-        onset_day = day(onset)
+        onset_day = days[onset]
         at = index_of_session.get(session_id) if suspected else None
         if at is None:
             mine = exposure_days.get(pid)
             if mine is None:
                 continue  # a lot named by a patient's side effect without any session using it
-            at = first_row[pid] + max(0, bisect.bisect_right(mine, onset_day) - 1)
+            at = first_row[pid] + max(0, latest(mine, onset_day) - 1)
         given[at].append(
-            RecallSideEffect(
+            make(
                 effect_id,
                 kinds.get(kind) or SideEffectKind.parse(kind),  # type: ignore[arg-type]
                 grades[grade],
                 onset_day,
-                day(resolved) if resolved else None,
+                days[resolved] if resolved else None,
                 outcomes.get(outcome) or AEOutcome.parse(outcome),  # type: ignore[arg-type]
                 lot or "",
-                suspected,
+                bool(suspected),
             )
         )
     names = {r.id: r.name for r in lots}
@@ -1133,10 +1134,11 @@ class TreatmentService:
                 exposed = list(dict.fromkeys(row[1] for row in rows))
                 people: dict[int, tuple[str, str, str, str]] = {}
                 for chunk in _id_chunks(s, exposed):
-                    for pid, record, first_name, last_name, phone in s.execute(
+                    for pid, record, first_name, last_name, phone in _plain_rows(
+                        s,
                         select(
                             PA.id, PA.record_number, PA.first_name, PA.last_name, PA.phone
-                        ).where(PA.id.in_(chunk))
+                        ).where(PA.id.in_(chunk)),
                     ):
                         people[pid] = (format_record_no(record), first_name, last_name, phone)
                 pairs = suspected_lot_pairs().subquery()
@@ -1157,13 +1159,11 @@ class TreatmentService:
                 # each saying whether it suspects the lot.
                 effects = _plain_rows(
                     s,
-                    select(*columns)
-                    .select_from(
+                    select(*columns).select_from(
                         _from_first_exposures(s, rows, lot_ids).outerjoin(
                             _t(m.ProductLot), FX.lot_id == LT.id
                         )
-                    )
-                    .order_by(FX.patient_id, FX.onset_on, FX.id),
+                    ),  # no ORDER BY: each session's side effects are sorted in Python
                 )
                 # And any that suspects the lot with an onset before the patient's first
                 # exposure (a date typed wrong): listed rather than lost.
