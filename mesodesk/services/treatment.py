@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import String, Table, and_, func, or_, select, type_coerce
+from sqlalchemy import String, Table, and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session as DbSession
 
 from mesodesk.domain.clock import Clock
@@ -233,6 +233,7 @@ def _recall_entries(
             exposure_days[pid] = []
         exposure_days[pid].append(row[2].date())
     given: list[list[RecallSideEffect]] = [[] for _ in rows]
+    number = lots[0].lot_number  # as the catalogue spells it
     latest = bisect.bisect_right
     make = RecallSideEffect
     for (
@@ -262,7 +263,7 @@ def _recall_entries(
                 onset_day,
                 days[resolved] if resolved else None,
                 outcomes.get(outcome) or AEOutcome.parse(outcome),  # type: ignore[arg-type]
-                lot or "",
+                number if suspected else lot or "",
                 bool(suspected),
             )
         )
@@ -1141,8 +1142,17 @@ class TreatmentService:
                         ).where(PA.id.in_(chunk)),
                     ):
                         people[pid] = (format_record_no(record), first_name, last_name, phone)
+                # Which lots each side effect suspects, read through the one query piece: the
+                # recalled lot (a yes or no) and the numbers of the lots it names (shown).
                 pairs = suspected_lot_pairs().subquery()
                 suspecting = select(pairs.c.side_effect_id).where(pairs.c.lot_id.in_(lot_ids))
+                named = (
+                    select(func.aggregate_strings(LT.lot_number, ", "))
+                    .select_from(pairs.join(_t(m.ProductLot), LT.id == pairs.c.lot_id))
+                    .where(pairs.c.side_effect_id == FX.id)
+                    .scalar_subquery()
+                )
+                suspects = FX.id.in_(suspecting.scalar_subquery())
                 columns = (
                     FX.id,
                     FX.patient_id,
@@ -1152,18 +1162,15 @@ class TreatmentService:
                     type_coerce(FX.onset_on, String),
                     type_coerce(FX.resolved_on, String),
                     FX.outcome,
-                    LT.lot_number,
-                    FX.id.in_(suspecting.scalar_subquery()),
+                    case((suspects, None), else_=named),  # read only for the others
+                    suspects,
                 )
                 # The side effects each exposed patient reported from the first exposure on,
                 # each saying whether it suspects the lot.
                 effects = _plain_rows(
                     s,
-                    select(*columns).select_from(
-                        _from_first_exposures(s, rows, lot_ids).outerjoin(
-                            _t(m.ProductLot), FX.lot_id == LT.id
-                        )
-                    ),  # no ORDER BY: each session's side effects are sorted in Python
+                    select(*columns).select_from(_from_first_exposures(s, rows, lot_ids)),
+                    # no ORDER BY: each session's side effects are sorted in Python
                 )
                 # And any that suspects the lot with an onset before the patient's first
                 # exposure (a date typed wrong): listed rather than lost.
@@ -1175,11 +1182,7 @@ class TreatmentService:
                     effects.extend(
                         tuple(e)
                         for e in s.execute(
-                            select(*columns)
-                            .select_from(
-                                _t(m.SideEffect).outerjoin(_t(m.ProductLot), FX.lot_id == LT.id)
-                            )
-                            .where(FX.id.in_(suspecting.scalar_subquery()))
+                            select(*columns).where(FX.id.in_(suspecting.scalar_subquery()))
                         )
                         if e[0] not in listed
                     )
