@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import String, Table, and_, case, func, or_, select, type_coerce
+from sqlalchemy import String, Table, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import Session as DbSession
 
 from mesodesk.domain.clock import Clock
@@ -122,24 +122,18 @@ def _id_chunks(s: DbSession, ids: list[int]) -> list[Any]:
     return [ids[i : i + _IN_CHUNK] for i in range(0, len(ids), _IN_CHUNK)]
 
 
-_PLAIN = (int, str, float, type(None))
-
-
-def _plain_rows(s: DbSession, stmt: Any) -> list[tuple[Any, ...]]:
-    """The rows of a statement as plain tuples. On SQLite, when every parameter is a plain
-    number or text, straight from the driver's cursor: building SQLAlchemy's rows took a third
-    of a recall over tens of thousands of rows. The columns asked for must need no conversion
-    (dates read as text)."""
+def _plain_rows(s: DbSession, stmt: Any) -> list[Any]:
+    """The rows of a statement as plain tuples. On SQLite straight from the driver's cursor,
+    after SQLAlchemy ran the statement (its compiled form cached): building SQLAlchemy's rows
+    took a third of a recall over tens of thousands of rows. The columns asked for must need no
+    conversion (dates are read as text)."""
+    result = s.connection().execute(stmt)
     if s.get_bind().dialect.name == "sqlite":
-        compiled = stmt.compile(
-            dialect=s.get_bind().dialect, compile_kwargs={"render_postcompile": True}
-        )
-        values = compiled.construct_params()
-        params = [values[name] for name in compiled.positiontup or ()]
-        if all(isinstance(v, _PLAIN) for v in params):
-            cursor = s.connection().connection.driver_connection
-            return cursor.execute(str(compiled), params).fetchall()  # type: ignore[union-attr]
-    return [tuple(r) for r in s.execute(stmt)]
+        try:
+            return list(result.cursor.fetchall())
+        finally:
+            result.close()
+    return [tuple(r) for r in result]
 
 
 def _from_first_exposures(s: DbSession, rows: list[Any], lot_ids: list[int]) -> Any:
@@ -203,6 +197,25 @@ def _choose_product(number: str, names: list[str], product: str | None) -> str:
     )
 
 
+def _one_row_per_effect(effects: Sequence[Any], recalled: set[int]) -> Sequence[Any]:
+    """Rows of side effects joined to the lots they name: one per side effect and lot. Where a
+    side effect names several, one row: the recalled lot's when it is among them, else the
+    other numbers joined."""
+    if len({e[0] for e in effects}) == len(effects):
+        return effects  # the usual case: at most one lot each
+    merged: dict[int, list[Any]] = {}
+    for e in effects:
+        row = merged.get(e[0])
+        if row is None:
+            merged[e[0]] = list(e)
+        elif row[-1] not in recalled:
+            if e[-1] in recalled:
+                row[-2], row[-1] = e[-2], e[-1]
+            elif e[-2]:
+                row[-2] = f"{row[-2]}, {e[-2]}" if row[-2] else e[-2]
+    return [tuple(row) for row in merged.values()]
+
+
 def _recall_entries(
     rows: list[Any],
     people: dict[int, tuple[str, str, str, str]],
@@ -212,6 +225,8 @@ def _recall_entries(
     """One entry per exposure, each with its side effects: one that suspects the lot goes with
     its own session (when that session used the lot), any other with the patient's latest
     exposure on or before its onset."""
+    recalled = {r.id for r in lots}
+    effects = _one_row_per_effect(effects, recalled)
     kinds, outcomes = SideEffectKind._value2member_map_, AEOutcome._value2member_map_
     grades = {g.value: g for g in Grade}
     # Thousands of rows share a few hundred days: each read once. (This loop runs for every
@@ -246,8 +261,9 @@ def _recall_entries(
         resolved,
         outcome,
         lot,
-        suspected,
+        lot_id,
     ) in effects:
+        suspected = lot_id in recalled
         onset_day = days[onset]
         at = index_of_session.get(session_id) if suspected else None
         if at is None:
@@ -264,7 +280,7 @@ def _recall_entries(
                 days[resolved] if resolved else None,
                 outcomes.get(outcome) or AEOutcome.parse(outcome),  # type: ignore[arg-type]
                 number if suspected else lot or "",
-                bool(suspected),
+                suspected,
             )
         )
     names = {r.id: r.name for r in lots}
@@ -1142,17 +1158,10 @@ class TreatmentService:
                         ).where(PA.id.in_(chunk)),
                     ):
                         people[pid] = (format_record_no(record), first_name, last_name, phone)
-                # Which lots each side effect suspects, read through the one query piece: the
-                # recalled lot (a yes or no) and the numbers of the lots it names (shown).
+                # Which lots each side effect suspects, read through the one query piece: one
+                # row per side effect and lot it names (or one with none), so that the recalled
+                # lot gives the yes or no and the others their numbers.
                 pairs = suspected_lot_pairs().subquery()
-                suspecting = select(pairs.c.side_effect_id).where(pairs.c.lot_id.in_(lot_ids))
-                named = (
-                    select(func.aggregate_strings(LT.lot_number, ", "))
-                    .select_from(pairs.join(_t(m.ProductLot), LT.id == pairs.c.lot_id))
-                    .where(pairs.c.side_effect_id == FX.id)
-                    .scalar_subquery()
-                )
-                suspects = FX.id.in_(suspecting.scalar_subquery())
                 columns = (
                     FX.id,
                     FX.patient_id,
@@ -1162,27 +1171,33 @@ class TreatmentService:
                     type_coerce(FX.onset_on, String),
                     type_coerce(FX.resolved_on, String),
                     FX.outcome,
-                    case((suspects, None), else_=named),  # read only for the others
-                    suspects,
+                    LT.lot_number,
+                    pairs.c.lot_id,
                 )
-                # The side effects each exposed patient reported from the first exposure on,
-                # each saying whether it suspects the lot.
-                effects = _plain_rows(
-                    s,
-                    select(*columns).select_from(_from_first_exposures(s, rows, lot_ids)),
+
+                def named(source: Any) -> Any:
                     # no ORDER BY: each session's side effects are sorted in Python
-                )
+                    return select(*columns).select_from(
+                        source.outerjoin(pairs, pairs.c.side_effect_id == FX.id).outerjoin(
+                            _t(m.ProductLot), LT.id == pairs.c.lot_id
+                        )
+                    )
+
+                # The side effects each exposed patient reported from the first exposure on.
+                effects = _plain_rows(s, named(_from_first_exposures(s, rows, lot_ids)))
                 # And any that suspects the lot with an onset before the patient's first
                 # exposure (a date typed wrong): listed rather than lost.
+                suspecting = select(pairs.c.side_effect_id).where(pairs.c.lot_id.in_(lot_ids))
                 total = s.execute(
                     select(func.count()).select_from(suspecting.subquery())
                 ).scalar_one()
-                if total > sum(1 for e in effects if e[-1]):
+                recalled = set(lot_ids)
+                if total > len({e[0] for e in effects if e[-1] in recalled}):
                     listed = {e[0] for e in effects}
                     effects.extend(
                         tuple(e)
                         for e in s.execute(
-                            select(*columns).where(FX.id.in_(suspecting.scalar_subquery()))
+                            named(_t(m.SideEffect)).where(FX.id.in_(suspecting.scalar_subquery()))
                         )
                         if e[0] not in listed
                     )

@@ -311,3 +311,16 @@ def clock_now() -> Any:
     from mesodesk.domain.clock import FixedClock
 
     return FixedClock(NOW)
+
+
+def test_a_side_effect_naming_several_lots_is_one_row() -> None:
+    """Ready for side effects that suspect several lots (a row per lot from the query piece):
+    one row each, suspecting the recalled lot when it is among them."""
+    from mesodesk.services.treatment import _one_row_per_effect
+
+    base = (7, 1, 3, "pain", 1, "2026-10-02", None, "resolved")
+    rows = [(*base, "A-1", 11), (*base, "R-9", 99), (*base[:1], *base[1:], "B-2", 12)]
+    assert _one_row_per_effect(rows, {99}) == [(*base, "R-9", 99)]
+    assert _one_row_per_effect(rows, {50}) == [(*base, "A-1, R-9, B-2", 11)]
+    single = [(*base, None, None)]
+    assert _one_row_per_effect(single, {99}) is single
