@@ -232,11 +232,11 @@ def _recall_entries(
     # Thousands of rows share a few hundred days: each read once. (This loop runs for every
     # side effect of every exposed patient: kept lean.)
     days: dict[Any, date] = {}
-    for _effect, _pid, _session, _kind, _grade, onset, resolved, *_rest in effects:
-        if onset not in days:
-            days[onset] = _day(onset)
-        if resolved and resolved not in days:
-            days[resolved] = _day(resolved)
+    for e in effects:
+        if e[5] not in days:
+            days[e[5]] = _day(e[5])
+        if e[6] and e[6] not in days:
+            days[e[6]] = _day(e[6])
     # each patient's exposures in date order: the first one's row, and their days
     index_of_session = {row[0]: i for i, row in enumerate(rows)}
     first_row: dict[int, int] = {}
@@ -250,7 +250,7 @@ def _recall_entries(
     given: list[list[RecallSideEffect]] = [[] for _ in rows]
     number = lots[0].lot_number  # as the catalogue spells it
     latest = bisect.bisect_right
-    make = RecallSideEffect
+    new, effect = tuple.__new__, RecallSideEffect  # the named tuple without its Python __new__
     for (
         effect_id,
         pid,
@@ -272,15 +272,18 @@ def _recall_entries(
                 continue  # a lot named by a patient's side effect without any session using it
             at = first_row[pid] + max(0, latest(mine, onset_day) - 1)
         given[at].append(
-            make(
-                effect_id,
-                kinds.get(kind) or SideEffectKind.parse(kind),  # type: ignore[arg-type]
-                grades[grade],
-                onset_day,
-                days[resolved] if resolved else None,
-                outcomes.get(outcome) or AEOutcome.parse(outcome),  # type: ignore[arg-type]
-                number if suspected else lot or "",
-                suspected,
+            new(
+                effect,
+                (
+                    effect_id,
+                    kinds.get(kind) or SideEffectKind.parse(kind),
+                    grades[grade],
+                    onset_day,
+                    days[resolved] if resolved else None,
+                    outcomes.get(outcome) or AEOutcome.parse(outcome),
+                    number if suspected else lot or "",
+                    suspected,
+                ),
             )
         )
     names = {r.id: r.name for r in lots}
