@@ -147,7 +147,8 @@ def _from_first_exposures(s: DbSession, rows: list[Any], lot_ids: list[int]) -> 
     if s.get_bind().dialect.name == "sqlite":
         firsts: dict[int, str] = {}
         for row in rows:
-            firsts.setdefault(row[1], row[2].date().isoformat())
+            if row[1] not in firsts:  # rows are in date order: the first is the first exposure
+                firsts[row[1]] = row[2].date().isoformat()
         pairs = func.json_each(json.dumps(list(firsts.items()))).table_valued("value")
         patient = func.json_extract(pairs.c.value, "$[0]")
         since = func.json_extract(pairs.c.value, "$[1]")
