@@ -187,6 +187,7 @@ class Course(SQLModel, table=True):
         CheckConstraint("maintenance_interval_months BETWEEN 3 AND 5", name="maintenance_interval"),
         CheckConstraint("price_per_session_cents >= 0", name="price"),
         Index("ix_course_status_due", "status", "next_due"),
+        Index("ix_course_lapses_on", "lapses_on"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

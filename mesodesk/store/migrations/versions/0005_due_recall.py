@@ -138,6 +138,7 @@ def upgrade() -> None:
     op.add_column("patient", sa.Column("lapsed_since", sa.Date(), nullable=True))
     op.create_index("ix_patient_due_valid_from", "patient", ["due_valid_from"], unique=False)
     op.create_index("ix_patient_due_valid_before", "patient", ["due_valid_before"], unique=False)
+    op.create_index("ix_course_lapses_on", "course", ["lapses_on"], unique=False)
     conn = op.get_bind()
     _recompute_due_dates(conn, Clock().today())
 
@@ -159,6 +160,7 @@ def downgrade() -> None:
     with op.batch_alter_table("product_lot", recreate="always") as batch_op:
         batch_op.drop_index("ix_product_lot_folded")
         batch_op.drop_column("lot_folded")
+    op.drop_index("ix_course_lapses_on", table_name="course")
     op.drop_index("ix_patient_due_valid_before", table_name="patient")
     op.drop_index("ix_patient_due_valid_from", table_name="patient")
     for table, column in (
