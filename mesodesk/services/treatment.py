@@ -1004,11 +1004,11 @@ class TreatmentService:
     # -- who is due -----------------------------------------------------------------------------
 
     def due(
-        self, by: date | None = None, *, lapsed: bool = False, limit: int = 20_000
+        self, by: date | None = None, *, lapsed: bool = False, limit: int | None = None
     ) -> list[DueEntry]:
         """Courses due on or before ``by`` (default today) and not lapsed then, soonest first;
         with ``lapsed``, the courses whose maintenance has lapsed by then, most recent first.
-        Patients who are archived are left out.
+        Patients who are archived are left out. ``limit``: at most that many (all by default).
 
         Both read the cached ``course.next_due`` and ``course.lapses_on``, which store.derived
         writes from domain.schedule.course_dues, the function the record and the PDF call."""

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from mesodesk.ui.main_window import MainWindow
 
 DATE_DELAY_MS = 300  # a typed date is looked up once the typing pauses
+SHOWN = 20_000  # rows the table holds at most; the summary says when there are more
 
 
 def lateness(due_on: date, today: date) -> tuple[str, int]:
@@ -316,7 +317,7 @@ class DueView(QWidget):
         by = self.by
         lapsed = self.lapsed_shown()
         treatment = self.services.treatment
-        self.runner.run(lambda: treatment.due(by, lapsed=lapsed)).success(
+        self.runner.run(lambda: treatment.due(by, lapsed=lapsed, limit=SHOWN + 1)).success(
             while_alive(self, lambda entries: self._loaded(generation, by, lapsed, entries))
         ).failure(while_alive(self, self._failed))
 
@@ -329,6 +330,8 @@ class DueView(QWidget):
         self.loading = False
         keep = selected_id(self.table)
         today = self.services.clock.today()
+        more = len(entries) > SHOWN
+        entries = entries[:SHOWN]
         self.model.set_entries(entries, today, lapsed)
         overdue = self.model.overdue()
         when = self.formats.date(by)
@@ -354,6 +357,18 @@ class DueView(QWidget):
                 .replace("%3", f"{overdue:,}")
             )
             self.empty.hide()
+        if more:
+            text = (
+                self.tr("More than %1 courses with a maintenance lapsed by %2")
+                if lapsed
+                else self.tr("More than %1 courses due on or before %2")
+            )
+            self.summary.setText(
+                text.replace("%1", f"{SHOWN:,}").replace("%2", when)
+                + self.tr(
+                    ": the first %1 are shown (choose an earlier date, or use mesodesk due)."
+                ).replace("%1", f"{SHOWN:,}")
+            )
         select_id(self.table, keep)
 
     def _show_lapsed(self, entries: list[DueEntry], when: str) -> None:

@@ -186,3 +186,18 @@ def test_the_patient_list_and_the_record_say_lapsed_too(
     wait_jobs(qtbot, window.runner)
     assert "Maintenance lapsed: Wrinkles and laughter lines" in record_view.summary.text()
     assert "Next session" not in record_view.summary.text()
+
+
+def test_a_list_longer_than_the_table_holds_says_so(
+    qtbot: Any, window: Any, clinic: Any, monkeypatch: Any
+) -> None:
+    import mesodesk.ui.due_view as due_view
+
+    monkeypatch.setattr(due_view, "SHOWN", 1)
+    view = open_due(window)
+    qtbot.waitUntil(lambda: not view.loading)
+    assert view.proxy.rowCount() == 1
+    assert view.summary.text() == (
+        "More than 1 courses due on or before 24/11/2026: the first 1 are shown "
+        "(choose an earlier date, or use mesodesk due)."
+    )

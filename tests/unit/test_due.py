@@ -292,3 +292,13 @@ def test_the_pdf_summary_says_what_the_due_list_says(clinic: Clinic, in_maintena
     lapsed = pdf_text(date(2027, 6, 15))
     assert "15/10/2026 (maintenance), lapsed since 15/06/2027" in lapsed
     assert "overdue" not in lapsed
+
+
+def test_the_due_list_is_whole_unless_a_limit_is_asked(services: Any) -> None:
+    clinic = make_clinic(services)
+    for i in range(3):
+        other = services.patients.create(patient_input(first_name=f"P{i}")).value
+        services.treatment.create_course(other.id, course_input())
+    assert len(services.treatment.due()) == 3
+    assert len(services.treatment.due(limit=2)) == 2
+    assert clinic.patient.id not in {e.patient_id for e in services.treatment.due()}
