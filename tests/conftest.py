@@ -103,3 +103,16 @@ def seven_page_summary(tmp_path_factory: pytest.TempPathFactory) -> Path:
         services.close()  # type: ignore[attr-defined]
     assert written.pages == 7, written.pages
     return out
+
+
+def demo1500(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 1,500-patient demo clinic as of NOW's day, made once per test session. Tests that
+    change it must leave what other tests read as it was."""
+    from mesodesk.services.demo import generate_demo
+    from mesodesk.services.registry import Services
+
+    path = tmp_path_factory.mktemp("demo1500") / "demo.sqlite3"
+    services = Services.open(path, clock=FixedClock(NOW))
+    generate_demo(services.db, 1500, 1, today=NOW.date())
+    services.close()
+    return path

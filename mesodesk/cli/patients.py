@@ -88,6 +88,7 @@ def cmd_patients(args: argparse.Namespace) -> int:
             if len(page.rows) < min(1000, limit - offset):
                 break
             offset += len(page.rows)
+        today = services.clock.today()
     finally:
         services.close()
     if args.json:
@@ -101,6 +102,7 @@ def cmd_patients(args: argparse.Namespace) -> int:
                     "phone": r.phone,
                     "last_session": r.last_session_at,
                     "next_due": r.next_due,
+                    "lapsed": r.only_lapsed(today),
                     "archived": r.archived,
                 }
                 for r in rows
@@ -116,7 +118,9 @@ def cmd_patients(args: argparse.Namespace) -> int:
                     r.first_name,
                     r.birth_date.isoformat(),
                     r.phone,
-                    r.next_due.isoformat() if r.next_due else "",
+                    r.next_due.isoformat()
+                    if r.next_due
+                    else ("lapsed" if r.only_lapsed(today) else ""),
                 ]
                 for r in rows
             ],

@@ -191,10 +191,11 @@ class Patient:
     archived: bool
     archived_at: datetime | None
     last_session_at: datetime | None
-    next_due: date | None
+    next_due: date | None  # the soonest due date of the patient's courses not lapsed today
     created_at: datetime
     updated_at: datetime
     guardian_name: str = ""
+    lapsed_since: date | None = None  # from this day on, one of the courses has lapsed
 
     @property
     def full_name(self) -> str:
@@ -233,12 +234,19 @@ class PatientRow:
     birth_date: date
     phone: str
     last_session_at: datetime | None
-    next_due: date | None
+    next_due: date | None  # the soonest due date not lapsed today
     archived: bool
+    lapsed_since: date | None = None  # from this day on, one of the courses has lapsed
 
     @property
     def display_name(self) -> str:
         return f"{self.last_name}, {self.first_name}"
+
+    def only_lapsed(self, today: date) -> bool:
+        """Nothing due, and a course lapsed: on the lapsed list rather than the due list."""
+        return (
+            self.next_due is None and self.lapsed_since is not None and today >= self.lapsed_since
+        )
 
 
 @dataclass(frozen=True)

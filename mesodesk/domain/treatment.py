@@ -23,7 +23,7 @@ from mesodesk.domain.enums import (
     SideEffectKind,
     Technique,
 )
-from mesodesk.domain.errors import ErrorCollector
+from mesodesk.domain.errors import ErrorCollector, ValidationError
 from mesodesk.domain.safety import refused, side_effect_findings
 from mesodesk.domain.schedule import (
     MAX_INDUCTION_DAYS,
@@ -200,6 +200,7 @@ class Course:
     sessions_done: int
     total_price_cents: int
     next_due: Due | None
+    maintenance_ended_by: int | None = None  # a newer course for the same indication
 
     @property
     def title(self) -> str:
@@ -808,8 +809,9 @@ class PatientRecord:
 # -- the due list and lot recall ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DueEntry:
+class DueEntry(NamedTuple):
+    """One course on the due (or lapsed) list. (A named tuple: the list has thousands.)"""
+
     patient_id: int
     record_no: str
     first_name: str
@@ -821,13 +823,21 @@ class DueEntry:
     sessions_done: int
     planned_sessions: int
     last_session_on: date | None
+    lapses_on: date | None = None  # maintenance: the day it lapses (or lapsed)
 
     def days_overdue(self, today: date) -> int:
         return max(0, (today - self.due_on).days)
 
+    def lapsed(self, today: date) -> bool:
+        return self.lapses_on is not None and today >= self.lapses_on
+
 
 class RecallSideEffect(NamedTuple):
-    """(A named tuple rather than a dataclass: a recall makes tens of thousands of them.)"""
+    """(A named tuple rather than a dataclass: a recall makes tens of thousands of them.)
+
+    ``suspected``: the side effect suspects the recalled lot. Otherwise it is one of the "other
+    side effects since": reported by an exposed patient after an exposure, suspecting another
+    lot (``suspected_lot``) or none."""
 
     id: int
     kind: SideEffectKind
@@ -836,9 +846,14 @@ class RecallSideEffect(NamedTuple):
     resolved_on: date | None
     outcome: AEOutcome
     suspected_lot: str
+    suspected: bool = False
 
 
 class RecallEntry(NamedTuple):
+    """A session that used the lot. ``side_effects``: those that suspect this session's lot,
+    and the other side effects the patient reported from this session until the next one that
+    used the lot."""
+
     patient_id: int
     record_no: str
     first_name: str
@@ -855,9 +870,28 @@ class RecallEntry(NamedTuple):
 @dataclass(frozen=True)
 class Recall:
     lot_number: str
-    lots: tuple[tuple[int, str, date], ...]  # (lot id, product, expiry) matching the number
+    lots: tuple[tuple[int, str, date], ...]  # (lot id, product, expiry): the recalled lot(s)
     entries: tuple[RecallEntry, ...]
+    product: str = ""
+    also_in: tuple[str, ...] = ()  # other products that have a lot of this number
 
     @property
     def patients(self) -> int:
         return len({e.patient_id for e in self.entries})
+
+    def side_effects(self, *, suspected: bool) -> list[tuple[RecallEntry, RecallSideEffect]]:
+        return [(e, x) for e in self.entries for x in e.side_effects if x.suspected is suspected]
+
+
+class LotInSeveralProducts(ValidationError):
+    """A lot number that several products have: the recall needs to know which one."""
+
+    def __init__(self, number: str, products: Sequence[str]) -> None:
+        self.number = number
+        self.products = tuple(products)
+        super().__init__(
+            {
+                "product": f"Lot {number} exists for {len(self.products)} products "
+                f"({', '.join(self.products)}): choose which."
+            }
+        )

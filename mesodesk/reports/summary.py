@@ -17,8 +17,8 @@ from typing import IO, Any
 from xml.sax.saxutils import escape
 
 from mesodesk.domain.dates import DateOrder, age_on
-from mesodesk.domain.enums import CourseStatus
 from mesodesk.domain.safety import RULES
+from mesodesk.domain.schedule import DueState
 from mesodesk.domain.settings import Paper
 from mesodesk.domain.summary import (
     FreeText,
@@ -617,7 +617,14 @@ def render_summary(
             for c in record.courses:
                 due = c.next_due
                 due_text = f"{day(due.on)} ({due.phase.label.lower()})" if due else "—"
-                overdue = bool(due and due.on < made_on and c.status is not CourseStatus.STOPPED)
+                # the same words as `mesodesk show` and the due list (domain.schedule)
+                state = due.state(made_on) if due else None
+                if state is DueState.LAPSED:
+                    assert due is not None and due.lapses_on is not None
+                    due_text += f", lapsed since {day(due.lapses_on)}"
+                elif due is None and c.maintenance_ended_by is not None:
+                    due_text = "— (maintenance ended by a newer course)"
+                overdue = state is DueState.OVERDUE
                 rows.append(
                     [
                         cell(c.title or c.indication.label),

@@ -47,6 +47,7 @@ from mesodesk.services.patients import RECORD_COUNTER
 from mesodesk.store import audit
 from mesodesk.store import models as m
 from mesodesk.store.db import Database
+from mesodesk.store.derived import fold_lot_number, refresh_schedules
 
 Progress = Callable[[int, int, str], None]
 # each kind's chance after a session, for this patient: (usual blend, with the bad lot)
@@ -296,13 +297,24 @@ def _make_catalogue(
                     "id",
                     "product_id",
                     "lot_number",
+                    "lot_folded",
                     "expiry_date",
                     "received_on",
                     "notes",
                     "created_at",
                     "updated_at",
                 ),
-                (lot_id, pid, number, rows.date(lot.expiry), rows.date(lot.received), "", now, now),
+                (
+                    lot_id,
+                    pid,
+                    number,
+                    fold_lot_number(number),
+                    rows.date(lot.expiry),
+                    rows.date(lot.received),
+                    "",
+                    now,
+                    now,
+                ),
             )
             received = received + timedelta(days=rng.randint(150, 240))
         lots_by_product[index] = lots
@@ -1218,6 +1230,10 @@ def generate_demo(
                     report(done, patients, "Building the indexes")
                     for index in indexes:
                         index.create(conn)
+                    # The due dates the rows above carry are the generator's own guesses: the
+                    # cached ones come from the one function the record and the due list use.
+                    report(done, patients, "Computing who is due")
+                    refresh_schedules(conn, today)
                     if triggers:
                         for _name, sql in triggers:
                             conn.exec_driver_sql(sql)

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from mesodesk.domain.clock import Clock
 from mesodesk.domain.errors import DatabaseError
 from mesodesk.services.audit import verify_connection
@@ -21,6 +23,7 @@ from mesodesk.services.backup import database_file, list_backups
 from mesodesk.services.registry import Services
 from mesodesk.services.safety_check import RecordWarning, safety_warnings
 from mesodesk.store.db import Database, Target, check_sqlite_file, create_db_engine, sqlite_tables
+from mesodesk.store.derived import drift
 from mesodesk.store.migrate import HEAD_REVISION, known_revisions
 from mesodesk.store.safety import (
     connect_read_only,
@@ -152,12 +155,32 @@ def check_database(
             )
         else:
             findings.append(Finding("audit trail", False, chain.describe()))
+        if revision == HEAD_REVISION:
+            findings.append(_derived_finding(engine))
     finally:
         engine.dispose()
     if revision == HEAD_REVISION and done.ok:  # a damaged file is not read further
         done = replace(done, warnings=safety_warnings(target))
     report(5, 5, "Done")
     return done
+
+
+def _derived_finding(engine: Engine) -> Finding:
+    """The cached due dates and folded lot numbers against a recomputation (store.derived)."""
+    try:
+        with engine.connect() as conn:
+            off = drift(conn, Clock().today())
+    except Exception as exc:
+        return Finding("derived values", False, f"cannot be read ({type(exc).__name__})")
+    if not off:
+        return Finding("derived values", True, "due dates and lot keys match a recomputation")
+    return Finding(
+        "derived values",
+        False,
+        "out of step with the records (changed outside mesodesk?): "
+        + "; ".join(off[:5])
+        + ". Any change to the patient's record recomputes them.",
+    )
 
 
 def startup_problems(db: Database) -> list[str]:

@@ -9,6 +9,7 @@ transaction as the change they follow.
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -16,7 +17,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import String, Table, and_, func, select, type_coerce, update
+from sqlalchemy import String, Table, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import Session as DbSession
 
 from mesodesk.domain.clock import Clock
@@ -45,8 +46,8 @@ from mesodesk.domain.safety import (
     side_effect_findings,
     unanswered,
 )
-from mesodesk.domain.schedule import MAX_PLANNED, CoursePlan, next_due
-from mesodesk.domain.text import clean_block, has_control_chars
+from mesodesk.domain.schedule import MAX_PLANNED, CourseFacts, CoursePlan, course_dues
+from mesodesk.domain.text import clean_block, fold, has_control_chars
 from mesodesk.domain.treatment import (
     NO_COURSE,
     NO_LOT,
@@ -59,6 +60,7 @@ from mesodesk.domain.treatment import (
     Course,
     CourseInput,
     DueEntry,
+    LotInSeveralProducts,
     OutcomeAssessment,
     OutcomeInput,
     PatientRecord,
@@ -79,6 +81,7 @@ from mesodesk.services.changes import Changes, Result
 from mesodesk.services.patients import PatientService, row_to_patient
 from mesodesk.store import models as m
 from mesodesk.store.db import Database
+from mesodesk.store.derived import fold_lot_number, refresh_schedules
 
 
 def _t(model: Any) -> Table:
@@ -131,6 +134,20 @@ def _id_chunks(s: DbSession, ids: list[int]) -> list[Any]:
     return [ids[i : i + _IN_CHUNK] for i in range(0, len(ids), _IN_CHUNK)]
 
 
+def _plain_rows(s: DbSession, stmt: Any) -> list[Any]:
+    """The rows of a statement as plain tuples. On SQLite straight from the driver's cursor,
+    after SQLAlchemy ran the statement (its compiled form cached): building SQLAlchemy's rows
+    took a third of a recall over tens of thousands of rows. The columns asked for must need no
+    conversion (dates are read as text)."""
+    result = s.connection().execute(stmt)
+    if s.get_bind().dialect.name == "sqlite":
+        try:
+            return list(result.cursor.fetchall())
+        finally:
+            result.close()
+    return [tuple(r) for r in result]
+
+
 def _from_first_exposures(s: DbSession, rows: list[Any], lot_ids: list[int]) -> Any:
     """The side effects of the exposed patients from each one's first exposure on, as a FROM
     clause. ``rows`` are the exposures (session, patient, start, ...) in patient and date order.
@@ -142,7 +159,8 @@ def _from_first_exposures(s: DbSession, rows: list[Any], lot_ids: list[int]) -> 
     if s.get_bind().dialect.name == "sqlite":
         firsts: dict[int, str] = {}
         for row in rows:
-            firsts.setdefault(row[1], row[2].date().isoformat())
+            if row[1] not in firsts:  # rows are in date order: the first is the first exposure
+                firsts[row[1]] = row[2].date().isoformat()
         pairs = func.json_each(json.dumps(list(firsts.items()))).table_valued("value")
         patient = func.json_extract(pairs.c.value, "$[0]")
         since = func.json_extract(pairs.c.value, "$[1]")
@@ -156,22 +174,6 @@ def _from_first_exposures(s: DbSession, rows: list[Any], lot_ids: list[int]) -> 
     )
     return effects.join(
         first, and_(FX.patient_id == first.c.pid, FX.onset_on >= func.date(first.c.since))
-    )
-
-
-def _suspected_numbers(s: DbSession) -> Any:
-    """A side effect's suspected lot numbers, in one text (side_effect_lot, migration 0004)."""
-    numbers = (
-        func.group_concat(LT.lot_number, ", ")
-        if s.get_bind().dialect.name == "sqlite"
-        else func.string_agg(LT.lot_number, ", ")
-    )
-    return (
-        select(numbers)
-        .select_from(_t(m.SideEffectLot).join(_t(m.ProductLot)))
-        .where(SL.side_effect_id == FX.id)
-        .correlate(_t(m.SideEffect))
-        .scalar_subquery()
     )
 
 
@@ -220,6 +222,152 @@ def _answered_effect(
     return findings
 
 
+def suspected_lot_pairs() -> Any:
+    """Which lots each side effect suspects, as (side_effect_id, lot_id) rows: the one place
+    that reads it (the ``side_effect_lot`` links of migration 0004: one or several lots of the
+    suspected session, or all of them for the whole blend)."""
+    return select(SL.side_effect_id.label("side_effect_id"), SL.lot_id.label("lot_id"))
+
+
+def _choose_product(number: str, names: list[str], product: str | None) -> str:
+    """The product a recall is for, among those that have a lot of this number."""
+    if product is None or not product.strip():
+        if len(names) > 1:
+            raise LotInSeveralProducts(number, names)
+        return names[0]
+    wanted = fold(" ".join(product.split()))
+    exact = [n for n in names if fold(n) == wanted]
+    starting = [n for n in names if fold(n).startswith(wanted)]
+    if exact:
+        return exact[0]
+    if len(starting) == 1:
+        return starting[0]
+    raise ValidationError.single(
+        "product",
+        f"Lot {number} is a lot of {', '.join(names)}"
+        + (
+            f"; {product.strip()} matches several of them: give the whole name."
+            if starting
+            else f", not of {product.strip()}."
+        ),
+    )
+
+
+def _one_row_per_effect(effects: Sequence[Any], recalled: set[int]) -> Sequence[Any]:
+    """Rows of side effects joined to the lots they name: one per side effect and lot. Where a
+    side effect names several, one row: the recalled lot's when it is among them, else the
+    other numbers joined."""
+    if len({e[0] for e in effects}) == len(effects):
+        return effects  # the usual case: at most one lot each
+    merged: dict[int, list[Any]] = {}
+    for e in effects:
+        row = merged.get(e[0])
+        if row is None:
+            merged[e[0]] = list(e)
+        elif row[-1] not in recalled:
+            if e[-1] in recalled:
+                row[-2], row[-1] = e[-2], e[-1]
+            elif e[-2]:
+                row[-2] = f"{row[-2]}, {e[-2]}" if row[-2] else e[-2]
+    return [tuple(row) for row in merged.values()]
+
+
+def _recall_entries(
+    rows: list[Any],
+    people: dict[int, tuple[str, str, str, str]],
+    effects: Sequence[Any],
+    lots: Sequence[Any],
+) -> tuple[RecallEntry, ...]:
+    """One entry per exposure, each with its side effects: one that suspects the lot goes with
+    its own session (when that session used the lot), any other with the patient's latest
+    exposure on or before its onset."""
+    recalled = {r.id for r in lots}
+    effects = _one_row_per_effect(effects, recalled)
+    kinds, outcomes = SideEffectKind._value2member_map_, AEOutcome._value2member_map_
+    grades = {g.value: g for g in Grade}
+    # Thousands of rows share a few hundred days: each read once. (This loop runs for every
+    # side effect of every exposed patient: kept lean.)
+    days: dict[Any, date] = {}
+    for e in effects:
+        if e[5] not in days:
+            days[e[5]] = _day(e[5])
+        if e[6] and e[6] not in days:
+            days[e[6]] = _day(e[6])
+    # each patient's exposures in date order: the first one's row, and their days
+    index_of_session = {row[0]: i for i, row in enumerate(rows)}
+    first_row: dict[int, int] = {}
+    exposure_days: dict[int, list[date]] = {}
+    for i, row in enumerate(rows):
+        pid = row[1]
+        if pid not in first_row:
+            first_row[pid] = i
+            exposure_days[pid] = []
+        exposure_days[pid].append(row[2].date())
+    given: list[list[RecallSideEffect]] = [[] for _ in rows]
+    number = lots[0].lot_number  # as the catalogue spells it
+    latest = bisect.bisect_right
+    new, effect = tuple.__new__, RecallSideEffect  # the named tuple without its Python __new__
+    for (
+        effect_id,
+        pid,
+        session_id,
+        kind,
+        grade,
+        onset,
+        resolved,
+        outcome,
+        lot,
+        lot_id,
+    ) in effects:
+        suspected = lot_id in recalled
+        onset_day = days[onset]
+        at = index_of_session.get(session_id) if suspected else None
+        if at is None:
+            mine = exposure_days.get(pid)
+            if mine is None:
+                continue  # a lot named by a patient's side effect without any session using it
+            at = first_row[pid] + max(0, latest(mine, onset_day) - 1)
+        given[at].append(
+            new(
+                effect,
+                (
+                    effect_id,
+                    kinds.get(kind) or SideEffectKind.parse(kind),
+                    grades[grade],
+                    onset_day,
+                    days[resolved] if resolved else None,
+                    outcomes.get(outcome) or AEOutcome.parse(outcome),
+                    number if suspected else lot or "",
+                    suspected,
+                ),
+            )
+        )
+    names = {r.id: r.name for r in lots}
+    numbers = {r.id: r.lot_number for r in lots}  # as the catalogue spells it
+    entries = []
+    for i, (sid, pid, at_time, amount, lot_id) in enumerate(rows):
+        record_no, first_name, last_name, phone = people[pid]
+        listed = given[i]
+        if len(listed) > 1:
+            listed.sort(key=lambda x: (x.onset_on, x.id))
+        entries.append(
+            RecallEntry(
+                pid,
+                record_no,
+                first_name,
+                last_name,
+                phone,
+                sid,
+                at_time,
+                names[lot_id],
+                numbers[lot_id],
+                amount,
+                tuple(listed),
+            )
+        )
+    return tuple(entries)
+
+
 class AllergyWarning(ConflictError):
     """The blend holds an ingredient the patient is allergic to; save again once confirmed."""
 
@@ -243,11 +391,9 @@ def _plan(row: Any) -> CoursePlan:
     )
 
 
-_AREA_CODES = BodyArea._value2member_map_
-
-
 def _areas(values: Iterable[str] | None) -> tuple[BodyArea, ...]:
-    return tuple(_AREA_CODES[v] for v in values or () if v in _AREA_CODES)  # type: ignore[misc]
+    areas = BodyArea._value2member_map_  # codes as stored: a dictionary look-up each
+    return tuple(cast(BodyArea, areas[v]) for v in values or () if v in areas)
 
 
 class TreatmentService:
@@ -340,7 +486,6 @@ class TreatmentService:
         by_course: dict[int, list[Session]] = defaultdict(list)
         for session in sessions:
             by_course[session.course_id].append(session)
-        courses = []
         if rows is None:
             rows = list(
                 s.execute(
@@ -349,6 +494,19 @@ class TreatmentService:
                     .order_by(CO.started_on, CO.id)
                 )
             )
+        dues = course_dues(
+            CourseFacts(
+                r.id,
+                r.indication,
+                r.indication_note,
+                _plan(r),
+                CourseStatus.parse(r.status),
+                r.started_on,
+                tuple(x.started_at.date() for x in by_course.get(r.id, [])),
+            )
+            for r in rows
+        )
+        courses = []
         for r in rows:
             done = by_course.get(r.id, [])
             plan = _plan(r)
@@ -369,9 +527,8 @@ class TreatmentService:
                     notes=r.notes,
                     sessions_done=len(done),
                     total_price_cents=sum(x.price_cents or 0 for x in done),
-                    next_due=next_due(
-                        plan, status, r.started_on, [x.started_at.date() for x in done]
-                    ),
+                    next_due=dues[r.id].due,
+                    maintenance_ended_by=dues[r.id].maintenance_ended_by,
                 )
             )
         return courses
@@ -1114,10 +1271,22 @@ class TreatmentService:
 
     # -- who is due -----------------------------------------------------------------------------
 
-    def due(self, by: date | None = None, *, limit: int = 20_000) -> list[DueEntry]:
-        """Active and completed courses due on or before ``by`` (default today), soonest first,
-        for patients who are not archived."""
+    def due(
+        self, by: date | None = None, *, lapsed: bool = False, limit: int | None = None
+    ) -> list[DueEntry]:
+        """Courses due on or before ``by`` (default today) and not lapsed then, soonest first;
+        with ``lapsed``, the courses whose maintenance has lapsed by then, most recent first.
+        Patients who are archived are left out. ``limit``: at most that many (all by default).
+
+        Both read the cached ``course.next_due`` and ``course.lapses_on``, which store.derived
+        writes from domain.schedule.course_dues, the function the record and the PDF call."""
         by = by or self.clock.today()
+        if lapsed:
+            when: list[Any] = [CO.lapses_on <= by]
+            order: list[Any] = [CO.next_due.desc()]
+        else:
+            when = [CO.next_due <= by, or_(CO.lapses_on.is_(None), CO.lapses_on > by)]
+            order = [CO.next_due]
         done = (
             select(func.count())
             .where(SE.course_id == CO.id)
@@ -1137,10 +1306,16 @@ class TreatmentService:
                 PA.phone,
                 type_coerce(PA.last_session_at, String),
                 done.label("done"),
+                type_coerce(CO.lapses_on, String),
             )
             .select_from(_t(m.Course).join(_t(m.Patient)))
-            .where(CO.status.in_(DUE_STATUSES), CO.next_due <= by, PA.archived == False)  # noqa: E712
-            .order_by(CO.next_due, PA.last_folded, PA.first_folded, CO.id)
+            .where(
+                CO.status.in_(DUE_STATUSES),
+                CO.next_due.is_not(None),
+                *when,
+                PA.archived == False,  # noqa: E712
+            )
+            .order_by(*order, PA.last_folded, PA.first_folded, CO.id)
             .limit(limit)
         )
         with self.db.read() as s:
@@ -1168,6 +1343,7 @@ class TreatmentService:
                 sessions_done=done_count,
                 planned_sessions=planned,
                 last_session_on=_as_day(last_at),
+                lapses_on=day(lapses) if lapses else None,
             )
             for (
                 course_id,
@@ -1181,6 +1357,7 @@ class TreatmentService:
                 phone,
                 last_at,
                 done_count,
+                lapses,
             ) in rows
         ]
 
@@ -1200,28 +1377,36 @@ class TreatmentService:
 
     # -- lot recall -----------------------------------------------------------------------------
 
-    def recall(self, lot_number: str) -> Recall:
-        """Every patient and session that received a lot (by its number, in any product), with
-        the side effects each patient reported from that session on."""
+    def recall(self, lot_number: str, product: str | None = None) -> Recall:
+        """Every patient and session that received a lot of one product, with the side effects
+        each patient reported from that session on: those that suspect the lot, and the others.
+
+        The number is matched case- and accent-blind (``product_lot.lot_folded``). When several
+        products have a lot of that number, ``product`` says which (its name, or the start of
+        it, case- and accent-blind); without it, LotInSeveralProducts lists them."""
         number = " ".join(lot_number.split())
         if not number or len(number) > 60:
             raise ValidationError.single("lot_number", "Give the lot number (up to 60 characters).")
         with no_collector_pauses():
             with self.db.read() as s:
-                lots = list(
+                found = list(
                     s.execute(
                         select(LT.id, PD.name, LT.expiry_date, LT.lot_number)
                         .select_from(_t(m.ProductLot).join(_t(m.Product)))
-                        .where(func.upper(LT.lot_number) == number.upper())
-                        .order_by(PD.name)
+                        .where(LT.lot_folded == fold_lot_number(number))
+                        .order_by(PD.name, LT.id)
                     )
                 )
-                if not lots:
+                if not found:
                     raise NotFoundError(f"There is no lot {number} in the catalogue.")
+                names = list(dict.fromkeys(r.name for r in found))
+                chosen = _choose_product(number, names, product)
+                lots = [r for r in found if r.name == chosen]
                 lot_ids = [r.id for r in lots]
                 # Dates come as text and are read here: SQLAlchemy's per-row date processing was
                 # most of the time of a recall over thousands of sessions.
-                exposures = s.execute(
+                exposures = _plain_rows(
+                    s,
                     select(
                         SE.id,
                         SE.patient_id,
@@ -1231,103 +1416,70 @@ class TreatmentService:
                     )
                     .select_from(_t(m.BlendItem).join(_t(m.TreatmentSession)))
                     .where(BI.lot_id.in_(lot_ids))
-                    .order_by(SE.patient_id, SE.started_at, SE.id)
-                ).all()
+                    .order_by(SE.patient_id, SE.started_at, SE.id),
+                )
                 rows = [(e[0], e[1], _moment(e[2]), e[3], e[4]) for e in exposures]
                 # Each patient once (a patient often had the lot several times).
                 exposed = list(dict.fromkeys(row[1] for row in rows))
                 people: dict[int, tuple[str, str, str, str]] = {}
                 for chunk in _id_chunks(s, exposed):
-                    for pid, record, first_name, last_name, phone in s.execute(
+                    for pid, record, first_name, last_name, phone in _plain_rows(
+                        s,
                         select(
                             PA.id, PA.record_number, PA.first_name, PA.last_name, PA.phone
-                        ).where(PA.id.in_(chunk))
+                        ).where(PA.id.in_(chunk)),
                     ):
                         people[pid] = (format_record_no(record), first_name, last_name, phone)
+                # Which lots each side effect suspects, read through the one query piece: one
+                # row per side effect and lot it names (or one with none), so that the recalled
+                # lot gives the yes or no and the others their numbers.
+                pairs = suspected_lot_pairs().subquery()
+                columns = (
+                    FX.id,
+                    FX.patient_id,
+                    FX.session_id,
+                    FX.kind,
+                    FX.grade,
+                    type_coerce(FX.onset_on, String),
+                    type_coerce(FX.resolved_on, String),
+                    FX.outcome,
+                    LT.lot_number,
+                    pairs.c.lot_id,
+                )
+
+                def named(source: Any) -> Any:
+                    # no ORDER BY: each session's side effects are sorted in Python
+                    return select(*columns).select_from(
+                        source.outerjoin(pairs, pairs.c.side_effect_id == FX.id).outerjoin(
+                            _t(m.ProductLot), LT.id == pairs.c.lot_id
+                        )
+                    )
+
                 # The side effects each exposed patient reported from the first exposure on.
-                effects = s.execute(
-                    select(
-                        FX.id,
-                        FX.patient_id,
-                        FX.kind,
-                        FX.grade,
-                        type_coerce(FX.onset_on, String),
-                        type_coerce(FX.resolved_on, String),
-                        FX.outcome,
-                        _suspected_numbers(s),
+                effects = _plain_rows(s, named(_from_first_exposures(s, rows, lot_ids)))
+                # And any that suspects the lot with an onset before the patient's first
+                # exposure (a date typed wrong): listed rather than lost.
+                suspecting = select(pairs.c.side_effect_id).where(pairs.c.lot_id.in_(lot_ids))
+                total = s.execute(
+                    select(func.count()).select_from(suspecting.subquery())
+                ).scalar_one()
+                recalled = set(lot_ids)
+                if total > len({e[0] for e in effects if e[-1] in recalled}):
+                    listed = {e[0] for e in effects}
+                    effects.extend(
+                        tuple(e)
+                        for e in s.execute(
+                            named(_t(m.SideEffect)).where(FX.id.in_(suspecting.scalar_subquery()))
+                        )
+                        if e[0] not in listed
                     )
-                    .select_from(_from_first_exposures(s, rows, lot_ids))
-                    .order_by(FX.patient_id, FX.onset_on, FX.id)
-                ).all()
-
-            kinds, outcomes = SideEffectKind._value2member_map_, AEOutcome._value2member_map_
-            grades = {g.value: g for g in Grade}
-            days: dict[Any, date] = {}  # thousands of rows share a few hundred days
-
-            def day(value: Any) -> date:
-                found = days.get(value)
-                if found is None:
-                    found = days[value] = _day(value)
-                return found
-
-            effects_of: dict[int, list[RecallSideEffect]] = {}  # per patient, by onset
-            for effect_id, pid, kind, grade, onset, resolved, outcome, suspected in effects:
-                mine = effects_of.get(pid)
-                if mine is None:
-                    mine = effects_of[pid] = []
-                mine.append(
-                    RecallSideEffect(
-                        effect_id,
-                        kinds.get(kind) or SideEffectKind.parse(kind),  # type: ignore[arg-type]
-                        grades[grade],
-                        day(onset),
-                        day(resolved) if resolved else None,
-                        outcomes.get(outcome) or AEOutcome.parse(outcome),  # type: ignore[arg-type]
-                        suspected or "",
-                    )
-                )
-
-            # Each side effect goes with the patient's latest exposure on or before its onset:
-            # one pass over both lists, in patient and date order.
-            names = {r.id: r.name for r in lots}
-            numbers = {r.id: r.lot_number for r in lots}  # as the catalogue spells it
-            entries: list[RecallEntry] = []
-            given: dict[int, int] = {}  # per patient: the first side effect not given yet
-            last = len(rows) - 1
-            for i, (sid, pid, at, amount, lot) in enumerate(rows):
-                since: tuple[RecallSideEffect, ...] = ()
-                mine = effects_of.get(pid)
-                if mine:
-                    start = at.date()
-                    end = rows[i + 1][2].date() if i < last and rows[i + 1][1] == pid else None
-                    k = given.get(pid, 0)
-                    while k < len(mine) and mine[k].onset_on < start:
-                        k += 1
-                    j = k
-                    while k < len(mine) and (end is None or mine[k].onset_on < end):
-                        k += 1
-                    given[pid] = k
-                    since = tuple(mine[j:k])
-                record_no, first_name, last_name, phone = people[pid]
-                entries.append(
-                    RecallEntry(
-                        pid,
-                        record_no,
-                        first_name,
-                        last_name,
-                        phone,
-                        sid,
-                        at,
-                        names[lot],
-                        numbers[lot],
-                        amount,
-                        since,
-                    )
-                )
+            entries = _recall_entries(rows, people, effects, lots)
         return Recall(
             lot_number=lots[0].lot_number,
             lots=tuple((r.id, r.name, r.expiry_date) for r in lots),
-            entries=tuple(entries),
+            entries=entries,
+            product=chosen,
+            also_in=tuple(n for n in names if n != chosen),
         )
 
     # -- internals ------------------------------------------------------------------------------
@@ -1357,28 +1509,6 @@ class TreatmentService:
         return row
 
     def _refresh_schedule(self, s: DbSession, patient_id: int) -> None:
-        """Recompute the derived due dates and last session of a patient (plain UPDATEs: a
-        cache is not a change the audit trail should report)."""
-        dates: dict[int, list[date]] = defaultdict(list)
-        last_at: datetime | None = None
-        for course_id, started_at in s.execute(
-            select(SE.course_id, SE.started_at).where(SE.patient_id == patient_id)
-        ):
-            dates[course_id].append(started_at.date())
-            if last_at is None or started_at > last_at:
-                last_at = started_at
-        dues: list[date] = []
-        for r in s.execute(select(_t(m.Course)).where(CO.patient_id == patient_id)):
-            due = next_due(
-                _plan(r), CourseStatus.parse(r.status), r.started_on, sorted(dates.get(r.id, []))
-            )
-            value = due.on if due else None
-            if value is not None:
-                dues.append(value)
-            if value != r.next_due:
-                s.execute(update(_t(m.Course)).where(CO.id == r.id).values(next_due=value))
-        s.execute(
-            update(_t(m.Patient))
-            .where(PA.id == patient_id)
-            .values(next_due=min(dues) if dues else None, last_session_at=last_at)
-        )
+        """Recompute the cached due dates and last session of a patient, in the transaction of
+        the change (store.derived, from the same function as the record's)."""
+        refresh_schedules(s.connection(), self.clock.today(), [patient_id])

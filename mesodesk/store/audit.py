@@ -51,9 +51,20 @@ _AUDITED = frozenset(AUDITED)
 # from other records (whose own changes are audited).
 _ALWAYS_IGNORED = frozenset({"created_at", "updated_at"})
 IGNORED = {
-    "patient": frozenset({"first_folded", "last_folded", "last_session_at", "next_due"}),
-    "course": frozenset({"next_due"}),
+    "patient": frozenset(
+        {
+            "first_folded",
+            "last_folded",
+            "last_session_at",
+            "next_due",
+            "due_valid_from",
+            "due_valid_before",
+            "lapsed_since",
+        }
+    ),
+    "course": frozenset({"next_due", "lapses_on"}),
     "ingredient": frozenset({"folded"}),
+    "product_lot": frozenset({"lot_folded"}),
 }
 
 ENTRIES = cast(Table, AuditRow.__table__)  # type: ignore[attr-defined]

@@ -8,9 +8,11 @@ Times: ``created_at``, ``updated_at`` and ``archived_at`` are instants, stored i
 time-zone aware. What a clinician enters (a session's date and time, when a side effect was
 reported) is the clinic's wall-clock time, stored and shown as entered, without a zone.
 
-Two columns are caches of derived values, kept by the treatment service in the same transaction
-as the change they follow: ``patient.last_session_at`` / ``patient.next_due`` and
-``course.next_due``. They exist so that the 100,000-patient list can sort by them in SQL.
+Some columns are caches of derived values, written only by ``mesodesk.store.derived`` in the same
+transaction as the change they follow: ``patient.last_session_at`` / ``patient.next_due`` (with
+the days it holds for and ``lapsed_since``), ``course.next_due`` / ``course.lapses_on`` and
+``product_lot.lot_folded``. They exist so that the 100,000-patient list sorts by them, the due
+list is one index range and a lot is found case- and accent-blind, all in SQL.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class Patient(SQLModel, table=True):
         Index("ix_patient_last_session", "archived", "last_session_at"),
         Index("ix_patient_next_due", "archived", "next_due"),
         Index("ix_patient_created", "archived", "created_at"),
+        Index("ix_patient_due_valid_from", "due_valid_from"),
+        Index("ix_patient_due_valid_before", "due_valid_before"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -85,7 +89,10 @@ class Patient(SQLModel, table=True):
     archived: bool = Field(default=False)
     archived_at: datetime | None = None
     last_session_at: datetime | None = Field(default=None, sa_type=DateTime)  # clinic time
-    next_due: date | None = None
+    next_due: date | None = None  # the soonest due date not lapsed, on the days below
+    due_valid_from: date | None = None  # next_due holds from this day (None: any day before)
+    due_valid_before: date | None = None  # ... until the day before this one (None: for good)
+    lapsed_since: date | None = None  # the first day one of the courses is lapsed
     created_at: datetime
     updated_at: datetime
 
@@ -158,11 +165,13 @@ class ProductLot(SQLModel, table=True):
     __tablename__ = "product_lot"
     __table_args__ = (
         Index("uq_product_lot_product_number", "product_id", "lot_number", unique=True),
+        Index("ix_product_lot_folded", "lot_folded", "product_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     product_id: int = Field(sa_column=_fk("product.id", "RESTRICT"))
     lot_number: str = Field(max_length=60, index=True)
+    lot_folded: str = Field(max_length=120)  # store.derived.fold_lot_number(lot_number)
     expiry_date: date
     received_on: date | None = None
     notes: str = Field(default="", sa_type=Text)
@@ -181,6 +190,7 @@ class Course(SQLModel, table=True):
         CheckConstraint("maintenance_interval_months BETWEEN 3 AND 5", name="maintenance_interval"),
         CheckConstraint("price_per_session_cents >= 0", name="price"),
         Index("ix_course_status_due", "status", "next_due"),
+        Index("ix_course_lapses_on", "lapses_on"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -200,6 +210,7 @@ class Course(SQLModel, table=True):
     end_reason: str = Field(default="", max_length=500)
     notes: str = Field(default="", sa_type=Text)
     next_due: date | None = None
+    lapses_on: date | None = None  # maintenance: the day it counts as lapsed
     created_at: datetime
     updated_at: datetime
 

@@ -290,7 +290,14 @@ class PatientRecordView(QWidget):
 
     def _fill_summary(self, record: PatientRecord) -> None:
         f = self.window_.formats
-        active = [c for c in record.courses if c.status is not CourseStatus.STOPPED and c.next_due]
+        active = [
+            c
+            for c in record.courses
+            if c.status is not CourseStatus.STOPPED
+            and c.next_due
+            and not c.next_due.lapsed(self.today)
+        ]
+        lapsed = [c for c in record.courses if c.next_due and c.next_due.lapsed(self.today)]
         parts = []
         if active:
             soonest = min(active, key=lambda c: c.next_due.on)  # type: ignore[union-attr]
@@ -307,6 +314,10 @@ class PatientRecordView(QWidget):
                 .replace("%2", state)
                 .replace("%3", label(due.phase))
                 .replace("%4", soonest.title)
+            )
+        if lapsed:
+            parts.append(
+                self.tr("Maintenance lapsed: %1").replace("%1", ", ".join(c.title for c in lapsed))
             )
         ongoing = [e for e in record.side_effects if e.ongoing]
         if ongoing:
@@ -327,9 +338,17 @@ class PatientRecordView(QWidget):
             colour = ""
             if due is not None:
                 due_text = f"{f.date(due.on)} ({label(due.phase)})"
-                if due.on < self.today:
+                if due.lapsed(self.today):
+                    assert due.lapses_on is not None
+                    due_text += " " + self.tr("lapsed since %1").replace(
+                        "%1", f.date(due.lapses_on)
+                    )
+                    colour = "#6b6b6b"
+                elif due.on < self.today:
                     due_text += " " + self.tr("overdue")
                     colour = "#b00020"
+            elif c.maintenance_ended_by is not None:
+                due_text = self.tr("— (maintenance ended by a newer course)")
             rows.append(
                 Row(
                     c.id,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from mesodesk.domain.catalogue import LotInput, PractitionerInput, ProductInput
 from mesodesk.domain.clock import FixedClock
@@ -461,6 +461,7 @@ def old_clinic(tmp_path: Path, revision: str, patients: int = 80, seed: int = 2)
     engine = create_db_engine(target, pool=False)
     cfg = alembic_config()
     with engine.connect() as conn:
+        conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
         cfg.attributes["connection"] = conn.execution_options(mesodesk_write=True)
         command.upgrade(cfg, revision)
         conn.commit()
