@@ -105,6 +105,7 @@ def seven_page_summary(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
 def demo1500(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 1,500-patient demo clinic as of NOW's day, made once per test session. Tests that
     change it must leave what other tests read as it was."""

@@ -251,7 +251,11 @@ def test_bands_put_together_are_the_page(qtbot: Any, seven_page_summary: Path) -
         return data.reshape(image.height(), image.bytesPerLine() // 4, 4)[:, : image.width(), :3]
 
     diff = np.abs(pixels(whole).astype(int) - pixels(stitched).astype(int)).max(axis=2)
-    assert diff.mean() < 2 and (diff > 128).mean() < 0.001, (diff.mean(), (diff > 128).mean())
+    # A squeezed band moves every line of text in it by a pixel: most rows that hold text would
+    # differ. What remains is the hinting of a few bold header lines (a couple of rows in a
+    # hundred), which Qt renders a shade differently when clipped.
+    rows_off = (diff > 128).any(axis=1).mean()
+    assert rows_off < 0.03 and diff.mean() < 4, (rows_off, diff.mean())  # a 1-px shift: 0.065, 6.5
 
 
 def test_the_batch_prints_one_job_per_letter(

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
 from mesodesk.domain.catalogue import LotInput, PractitionerInput, ProductInput
 from mesodesk.domain.clock import FixedClock
@@ -24,6 +24,7 @@ from mesodesk.services.demo import BAD_LOT_NUMBER, generate_demo
 from mesodesk.services.registry import Services
 from mesodesk.store.db import create_db_engine, resolve_target
 from mesodesk.store.migrate import alembic_config
+from mesodesk.store.schema import HEAD_REVISION
 from tests.conftest import NOW, patient_input
 
 TODAY = NOW.date()
@@ -528,7 +529,7 @@ def test_the_safety_migration_keeps_every_suspected_lot(tmp_path: Path) -> None:
     assert services.analytics.drift() == dict.fromkeys(STATS_TABLES, 0)
     services.close()
     con = sqlite3.connect(path)
-    assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0004"
+    assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == HEAD_REVISION
     after = con.execute(
         "SELECT side_effect_id, lot_id FROM side_effect_lot ORDER BY side_effect_id"
     ).fetchall()
@@ -555,8 +556,9 @@ def test_demo_counts_the_totals_as_a_recount_would(
 
 def test_lot_recall_matches_every_record(demo_services: Any) -> None:
     """The recall over a demo clinic, checked against each exposed patient's whole record: every
-    session that received the lot, and with each the side effects whose onset falls from that
-    session up to the patient's next session with the lot."""
+    session that received the lot; with each, the side effects that suspect the lot in that
+    session (whenever they began: a delayed nodule may begin after the next exposure), and the
+    other side effects whose onset falls from that session up to the next session with the lot."""
     recall = demo_services.treatment.recall(BAD_LOT_NUMBER.lower())
     assert recall.patients >= 5 and len(recall.entries) > recall.patients
     expected = []
@@ -565,16 +567,24 @@ def test_lot_recall_matches_every_record(demo_services: Any) -> None:
         exposed = [
             s for s in record.sessions if any(b.lot_number == BAD_LOT_NUMBER for b in s.blend)
         ]
+        ids = {s.id for s in exposed}
+
+        def suspecting(e: Any, ids: set[int] = ids) -> bool:
+            return e.session_id in ids and any(x.lot_number == BAD_LOT_NUMBER for x in e.lots)
+
         for i, session in enumerate(exposed):
             start = session.started_at.date()
             end = exposed[i + 1].started_at.date() if i + 1 < len(exposed) else None
             effects = [
                 e.id
                 for e in record.side_effects
-                if e.onset_on >= start and (end is None or e.onset_on < end)
+                if (suspecting(e) and e.session_id == session.id)
+                or (not suspecting(e) and e.onset_on >= start and (end is None or e.onset_on < end))
             ]
-            expected.append((patient_id, session.id, effects))
-    got = [(e.patient_id, e.session_id, [x.id for x in e.side_effects]) for e in recall.entries]
+            expected.append((patient_id, session.id, sorted(effects)))
+    got = [
+        (e.patient_id, e.session_id, sorted(x.id for x in e.side_effects)) for e in recall.entries
+    ]
     assert sorted(got) == sorted(expected)
     assert any(effects for _, _, effects in got)
     # the lot as the catalogue spells it, whatever the case it was asked for in

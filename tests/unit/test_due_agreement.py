@@ -91,7 +91,14 @@ def test_due_show_and_the_patient_list_agree_for_every_patient(demo1500: Path) -
             s for r in records.values() for s in r.sessions[-1:] if s.course_id not in stopped
         ]
         for session in resaved[:25]:
-            services.treatment.update_session(session.id, session.as_input())
+            # with the answers stored with it (a relative contraindication confirmed)
+            services.treatment.update_session(
+                session.id,
+                session.as_input(),
+                confirmed=session.safety_confirmed,
+                override_reason=session.override_reason,
+                allergy_confirmed=True,
+            )
         assert (services.treatment.due(TODAY), patient_list(services)) == before
     finally:
         services.close()

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from mesodesk.domain.catalogue import LotInput, ProductInput
-from mesodesk.domain.enums import BodyArea, Indication, SideEffectKind
+from mesodesk.domain.enums import BodyArea, Indication, ReportChannel, SideEffectKind
 from mesodesk.domain.errors import NotFoundError, ValidationError
 from mesodesk.domain.treatment import (
     BlendInput,
@@ -80,7 +80,8 @@ class Clinic:
             grade=1,
             body_area=BodyArea.FACE,
             session_id=session_id,
-            lot_id=lot_id,
+            lot_ids=(lot_id,),
+            reported_via=ReportChannel.PHONE,
             reported_at=datetime.combine(onset, datetime.min.time()).replace(hour=18),
         )
         return int(self.s.treatment.record_side_effect(patient_id, data).value.id)
@@ -213,7 +214,7 @@ def raw_recall(path: Path, number: str, product: str) -> dict[str, Any]:
         suspected = {
             fid
             for (fid,) in con.execute(
-                f"SELECT id FROM side_effect WHERE lot_id IN ({marks})",
+                f"SELECT DISTINCT side_effect_id FROM side_effect_lot WHERE lot_id IN ({marks})",
                 sorted(lots),
             )
         }
@@ -296,7 +297,7 @@ def test_the_side_effects_of_each_exposure_in_the_demo(demo1500: Path) -> None:
                 start = session.started_at.date()
                 end = exposed[i + 1].started_at.date() if i + 1 < len(exposed) else None
                 for e in record.side_effects:
-                    if e.lot_id in lot_ids:
+                    if any(x.lot_id in lot_ids for x in e.lots):
                         if e.session_id == session.id:
                             expected[session.id].add(e.id)
                     elif e.onset_on >= start and (end is None or e.onset_on < end):
