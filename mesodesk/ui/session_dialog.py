@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mesodesk.domain.allergy import allergy_matches
 from mesodesk.domain.catalogue import Lot, Practitioner, Product
 from mesodesk.domain.enums import CourseStatus, Gais, NumbingAgent, Technique
 from mesodesk.domain.patients import Patient
@@ -38,7 +39,6 @@ from mesodesk.domain.treatment import (
     PatientRecord,
     Session,
     SessionInput,
-    allergy_matches,
 )
 from mesodesk.services.treatment import AllergyWarning, SafetyQuestions
 from mesodesk.ui.course_dialog import area_list, checked_areas
