@@ -790,6 +790,11 @@ class PatientRecord:
     side_effects: tuple[SideEffect, ...]  # by onset, oldest first
     outcomes: tuple[OutcomeAssessment, ...] = field(default=())
 
+    def review_of(self, course_id: int) -> OutcomeAssessment | None:
+        """A course's end review (the latest, should an older version have left several)."""
+        found = [o for o in self.outcomes if o.course_id == course_id]
+        return found[-1] if found else None
+
     def timeline(self) -> list[TimelineEvent]:
         events: list[TimelineEvent] = []
         course_names = {c.id: c.title for c in self.courses}
