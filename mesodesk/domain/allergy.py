@@ -187,8 +187,8 @@ def allergy_matches(
     found: list[AllergyMatch] = []
     for allergy in allergies:
         a = _words(allergy)
-        if len(_phrase(a)) < 3:
-            continue
+        if len(_phrase(a)) < 3 or all(w in GENERIC_WORDS for w in a):
+            continue  # too short, or only words such as "cream" or "allergy"
         for product, ingredients in products.items():
             hit = False
             for ingredient in ingredients:

@@ -245,9 +245,7 @@ class Clinic:
             ProductInput("Numbing cream 5%", ("Lidocaine", "Prilocaine"), numbing=True)
         )
         self.gel_lot = c.create_lot(LotInput(gel.value.id, "TG-1", date(2027, 5, 31))).value.id
-        self.cream_lot = c.create_lot(
-            LotInput(cream.value.id, "NC-1", date(2027, 5, 31))
-        ).value.id
+        self.cream_lot = c.create_lot(LotInput(cream.value.id, "NC-1", date(2027, 5, 31))).value.id
         self.numbing_lots = (self.gel_lot, self.cream_lot, self.ha_lot)
         self.patient = services.patients.create(patient_input(allergies=("Lidocaine",))).value.id
         self.other = services.patients.create(
