@@ -728,7 +728,7 @@ def render_summary(
                 if amounts:
                     lines.append(" · ".join(amounts))
                 if s.numbing is not None:  # the product and its lot (issue 15, item 5)
-                    lines.append(f"Numbing: {s.numbing.product}, lot {s.numbing.lot_number}")
+                    lines.append(f"Numbing: {s.numbing.product}, lot{NBSP}{s.numbing.lot_number}")
                 else:
                     lines.append(f"Numbing: {s.numbing_agent.label.lower()}")
                 return items(lines, widths[3])

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QVBoxLayout, QWidget
 
 from mesodesk.domain.catalogue import Lot, Product
 from mesodesk.domain.enums import NumbingAgent
@@ -18,8 +18,8 @@ NONE, COLD, OTHER, LEGACY = "none", "cold", "other", "legacy"
 
 
 class NumbingPicker(QWidget):
-    """Two choices side by side: the agent (a product is one of them) and, for a product, its
-    lot in date, the soonest to expire first (first-expiry-first-out)."""
+    """Two choices, one under the other: the agent (a product is one of them) and, for a
+    product, its lot in date, the soonest to expire first (first-expiry-first-out)."""
 
     changed = Signal()
 
@@ -28,11 +28,13 @@ class NumbingPicker(QWidget):
         self.show_date = show_date
         self.agent = QComboBox()
         self.lot = QComboBox()
-        self.lot.setMinimumContentsLength(14)
-        layout = QHBoxLayout(self)
+        self.lot.setToolTip(self.tr("The lot of the numbing product (in date on the day)"))
+        # one under the other: a product's name and a lot with its expiry each need the width
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.agent, 3)
-        layout.addWidget(self.lot, 2)
+        layout.setSpacing(2)
+        layout.addWidget(self.agent)
+        layout.addWidget(self.lot)
         self.products: list[Product] = []
         self.lots: list[Lot] = []
         self.on = date.today()

@@ -412,10 +412,12 @@ class PatientRecordView(QWidget):
         if review.gais is not None:
             parts.append(self.tr("GAIS %1").replace("%1", str(review.gais)))
         if review.patient_gais is not None:
-            parts.append(self.tr("patient %1").replace("%1", str(review.patient_gais)))
+            parts.append(self.tr("(patient %1)").replace("%1", str(review.patient_gais)))
+        text = " ".join(parts)
         if review.satisfaction is not None:
-            parts.append(self.tr("satisfaction %1/10").replace("%1", str(review.satisfaction)))
-        return ", ".join(parts) or self.tr("reviewed")
+            satisfaction = self.tr("%1/10").replace("%1", str(review.satisfaction))
+            text = f"{text}, {satisfaction}" if text else satisfaction
+        return text or self.tr("reviewed")
 
     def _review_words(self, review: OutcomeAssessment) -> str:
         """The whole review in words (the timeline, the row's tooltip)."""

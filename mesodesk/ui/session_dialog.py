@@ -743,7 +743,7 @@ class SessionDialog(FormDialog):
         answer = QMessageBox.warning(
             self,
             self.tr("Allergy"),
-            text + "\n\n" + self.tr("Save the session with this blend anyway?"),
+            text + "\n\n" + self.tr("Save the session with these products anyway?"),
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,
         )

@@ -153,7 +153,7 @@ def test_completing_a_course_offers_its_review_which_the_record_shows(
     assert (review.gais, review.patient_gais, review.satisfaction) == (2, 3, 8)
     # on the record: the course's row and the timeline
     column = view.course_model.headers.index("Review")
-    assert view.course_model.index(0, column).data() == "GAIS 2, patient 3, satisfaction 8/10"
+    assert view.course_model.index(0, column).data() == "GAIS 2 (patient 3), 8/10"
     lines = [view.timeline.item(i).text() for i in range(view.timeline.count())]
     assert any(
         "Course review of Wrinkles" in line
