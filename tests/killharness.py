@@ -237,7 +237,17 @@ def kill_demo(workdir: Path, patients: int = 5000, at_percent: int = 10) -> Path
     db = workdir / "demo-killed.sqlite3"
     env = dict(os.environ, MESODESK_HOME=str(workdir / "home"))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mesodesk", "--db", str(db), "demo", "--patients", str(patients)],
+        [
+            sys.executable,
+            "-m",
+            "mesodesk",
+            "--db",
+            str(db),
+            "demo",
+            "--patients",
+            str(patients),
+            "--create",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

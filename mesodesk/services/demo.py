@@ -35,7 +35,7 @@ from mesodesk.domain.search import MAX_SCORE, patient_tokens, prefix_entries, so
 from mesodesk.domain.text import fold
 from mesodesk.services import demo_data as data
 from mesodesk.services.patients import RECORD_COUNTER
-from mesodesk.store import audit
+from mesodesk.store import integrity
 from mesodesk.store import models as m
 from mesodesk.store.db import Database
 
@@ -1016,8 +1016,9 @@ def generate_demo(
                     counter = _table(m.Counter)
                     conn.execute(counter.delete().where(counter.c.name == RECORD_COUNTER))
                     conn.execute(counter.insert().values(name=RECORD_COUNTER, value=patients))
-                    # Written in bulk, past the session's audit hooks: one entry for it all.
-                    audit.append(
+                    # Written in bulk, past the session's audit hooks: one entry for it all,
+                    # and a seal of every row it wrote (mesodesk.store.integrity).
+                    integrity.append_bulk_load(
                         conn,
                         db,
                         [

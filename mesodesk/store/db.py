@@ -8,6 +8,7 @@ another writer got there first, whatever the busy timeout.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -24,14 +25,22 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from mesodesk.domain.audit import Actor
+from mesodesk.domain.audit import Actor, ChainLink
 from mesodesk.domain.clock import Clock
 from mesodesk.domain.errors import DatabaseError
+from mesodesk.domain.patients import RECORD_COUNTER
 from mesodesk.paths import DB_ENV, default_database
+
+if TYPE_CHECKING:
+    from mesodesk.store.anchors import Witness
+    from mesodesk.store.integrity import ClinicRecord
+    from mesodesk.store.keys import ClinicKey, KeyStore
+    from mesodesk.store.locks import InUseLock
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
 _WRITE = "mesodesk_write"
+_HEAD = "mesodesk_new_head"  # on a connection's info: the head its transaction appended
 
 
 @dataclass(frozen=True)
@@ -186,7 +195,50 @@ class Database:
         self.notice = ""  # a warning for the person using it (a network file system)
         self._writable = threading.Event()  # cleared while the file is being checked
         self._writable.set()
+        # The clinic and its key (mesodesk.store.integrity.attach fills these in at open)
+        self.clinic: ClinicRecord | None = None
+        self.key: ClinicKey | None = None
+        self.keys: KeyStore | None = None
+        self.key_problem = ""  # why changes cannot be sealed (the key is not on this computer)
+        self.witness: Witness | None = None
+        self.anchor_problem = ""  # the witness found the trail cut or rewritten
+        self.lock: InUseLock | None = None
+        self._witnessed: tuple[int, str] | None = None  # the witness's entry, as last seen
         self._use(engine, read_only)
+
+    # -- the audit trail's key and anchors --------------------------------------------------------
+
+    def require_key(self) -> ClinicKey:
+        """The clinic key that seals new entries; without it nothing can be changed."""
+        if self.key is None:
+            raise DatabaseError(
+                self.key_problem
+                or "This database has no clinic key to seal changes with; open it with mesodesk."
+            )
+        return self.key
+
+    def appended(self, conn: Any, link: ChainLink) -> None:
+        """Called inside the transaction that appended ``link``: remember the new head, for
+        the witness once the transaction is committed. A trail that no longer holds the
+        witness's entry keeps the witness where it is (the evidence of a cut)."""
+        witness_entry = self._witnessed
+        if witness_entry is not None and witness_entry[0] > 0:
+            stored = conn.exec_driver_sql(
+                "SELECT hash FROM audit_entry WHERE seq = ?", (witness_entry[0],)
+            ).scalar()
+            if stored != witness_entry[1]:
+                conn.info[_HEAD] = None
+                return
+        high = conn.exec_driver_sql(
+            "SELECT value FROM counter WHERE name = ?", (RECORD_COUNTER,)
+        ).scalar()
+        conn.info[_HEAD] = (link.seq, link.hash, link.at, int(high or 0))
+
+    def _advance_witness(self, head: tuple[int, str, str, int] | None) -> None:
+        if head is None or self.witness is None:
+            return
+        if self.witness.update(*head):
+            self._witnessed = (head[0], head[1])
 
     def _use(self, engine: Engine, read_only: bool) -> None:
         from mesodesk.store import audit
@@ -202,6 +254,7 @@ class Database:
         for maker in (self._read, self._write):
             audit.install(self, maker)
         event.listen(engine, "commit", self._committed)
+        event.listen(engine, "rollback", _forget_head)
 
     def _committed(self, _conn: Any) -> None:
         self.commits += 1
@@ -219,6 +272,13 @@ class Database:
         found at start-up; a restore that replaced the data)."""
         self.engine.dispose()
         self._use(create_db_engine(self.target, read_only=read_only), read_only)
+        if self.keys is not None:
+            from mesodesk.store.integrity import attach
+
+            self.key = self.witness = self.clinic = None
+            self.key_problem = self.anchor_problem = ""
+            self._witnessed = None
+            attach(self, self.keys)
 
     @property
     def is_sqlite(self) -> bool:
@@ -241,16 +301,33 @@ class Database:
                 "This database is open read-only; nothing can be changed. "
                 "Restore it from a backup to work on it again."
             )
+        head = None
         with self._write() as session, _translate_errors(self.target):
             try:
                 yield session
+                if session.in_transaction():
+                    head = session.connection().info.pop(_HEAD, None)
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+        self._advance_witness(head)
 
     def close(self) -> None:
+        if self.witness is not None and self.key is not None and not self.read_only:
+            from mesodesk.store.integrity import sync_witness
+
+            # closing must not fail over a witness; the next open catches it up
+            with contextlib.suppress(Exception):
+                sync_witness(self)
         self.engine.dispose()
+        if self.lock is not None:
+            self.lock.close()
+
+
+def _forget_head(conn: Any) -> None:
+    """A rolled-back transaction's new head never happened."""
+    conn.info.pop(_HEAD, None)
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mesodesk.domain.errors import DatabaseError
+from mesodesk.files import create_private
 
 Progress = Callable[[int, int, str], None]
 Cancelled = Callable[[], bool]
@@ -285,6 +286,7 @@ def online_copy(
         src.execute("PRAGMA query_only=ON")
         src.execute("BEGIN")
         counts = row_counts(src)
+        create_private(dest)  # owner-only; SQLite fills the empty file
         dst = sqlite3.connect(dest, isolation_level=None)
         try:
             src.backup(
@@ -362,8 +364,9 @@ def replace_file(source: Path, dest: Path, *, progress: Progress | None = None) 
     """When ``dest`` is too damaged for the backup API to write into it: build the restored
     database beside it (through the backup API), then move it into place. The damaged file's
     write-ahead log goes first, since SQLite would replay it onto the new file."""
-    fresh = dest.with_name(dest.name + ".restoring")
+    fresh = dest.with_name(dest.name + ".replacing")
     _remove_copy(fresh)
+    create_private(fresh)
     src = connect_read_only(source)
     try:
         dst = sqlite3.connect(fresh, isolation_level=None)
