@@ -162,3 +162,21 @@ def write_atomically(path: Path, write: Callable[[IO[bytes]], T], *, what: str =
         except OSError:
             pass  # the file is complete; only the rename's durability is at stake
     return result
+
+
+def write_text_atomically(
+    path: Path, write: Callable[[IO[str]], T], *, encoding: str = "utf-8", newline: str = ""
+) -> T:
+    """``write_atomically`` for text (CSV exports: ``utf-8-sig`` for spreadsheets)."""
+    import io
+
+    def text(fh: IO[bytes]) -> T:
+        wrapper = io.TextIOWrapper(fh, encoding=encoding, newline=newline)
+        try:
+            result = write(wrapper)
+            wrapper.flush()
+        finally:
+            wrapper.detach()
+        return result
+
+    return write_atomically(path, text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -49,4 +50,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     finally:
         services.close()
     print(f"Summary written to {out} ({result.pages} page{'s' if result.pages != 1 else ''}).")
+    if result.warning:
+        print(f"mesodesk: warning: {result.warning}", file=sys.stderr)
     return EXIT_OK

@@ -250,7 +250,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from mesodesk.domain.audit import Actor
     from mesodesk.domain.clock import Clock
     from mesodesk.domain.errors import DatabaseError
-    from mesodesk.services.backup import database_file, inspect_backup, restore_file
+    from mesodesk.services.backup import (
+        database_file,
+        inspect_backup,
+        refuse_restore_target,
+        restore_file,
+    )
     from mesodesk.store.db import resolve_target
     from mesodesk.store.locks import InUseLock
     from mesodesk.store.migrate import no_database_message, refuse_second_name
@@ -259,6 +264,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     dest = database_file(target)
     if not dest.exists() and not getattr(args, "create", False):
         raise DatabaseError(no_database_message(target))
+    refuse_restore_target(dest)
     if dest.exists():
         refuse_second_name(dest)
     contents = inspect_backup(args.file, dest=dest)

@@ -58,3 +58,4 @@ class SummaryInput:
     made_at: datetime
     author: str = ""
     charts: tuple[object, ...] = field(default=())  # matplotlib Figures, drawn by the caller
+    anchor: str = ""  # the audit trail's head when it was made: "ENTRY:SEAL16", in the footer

@@ -128,9 +128,11 @@ def _styles() -> dict[str, Any]:
     }
 
 
-def _make_canvas(made: str, clinic: str, title: str) -> Any:
+def _make_canvas(made: str, clinic: str, title: str, anchor: str = "") -> Any:
     """A canvas that writes, on every page, the clinic, "page X of Y", the date the summary was
-    made and the confidentiality line (Y is known only once all pages are laid out)."""
+    made, the confidentiality line (Y is known only once all pages are laid out) and the audit
+    trail's anchor: the entry and seal the trail ended with when the summary was made, which
+    `mesodesk audit verify --anchor` checks later (a trail cut or rewritten since shows)."""
     from reportlab.pdfgen import canvas as rl_canvas
 
     class NumberedCanvas(rl_canvas.Canvas):
@@ -169,6 +171,8 @@ def _make_canvas(made: str, clinic: str, title: str) -> Any:
             self.drawRightString(
                 width - 40, 20, f"Made {made}  ·  page {self._pageNumber} of {total}"
             )
+            if anchor:
+                self.drawString(40, 20, f"Audit anchor {anchor}")
             self.restoreState()
 
     return NumberedCanvas
@@ -725,9 +729,10 @@ def render_summary(
         subject=subject,
         creator="mesodesk",
         producer="mesodesk",
+        keywords=f"mesodesk audit anchor {data.anchor}" if data.anchor else "",
     )
     canvas = _make_canvas(
-        made, _plain(clinic.clinic_name or "mesodesk"), f"{title} · {_plain(who)}"
+        made, _plain(clinic.clinic_name or "mesodesk"), f"{title} · {_plain(who)}", data.anchor
     )
     pages: list[int] = []
     doc.build(

@@ -138,6 +138,13 @@ class AuditService:
         with self.db.read() as s:
             return [r[0] for r in s.execute(select(E.actor).distinct().order_by(E.actor))]
 
+    def anchor(self) -> str:
+        """The trail's head as a summary prints it: "ENTRY:SEAL" (its first 16 digits), so a
+        printed page can later prove the trail then held that entry."""
+        with self.db.read() as s:
+            head = s.execute(select(H.seq, H.hash).where(H.id == 1)).first()
+        return f"{head.seq}:{head.hash[:16]}" if head is not None and head.seq else ""
+
     def count(self) -> int:
         with self.db.read() as s:
             return int(s.execute(select(H.seq).where(H.id == 1)).scalar() or 0)
@@ -165,52 +172,47 @@ class AuditService:
         """Write the matching entries, oldest first, to a CSV file (UTF-8 with a byte-order
         mark, which spreadsheets need to read accents); returns how many. Cells that a
         spreadsheet would take for a formula are neutralised (domain.audit.csv_safe)."""
-        written = 0
-        partial = path.with_name(path.name + ".partial")
-        try:
-            with partial.open("w", encoding="utf-8-sig", newline="") as fh:
-                out = csv.writer(fh)
-                out.writerow(CSV_HEADERS)
-                offset = 0
-                total = None
-                while True:
-                    page = self.search(query, offset=offset, limit=MAX_PAGE, newest_first=False)
-                    total = page.total if total is None else total
-                    for e in page.entries:
-                        out.writerow(
-                            [
-                                csv_safe(v)
-                                for v in (
-                                    e.seq,
-                                    A.format_at(e.at),
-                                    e.actor,
-                                    e.actor_id,
-                                    e.action,
-                                    e.entity,
-                                    e.entity_id,
-                                    e.record_no,
-                                    _json(e.before),
-                                    _json(e.after),
-                                    e.detail,
-                                    e.hash,
-                                )
-                            ]
-                        )
-                    written += len(page.entries)
-                    if progress is not None:
-                        progress(written, total or 0, f"{written:,} of {total or 0:,} entries")
-                    if cancelled is not None and cancelled():
-                        raise DatabaseError("The export was cancelled; no file was written.")
-                    if len(page.entries) < MAX_PAGE:
-                        break
-                    offset += MAX_PAGE
-            partial.replace(path)
-        except OSError as exc:
-            partial.unlink(missing_ok=True)
-            raise DatabaseError(f"Cannot write {path}: {exc.strerror}.") from exc
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
+        from mesodesk.files import write_text_atomically
+
+        def write(fh: Any) -> int:
+            written = 0
+            out = csv.writer(fh)
+            out.writerow(CSV_HEADERS)
+            offset = 0
+            total = None
+            while True:
+                page = self.search(query, offset=offset, limit=MAX_PAGE, newest_first=False)
+                total = page.total if total is None else total
+                for e in page.entries:
+                    out.writerow(
+                        [
+                            csv_safe(v)
+                            for v in (
+                                e.seq,
+                                A.format_at(e.at),
+                                e.actor,
+                                e.actor_id,
+                                e.action,
+                                e.entity,
+                                e.entity_id,
+                                e.record_no,
+                                _json(e.before),
+                                _json(e.after),
+                                e.detail,
+                                e.hash,
+                            )
+                        ]
+                    )
+                written += len(page.entries)
+                if progress is not None:
+                    progress(written, total or 0, f"{written:,} of {total or 0:,} entries")
+                if cancelled is not None and cancelled():
+                    raise DatabaseError("The export was cancelled; no file was written.")
+                if len(page.entries) < MAX_PAGE:
+                    return written
+                offset += MAX_PAGE
+
+        written = write_text_atomically(Path(path), write, encoding="utf-8-sig")
         return written
 
 

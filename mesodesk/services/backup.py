@@ -491,6 +491,7 @@ def restore_file(
     own entry (naming the trail it replaces) goes into it; the record-number counter never goes
     back; then it is written into the database in one transaction of the backup API."""
     dest = database_file(target)
+    refuse_restore_target(dest)
     keys = keys or FileKeyStore()
     actor = actor or Actor.system()
     source = source.expanduser().resolve()
@@ -545,6 +546,30 @@ def restore_file(
     _reset_witness(target, keys)
     report(100, 100, "Restore done")
     return RestoreResult(contents, saved, verified)
+
+
+def refuse_restore_target(dest: Path) -> None:
+    """A restore writes over a mesodesk database (damaged or not) or makes a new one; never
+    over a device, a folder, a link or a file that is not a database."""
+    import stat as st
+
+    try:
+        info = os.lstat(dest)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise DatabaseError(os_error_message(exc, dest, "restore into")) from exc
+    if not st.S_ISREG(info.st_mode):
+        raise DatabaseError(
+            f"{dest} is not an ordinary database file (a folder, a link or a device); "
+            "nothing was restored."
+        )
+    with dest.open("rb") as fh:
+        header = fh.read(16)
+    if header != b"SQLite format 3\x00":
+        raise DatabaseError(
+            f"{dest} is not a mesodesk database; it was left untouched and nothing was restored."
+        )
 
 
 @dataclass(frozen=True)

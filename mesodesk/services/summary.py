@@ -4,8 +4,6 @@ all: it is written beside its destination and renamed into place."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +15,7 @@ from mesodesk.domain.errors import MesodeskError
 from mesodesk.domain.settings import Paper
 from mesodesk.domain.summary import Section, SummaryInput, SummaryOptions
 from mesodesk.domain.treatment import PatientRecord
+from mesodesk.files import os_error_message, private_dir, write_atomically
 from mesodesk.services.audit import AuditService
 from mesodesk.services.settings import SettingsService
 from mesodesk.services.treatment import TreatmentService
@@ -27,6 +26,7 @@ class SummaryWritten:
     path: Path
     pages: int
     replaced_characters: int
+    warning: str = ""  # written, but its audit entry could not be (a read-only database)
 
 
 def summary_charts(record: PatientRecord, today: date) -> tuple[Any, ...]:
@@ -82,40 +82,43 @@ class SummaryService:
         record = self.treatment.record(patient_id)
         today = self.clock.today()
         figures = summary_charts(record, today) if Section.CHARTS in options.sections else ()
-        data = SummaryInput(record, self.settings.get(), made_at=self.clock.now(), charts=figures)
+        data = SummaryInput(
+            record,
+            self.settings.get(),
+            made_at=self.clock.now(),
+            charts=figures,
+            anchor=self.audit.anchor(),
+        )
         out = Path(out)
         folder = out.parent if str(out.parent) else Path(".")
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(prefix=".mesodesk-", suffix=".pdf", dir=folder)
+            private_dir(folder)
         except OSError as exc:
-            raise MesodeskError(f"Cannot write to {folder}: {exc.strerror}.") from exc
+            raise MesodeskError(os_error_message(exc, folder, "create the folder")) from exc
         try:
-            with os.fdopen(fd, "wb") as fh:
-                result = render_summary(data, options, fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(temp, out)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+            # whole or not at all, owner-only, never through a link or onto a device
+            result = write_atomically(out, lambda fh: render_summary(data, options, fh))
         finally:
             for figure in figures:
                 _close(figure)
-        self.audit.record_event(
-            action,
-            patient_id=patient_id,
-            entity="patient",
-            entity_id=patient_id,
-            details={
-                "file": out.name,
-                "pages": result.pages,
-                "deidentified": options.deidentify,
-                "from": options.date_from.isoformat() if options.date_from else None,
-                "to": options.date_to.isoformat() if options.date_to else None,
-            },
-        )
-        return SummaryWritten(out, result.pages, result.replaced_characters)
+        warning = ""
+        try:
+            self.audit.record_event(
+                action,
+                patient_id=patient_id,
+                entity="patient",
+                entity_id=patient_id,
+                details={
+                    "file": out.name,
+                    "pages": result.pages,
+                    "deidentified": options.deidentify,
+                    "from": options.date_from.isoformat() if options.date_from else None,
+                    "to": options.date_to.isoformat() if options.date_to else None,
+                },
+            )
+        except MesodeskError as exc:
+            warning = f"the summary was written, but its audit entry could not be: {exc}"
+        return SummaryWritten(out, result.pages, result.replaced_characters, warning)
 
     def seen_between(self, date_from: date, date_to: date) -> list[int]:
         """Patients with a session in the period (for batch summaries), by record number."""

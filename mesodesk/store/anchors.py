@@ -168,7 +168,9 @@ def backup_head(path: Path) -> BackupHead | None:
     """The clinic and the chain head a backup carries (None when it is not a readable mesodesk
     backup). Read-only; nothing in the file runs."""
     try:
-        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        from mesodesk.store.safety import read_only_suffix
+
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?{read_only_suffix(path)}", uri=True)
     except (sqlite3.Error, ValueError, OSError):
         return None
     try:

@@ -72,8 +72,11 @@ def resolve_target(value: str | os.PathLike[str] | None = None) -> Target:
         except Exception as exc:
             raise DatabaseError(f"{raw!r} is not a database file path or URL.") from exc
         if url.get_backend_name() == "sqlite":
-            if not url.database or url.database == ":memory:":
-                return Target(raw, None)
+            if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+                raise DatabaseError(
+                    f"{raw!r} names no database file (a database in memory keeps nothing). "
+                    "Give a file: sqlite:///path/to/clinic.sqlite3, or just the path."
+                )
             path = Path(url.database).expanduser().resolve()
             return Target(f"sqlite:///{path}", path)
         return Target(raw, None)
@@ -123,6 +126,8 @@ def _refuse_truncated(path: Path) -> None:
     if header[24:28] != header[92:96] or not pages:
         return
     size = path.stat().st_size
+    if size < pages * page_size and _log_completes(path):
+        return
     if size < pages * page_size:
         raise DatabaseError(
             f"{path} is damaged: it is shorter than SQLite says it should be ({size:,} of "
@@ -132,9 +137,26 @@ def _refuse_truncated(path: Path) -> None:
         )
 
 
+def _log_completes(path: Path) -> bool:
+    """A file shorter than its header says is sound when its write-ahead log holds the rest: a
+    checkpoint that a full disk stopped half-way leaves exactly that, and SQLite reads the
+    pages from the log. SQLite's own quick check decides (SQLite, "Write-Ahead Logging")."""
+    wal = Path(f"{path}-wal")
+    try:
+        if not wal.exists() or wal.stat().st_size == 0:
+            return False
+    except OSError:
+        return False
+    from mesodesk.store.safety import integrity_problems
+
+    return not integrity_problems(path)
+
+
 def sqlite_tables(path: Path) -> dict[str, Any]:
     """Read-only look at a SQLite file: its tables and its schema revision, if any."""
-    uri = f"file:{path}?mode=ro"
+    from mesodesk.store.safety import read_only_suffix
+
+    uri = f"file:{path}?{read_only_suffix(path)}"
     try:
         con = sqlite3.connect(uri, uri=True)
     except sqlite3.Error as exc:
@@ -203,6 +225,7 @@ class Database:
         self.witness: Witness | None = None
         self.anchor_problem = ""  # the witness found the trail cut or rewritten
         self.lock: InUseLock | None = None
+        self.read_only_reason = ""  # why it is open read-only, when that is not damage
         self._witnessed: tuple[int, str] | None = None  # the witness's entry, as last seen
         self._use(engine, read_only)
 
@@ -298,7 +321,8 @@ class Database:
         self._writable.wait()
         if self.read_only:
             raise DatabaseError(
-                "This database is open read-only; nothing can be changed. "
+                self.read_only_reason
+                or "This database is open read-only; nothing can be changed. "
                 "Restore it from a backup to work on it again."
             )
         head = None
@@ -342,9 +366,16 @@ def _translate_errors(target: Target) -> Iterator[None]:
             ) from exc
         if "readonly" in text or "read-only" in text:
             raise DatabaseError(f"{target.describe()} cannot be written to ({text}).") from exc
-        if "disk is full" in text or "disk I/O" in text:
+        if "disk is full" in text:
             raise DatabaseError(
-                f"Saving to {target.describe()} failed: {text}. Nothing of this change was stored."
+                f"The disk holding {target.describe()} is full: this change was not saved, "
+                "and nothing of it was stored. The database itself is unharmed; free some "
+                "space on that disk and save again."
+            ) from exc
+        if "disk I/O" in text:
+            raise DatabaseError(
+                f"Saving to {target.describe()} failed: the disk reported an error ({text}). "
+                "Nothing of this change was stored."
             ) from exc
         raise
 
@@ -362,8 +393,22 @@ def create_db_engine(target: Target, *, read_only: bool = False, pool: bool = Tr
         if target.path is not None:
             journal = placement(target.path).journal_mode
         if read_only and target.path is not None:
-            url = f"sqlite:///file:{target.path}?mode=ro&uri=true"
+            from mesodesk.store.safety import read_only_suffix
+
+            url = f"sqlite:///file:{target.path}?{read_only_suffix(target.path)}&uri=true"
         engine = create_engine(url, connect_args=connect_args, **extra)
         _install_sqlite_hooks(engine, read_only=read_only, journal=journal)
         return engine
-    return create_engine(target.url, pool_pre_ping=True, **extra)
+    try:
+        return create_engine(target.url, pool_pre_ping=True, **extra)
+    except ImportError as exc:  # the driver of that kind of database is not installed
+        raise DatabaseError(
+            f"Cannot open {target.describe()}: this mesodesk has no driver for that kind of "
+            f"database ({getattr(exc, 'name', None) or 'not installed'}). Only SQLite database "
+            "files are supported so far."
+        ) from exc
+    except Exception as exc:  # NoSuchModuleError, ArgumentError: not a database URL
+        raise DatabaseError(
+            f"{target.describe()} is not a database mesodesk can open "
+            f"({type(exc).__name__}). Give a database file."
+        ) from exc

@@ -251,7 +251,12 @@ def missing_key_message(clinic: ClinicRecord, keys: KeyStore) -> str:
 
 def load_key(clinic: ClinicRecord, keys: KeyStore) -> tuple[ClinicKey | None, str]:
     """The clinic's key, or why it cannot be used."""
-    key = keys.load(clinic.uid)
+    from mesodesk.domain.errors import DatabaseError
+
+    try:
+        key = keys.load(clinic.uid)
+    except DatabaseError as exc:
+        return None, f"Cannot verify the audit trail: {exc}"
     if key is None:
         return None, missing_key_message(clinic, keys)
     if key.key_id != clinic.key_id:
@@ -287,7 +292,8 @@ def _marker(
     if not genuine:
         return None, (
             f"The audit trail's keyed start, entry {clinic.keyed_from:,}, is not the one "
-            "mesodesk wrote (the trail or the clinic's identity was changed outside mesodesk)."
+            "mesodesk wrote: its seal is not the clinic key's, or it names another clinic (the "
+            "trail or the clinic's identity was changed outside mesodesk)."
         )
     problem = str(facts.get("legacy_problem") or "") if not facts.get("legacy_verified") else ""
     return LegacyPart(clinic.keyed_from - 1, str(facts.get("legacy_digest", "")), problem), ""

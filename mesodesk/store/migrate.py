@@ -233,6 +233,19 @@ def open_database(
         where = refuse_network_fs(target.path)  # before anything touches the file
         refuse_second_name(target.path)
     exists = _check_before_open(target)
+    read_only_reason = ""
+    if exists and not read_only and target.is_sqlite and target.path is not None:
+        from mesodesk.store.safety import unwritable_folder
+
+        why = unwritable_folder(target.path)
+        if why:
+            # not damage: the file is sound, it just cannot be written where it is
+            read_only = True
+            read_only_reason = (
+                f"mesodesk opened {target.path} read-only because {why}. Nothing is wrong with "
+                "the database; to change records, open it from a folder you can write to "
+                "(copy it with mesodesk backup --out FILE)."
+            )
     if not exists:
         if not create:
             raise DatabaseError(no_database_message(target))
@@ -289,6 +302,7 @@ def open_database(
         raise DatabaseError(f"Cannot open {target.describe()}: {_reason(exc)}") from exc
     db = Database(engine, target, read_only=read_only)
     db.lock = lock
+    db.read_only_reason = read_only_reason
     db.notice = where.warning() if where is not None else ""
     try:
         from mesodesk.store.integrity import attach
@@ -297,7 +311,7 @@ def open_database(
     except BaseException:
         db.close()
         raise
-    notes = [n for n in (db.notice, db.anchor_problem, db.key_problem) if n]
+    notes = [n for n in (read_only_reason, db.notice, db.anchor_problem, db.key_problem) if n]
     db.notice = "\n\n".join(notes)
     return db
 

@@ -23,6 +23,7 @@ from mesodesk.domain.errors import DatabaseError
 from mesodesk.files import create_private
 from mesodesk.store.migrate import build_schema
 from mesodesk.store.rows import quote
+from mesodesk.store.safety import read_only_suffix
 
 # Derived tables that are counted again after a restore rather than copied.
 RECOUNTED = ("stats_session_day", "stats_effect_day", "stats_lot_reaction")
@@ -52,7 +53,10 @@ def build_fresh(source: Path, fresh: Path, revision: str) -> dict[str, int]:
         con.execute("PRAGMA foreign_keys=OFF")
         con.execute("PRAGMA journal_mode=DELETE")
         con.execute("PRAGMA synchronous=OFF")
-        con.execute("ATTACH DATABASE ? AS backup", (f"{source.resolve().as_uri()}?mode=ro",))
+        con.execute(
+            "ATTACH DATABASE ? AS backup",
+            (f"{source.resolve().as_uri()}?{read_only_suffix(source)}",),
+        )
         con.execute("BEGIN IMMEDIATE")
         triggers = con.execute(
             "SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger'"
