@@ -339,6 +339,11 @@ class _Batch:
     def write(self) -> None:
         if not self.entries:
             return
+        if self.db.key is None and _legacy_schema(self.conn):
+            for entry in self.entries:
+                entry.row_key = None
+            append(self.conn, self.db, self.entries)  # chain version 1: no row seals yet
+            return
         secret = self.db.require_key().secret
         for table, wanted in self.needs.items():
             shape = table_shape(self.conn, table)

@@ -16,12 +16,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import create_engine
-from sqlalchemy.pool import NullPool
-
 from mesodesk.domain.errors import DatabaseError
 from mesodesk.files import create_private
-from mesodesk.store.migrate import build_schema
+from mesodesk.store.migrate import schema_image
 from mesodesk.store.rows import quote
 from mesodesk.store.safety import read_only_suffix
 
@@ -38,15 +35,16 @@ def build_fresh(source: Path, fresh: Path, revision: str) -> dict[str, int]:
     """Make ``fresh`` (which must not exist): the schema of ``revision`` from the migrations,
     and the rows of the backup ``source``. Returns the rows copied per table."""
     create_private(fresh)
-    engine = create_engine(f"sqlite:///{fresh}", poolclass=NullPool)
+    image = sqlite3.connect(":memory:")
     try:
-        with engine.connect() as conn:
-            # a scratch file until it is written into the database (which is synced then)
-            conn.exec_driver_sql("PRAGMA synchronous=OFF")
-            build_schema(conn, revision)
-            conn.commit()
+        image.deserialize(schema_image(revision))
+        target = sqlite3.connect(fresh)
+        try:
+            image.backup(target)
+        finally:
+            target.close()
     finally:
-        engine.dispose()
+        image.close()
     con = sqlite3.connect(fresh, isolation_level=None)
     copied: dict[str, int] = {}
     try:
