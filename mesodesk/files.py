@@ -180,3 +180,24 @@ def write_text_atomically(
         return result
 
     return write_atomically(path, text)
+
+
+def read_input(path: Path, *, limit: int, what: str = "file") -> bytes:
+    """Read a file a person named (a key to import, a PDF to check): an ordinary file only
+    (a device such as /dev/zero never ends), and no more than ``limit`` bytes."""
+    text = os.fspath(path)
+    if not text or "\x00" in text:
+        raise MesodeskError(f"{text!r} is not a file name.")
+    try:
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise MesodeskError(f"{path} is a folder, not a {what}.")
+        if not stat.S_ISREG(info.st_mode):
+            raise MesodeskError(f"{path} is not an ordinary file (a device or a pipe).")
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise MesodeskError(os_error_message(exc, path, "read")) from exc
+    if len(data) > limit:
+        raise MesodeskError(f"{path} is too large to be a {what}.")
+    return data

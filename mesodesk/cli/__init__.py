@@ -224,6 +224,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except UnicodeError:
+        # bytes from the shell that are not UTF-8 text (a mistyped or pasted argument)
+        print(
+            "mesodesk: an argument holds characters that are not valid text (not UTF-8); "
+            "type it again.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     except OSError as exc:
         # The operating system refused something (a full disk, no permission, a name too
         # long): its words and the file, never a traceback.

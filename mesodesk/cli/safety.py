@@ -528,16 +528,11 @@ def cmd_key_export(args: argparse.Namespace) -> int:
 
 
 def cmd_key_import(args: argparse.Namespace) -> int:
-    from mesodesk.domain.errors import DatabaseError
-    from mesodesk.files import os_error_message
+    from mesodesk.files import read_input
     from mesodesk.store.keys import FileKeyStore, parse_key_file
 
     path = Path(args.file).expanduser()
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DatabaseError(os_error_message(exc, path, "read")) from exc
-    key = parse_key_file(data, str(path))
+    key = parse_key_file(read_input(path, limit=4096, what="clinic key file"), str(path))
     kept = FileKeyStore().install(key)
     print(f"The key of clinic {key.uid} (key id {key.key_id}) is kept in {kept}.")
     return EXIT_OK

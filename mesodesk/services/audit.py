@@ -34,7 +34,6 @@ from mesodesk.domain.clock import Clock
 from mesodesk.domain.errors import DatabaseError, ValidationError
 from mesodesk.domain.integrity import Anchor, anchor_problem
 from mesodesk.domain.patients import format_record_no
-from mesodesk.files import os_error_message
 from mesodesk.services.changes import Changes, Result
 from mesodesk.store import audit as store_audit
 from mesodesk.store.db import Database
@@ -281,10 +280,9 @@ def guard_problems(conn: Connection) -> list[str]:
 
 def pdf_anchor(path: Path) -> Anchor:
     """The anchor a PDF summary carries (its footer prints it; its metadata holds it too)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DatabaseError(os_error_message(exc, path, "read")) from exc
+    from mesodesk.files import read_input
+
+    data = read_input(path, limit=200_000_000, what="PDF summary")
     found = _PDF_ANCHOR.search(data)
     if found is None:
         raise DatabaseError(f"{path} is not a PDF summary made by this version of mesodesk.")

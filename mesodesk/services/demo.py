@@ -885,18 +885,22 @@ def _write_stats(
     recount from the tables, AnalyticsService.drift)."""
     for table in ("stats_session_day", "stats_effect_day", "stats_lot_reaction"):
         conn.exec_driver_sql(f"DELETE FROM {table}")  # noqa: S608 - fixed names
-    conn.exec_driver_sql(
-        "INSERT INTO stats_session_day (dim, code, day, sessions) VALUES (?, ?, ?, ?)",
-        [(*key, n) for key, n in session_days.items()],
-    )
-    conn.exec_driver_sql(
-        "INSERT INTO stats_effect_day (dim, code, grade, day, effects) VALUES (?, ?, ?, ?, ?)",
-        [(*key, n) for key, n in effect_days.items()],
-    )
-    conn.exec_driver_sql(
-        "INSERT INTO stats_lot_reaction (lot_id, session_id, day, effects) VALUES (?, ?, ?, ?)",
-        [(lot, session, day, n) for (lot, session), (day, n) in reactions.items()],
-    )
+    for sql, rows in (
+        (
+            "INSERT INTO stats_session_day (dim, code, day, sessions) VALUES (?, ?, ?, ?)",
+            [(*key, n) for key, n in session_days.items()],
+        ),
+        (
+            "INSERT INTO stats_effect_day (dim, code, grade, day, effects) VALUES (?, ?, ?, ?, ?)",
+            [(*key, n) for key, n in effect_days.items()],
+        ),
+        (
+            "INSERT INTO stats_lot_reaction (lot_id, session_id, day, effects) VALUES (?, ?, ?, ?)",
+            [(lot, session, day, n) for (lot, session), (day, n) in reactions.items()],
+        ),
+    ):
+        if rows:  # a clinic of one patient may have no session at all
+            conn.exec_driver_sql(sql, rows)
 
 
 def _stats_triggers(conn: Connection) -> list[tuple[str, str]]:
@@ -942,6 +946,8 @@ def generate_demo(
             "patients", f"Patients must be between 1 and {MAX_PATIENTS:,}."
         )
     today = today or date.today()
+    if not date(1950, 1, 1) <= today <= date(2100, 12, 31):
+        raise ValidationError.single("as_of", "The demo's date is between 1950 and 2100.")
     with db.read() as s:
         existing = s.execute(select(func.count()).select_from(_table(m.Patient))).scalar_one()
         products = s.execute(select(func.count()).select_from(_table(m.Product))).scalar_one()

@@ -71,7 +71,8 @@ class Witness:
         """The witness, or None when there is none yet. Raises WitnessDamaged when the file is
         there but unreadable or not sealed with the clinic key."""
         try:
-            data = self.path.read_bytes()
+            with self.path.open("rb") as fh:
+                data = fh.read(65_536)  # a witness is a few hundred bytes
         except FileNotFoundError:
             return None
         except OSError as exc:

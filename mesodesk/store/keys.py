@@ -106,7 +106,8 @@ class FileKeyStore:
     def load(self, uid: str) -> ClinicKey | None:
         path = self.path(uid)
         try:
-            data = path.read_bytes()
+            with path.open("rb") as fh:
+                data = fh.read(4096)  # a key file is 131 bytes
         except FileNotFoundError:
             return None
         except OSError as exc:

@@ -248,12 +248,20 @@ def test_every_command_gives_a_message_never_a_traceback(
         argv = [a.replace("{dir}", str(folder)) for a in command]
         where = ["--db", db.replace("{dir}", str(folder))] + (["--create"] if create else [])
         argv = where + argv if before else argv + where
+        trace = os.environ.get("MESODESK_FUZZ_TRACE")
+        if trace:  # the last command tried, when a run dies without a word
+            Path(trace).write_text(repr(argv))
         out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = main(argv)
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 2
+        here = os.getcwd()
+        os.chdir(folder)  # relative names ("::", ".") land in the playground
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                try:
+                    code = main(argv)
+                except SystemExit as exc:
+                    code = exc.code if isinstance(exc.code, int) else 2
+        finally:
+            os.chdir(here)
         text = err.getvalue()
         assert "internal error" not in text, (argv, text)
         assert "Traceback" not in text, (argv, text)
