@@ -402,7 +402,14 @@ def _expected(conn: Connection, table: str) -> tuple[Expected, list[str]]:
     )
     for key, action, mac, seq in rows:
         newer[str(key)] = RowState(int(seq), None if action == A.DELETE else mac)
-    return Expected(seal_seq, parts, newer), problems
+    try:
+        return Expected(seal_seq, parts, newer), problems
+    except (ValueError, TypeError):
+        problems.append(
+            f"The row seals of audit entry {seal_seq:,} ({table}) cannot be read (changed "
+            "outside mesodesk)."
+        )
+        return Expected(seal_seq, [], newer), problems
 
 
 def row_findings(

@@ -501,8 +501,11 @@ class SafetyController(QObject):
         )
         target = self.services.db.target
         self.busy = True
+        folders, keys = [self.backup_folder()], self.services.db.keys
         job = self.side.run_long(
-            lambda progress: check_database(target, full=True, progress=progress.report)
+            lambda progress: check_database(
+                target, full=True, progress=progress.report, folders=folders, keys=keys
+            )
         )
         job.progressed.connect(lambda done, total, m: _show(dialog, done, total, self.tr(m)))
 
@@ -734,6 +737,21 @@ class RestoreDialog(QDialog):
         return None
 
 
+# The records a person recognises first, then the rest (settings, the trail, caches)
+FIRST_SHOWN = (
+    "patient",
+    "course",
+    "treatment_session",
+    "blend_item",
+    "side_effect",
+    "outcome_assessment",
+    "product",
+    "product_lot",
+    "ingredient",
+    "practitioner",
+)
+
+
 class RestoreConfirmDialog(QDialog):
     """What a restore brings back, before anything is replaced: the backup's clinic, when it
     was taken, its newest audit entry, its records table by table and its trail's head, and
@@ -769,7 +787,13 @@ class RestoreConfirmDialog(QDialog):
         form.addRow(self.tr("Newest entry:"), QLabel(newest))
         head = self.tr("entry %1, seal %2").replace("%1", f"{contents.head_seq:,}")
         form.addRow(self.tr("Audit trail:"), QLabel(head.replace("%2", contents.head_hash[:16])))
-        counts = [(t, n) for t, n in sorted(contents.rows.items()) if n]
+        counts = sorted(
+            ((t, n) for t, n in contents.rows.items() if n),
+            key=lambda item: (
+                FIRST_SHOWN.index(item[0]) if item[0] in FIRST_SHOWN else len(FIRST_SHOWN),
+                item[0],
+            ),
+        )
         self.table = QTableWidget(len(counts), 2)
         self.table.setObjectName("counts")
         self.table.setHorizontalHeaderLabels([self.tr("Records"), self.tr("Count")])

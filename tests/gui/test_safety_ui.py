@@ -332,3 +332,32 @@ def test_the_restore_confirmation_shows_what_comes_back(
     dialog.name.setText("Clinique du Parc")
     assert not dialog.restore_button.isEnabled()
     assert dialog.height() <= 740
+
+
+def test_without_the_clinic_key_the_app_reads_but_does_not_change(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a computer without the clinic key the records open, read-only, and the person is told
+    why and what to do; nothing offers to save."""
+    from mesodesk.ui.main_window import MainWindow
+    from mesodesk.ui.settings import Settings
+
+    db = tmp_path / "clinic.sqlite3"
+    services = Services.open(db)
+    services.patients.create(patient_input())
+    services.close()
+    monkeypatch.setenv("MESODESK_HOME", str(tmp_path / "another-computer"))
+    services = Services.open(db)
+    try:
+        assert services.db.key is None and "clinic key" in services.db.notice
+        window = MainWindow(services, Settings())
+        qtbot.addWidget(window)
+        window.show()
+        controller = safety.controller_of(window)
+        assert controller is not None and controller.read_only
+        assert "clinic key is missing" in controller.read_only_label.text()
+        assert not controller.read_only_label.isHidden()
+        assert not window.new_action.isEnabled()
+        qtbot.waitUntil(lambda: window.model.total == 1)
+    finally:
+        services.close()
