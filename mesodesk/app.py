@@ -239,6 +239,10 @@ def run_smoke() -> int:
                 raise RuntimeError("no chart was drawn")
             for suffix in ("png", "svg", "pdf"):  # the export formats (each its own backend)
                 figures[0].savefig(Path(folder) / f"chart.{suffix}", dpi=80)
+            step = "laying out every script the PDF prints (its fonts, HarfBuzz, bidi)"
+            from mesodesk.reports.text import self_check
+
+            self_check()
             step = "building a PDF summary"
             out = Path(folder) / "summary.pdf"
             written = services.summaries.write(patient_id, out, services.summaries.options())

@@ -182,6 +182,19 @@ def write_text_atomically(
     return write_atomically(path, text)
 
 
+def copy_atomically(source: Path, path: Path) -> None:
+    """A copy of a file mesodesk made (a PDF summary saved or printed to a file), written as
+    an export is: whole or not at all, owner-only, never through a link or onto a device."""
+    import shutil
+
+    try:
+        src = open(source, "rb")  # noqa: SIM115 - the with below closes it
+    except OSError as exc:
+        raise MesodeskError(os_error_message(exc, source, "read")) from exc
+    with src:
+        write_atomically(path, lambda fh: shutil.copyfileobj(src, fh))
+
+
 def read_input(path: Path, *, limit: int, what: str = "file") -> bytes:
     """Read a file a person named (a key to import, a PDF to check): an ordinary file only
     (a device such as /dev/zero never ends), and no more than ``limit`` bytes."""

@@ -60,9 +60,11 @@ def is_frozen() -> bool:
 
 
 def resource_path(*parts: str) -> Path:
-    """A file under resources/, in a source checkout or a PyInstaller bundle."""
+    """A file under mesodesk/resources/ (package data: fonts, icons, translations), wherever
+    mesodesk runs from: a source checkout, an editable or a plain ``pip install``, or a
+    PyInstaller bundle (build.spec puts the folder at the same place inside the bundle)."""
     if is_frozen():
-        base = Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent))
+        base = Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "mesodesk"
     else:
-        base = Path(__file__).resolve().parent.parent
+        base = Path(__file__).resolve().parent
     return base.joinpath("resources", *parts)

@@ -197,6 +197,46 @@ ATTACKS: tuple[Attack, ...] = (
         "blend_item",
     ),
     Attack(
+        "unlink a side effect's suspected lot (saved through the app)",
+        _sql("DELETE FROM side_effect_lot WHERE rowid = (SELECT max(rowid) FROM side_effect_lot)"),
+        "side_effect_lot",
+    ),
+    Attack(
+        "unlink a side effect's suspected lot (loaded in bulk)",
+        _sql("DELETE FROM side_effect_lot WHERE rowid = (SELECT min(rowid) FROM side_effect_lot)"),
+        "side_effect_lot",
+    ),
+    Attack(
+        "make a side effect suspect another lot",
+        _sql(
+            "INSERT INTO side_effect_lot (side_effect_id, lot_id) SELECT fx.id, lot.id "
+            "FROM side_effect fx, product_lot lot WHERE NOT EXISTS (SELECT 1 FROM "
+            "side_effect_lot sl WHERE sl.side_effect_id = fx.id AND sl.lot_id = lot.id) LIMIT 1"
+        ),
+        "side_effect_lot",
+    ),
+    Attack(
+        "rewrite why a contraindication was overridden",
+        _sql(
+            "UPDATE treatment_session SET override_reason = 'patient insisted', "
+            "safety_confirmed = '[]' WHERE id = (SELECT max(id) FROM treatment_session)"
+        ),
+        "treatment_session",
+    ),
+    Attack(
+        "clear the questions a side effect's recorder confirmed",
+        _sql(
+            "UPDATE side_effect SET safety_confirmed = '[\"x\"]' "
+            "WHERE id = (SELECT min(id) FROM side_effect)"
+        ),
+        "side_effect",
+    ),
+    Attack(
+        "change a minor's guardian",
+        _sql("UPDATE patient SET guardian_name = 'Nobody' WHERE id = 3"),
+        "patient 3",
+    ),
+    Attack(
         "change a lot's expiry",
         _sql("UPDATE product_lot SET expiry_date = '2099-01-01' WHERE id = 1"),
         "product_lot 1",

@@ -28,7 +28,7 @@ from mesodesk.domain.enums import (
     Technique,
 )
 from mesodesk.domain.schedule import CoursePlan
-from mesodesk.domain.statistics import Proportion, stands_out
+from mesodesk.domain.statistics import Proportion
 from mesodesk.domain.treatment import (
     BlendLine,
     Course,
@@ -110,9 +110,8 @@ def side_effect(
         patient_id=1,
         session_id=session_id,
         session_started_at=None,
-        lot_id=None,
-        lot_number="",
-        product="",
+        lots=(),
+        suspects_blend=False,
         kind=kind,
         kind_note="",
         onset_on=onset,
@@ -184,7 +183,7 @@ def record(
 
 
 def dashboard(*, empty: bool = False, bad_lot: bool = True) -> ClinicDashboard:
-    """A small clinic's dashboard, with one lot that stands out when ``bad_lot``."""
+    """A small clinic's dashboard, with one lot of a much higher reaction rate when ``bad_lot``."""
     months = tuple(
         MonthCounts(
             date(2025, m, 1),
@@ -225,10 +224,8 @@ def dashboard(*, empty: bool = False, bad_lot: bool = True) -> ClinicDashboard:
             comp = same or other
             comparison = Proportion.of(sum(c[0] for c in comp), sum(c[1] for c in comp))
             rate = Proportion.of(k, n)
-            lots.append(
-                LotRate(i + 1, number, product, rate, comparison, stands_out(rate, comparison))
-            )
-        lots.sort(key=lambda r: (not r.stands_out, -r.rate.low))
+            lots.append(LotRate(i + 1, number, product, rate, comparison, bool(same)))
+        lots.sort(key=lambda r: -r.rate.low)
     total_k = sum(lot.rate.events for lot in lots)
     total_n = sum(lot.rate.total for lot in lots)
     return ClinicDashboard(

@@ -75,3 +75,66 @@ def patient_input(**changes: object) -> PatientInput:
     }
     base.update(changes)
     return PatientInput(**base)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def cups_server() -> Iterator[object]:
+    """A private CUPS scheduler with a cups-pdf printer, for the whole session (started on first
+    use, stopped at the end). A machine that cannot run one fails here, saying why: printing is
+    tested against a real print server or not at all, never skipped."""
+    from tests.cups_server import CupsUnavailable, PrivateCups
+
+    server = PrivateCups()
+    try:
+        server.start()
+    except CupsUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def cups(cups_server: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """The private print server, with this test's CUPS clients pointed at it: lp and lpstat
+    through CUPS_SERVER, and Qt's print support (libcups in this process, which reads
+    CUPS_SERVER once per thread) through cupsSetServer."""
+    from tests.cups_server import point_libcups_at
+
+    for name, value in cups_server.env.items():  # type: ignore[attr-defined]
+        monkeypatch.setenv(name, value)
+    point_libcups_at(cups_server.socket)  # type: ignore[attr-defined]
+    yield cups_server
+    point_libcups_at(None)
+
+
+@pytest.fixture(scope="session")
+def seven_page_summary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The summary of a patient with 60 sessions and 150 side effects, without its sessions
+    table: 7 pages, made once."""
+    from mesodesk.services.registry import Services
+    from tests.bench.bench_treatment import _busy_patient, seven_page_options
+
+    folder = tmp_path_factory.mktemp("seven")
+    services = Services.open(folder / "busy.sqlite3", clock=FixedClock(NOW))
+    try:
+        patient_id = _busy_patient(services)
+        out = folder / "summary.pdf"
+        written = services.summaries.write(patient_id, out, seven_page_options(services))  # type: ignore[attr-defined]
+    finally:
+        services.close()  # type: ignore[attr-defined]
+    assert written.pages == 7, written.pages
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo1500(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 1,500-patient demo clinic as of NOW's day, made once per test session. Tests that
+    change it must leave what other tests read as it was."""
+    from mesodesk.services.demo import generate_demo
+    from mesodesk.services.registry import Services
+
+    path = tmp_path_factory.mktemp("demo1500") / "demo.sqlite3"
+    services = Services.open(path, clock=FixedClock(NOW))
+    generate_demo(services.db, 1500, 1, today=NOW.date())
+    services.close()
+    return path

@@ -2,7 +2,7 @@
 (DB "" for a demo clinic).
 
 Runs on a real X server (./dev starts a virtual one with xvfb-run), opens the main window over a
-database (default: a new 300-patient demo clinic), then a patient's record with each of its
+database (default: a new 1,000-patient demo clinic), then a patient's record with each of its
 tabs, the session, side-effect, course and patient dialogs, the due list, the clinic dashboard,
 the PDF summary dialog and its preview, the lot recall, the catalogue and the audit trail,
 and saves each as a PNG in OUT (default: screens/).
@@ -38,7 +38,7 @@ def main(argv: list[str]) -> int:
     if not given:
         from mesodesk.services.demo import generate_demo
 
-        generate_demo(services.db, 300, 1)
+        generate_demo(services.db, 1000, 1)  # the first-start demo: both of its signals show
     window = MainWindow(services, Settings())
     screen = app.primaryScreen().availableGeometry()
     window.resize(screen.width(), screen.height() - 28)
@@ -128,8 +128,9 @@ def main(argv: list[str]) -> int:
     open_due(window)
     pump(2.0)
     snap(window, "11-due")
-    open_dashboard(window)
-    pump(8.0)
+    dashboard = open_dashboard(window)
+    wait(lambda: not dashboard.loading and not dashboard.signals_loading)
+    pump(3.0)
     snap(window, "12-dashboard")
     from mesodesk.services.demo import BAD_LOT_NUMBER
     from mesodesk.ui.catalogue_window import open_catalogue

@@ -166,9 +166,9 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 def _command_modules() -> list[Any]:
     """Each module adds its subcommands to the parser and names the function that runs each."""
-    from mesodesk.cli import charts, patients, reports, safety, treatment
+    from mesodesk.cli import charts, patients, reports, safety, signals, treatment
 
-    return [patients, reports, safety, treatment, charts]
+    return [patients, reports, safety, treatment, charts, signals]
 
 
 def _frozen_environment() -> None:

@@ -67,6 +67,7 @@ def cmd_chart(args: argparse.Namespace) -> int:
     try:
         if args.clinic:
             data = services.analytics.dashboard(args.date_from, args.date_to)
+            signals = services.signals.signals(args.date_from, args.date_to).signals
             what = f"the clinic dashboard, {data.start.isoformat()} to {data.end.isoformat()}"
         else:
             patient = services.patients.get_by_record_no(args.record_no)
@@ -79,7 +80,9 @@ def cmd_chart(args: argparse.Namespace) -> int:
     from mesodesk.reports import charts
 
     figure = (
-        charts.clinic_dashboard(data) if args.clinic else charts.patient_timeline(record, today)
+        charts.clinic_dashboard(data, signals=signals)
+        if args.clinic
+        else charts.patient_timeline(record, today)
     )
     from mesodesk.files import write_atomically
 

@@ -20,10 +20,14 @@ from mesodesk.cli import (
 def register(sub: Any, db_option: Callable[[argparse.ArgumentParser], None]) -> None:
     demo = sub.add_parser("demo", help="fill an empty database with a realistic demo clinic")
     db_option(demo)
-    demo.add_argument("--patients", type=positive(1_000_000), default=200, metavar="N")
+    demo.add_argument("--patients", type=positive(1_000_000), default=1000, metavar="N")
     demo.add_argument("--seed", type=int, default=1, metavar="S")
     demo.add_argument(
-        "--as-of", type=iso_date, default=None, metavar="DATE", help="the demo's today (YYYY-MM-DD)"
+        "--as-of",
+        type=iso_date,
+        default=None,
+        metavar="DATE",
+        help="the demo's today (YYYY-MM-DD): its history ends the day before",
     )
     demo.set_defaults(run=cmd_demo)
 
@@ -54,7 +58,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"Demo clinic written to {services.location}: {summary.patients:,} patients, "
         f"{summary.courses:,} courses, {summary.sessions:,} sessions, "
         f"{summary.side_effects:,} side effects, {summary.lots} product lots "
-        f"(lot {summary.bad_lot} reacts more than the rest)."
+        f"(lot {summary.bad_lot} has an excess of nodules, lot {summary.infection_lot} a "
+        "cluster of delayed infections)."
     )
     return EXIT_OK
 
@@ -83,6 +88,7 @@ def cmd_patients(args: argparse.Namespace) -> int:
             if len(page.rows) < min(1000, limit - offset):
                 break
             offset += len(page.rows)
+        today = services.clock.today()
     finally:
         services.close()
     if args.json:
@@ -96,6 +102,7 @@ def cmd_patients(args: argparse.Namespace) -> int:
                     "phone": r.phone,
                     "last_session": r.last_session_at,
                     "next_due": r.next_due,
+                    "lapsed": r.only_lapsed(today),
                     "archived": r.archived,
                 }
                 for r in rows
@@ -111,7 +118,9 @@ def cmd_patients(args: argparse.Namespace) -> int:
                     r.first_name,
                     r.birth_date.isoformat(),
                     r.phone,
-                    r.next_due.isoformat() if r.next_due else "",
+                    r.next_due.isoformat()
+                    if r.next_due
+                    else ("lapsed" if r.only_lapsed(today) else ""),
                 ]
                 for r in rows
             ],

@@ -71,6 +71,11 @@ def register(sub: Any, db_option: Callable[[argparse.ArgumentParser], None]) -> 
     check.add_argument(
         "--quick", action="store_true", help="SQLite's quick check instead of the full one"
     )
+    check.add_argument(
+        "--all-warnings",
+        action="store_true",
+        help="list every record that breaks a safety rule (default: the first few per rule)",
+    )
     _anchor_options(check)
     check.set_defaults(run=cmd_check)
 
@@ -326,6 +331,36 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+WARNINGS_PER_RULE = 10
+
+
+def print_safety_warnings(warnings: list[Any] | None, *, every: bool = False) -> None:
+    """Stored records that break a safety rule, by rule (warnings: the exit status stays)."""
+    if warnings is None:
+        print(
+            "      safety rules: not checked yet (the schema is brought up to date when "
+            "mesodesk opens the database)"
+        )
+        return
+    if not warnings:
+        print("ok    safety rules: no stored session or side effect breaks one")
+        return
+    by_rule: dict[str, list[Any]] = {}
+    for w in warnings:
+        by_rule.setdefault(w.finding.rule, []).append(w)
+    print(
+        f"warn  safety rules: {len(warnings):,} finding(s) in stored records, by rule "
+        "(records are never changed; answer them by editing the record)"
+    )
+    for rule, found in sorted(by_rule.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        print(f"warn  {rule}: {len(found):,}")
+        shown = found if every else found[:WARNINGS_PER_RULE]
+        for w in shown:
+            print(f"        {w}")
+        if len(found) > len(shown):
+            print(f"        … and {len(found) - len(shown):,} more (--all-warnings lists them)")
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from mesodesk.services.health import check_database
     from mesodesk.store.db import resolve_target
@@ -335,6 +370,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     report = check_database(target, full=not args.quick, folders=folders, anchors=anchors)
     for finding in report.findings:
         print(f"{'ok  ' if finding.ok else 'FAIL'}  {finding.name}: {finding.message}")
+    if report.ok:
+        print_safety_warnings(report.warnings, every=args.all_warnings)
     if report.ok:
         print("The database is sound.")
         return EXIT_OK

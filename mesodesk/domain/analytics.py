@@ -55,15 +55,18 @@ class GroupRate:
 @dataclass(frozen=True)
 class LotRate:
     """A lot's reaction rate (sessions with a side effect suspecting the lot, of the sessions
-    that used it), the comparison it is held against (the other lots of the same product, or all
-    other lots when the product has no other), and whether it stands out."""
+    that used it) beside a comparison: the other lots of the same product in the period, or,
+    when the product has no other lot in it, every other lot (``product_comparison`` False).
+
+    A rate to look at, not a signal: it pools every kind of side effect and counts sessions.
+    The signals (mesodesk.domain.signals) judge each kind, per exposed patient."""
 
     lot_id: int
     lot_number: str
     product: str
     rate: Proportion
     comparison: Proportion
-    stands_out: bool
+    product_comparison: bool
 
 
 @dataclass(frozen=True)
@@ -107,10 +110,6 @@ class ClinicDashboard:
     @property
     def rate(self) -> float:
         return per_100(self.effects, self.sessions)
-
-    @property
-    def lots_standing_out(self) -> tuple[LotRate, ...]:
-        return tuple(lot for lot in self.lots if lot.stands_out)
 
     @property
     def empty(self) -> bool:

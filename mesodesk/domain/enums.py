@@ -106,6 +106,9 @@ class SideEffectKind(Coded):
     REDNESS_BUMPS = ("redness_bumps", "Redness and bumps at injection sites")
     BRUISING = ("bruising", "Bruising")
     NODULES = ("nodules", "Nodules / lumps")
+    # Injection-site numbness (hypoaesthesia): 66 % of subjects on the deoxycholate label
+    # (KYBELLA USPI, section 6.1), so the clinician needs it as its own kind.
+    NUMBNESS = ("numbness", "Numbness")
     OTHER = ("other", "Other")
 
     @property
@@ -182,8 +185,10 @@ class AEOutcome(Coded):
 
 
 class Causality(Coded):
-    """WHO-UMC causality categories."""
+    """WHO-UMC causality categories, and "not yet assessed": what a side effect says until a
+    clinician has assessed it (never a silent "possible")."""
 
+    NOT_ASSESSED = ("not_assessed", "Not yet assessed")
     CERTAIN = ("certain", "Certain")
     PROBABLE = ("probable", "Probable / likely")
     POSSIBLE = ("possible", "Possible")

@@ -278,6 +278,49 @@ def normalize_sql(sql: str | None) -> str:
     return text.rstrip(";")
 
 
+# how a table constraint starts once normalised (no space before a parenthesis), so that a
+# column named unique_code or checked_at is never taken for one
+_TABLE_CONSTRAINT = ("constraint ", "primary key(", "foreign key(", "unique(", "check(")
+
+
+def _top_level_items(body: str) -> list[str]:
+    """The comma-separated items of a normalised CREATE TABLE body, outside parentheses and
+    string literals."""
+    items: list[str] = []
+    depth = 0
+    quoted = False
+    start = 0
+    for i, char in enumerate(body):
+        if char == "'":
+            quoted = not quoted  # '' inside a literal toggles twice: still inside
+        elif quoted:
+            continue
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "," and depth == 0:
+            items.append(body[start:i])
+            start = i + 1
+    items.append(body[start:])
+    return items
+
+
+def canonical_table_sql(sql: str) -> str:
+    """A normalised CREATE TABLE with its table constraints in one fixed order. Alembic's batch
+    mode (a copied table, as migrations 0004 and 0005 make) writes them in an order that
+    depends on Python's hash seed, and their order means nothing to SQLite; the columns keep
+    theirs, which does mean something."""
+    open_at = sql.find("(")
+    close_at = sql.rfind(")")
+    if not sql.startswith("create table") or open_at < 0 or close_at < open_at:
+        return sql
+    items = _top_level_items(sql[open_at + 1 : close_at])
+    columns = [i for i in items if not i.startswith(_TABLE_CONSTRAINT)]
+    constraints = sorted(i for i in items if i.startswith(_TABLE_CONSTRAINT))
+    return sql[: open_at + 1] + ",".join(columns + constraints) + sql[close_at:]
+
+
 @dataclass(frozen=True)
 class SchemaObject:
     kind: str  # table, index, trigger, view
@@ -293,7 +336,10 @@ def schema_objects(rows: Iterable[tuple[str, str, str, str | None]]) -> dict[str
     for kind, name, table, sql in rows:
         if name.startswith("sqlite_"):
             continue
-        found[name] = SchemaObject(kind, name, table, normalize_sql(sql))
+        text = normalize_sql(sql)
+        if kind == "table":
+            text = canonical_table_sql(text)
+        found[name] = SchemaObject(kind, name, table, text)
     return found
 
 

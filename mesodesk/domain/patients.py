@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from mesodesk.domain.enums import Contraindication, Sex
 from mesodesk.domain.errors import ErrorCollector
+from mesodesk.domain.safety import patient_findings
 from mesodesk.domain.text import clean_block, clean_line, digits, has_control_chars
 
 RECORD_PREFIX = "MD-"
@@ -17,6 +18,7 @@ MAX_NAME = 100
 MAX_PHONE = 40
 MAX_EMAIL = 254
 MAX_ADDRESS = 500
+MAX_GUARDIAN = 120
 MAX_ALLERGY = 100
 MAX_ALLERGIES = 40
 MAX_SHORT_NOTE = 2000
@@ -51,6 +53,7 @@ class PatientInput:
     contraindication_note: str = ""
     medical_notes: str = ""
     consent_date: date | None = None
+    guardian_name: str = ""  # who consented for a patient under 18 (name, relation)
 
     def validated(self, today: date) -> PatientInput:
         errors = ErrorCollector()
@@ -112,6 +115,17 @@ class PatientInput:
             except ValueError:
                 errors.add("contraindications", f"Unknown contraindication: {item}.")
 
+        for finding in patient_findings(sex, contraindications):
+            errors.add(finding.field, finding.message)
+
+        guardian = clean_line(self.guardian_name)
+        if len(guardian) > MAX_GUARDIAN:
+            errors.add(
+                "guardian_name", f"Guardian is too long (at most {MAX_GUARDIAN} characters)."
+            )
+        elif has_control_chars(guardian):
+            errors.add("guardian_name", "Guardian holds characters that cannot be stored.")
+
         ci_note = clean_block(self.contraindication_note)
         _check_text(
             errors, "contraindication_note", "Contraindication note", ci_note, MAX_SHORT_NOTE
@@ -138,6 +152,7 @@ class PatientInput:
             contraindications=frozenset(contraindications),
             contraindication_note=ci_note,
             medical_notes=notes,
+            guardian_name=guardian,
         )
 
 
@@ -180,9 +195,11 @@ class Patient:
     archived: bool
     archived_at: datetime | None
     last_session_at: datetime | None
-    next_due: date | None
+    next_due: date | None  # the soonest due date of the patient's courses not lapsed today
     created_at: datetime
     updated_at: datetime
+    guardian_name: str = ""
+    lapsed_since: date | None = None  # from this day on, one of the courses has lapsed
 
     @property
     def full_name(self) -> str:
@@ -206,6 +223,7 @@ class Patient:
             contraindication_note=self.contraindication_note,
             medical_notes=self.medical_notes,
             consent_date=self.consent_date,
+            guardian_name=self.guardian_name,
         )
 
 
@@ -220,12 +238,19 @@ class PatientRow:
     birth_date: date
     phone: str
     last_session_at: datetime | None
-    next_due: date | None
+    next_due: date | None  # the soonest due date not lapsed today
     archived: bool
+    lapsed_since: date | None = None  # from this day on, one of the courses has lapsed
 
     @property
     def display_name(self) -> str:
         return f"{self.last_name}, {self.first_name}"
+
+    def only_lapsed(self, today: date) -> bool:
+        """Nothing due, and a course lapsed: on the lapsed list rather than the due list."""
+        return (
+            self.next_due is None and self.lapsed_since is not None and today >= self.lapsed_since
+        )
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Proportions with their confidence intervals, and when a product lot stands out.
+"""Proportions with their confidence intervals.
 
 The interval is the Wilson score interval (Wilson 1927; Newcombe 1998, method 3): it stays inside
 0 to 1, keeps close to its nominal coverage for small counts and for rates near 0 or 1, where the
@@ -12,10 +12,6 @@ from dataclasses import dataclass
 from statistics import NormalDist
 
 CONFIDENCE = 0.95
-# How much higher than the comparison a lot's rate must be, at the least (the lower end of its
-# interval), before it is flagged: with thousands of sessions per lot, any small drift in the
-# clinic's case mix is "significant"; a signal worth a recall check is one that is also large.
-LOT_SIGNAL_RATIO = 1.5
 
 
 @dataclass(frozen=True)
@@ -65,11 +61,3 @@ def wilson_interval(events: int, total: int, confidence: float = CONFIDENCE) -> 
     if events == total:
         high = 1.0
     return low, high
-
-
-def stands_out(lot: Proportion, comparison: Proportion, ratio: float = LOT_SIGNAL_RATIO) -> bool:
-    """A lot stands out when even the low end of its interval is ``ratio`` times the high end
-    of the comparison's: its rate is clearly higher, and by a margin worth acting on."""
-    if lot.total == 0 or comparison.total == 0:
-        return False
-    return lot.low > ratio * comparison.high

@@ -23,7 +23,8 @@ from mesodesk.domain.enums import (
     SideEffectKind,
     Technique,
 )
-from mesodesk.domain.errors import ErrorCollector
+from mesodesk.domain.errors import ErrorCollector, ValidationError
+from mesodesk.domain.safety import refused, side_effect_findings
 from mesodesk.domain.schedule import (
     MAX_INDUCTION_DAYS,
     MAX_MAINTENANCE_MONTHS,
@@ -199,6 +200,7 @@ class Course:
     sessions_done: int
     total_price_cents: int
     next_due: Due | None
+    maintenance_ended_by: int | None = None  # a newer course for the same indication
 
     @property
     def title(self) -> str:
@@ -354,6 +356,9 @@ class Session:
     satisfaction: int | None
     price_cents: int | None
     notes: str
+    # the safety rules confirmed or overridden when it was saved, and the override's reason
+    safety_confirmed: tuple[str, ...] = ()
+    override_reason: str = ""
 
     def as_input(self) -> SessionInput:
         return SessionInput(
@@ -433,20 +438,29 @@ def _word_match(allergy: str, ingredient: str) -> bool:
 
 
 @dataclass(frozen=True)
+class SuspectedLot:
+    lot_id: int
+    lot_number: str
+    product: str
+
+
+@dataclass(frozen=True)
 class SideEffectInput:
     kind: SideEffectKind
     onset_on: date | None
     grade: int | None
     outcome: AEOutcome = AEOutcome.ONGOING
-    causality: Causality = Causality.POSSIBLE
+    causality: Causality = Causality.NOT_ASSESSED
     resolved_on: date | None = None
     pain_nrs: int | None = None
     serious: bool = False
     body_area: BodyArea | None = None
     session_id: int | None = None
-    lot_id: int | None = None
+    # the suspected lots, from the suspected session's blend; or the whole blend
+    lot_ids: tuple[int, ...] = ()
+    suspects_blend: bool = False
     action_taken: ActionTaken = ActionTaken.NONE
-    reported_via: ReportChannel = ReportChannel.PHONE
+    reported_via: ReportChannel | None = None  # no silent default: the clinician says how
     reported_at: datetime | None = None
     recorded_by_id: int | None = None
     kind_note: str = ""
@@ -462,7 +476,8 @@ class SideEffectInput:
 
     def _check_references(self, errors: ErrorCollector) -> None:
         check_reference(errors, "session_id", self.session_id, NO_SESSION)
-        check_reference(errors, "lot_id", self.lot_id, NO_SUSPECTED_LOT)
+        for lot_id in self.lot_ids:
+            check_reference(errors, "lot_ids", lot_id, NO_SUSPECTED_LOT)
         check_reference(errors, "recorded_by_id", self.recorded_by_id, NO_PRACTITIONER)
 
     def validated(
@@ -549,19 +564,34 @@ class SideEffectInput:
         )
         if action is ActionTaken.OTHER and not action_note:
             errors.add("action_note", "Describe the action taken when it is Other.")
-        via = _coded(errors, "reported_via", "Reported", ReportChannel, self.reported_via)
+        via = None
+        if self.reported_via is None:
+            errors.add("reported_via", "Say how the side effect was reported.")
+        else:
+            via = _coded(errors, "reported_via", "Reported", ReportChannel, self.reported_via)
         reported_at = self.reported_at or now
         if reported_at > now.replace(microsecond=0) and (reported_at - now).total_seconds() > 60:
             errors.add("reported_at", "The report cannot be in the future.")
         elif self.onset_on is not None and reported_at.date() < self.onset_on:
             errors.add("reported_at", "The report cannot come before the onset.")
         self._check_references(errors)
-        if self.lot_id is not None and self.session_id is None:
-            errors.add("lot_id", "A suspected lot comes from a suspected session.")
+        lot_ids = tuple(dict.fromkeys(self.lot_ids))
+        if self.session_id is None:
+            if lot_ids:
+                errors.add("lot_ids", "A suspected lot comes from a suspected session.")
+            if self.suspects_blend:
+                errors.add("suspects_blend", "The whole blend is a suspected session's blend.")
+        elif len(lot_ids) > MAX_BLEND_ITEMS:
+            errors.add("lot_ids", f"A blend holds at most {MAX_BLEND_ITEMS} lots.")
+        # the coherence rules that refuse whatever the session (mesodesk.domain.safety)
+        probe = replace(self, kind=kind, causality=causality, body_area=area)  # type: ignore[arg-type]
+        for key, message in refused(side_effect_findings(probe, None)).items():
+            errors.add(key, message)
         notes = _text(errors, "notes", "Notes", self.notes, MAX_NOTE)
         errors.raise_if_any()
         return replace(
             self,
+            lot_ids=lot_ids,
             kind=kind,  # type: ignore[arg-type]
             kind_note=kind_note,
             outcome=outcome,  # type: ignore[arg-type]
@@ -582,9 +612,8 @@ class SideEffect:
     patient_id: int
     session_id: int | None
     session_started_at: datetime | None
-    lot_id: int | None
-    lot_number: str
-    product: str
+    lots: tuple[SuspectedLot, ...]  # the suspected lots, in the blend's order
+    suspects_blend: bool  # the whole blend is suspected (and each of its lots is in ``lots``)
     kind: SideEffectKind
     kind_note: str
     onset_on: date
@@ -602,6 +631,19 @@ class SideEffect:
     reported_at: datetime
     recorded_by_id: int | None
     notes: str
+    safety_confirmed: tuple[str, ...] = ()  # the coherence questions confirmed when saved
+
+    @property
+    def lot_ids(self) -> tuple[int, ...]:
+        return tuple(lot.lot_id for lot in self.lots)
+
+    @property
+    def lots_text(self) -> str:
+        """The suspected lots in words: "whole blend" or "LOT (Product), ..." ("" for none)."""
+        listed = ", ".join(f"{lot.lot_number} ({lot.product})" for lot in self.lots)
+        if self.suspects_blend:
+            return f"whole blend: {listed}" if listed else "whole blend"
+        return listed
 
     @property
     def ongoing(self) -> bool:
@@ -628,7 +670,8 @@ class SideEffect:
             serious=self.serious,
             body_area=self.body_area,
             session_id=self.session_id,
-            lot_id=self.lot_id,
+            lot_ids=self.lot_ids,
+            suspects_blend=self.suspects_blend,
             action_taken=self.action_taken,
             reported_via=self.reported_via,
             reported_at=self.reported_at,
@@ -766,8 +809,9 @@ class PatientRecord:
 # -- the due list and lot recall ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DueEntry:
+class DueEntry(NamedTuple):
+    """One course on the due (or lapsed) list. (A named tuple: the list has thousands.)"""
+
     patient_id: int
     record_no: str
     first_name: str
@@ -779,13 +823,21 @@ class DueEntry:
     sessions_done: int
     planned_sessions: int
     last_session_on: date | None
+    lapses_on: date | None = None  # maintenance: the day it lapses (or lapsed)
 
     def days_overdue(self, today: date) -> int:
         return max(0, (today - self.due_on).days)
 
+    def lapsed(self, today: date) -> bool:
+        return self.lapses_on is not None and today >= self.lapses_on
+
 
 class RecallSideEffect(NamedTuple):
-    """(A named tuple rather than a dataclass: a recall makes tens of thousands of them.)"""
+    """(A named tuple rather than a dataclass: a recall makes tens of thousands of them.)
+
+    ``suspected``: the side effect suspects the recalled lot. Otherwise it is one of the "other
+    side effects since": reported by an exposed patient after an exposure, suspecting another
+    lot (``suspected_lot``) or none."""
 
     id: int
     kind: SideEffectKind
@@ -794,9 +846,14 @@ class RecallSideEffect(NamedTuple):
     resolved_on: date | None
     outcome: AEOutcome
     suspected_lot: str
+    suspected: bool = False
 
 
 class RecallEntry(NamedTuple):
+    """A session that used the lot. ``side_effects``: those that suspect this session's lot,
+    and the other side effects the patient reported from this session until the next one that
+    used the lot."""
+
     patient_id: int
     record_no: str
     first_name: str
@@ -813,9 +870,28 @@ class RecallEntry(NamedTuple):
 @dataclass(frozen=True)
 class Recall:
     lot_number: str
-    lots: tuple[tuple[int, str, date], ...]  # (lot id, product, expiry) matching the number
+    lots: tuple[tuple[int, str, date], ...]  # (lot id, product, expiry): the recalled lot(s)
     entries: tuple[RecallEntry, ...]
+    product: str = ""
+    also_in: tuple[str, ...] = ()  # other products that have a lot of this number
 
     @property
     def patients(self) -> int:
         return len({e.patient_id for e in self.entries})
+
+    def side_effects(self, *, suspected: bool) -> list[tuple[RecallEntry, RecallSideEffect]]:
+        return [(e, x) for e in self.entries for x in e.side_effects if x.suspected is suspected]
+
+
+class LotInSeveralProducts(ValidationError):
+    """A lot number that several products have: the recall needs to know which one."""
+
+    def __init__(self, number: str, products: Sequence[str]) -> None:
+        self.number = number
+        self.products = tuple(products)
+        super().__init__(
+            {
+                "product": f"Lot {number} exists for {len(self.products)} products "
+                f"({', '.join(self.products)}): choose which."
+            }
+        )

@@ -29,7 +29,7 @@ from mesodesk.domain.analytics import (
     LotRate,
 )
 from mesodesk.domain.enums import GAIS_LABELS, Grade, SideEffectKind
-from mesodesk.domain.statistics import LOT_SIGNAL_RATIO
+from mesodesk.domain.signals import Signal
 from mesodesk.domain.treatment import PatientRecord, SideEffect
 
 if TYPE_CHECKING:
@@ -144,6 +144,33 @@ def _date_axis(ax: Axes, width_inches: float) -> None:
     locator = mdates.AutoDateLocator(minticks=3, maxticks=max(4, int(width_inches * 1.1)))
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def _day_axis(ax: Axes, width_inches: float, zero: float, x_min: float, x_max: float) -> None:
+    """The axis in days from ``zero`` ("day 0", "day 28"...), with no calendar date on it."""
+    import math
+
+    from matplotlib.ticker import FixedLocator, FuncFormatter
+
+    most = max(4, int(width_inches * 1.1))
+    steps = (1, 2, 5, 7, 14, 28, 50, 100, 200, 500, 1000, 2000, 5000)
+    step = next((s for s in steps if (x_max - x_min) / s <= most), steps[-1])
+    first = math.ceil((x_min - zero) / step)
+    last = math.floor((x_max - zero) / step)
+    ax.xaxis.set_major_locator(FixedLocator([zero + k * step for k in range(first, last + 1)]))
+    ax.xaxis.set_minor_locator(FixedLocator([]))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"day {round(x - zero)}"))
+
+
+def _gapped_vlines(
+    ax: Axes, xs: list[float], y0: float, y1: float, gap: tuple[float, float], **style: Any
+) -> None:
+    """Vertical lines from y0 to y1 with a gap where the session numbers are."""
+    low, high = sorted((y0, y1))
+    segments = [(low, min(high, gap[0])), (max(low, gap[1]), high)]
+    for a, b in segments:
+        if b > a:
+            ax.vlines(xs, a, b, **style)
 
 
 def _grade_patch_kwargs(grade: Grade) -> dict[str, Any]:
@@ -636,8 +663,10 @@ def patient_timeline(
     width: float = 10.0,
     height: float = 6.2,
     title: str | None = None,
+    day_zero: date | None = None,
 ) -> Figure:
-    """Sessions, side effects and outcomes of one patient along the dates.
+    """Sessions, side effects and outcomes of one patient along the dates (``day_zero``: the
+    axis counts days from that day instead, for a de-identified summary).
 
     Top: a row of numbered session marks (a red diamond where a product was given from a new
     lot, with the new lot number under it), then a row per kind of side effect with a bar from
@@ -829,7 +858,14 @@ def patient_timeline(
                 color=MUTED,
             )
 
-        # -- sessions: numbered marks, course starts, lot changes
+        # -- sessions: numbered marks, course starts, lot changes. The lines that mark a course
+        # start or a new lot stop short of the session numbers (at y -0.42, 7 pt): a line
+        # through a number makes a 1 of a 7 and strikes out the rest
+        points_per_unit = (
+            top.get_position().height * figure.get_figheight() * 72 / (last_row + 1.35)
+        )
+        half = (7.0 * 0.5 + 1.5) / points_per_unit
+        number_gap = (-0.42 - half, -0.42 + half)
         if sessions:
             top.plot(xs, [0.0] * len(xs), "v", color=INK, markersize=6, zorder=4, linestyle="none")
             _path_labels(
@@ -853,10 +889,12 @@ def patient_timeline(
                 zorder=5,
                 linestyle="none",
             )
-            top.vlines(
+            _gapped_vlines(
+                top,
                 [c.x for c in changes],
                 -0.8,
                 last_row + 0.55,
+                number_gap,
                 color=ALERT,
                 linewidth=0.6,
                 linestyle=(0, (4, 3)),
@@ -894,10 +932,12 @@ def patient_timeline(
                 starts.append((x, course_titles.get(s.course_id, "")))
                 last_course = s.course_id
         if starts:
-            top.vlines(
+            _gapped_vlines(
+                top,
                 [x - 1.5 / px_per_day for x, _ in starts],
                 -0.8,
                 last_row + 0.55,
+                number_gap,
                 color=MUTED,
                 linewidth=0.8,
                 linestyle=":",
@@ -984,7 +1024,10 @@ def patient_timeline(
             )
         if not pain and not gais and not reviews:
             _note(bottom, "No pain scores or GAIS recorded yet.")
-        _date_axis(bottom, width)
+        if day_zero is not None:
+            _day_axis(bottom, width, num(day_zero), x_min, x_max)
+        else:
+            _date_axis(bottom, width)
         bottom.set_xlim(x_min, x_max)
         _BARS[figure] = TimelineBars(top, tuple(index))
         return figure
@@ -1036,7 +1079,7 @@ def draw_monthly_rates(target: Figure | SubFigure, dashboard: ClinicDashboard) -
     from matplotlib.patches import Patch
 
     ax = target.add_subplot()
-    ax.set_title("Side effects per 100 sessions, by month of the session")
+    ax.set_title("Side effects per 100 sessions, by month")
     months = list(dashboard.months)
     if not any(m.sessions for m in months):
         ax.set_axis_off()
@@ -1094,8 +1137,10 @@ def _lot_label(lot: LotRate) -> str:
 def draw_lot_rates(
     target: Figure | SubFigure, dashboard: ClinicDashboard, *, limit: int = 16
 ) -> Axes:
-    """Each lot's reaction rate with its 95 % Wilson interval; lots that stand out first, in red,
-    each with a grey mark at the rate of the other lots of its product."""
+    """Each lot's reaction rate with its 95 % Wilson interval, highest first, each with a grey
+    mark at the rate of the other lots of its product (a cross at every other lot's when the
+    product has no other lot in the period). Rates to look at, not signals: the signals judge
+    each kind of side effect per exposed patient (mesodesk.domain.signals)."""
     from matplotlib.collections import LineCollection
 
     ax = target.add_subplot()
@@ -1105,12 +1150,7 @@ def draw_lot_rates(
         ax.set_axis_off()
         _note(ax, "No product lots used in this period.")
         return ax
-    flagged = [lot for lot in lots if lot.stands_out]
     ys = list(range(len(lots)))
-    colours = [ALERT if lot.stands_out else INK for lot in lots]
-    for y, lot in zip(ys, lots, strict=True):
-        if lot.stands_out:
-            ax.axhspan(y - 0.45, y + 0.45, color="#f6d5d1", zorder=0)
     spans = [
         [(100 * lot.rate.low, y), (100 * lot.rate.high, y)] for y, lot in zip(ys, lots, strict=True)
     ]
@@ -1119,49 +1159,42 @@ def draw_lot_rates(
         for y, lot in zip(ys, lots, strict=True)
         for end in (lot.rate.low, lot.rate.high)
     ]
-    ax.add_collection(
-        LineCollection(spans, colors=colours, linewidths=1.6, zorder=3), autolim=False
-    )
-    ax.add_collection(
-        LineCollection(
-            caps, colors=[c for c in colours for _ in range(2)], linewidths=1.2, zorder=3
-        ),
-        autolim=False,
-    )
-    ax.scatter(
-        [100 * lot.comparison.rate for lot in lots],
-        ys,
-        marker="|",
-        s=130,
-        linewidths=1.6,
-        color="#8a8a8a",
-        zorder=2,
-    )
-    for stands, marker, size in ((False, "o", 28), (True, "^", 60)):
-        chosen = [(y, lot) for y, lot in zip(ys, lots, strict=True) if lot.stands_out is stands]
+    ax.add_collection(LineCollection(spans, colors=INK, linewidths=1.6, zorder=3), autolim=False)
+    ax.add_collection(LineCollection(caps, colors=INK, linewidths=1.2, zorder=3), autolim=False)
+    for same_product, marker, size in ((True, "|", 130), (False, "x", 40)):
+        chosen = [
+            (y, lot)
+            for y, lot in zip(ys, lots, strict=True)
+            if lot.product_comparison is same_product
+        ]
         if chosen:
             ax.scatter(
-                [100 * lot.rate.rate for _, lot in chosen],
+                [100 * lot.comparison.rate for _, lot in chosen],
                 [y for y, _ in chosen],
                 marker=marker,
                 s=size,
-                facecolors=ALERT if stands else "white",
-                edgecolors=ALERT if stands else INK,
-                linewidths=1.2,
-                zorder=4,
+                linewidths=1.6,
+                color="#8a8a8a",
+                zorder=2,
             )
+    ax.scatter(
+        [100 * lot.rate.rate for lot in lots],
+        ys,
+        marker="o",
+        s=28,
+        facecolors="white",
+        edgecolors=INK,
+        linewidths=1.2,
+        zorder=4,
+    )
     overall = 100 * dashboard.all_lots.rate
     ax.axvline(overall, color=MUTED, linestyle="--", linewidth=0.9, zorder=1)
     ax.set_yticks(ys, [_lot_label(lot) for lot in lots], fontsize=7.5)
-    for tick, lot in zip(ax.get_yticklabels(), lots, strict=True):
-        if lot.stands_out:
-            tick.set_color(ALERT)
-            tick.set_fontweight("bold")
     ax.set_ylim(len(lots) - 0.4, -0.6)
     right = max(100 * lot.rate.high for lot in lots)
     ax.set_xlim(0, min(100, right * 1.08 + 6))
     # the counts beside the plot, as Text: constrained layout makes room for Text only
-    for y, lot, colour in zip(ys, lots, colours, strict=True):
+    for y, lot in zip(ys, lots, strict=True):
         ax.annotate(
             f"{lot.rate.events:,}/{lot.rate.total:,}",
             (1.0, y),
@@ -1170,7 +1203,7 @@ def draw_lot_rates(
             textcoords="offset points",
             va="center",
             fontsize=7,
-            color=colour if lot.stands_out else MUTED,
+            color=MUTED,
             annotation_clip=False,
         )
     ax.annotate(
@@ -1183,7 +1216,7 @@ def draw_lot_rates(
         color=MUTED,
         va="bottom",
     )
-    ax.set_xlabel("% of the lot's sessions with a side effect suspecting it (95 % interval)")
+    ax.set_xlabel("% of its sessions with a side effect suspecting it")
     ax.grid(axis="x", color="#ececec", linewidth=0.6)
     ax.set_axisbelow(True)
     ax.text(
@@ -1200,24 +1233,21 @@ def draw_lot_rates(
         if len(dashboard.lots) > len(lots)
         else ""
     )
-    legend = (
-        f"▲ red: stands out (at least {LOT_SIGNAL_RATIO:g}× the other lots of its product, "
-        "95 % sure)"
-        if flagged
-        else "No lot stands out from the other lots of its product."
-    )
+    marks = ["│ grey: the other lots of the same product"]
+    if any(not lot.product_comparison for lot in lots):
+        marks.append("× grey: every other lot (no other lot of the product in the period)")
+    marks.append("- - -  all lots")
     # a figure-level label below the chart: constrained layout makes room for its height and
     # never narrows the plot for its width
     target.supxlabel(
-        "│ grey: the other lots of the same product    - - -  all lots\n"
-        + "Interval: 95 %, Wilson score"
+        "    ".join(marks)
+        + "\nInterval: 95 %, Wilson score"
         + (f";  {shown}" if shown else "")
-        + "\n"
-        + legend,
+        + "\nAll kinds pooled, per session: rates to look at, not signals (see the signals table).",
         x=0.02,
         ha="left",
         fontsize=7,
-        color=ALERT if flagged else MUTED,
+        color=MUTED,
         linespacing=1.4,
     )
     return ax
@@ -1479,10 +1509,29 @@ def dashboard_figures(dashboard: ClinicDashboard) -> dict[str, Figure]:
     return {name: build(dashboard) for name, _, build in DASHBOARD_FIGURES}
 
 
+def signal_sentence(signal: Signal) -> str:
+    """One signal in words, for the page and the command line."""
+    family = (
+        "serious or grade 3+ "
+        if signal.serious and signal.kind is not SideEffectKind.INFECTION
+        else ""
+    )
+    return (
+        f"Signal: lot {signal.lot_number} ({signal.product}), {family}"
+        f"{signal.kind.label.lower()}: {signal.cases:,} of {signal.exposed_patients:,} exposed "
+        f"patients within {signal.window_days} days of a session, {signal.expected:.2f} "
+        f"expected from {signal.comparison_words}; IC025 {signal.score:.2f}."
+    )
+
+
 def clinic_dashboard(
-    dashboard: ClinicDashboard, width: float = 16.0, height: float = 19.0
+    dashboard: ClinicDashboard,
+    width: float = 16.0,
+    height: float = 19.0,
+    signals: Sequence[Signal] | None = None,
 ) -> Figure:
-    """The whole dashboard on one page (the command line's ``chart --clinic``)."""
+    """The whole dashboard on one page (the command line's ``chart --clinic``), with the lot
+    signals of the period in words below it."""
     with _style():
         figure = _figure(width, height)
         headline = (
@@ -1508,12 +1557,8 @@ def clinic_dashboard(
                 f"{dashboard.unlinked_effects:,} side effect(s) with no suspected session are "
                 "not in these charts."
             )
-        for lot in dashboard.lots_standing_out:
-            notes.append(
-                f"Lot {lot.lot_number} ({lot.product}) stands out: "
-                f"{100 * lot.rate.rate:.0f} % of its {lot.rate.total:,} sessions had a reaction, "
-                f"against {100 * lot.comparison.rate:.0f} % for the other lots of the product."
-            )
+        for signal in signals or ():
+            notes.append(signal_sentence(signal))
         if notes:  # a figure-level label, so that the layout keeps room for it
             figure.supxlabel("\n".join(notes), x=0.01, ha="left", fontsize=9, color=ALERT)
         return figure
@@ -1525,16 +1570,24 @@ def save(figure: Figure, path: str | IO[bytes], fmt: str | None = None) -> None:
     figure.savefig(path, format=fmt, facecolor="white", dpi=150)
 
 
-def summary_figures(record: PatientRecord, today: date) -> list[Figure]:
+def summary_figures(
+    record: PatientRecord, today: date, *, day_zero: date | None = None
+) -> list[Figure]:
     """The figures of the specialist's PDF summary: the patient's timeline, sized for an A4 or
     Letter page, titled without the patient's name (the page header names the patient, or only
-    the initials in a de-identified summary)."""
+    the one-time code of a pseudonymised or de-identified summary); ``day_zero``: dates as
+    days from that day."""
     if not record.sessions and not record.side_effects and not record.outcomes:
         return []
     kinds = len({e.kind for e in record.side_effects})
     height = min(6.8, 3.7 + 0.32 * kinds)  # no taller than its rows need: it shares a page
     return [
         patient_timeline(
-            record, today, width=7.1, height=height, title="Side effects and outcomes over time"
+            record,
+            today,
+            width=7.1,
+            height=height,
+            title="Side effects and outcomes over time",
+            day_zero=day_zero,
         )
     ]

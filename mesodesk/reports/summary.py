@@ -10,21 +10,41 @@ meaning is carried by words and borders, never by colour alone.
 from __future__ import annotations
 
 import io
-import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import IO, Any
 from xml.sax.saxutils import escape
 
 from mesodesk.domain.dates import DateOrder, age_on
-from mesodesk.domain.enums import CourseStatus
+from mesodesk.domain.safety import RULES
+from mesodesk.domain.schedule import DueState
 from mesodesk.domain.settings import Paper
-from mesodesk.domain.summary import Section, SummaryInput, SummaryOptions
-from mesodesk.paths import resource_path
+from mesodesk.domain.summary import (
+    FreeText,
+    Privacy,
+    Section,
+    SummaryInput,
+    SummaryOptions,
+    age_band,
+    first_day,
+    one_time_code,
+    redact,
+    relative_day,
+)
+from mesodesk.reports import fonts
+from mesodesk.reports.text import (
+    BIDI_CONTROLS,
+    draw_string,
+    needs_layout,
+    parse,
+    rich_text,
+    text_width,
+)
 
-FONT = "DejaVuSans"
-FONT_BOLD = "DejaVuSans-Bold"
-MISSING = "\u25a1"  # a white square where the font has no glyph
+FONT = fonts.BASE
+FONT_BOLD = fonts.font_name(fonts.BASE, bold=True)
+MISSING = fonts.MISSING
 CONFIDENTIAL = (
     "Confidential medical information, for the specialist it is addressed to. "
     "Do not pass on without the patient's consent."
@@ -33,67 +53,94 @@ CHART_DPI = 220
 NBSP = "\u00a0"  # keeps a number with its unit, and "lot" with the lot number
 CHART_HEADING = "Side effects and outcomes over time"
 
-_registered = False
-_cmap: set[int] = set()
 _classes: dict[str, Any] = {}  # subclasses of reportlab's, made once reportlab is imported
 
 
 def _register_fonts() -> None:
-    global _registered
-    if _registered:
-        return
-    from reportlab.lib.fonts import addMapping
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    regular = TTFont(FONT, str(resource_path("fonts", "DejaVuSans.ttf")))
-    bold = TTFont(FONT_BOLD, str(resource_path("fonts", "DejaVuSans-Bold.ttf")))
-    pdfmetrics.registerFont(regular)
-    pdfmetrics.registerFont(bold)
-    for italic in (0, 1):
-        addMapping(FONT, 0, italic, FONT)
-        addMapping(FONT, 1, italic, FONT_BOLD)
-    _cmap.update(regular.face.charToGlyph.keys())
-    _registered = True
+    fonts.load(fonts.BASE)
 
 
 @dataclass
 class _Text:
-    """Turns what people typed into safe markup for reportlab, noting glyphs the font lacks."""
+    """Turns what people typed into safe markup for reportlab: escaped, each run of characters
+    in the embedded font that has them (``<font name>``), and a visible mark, counted, for a
+    character no embedded font has."""
 
     replaced: int = 0
 
-    def __call__(self, value: object, *, multiline: bool = False) -> str:
+    def __call__(self, value: object, *, multiline: bool = False, nbsp: bool = False) -> str:
         text = "" if value is None else str(value)
-        out = []
+        out: list[str] = []
+        run: list[str] = []
+        family: str | None = None
+        previous: str | None = None
+
+        def flush() -> None:
+            if run:
+                safe = escape("".join(run))
+                out.append(safe if family == fonts.BASE else f'<font name="{family}">{safe}</font>')
+                run.clear()
+
         for ch in text:
             code = ord(ch)
             if ch == "\n":
-                out.append("\n" if multiline else " ")
+                if multiline:
+                    flush()
+                    out.append("<br/>")
+                    continue
+                ch = " "
+            elif code in BIDI_CONTROLS:
+                continue
             elif code < 32 or 0x7F <= code < 0xA0:
-                out.append(" ")
-            elif (code in _cmap or ch == " ") and not _needs_shaping(ch):
-                out.append(ch)
-            else:
-                out.append(MISSING)
+                ch = " "
+            if ch == " " and nbsp:
+                ch = NBSP
+            chosen = fonts.family_for(ch, previous)
+            if chosen is None:
+                ch, chosen = MISSING, fonts.BASE
                 self.replaced += 1
-        safe = escape("".join(out))
-        return safe.replace("\n", "<br/>") if multiline else safe
+            if chosen != family:
+                flush()
+                family = chosen
+            run.append(ch)
+            previous = chosen
+        flush()
+        return "".join(out)
 
 
-def _needs_shaping(ch: str) -> bool:
-    """Right-to-left and Indic scripts: the font has some of their letters, but reportlab would
-    print them unjoined and in the wrong order, which is worse than a visible mark."""
-    code = ord(ch)
-    if code < 0x0590:
-        return False
-    return unicodedata.bidirectional(ch) in ("R", "AL", "AN") or 0x0900 <= code <= 0x0DFF
+def para(markup: str, style: Any) -> Any:
+    """A paragraph of our markup: reportlab's own, or, for text that needs shaping or
+    right-to-left order, mesodesk.reports.text's."""
+    if needs_layout(markup):
+        return rich_text(markup, style)
+    from reportlab.platypus import Paragraph
+
+    return Paragraph(markup, style)
+
+
+def _width(markup: str, size: float) -> float:
+    """The width of markup on one line (every font of it, shaped where it needs shaping)."""
+    if needs_layout(markup):
+        return text_width(markup, size)
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    total = 0.0
+    for paragraph in parse(markup):
+        total = max(
+            total,
+            sum(
+                stringWidth(span.text, fonts.font_name(span.family, span.bold), size)
+                for span in paragraph
+            ),
+        )
+    return total
 
 
 @dataclass(frozen=True)
 class SummaryResult:
     pages: int
     replaced_characters: int
+    code: str = ""
 
 
 def _styles() -> dict[str, Any]:
@@ -132,7 +179,8 @@ def _make_canvas(made: str, clinic: str, title: str, anchor: str = "") -> Any:
     """A canvas that writes, on every page, the clinic, "page X of Y", the date the summary was
     made, the confidentiality line (Y is known only once all pages are laid out) and the audit
     trail's anchor: the entry and seal the trail ended with when the summary was made, which
-    `mesodesk audit verify --anchor` checks later (a trail cut or rewritten since shows)."""
+    `mesodesk audit verify --anchor` checks later (a trail cut or rewritten since shows).
+    ``clinic`` and ``title`` are markup (our ``_Text``'s): a name in any script prints there too."""
     from reportlab.pdfgen import canvas as rl_canvas
 
     class NumberedCanvas(rl_canvas.Canvas):
@@ -159,10 +207,8 @@ def _make_canvas(made: str, clinic: str, title: str, anchor: str = "") -> Any:
         def _decorate(self, total: int) -> None:
             width, height = self._pagesize
             self.saveState()
-            self.setFont(FONT_BOLD, 8.5)
-            self.drawString(40, height - 28, clinic)
-            self.setFont(FONT, 8.5)
-            self.drawRightString(width - 40, height - 28, title)
+            draw_string(self, 40, height - 28, f"<b>{clinic}</b>", 8.5)
+            draw_string(self, width - 40, height - 28, title, 8.5, align="right")
             self.setLineWidth(0.6)
             self.line(40, height - 33, width - 40, height - 33)
             self.line(40, 42, width - 40, 42)
@@ -196,7 +242,10 @@ def _table_class() -> Any:
     return table
 
 
-def _table(rows: list[list[Any]], widths: list[float], *, header: bool = True) -> Any:
+def _table(
+    rows: list[list[Any]], widths: list[float], *, header: bool = True, spans: Any = ()
+) -> Any:
+    """``spans``: the rows whose first cell spans the whole width (a line under a row)."""
     from reportlab.lib import colors
     from reportlab.platypus import TableStyle
 
@@ -216,6 +265,8 @@ def _table(rows: list[list[Any]], widths: list[float], *, header: bool = True) -
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDDDDD")),
             ("LINEBELOW", (0, 0), (-1, 0), 1.0, colors.black),
         ]
+    for row in spans:
+        style.append(("SPAN", (0, row), (-1, row)))
     table.setStyle(TableStyle(style))
     return table
 
@@ -267,74 +318,115 @@ def _figure_image(figure: Any, width: float, heading: str = "") -> Any:
         for text in getattr(figure, "texts", ())
         if text.get_visible() and text.get_text().strip().casefold() == heading.casefold()
     ]
-    buffer = io.BytesIO()
     try:
         for text in repeats:
             text.set_visible(False)
-        figure.savefig(buffer, format="png", dpi=CHART_DPI, facecolor="white")
+        picture = _rendered(figure)
     finally:
         for text in repeats:
             text.set_visible(True)
-    buffer.seek(0)
+    top = 0
     if repeats:
-        from PIL import Image as PILImage
         from PIL import ImageOps
 
-        picture = PILImage.open(buffer)
         box = ImageOps.invert(picture.convert("L")).getbbox()
         top = max(0, box[1] - int(0.08 * CHART_DPI)) if box else 0
-        if top:
-            buffer = io.BytesIO()
-            picture.crop((0, top, picture.width, picture.height)).save(
-                buffer, format="png", compress_level=1
-            )
-            buffer.seek(0)
-        return Image(buffer, width=width, height=width * (picture.height - top) / picture.width)
+    height = width * (picture.height - top) / picture.width
+    if top:
+        picture = picture.crop((0, top, picture.width, picture.height))
+    return Image(opaque(picture), width=width, height=height)
+
+
+def _rendered(figure: Any) -> Any:
+    """The figure at CHART_DPI on white, as a PIL image: Agg's pixels as they are (no PNG
+    written and read back)."""
+    from PIL import Image as PILImage
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="raw", dpi=CHART_DPI, facecolor="white")
+    data = buffer.getvalue()
     w_in, h_in = figure.get_size_inches()
-    return Image(buffer, width=width, height=width * h_in / w_in)
+    for width in dict.fromkeys((int(w_in * CHART_DPI), round(w_in * CHART_DPI))):
+        height, rest = divmod(len(data), 4 * width) if width > 0 else (0, 1)
+        if rest == 0 and abs(height - h_in * CHART_DPI) <= 1:
+            return PILImage.frombuffer("RGBA", (width, height), data, "raw", "RGBA", 0, 1)
+    buffer = io.BytesIO()  # a size Agg rounded otherwise: the slower way, through PNG
+    figure.savefig(buffer, format="png", dpi=CHART_DPI, facecolor="white")
+    buffer.seek(0)
+    return PILImage.open(buffer)
+
+
+def opaque(picture: Any) -> io.BytesIO:
+    """A picture without an alpha channel, on white, as PNG.
+
+    An image with an alpha channel becomes a soft mask (SMask) in the PDF, and a page with a
+    soft mask is transparent: the PostScript path of CUPS (pdftops, for every PostScript or
+    PPD-driven printer) then prints that whole page as one picture, text and all. Opaque,
+    the page goes to the printer as text and lines.
+    """
+    from PIL import Image as PILImage
+
+    if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
+        rgba = picture.convert("RGBA")
+        flat = PILImage.new("RGB", rgba.size, "white")
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        picture = flat
+    elif picture.mode not in ("RGB", "L"):
+        picture = picture.convert("RGB")
+    out = io.BytesIO()
+    picture.save(out, format="png", compress_level=1)
+    out.seek(0)
+    return out
 
 
 def render_summary(
     data: SummaryInput, options: SummaryOptions, out: str | Path | IO[bytes]
 ) -> SummaryResult:
-    """Write the summary PDF. Never fails because of what a person typed."""
+    """Write the summary PDF. Never fails because of what a person typed.
+
+    A pseudonymised or de-identified summary is made from the record as ``redact`` leaves it
+    (the caller may have redacted it already, to draw the charts from it): nothing it took out
+    can reach a page, a page header, the PDF's metadata or its dates."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, LETTER
     from reportlab.lib.units import mm
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-    from reportlab.platypus import (
-        KeepTogether,
-        Paragraph,
-        SimpleDocTemplate,
-        Spacer,
-        Table,
-        TableStyle,
-    )
+    from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
 
     options = options.validated()
     _register_fonts()
+    code = data.code or (one_time_code() if options.redacted else "")
+    redacted = redact(data.record, options, code)
+    left_out = {**redacted.left_out, **data.left_out}
     t = _Text()
     st = _styles()
-    record: Any = data.record
+    record: Any = redacted.record
     patient: Any = record.patient
     clinic = data.clinic
     order: DateOrder = clinic.date_order
+    made_on = data.made_at.date()
+    zero = first_day(record, made_on) if options.relative_dates else None
+    privacy = options.privacy
 
     def amount(cents: int | None) -> str:
         return "—" if cents is None else f"{cents / 100:,.2f}"
 
-    day = order.show
+    def day(value: date) -> str:
+        """A date as the clinic writes it, or as days from the first session."""
+        return relative_day(value, zero) if zero is not None else order.show(value)
+
     pagesize = LETTER if options.paper is Paper.LETTER else A4
     width = pagesize[0] - 2 * 40
-    deid = options.deidentify
 
-    who = (
-        f"{patient.initials} · {patient.record_no}"
-        if deid
-        else f"{patient.last_name}, {patient.first_name} · {patient.record_no}"
-    )
-    title = "Summary for the specialist" + (" (de-identified)" if deid else "")
-    made = f"{day(data.made_at.date())} {data.made_at:%H:%M}"
+    if privacy is Privacy.IDENTIFIED:
+        who, who_tail = f"{patient.last_name}, {patient.first_name}", f" · {patient.record_no}"
+        title = "Summary for the specialist"
+    else:
+        who, who_tail = code, ""
+        title = f"Summary for the specialist ({privacy.label.lower()})"
+    if zero is not None:
+        made = f"{data.made_at.year}, {relative_day(made_on, zero)}"
+    else:
+        made = f"{order.show(made_on)} {data.made_at:%H:%M}"
     story: list[Any] = []
 
     # -- header: clinic and patient --------------------------------------------------------
@@ -344,67 +436,92 @@ def render_summary(
     if clinic.clinic_phone:
         clinic_lines.append(t(clinic.clinic_phone))
     clinic_block: list[Any] = (
-        [Paragraph("<br/>".join(clinic_lines), st["small"])] if clinic_lines else []
+        [para("<br/>".join(clinic_lines), st["small"])] if clinic_lines else []
     )
     # the clinic's column is as wide as its longest line (at most 38 % of the width): the
     # patient's identity gets the rest, and needs it
-    lines_and_fonts = [(clinic.clinic_name, FONT_BOLD)] if clinic.clinic_name else []
-    lines_and_fonts += [(line, FONT) for line in (clinic.clinic_address or "").splitlines()]
-    lines_and_fonts += [(clinic.clinic_phone, FONT)] if clinic.clinic_phone else []
     clinic_width = max(
-        (stringWidth(_plain(line), font, st["small"].fontSize) for line, font in lines_and_fonts),
+        (_width(line, st["small"].fontSize) for line in "<br/>".join(clinic_lines).split("<br/>")),
         default=0.0,
     )
     logo = Path(clinic.logo_path) if clinic.logo_path else None
     if logo is not None and logo.is_file():
         try:
+            from PIL import Image as PILImage
             from reportlab.lib.utils import ImageReader
             from reportlab.platypus import Image
 
-            reader = ImageReader(str(logo))
-            w, h = reader.getSize()
+            with PILImage.open(logo) as picture:
+                picture.load()
+                flat = opaque(picture)  # a transparent logo would print page 1 as a picture
+            w, h = ImageReader(flat).getSize()
+            flat.seek(0)
             height = 16 * mm
-            clinic_block.insert(0, Image(str(logo), width=height * w / h, height=height))
+            clinic_block.insert(0, Image(flat, width=height * w / h, height=height))
             clinic_width = max(clinic_width, height * w / h)
         except Exception:
-            clinic_block.append(Paragraph("(The clinic logo could not be read.)", st["muted"]))
+            clinic_block.append(para("(The clinic logo could not be read.)", st["muted"]))
             clinic_width = width * 0.38
-    if deid:
+
+    def joined(parts: list[str]) -> str:
+        """Parts of one line, each kept whole: the line wraps only between them."""
+        return " · ".join(t(part, nbsp=True) for part in parts)
+
+    age = age_on(patient.birth_date, made_on)
+    if privacy is Privacy.IDENTIFIED:
         identity = [
-            Paragraph(t(f"Patient {patient.initials}"), st["title"]),
-            Paragraph(
-                f"{t(f'Record number {patient.record_no}').replace(' ', NBSP)} · "
-                + "de-identified: no name, date of birth or contact details".replace(" ", NBSP),
-                st["body"],
-            ),
-        ]
-    else:
-        identity = [
-            Paragraph(t(f"{patient.last_name}, {patient.first_name}"), st["title"]),
-            Paragraph(
-                " · ".join(
-                    t(part).replace(" ", NBSP)
-                    for part in (
+            para(t(f"{patient.last_name}, {patient.first_name}"), st["title"]),
+            para(
+                joined(
+                    [
                         f"Record number {patient.record_no}",
-                        f"born {day(patient.birth_date)} "
-                        f"({age_on(patient.birth_date, data.made_at.date())} years)",
+                        f"born {order.show(patient.birth_date)} ({age} years)",
                         patient.sex.label,
-                    )
+                    ]
                 ),
                 st["body"],
             ),
         ]
         contact = " · ".join(x for x in (patient.phone, patient.email) if x)
         if contact:
-            identity.append(Paragraph(t(contact), st["small"]))
+            identity.append(para(t(contact), st["small"]))
         if patient.address:
-            identity.append(Paragraph(t(patient.address, multiline=True), st["small"]))
+            identity.append(para(t(patient.address, multiline=True), st["small"]))
+    else:
+        band = age_band(patient.birth_date, made_on)
+        identity = [
+            para(t(f"Patient {code}"), st["title"]),
+            para(joined([patient.sex.label, f"age {band} years"]), st["body"]),
+            para(
+                t(
+                    "Pseudonymised: a one-time code for this letter, no name, record number, "
+                    "date of birth or contact details."
+                    if privacy is Privacy.PSEUDONYMISED
+                    else "De-identified: no name, record number, date of birth, contact "
+                    "details, practitioner names or free text; dates are days from the first "
+                    f"session (day 0, in {zero.year if zero else made_on.year})."
+                ),
+                st["small"],
+            ),
+        ]
+    report_line = f"Report date: {made}"
     period = "all records"
     if options.date_from or options.date_to:
         start = day(options.date_from) if options.date_from else "the first record"
         end = day(options.date_to) if options.date_to else "today"
         period = f"{start} to {end}"
-    identity.append(Paragraph(t(f"Period: {period}"), st["muted"]))
+    identity.append(para(joined([report_line, f"Period: {period}"]), st["muted"]))
+    if left_out:
+        counted = ", ".join(
+            f"{field.label.lower()} ({n})" if n > 1 else field.label.lower()
+            for field, n in sorted(left_out.items(), key=lambda kv: list(FreeText).index(kv[0]))
+        )
+        identity.append(
+            para(
+                t(f"Free text left out of this copy (it may name the patient): {counted}."),
+                st["muted"],
+            )
+        )
     clinic_width = min(width * 0.38, clinic_width + 14) if clinic_block else 0.0
     head = (
         Table([[identity, clinic_block]], colWidths=[width - clinic_width, clinic_width])
@@ -428,17 +545,22 @@ def render_summary(
         lines = []
         if patient.allergies:
             lines.append(f"ALLERGIES: {t(', '.join(patient.allergies))}")
+        elif left_out.get(FreeText.ALLERGIES):
+            n = left_out[FreeText.ALLERGIES]
+            lines.append(
+                f"ALLERGIES: {n} recorded, left out of this copy (typed as free text): "
+                "ask the clinic before any treatment."
+            )
         if patient.contraindications:
             labels = sorted(c.label for c in patient.contraindications)
             lines.append(f"CONTRAINDICATIONS: {t('; '.join(labels))}")
         if patient.contraindication_note:
-            if deid:
-                lines.append("A contraindication note is recorded (free text, left out here).")
-            else:
-                lines.append("Note: " + t(patient.contraindication_note, multiline=True))
+            lines.append("Note: " + t(patient.contraindication_note, multiline=True))
+        elif left_out.get(FreeText.CONTRAINDICATION_NOTE):
+            lines.append("A contraindication note is recorded (free text, left out here).")
         if not lines:
             lines.append("No known allergies or contraindications recorded.")
-        box = Table([[Paragraph("<br/>".join(lines), st["alert"])]], colWidths=[width])
+        box = Table([[para("<br/>".join(lines), st["alert"])]], colWidths=[width])
         box.setStyle(
             TableStyle(
                 [
@@ -454,14 +576,32 @@ def render_summary(
         story += [box, Spacer(1, 4)]
 
     def cell(value: object, bold: bool = False) -> Any:
-        return Paragraph(t(value), st["head"] if bold else st["cell"])
+        return para(t(value), st["head"] if bold else st["cell"])
+
+    def number(value: object) -> str:
+        """A number in a cell as a plain string: no markup to parse, nothing to wrap (a long
+        summary has thousands of them)."""
+        return str(value)
+
+    def items(values: list[str], column: float) -> list[Any]:
+        """One entry a line, so that no comma can start one: in one paragraph when every entry
+        fits its line in the column, else a paragraph each, its continuation lines indented
+        (fewer paragraphs: a long summary lays out in half the time)."""
+        if not values:
+            return [cell("—")]
+        lines = [t(v) for v in values]
+        room = column - 6  # the cell's padding
+        if all(_width(line, st["cell"].fontSize) <= room for line in lines):
+            return [para("<br/>".join(lines), st["cell"])]
+        return [para(line, st["item"]) for line in lines]
 
     sessions = [s for s in record.sessions if options.includes(s.started_at.date())]
     effects = [e for e in record.side_effects if options.includes(e.onset_on)]
+    numbers = {s.id: s.number for s in record.sessions}
 
     # -- courses -------------------------------------------------------------------------------
     if Section.COURSES in options.sections:
-        heading = Paragraph("Courses", st["h2"])
+        heading = para("Courses", st["h2"])
         if record.courses:
             rows = [
                 [
@@ -481,24 +621,26 @@ def render_summary(
             for c in record.courses:
                 due = c.next_due
                 due_text = f"{day(due.on)} ({due.phase.label.lower()})" if due else "—"
-                overdue = bool(
-                    due and due.on < data.made_at.date() and c.status is not CourseStatus.STOPPED
-                )
+                # the same words as `mesodesk show` and the due list (domain.schedule)
+                state = due.state(made_on) if due else None
+                if state is DueState.LAPSED:
+                    assert due is not None and due.lapses_on is not None
+                    due_text += f", lapsed since {day(due.lapses_on)}"
+                elif due is None and c.maintenance_ended_by is not None:
+                    due_text = "— (maintenance ended by a newer course)"
+                overdue = state is DueState.OVERDUE
                 rows.append(
                     [
-                        cell(c.title),
-                        cell(", ".join(a.label for a in c.areas)),
-                        cell(
-                            c.status.label
-                            + (f" ({c.end_reason})" if c.end_reason and not deid else "")
-                        ),
+                        cell(c.title or c.indication.label),
+                        items([a.label for a in c.areas], 0.15 * width),
+                        cell(c.status.label + (f" ({c.end_reason})" if c.end_reason else "")),
                         cell(day(c.started_on)),
                         cell(c.progress),
-                        Paragraph(  # only the word in bold: bold "(maintenance)" would not fit
+                        para(  # only the word in bold: bold "(maintenance)" would not fit
                             t(due_text) + (", <b>overdue</b>" if overdue else ""), st["cell"]
                         ),
-                        cell(amount(c.price_per_session_cents)),
-                        cell(amount(c.total_price_cents)),
+                        number(amount(c.price_per_session_cents)),
+                        number(amount(c.total_price_cents)),
                     ]
                 )
             table = _table(
@@ -506,28 +648,29 @@ def render_summary(
             )
             story.append(_keep_with_start([heading, table]))
         else:
-            story.append(_keep_with_start([heading, Paragraph("No course recorded.", st["body"])]))
+            story.append(_keep_with_start([heading, para("No course recorded.", st["body"])]))
 
     # -- sessions ------------------------------------------------------------------------------
     if Section.SESSIONS in options.sections:
         lead = [
-            Paragraph(f"Sessions ({len(sessions)})", st["h2"]),
-            Paragraph(
+            para(f"Sessions ({len(sessions)})", st["h2"]),
+            para(
                 "Pain during the session on the NRS, 0 (none) to 10; GAIS 1 (very much improved) "
                 "to 5 (worse).",
                 st["muted"],
             ),
         ]
         if sessions:
-            # "Practitioner", "Depth", "Pain" and "GAIS" in bold just fit their columns, and
-            # "09:15 (no. 10)" its date's; areas and blend share the rest, the areas as much as
-            # their words need when the blend's lines still fit on one line each, and at least
-            # "Forehead" on a line
-            fixed = (0.125, 0.065, 0.12, 0.055, 0.055, 0.09)
+            # date (with the practitioner), procedure, pain, GAIS, price: "Pain" and "GAIS" in
+            # bold just fit their columns, and "09:15 (no. 10)" its date's; areas and blend
+            # share the rest, the areas as much as their words need when the blend's lines
+            # still fit on one line each, and at least "Forehead" on a line
+            fixed = (0.13, 0.17, 0.055, 0.055, 0.09)
             shared = (1 - sum(fixed)) * width
+            size = st["cell"].fontSize
 
             def one_line(text: str) -> float:
-                return stringWidth(_plain(text), FONT, st["cell"].fontSize) + 6
+                return _width(t(text), size) + 6
 
             def lot_and_ml(b: Any) -> str:
                 return f"lot {b.lot_number} · {b.amount_ml:g} ml"
@@ -536,11 +679,14 @@ def render_summary(
                 (one_line(f"{b.product} · {lot_and_ml(b)}") for s in sessions for b in s.blend),
                 default=0.0,
             )
-            areas_need = max(one_line(", ".join(a.label for a in s.areas)) for s in sessions)
+            indent = st["item"].leftIndent
+            areas_need = max(
+                (one_line(a.label) + indent for s in sessions for a in s.areas), default=0.0
+            )
             areas = min(areas_need, max(0.09 * width, shared - blend_need), 0.2 * width)
-            areas = max(areas, one_line("Forehead"))
+            areas = max(areas, one_line("Forehead") + indent)
             widths = [fixed[0] * width, areas, shared - areas, *(w * width for w in fixed[1:])]
-            room = widths[2] - st["item"].leftIndent
+            room = widths[2] - indent
 
             def blend_item(b: Any) -> Any:
                 """A line breaks after the product's name, and never inside "lot X · 2.85 ml"
@@ -548,61 +694,95 @@ def render_summary(
                 "2.85 ml"."""
                 words = lot_and_ml(b)
                 if one_line(words) <= room:
-                    words = t(words).replace(" ", NBSP)
+                    words = t(words, nbsp=True)
                 else:
                     words = " · ".join(
-                        t(x).replace(" ", NBSP)
-                        for x in (f"lot {b.lot_number}", f"{b.amount_ml:g} ml")
+                        t(x, nbsp=True) for x in (f"lot {b.lot_number}", f"{b.amount_ml:g} ml")
                     )
-                return Paragraph(f"{t(b.product)} · {words}", st["item"])
+                return para(f"{t(b.product)} · {words}", st["item"])
+
+            def procedure(s: Any) -> list[Any]:
+                """How the blend went in: technique and depth, points, total volume and the
+                numbing agent (item 15 of issue 15)."""
+                # a number stays with its unit (no-break spaces)
+                lines = [f"{s.technique.label}, {s.depth_mm:g}{NBSP}mm"]
+                amounts = []
+                if s.injection_points is not None:
+                    amounts.append(f"{s.injection_points:,}{NBSP}points")
+                if s.total_volume_ml is not None:
+                    amounts.append(f"{s.total_volume_ml:g}{NBSP}ml{NBSP}total")
+                if amounts:
+                    lines.append(" · ".join(amounts))
+                lines.append(f"Numbing: {s.numbing_agent.label.lower()}")
+                return items(lines, widths[3])
 
             rows = [
                 [
                     cell(h, True)
                     for h in (
-                        "Date",
+                        "Date, practitioner",
                         "Areas",
                         "Blend (product · lot · ml)",
-                        "Depth (mm)",
-                        "Practitioner",
+                        "Procedure",
                         "Pain",
                         "GAIS",
                         f"Price ({clinic.currency})",
                     )
                 ]
             ]
+            spans = []
             for s in sessions:
                 rows.append(
                     [
-                        Paragraph(
-                            f"{t(day(s.started_at.date()))}<br/>"
-                            f"{s.started_at:%H:%M} (no.{NBSP}{s.number})",
+                        para(
+                            t(day(s.started_at.date()))
+                            + "<br/>"
+                            + ("" if zero is not None else f"{s.started_at:%H:%M} ")
+                            + f"(no.{NBSP}{s.number})"
+                            + (f"<br/>{t(s.practitioner)}" if s.practitioner else ""),
                             st["cell"],
                         ),
-                        cell(", ".join(a.label for a in s.areas)),
+                        items([a.label for a in s.areas], widths[1]),
                         [blend_item(b) for b in s.blend] or [cell("—")],
-                        cell(f"{s.depth_mm:g}"),
-                        cell(s.practitioner or "—"),
-                        cell("—" if s.pain_nrs is None else s.pain_nrs),
-                        cell("—" if s.gais is None else s.gais),
-                        cell(amount(s.price_cents)),
+                        procedure(s),
+                        number("—" if s.pain_nrs is None else s.pain_nrs),
+                        number("—" if s.gais is None else s.gais),
+                        number(amount(s.price_cents)),
                     ]
                 )
-            story.append(_keep_with_start([*lead, _table(rows, widths)]))
+                overridden = [
+                    RULES[c].title
+                    for c in s.safety_confirmed
+                    if c in RULES and RULES[c].overridable
+                ]
+                if overridden:
+                    # the practitioner's override of a blocking contraindication, under the
+                    # session it allowed (in bold: it must not be missed in black and white)
+                    spans.append(len(rows))
+                    rows.append(
+                        [
+                            para(
+                                f"<b>Contraindication overridden</b> ({t('; '.join(overridden))}"
+                                f"): {t(s.override_reason or 'reason left out', multiline=True)}",
+                                st["cell"],
+                            ),
+                            *([""] * (len(widths) - 1)),
+                        ]
+                    )
+            story.append(_keep_with_start([*lead, _table(rows, widths, spans=spans)]))
         else:
-            story.append(
-                _keep_with_start([*lead, Paragraph("No session in this period.", st["body"])])
-            )
+            story.append(_keep_with_start([*lead, para("No session in this period.", st["body"])]))
 
     # -- side effects --------------------------------------------------------------------------
     if Section.SIDE_EFFECTS in options.sections:
-        heading = Paragraph(f"Side effects ({len(effects)})", st["h2"])
+        heading = para(f"Side effects ({len(effects)})", st["h2"])
         if effects:
             rows = [
                 [
                     cell(h, True)
                     for h in (
                         "Side effect",
+                        "After the session, suspected product and lot",
                         "Grade (CTCAE)",
                         "Onset",
                         "Resolution",
@@ -612,28 +792,27 @@ def render_summary(
                     )
                 ]
             ]
+            widths = [w * width for w in (0.16, 0.22, 0.09, 0.11, 0.11, 0.1, 0.1, 0.11)]
             for e in effects:
-                what = e.title + (f" · {e.body_area.label}" if e.body_area else " · systemic")
+                what = [e.title or e.kind.label]
+                what.append(e.body_area.label if e.body_area else "systemic")
                 if e.pain_nrs is not None:
-                    what += f" · NRS {e.pain_nrs}"
-                if e.lot_number:
-                    what += f" · lot {e.lot_number}"
+                    what.append(f"NRS {e.pain_nrs}")
                 grade = f"{int(e.grade)} {e.grade.severity.label.lower()}" + (
                     ", serious" if e.serious else ""
                 )
-                action = e.action_taken.label + (
-                    f": {e.action_note}" if e.action_note and not deid else ""
-                )
+                action = e.action_taken.label + (f": {e.action_note}" if e.action_note else "")
                 # in bold, what the specialist must not read past in black and white
                 rows.append(
                     [
-                        cell(what),
+                        cell(" · ".join(what)),
+                        items(_suspected(e, numbers, day), widths[1]),
                         cell(grade, bold=e.serious or int(e.grade) >= 3),
                         cell(day(e.onset_on)),
                         cell(
                             day(e.resolved_on)
                             if e.resolved_on
-                            else f"ongoing ({e.duration_days(data.made_at.date())} days)",
+                            else f"ongoing ({e.duration_days(made_on)} days)",
                             bold=e.resolved_on is None,
                         ),
                         cell(e.outcome.label),
@@ -641,12 +820,14 @@ def render_summary(
                         cell(action),
                     ]
                 )
-            table = _table(rows, [w * width for w in (0.26, 0.12, 0.11, 0.14, 0.12, 0.12, 0.13)])
+            table = _table(
+                rows, [w * width for w in (0.16, 0.22, 0.09, 0.11, 0.11, 0.1, 0.1, 0.11)]
+            )
             story.append(_keep_with_start([heading, table]))
         else:
             story.append(
                 _keep_with_start(
-                    [heading, Paragraph("No side effect reported in this period.", st["body"])]
+                    [heading, para("No side effect reported in this period.", st["body"])]
                 )
             )
 
@@ -654,67 +835,58 @@ def render_summary(
     if Section.CHARTS in options.sections and data.charts:
         # the heading once: a chart's own title that repeats it is left out of the image
         images = [_figure_image(figure, width, CHART_HEADING) for figure in data.charts]
-        story.append(_keep_with_start([Paragraph(CHART_HEADING, st["h2"]), images[0]]))
+        story.append(_keep_with_start([para(CHART_HEADING, st["h2"]), images[0]]))
         story.append(Spacer(1, 6))
         for image in images[1:]:
             story.append(KeepTogether([image, Spacer(1, 6)]))
 
-    # -- notes ---------------------------------------------------------------------------------
+    # -- notes: only those there are (a section that says "No notes." can fill a page alone)
     if Section.NOTES in options.sections:
-        heading = Paragraph("Notes", st["h2"])
-        if deid:
-            story.append(
-                _keep_with_start(
-                    [
-                        heading,
-                        Paragraph(
-                            "Free-text notes are left out of the de-identified summary: "
-                            "they may name the patient.",
-                            st["muted"],
-                        ),
-                    ]
+        notes: list[tuple[str, str]] = []
+        if patient.medical_notes:
+            notes.append(("Medical notes", patient.medical_notes))
+        for c in record.courses:
+            if c.notes:
+                notes.append((f"Course: {c.title or c.indication.label}", c.notes))
+        for s in sessions:
+            if s.notes:
+                notes.append(
+                    (f"Session of {day(s.started_at.date())} (no.{NBSP}{s.number})", s.notes)
                 )
-            )
-        else:
-            notes: list[tuple[str, str]] = []
-            if patient.medical_notes:
-                notes.append(("Medical notes", patient.medical_notes))
-            for c in record.courses:
-                if c.notes:
-                    notes.append((f"Course: {c.title}", c.notes))
-            for s in sessions:
-                if s.notes:
-                    notes.append((f"Session of {day(s.started_at.date())}", s.notes))
-            for e in effects:
-                if e.notes:
-                    notes.append((f"Side effect of {day(e.onset_on)} ({e.title})", e.notes))
-            if not notes:
-                story.append(_keep_with_start([heading, Paragraph("No notes.", st["body"])]))
-            for i, (label, text) in enumerate(notes):
-                # each note's label stays with its first lines, the first also with "Notes"
-                note = [
-                    Paragraph(f"<b>{t(label)}</b>", st["body"]),
-                    Paragraph(t(text, multiline=True), st["body"]),
-                ]
-                story.append(_keep_with_start([heading, *note] if i == 0 else note))
-                story.append(Spacer(1, 3))
+        for e in effects:
+            if e.notes:
+                notes.append(
+                    (f"Side effect of {day(e.onset_on)} ({e.title or e.kind.label})", e.notes)
+                )
+        heading = para("Notes", st["h2"])
+        for i, (label, text) in enumerate(notes):
+            # each note's label stays with its first lines, the first also with "Notes"
+            note = [
+                para(f"<b>{t(label)}</b>", st["body"]),
+                para(t(text, multiline=True), st["body"]),
+            ]
+            story.append(_keep_with_start([heading, *note] if i == 0 else note))
+            story.append(Spacer(1, 3))
 
     if t.replaced:
         story.append(Spacer(1, 8))
         story.append(
-            Paragraph(
-                f"Note: {t.replaced} character(s) of names or notes are in a script this summary "
-                f"cannot print (for example Chinese, Japanese, Arabic or Hebrew); each is shown "
-                f"as {MISSING}. The full text is in mesodesk.",
+            para(
+                f"Note: {t.replaced} character(s) of names or notes are in a script none of "
+                f"this summary's fonts has; each is shown as {MISSING}. The full text is in "
+                "mesodesk.",
                 st["muted"],
             )
         )
 
-    subject = (
-        f"Summary of {patient.record_no}"
-        if deid
-        else f"Summary of {patient.first_name} {patient.last_name} ({patient.record_no})"
-    )
+    if privacy is Privacy.IDENTIFIED:
+        subject = f"Summary of {patient.first_name} {patient.last_name} ({patient.record_no})"
+        meta_who = patient.record_no
+        author = clinic.clinic_name or data.author or "mesodesk"
+    else:
+        subject = f"Summary of patient {code}"
+        meta_who = code
+        author = clinic.clinic_name or "mesodesk"
     doc = SimpleDocTemplate(
         out if not isinstance(out, Path) else str(out),
         pagesize=pagesize,
@@ -724,16 +896,31 @@ def render_summary(
         rightMargin=34,
         topMargin=46,
         bottomMargin=52,
-        title=f"{title}: {patient.record_no}",
-        author=clinic.clinic_name or data.author or "mesodesk",
+        title=f"{title}: {meta_who}",
+        author=author,
         subject=subject,
+        keywords=f"mesodesk audit anchor {data.anchor}" if data.anchor else "",
         creator="mesodesk",
         producer="mesodesk",
-        keywords=f"mesodesk audit anchor {data.anchor}" if data.anchor else "",
+        # a redacted summary's file dates would be the date it was made: a fixed one instead
+        invariant=1 if options.redacted else 0,
     )
-    canvas = _make_canvas(
-        made, _plain(clinic.clinic_name or "mesodesk"), f"{title} · {_plain(who)}", data.anchor
-    )
+    # the page header: the clinic on the left, the title and the patient on the right, cut
+    # short with "…" where a long name would run into the clinic's
+    clinic_head = t(clinic.clinic_name or "mesodesk")
+    room = width - _width(f"<b>{clinic_head}</b>", 8.5) - 24
+    head_title = f"{t(title)} · {t(who)}{t(who_tail)}"
+    if _width(head_title, 8.5) > room:
+        low, high = 0, len(who)
+        while low < high:
+            mid = (low + high + 1) // 2
+            cut = f"{t(title)} · {t(who[:mid].rstrip() + '…')}{t(who_tail)}"
+            if _width(cut, 8.5) <= room:
+                low = mid
+            else:
+                high = mid - 1
+        head_title = f"{t(title)} · {t(who[:low].rstrip() + '…')}{t(who_tail)}"
+    canvas = _make_canvas(made, clinic_head, head_title, data.anchor)
     pages: list[int] = []
     doc.build(
         story,
@@ -741,11 +928,29 @@ def render_summary(
         onLaterPages=lambda c, d: pages.append(d.page),
         onFirstPage=lambda c, d: pages.append(d.page),
     )
-    return SummaryResult(pages=len(pages), replaced_characters=t.replaced)
+    return SummaryResult(pages=len(pages), replaced_characters=t.replaced, code=code)
 
 
-def _plain(text: str) -> str:
-    """Text drawn straight on the canvas: no markup there, but the same missing-glyph marks."""
-    return "".join(
-        ch if ord(ch) in _cmap or ch == " " else MISSING for ch in text.replace("\n", " ")
-    )
+def _suspected(e: Any, numbers: dict[int, int], day: Any) -> list[str]:
+    """The session a side effect followed and the products and lots suspected (one or several
+    lots of its blend, or the whole blend): lot numbers repeat across products, so each lot goes
+    with its product."""
+    lines = []
+    if e.session_id is not None and e.session_started_at is not None:
+        number = numbers.get(e.session_id)
+        lines.append(
+            f"Session {number}, {day(e.session_started_at.date())}"
+            if number
+            else f"Session of {day(e.session_started_at.date())}"
+        )
+    else:
+        lines.append("No session named")
+    if e.suspects_blend:
+        lines.append("the whole blend:")
+    for lot in e.lots:
+        lines.append(
+            f"{lot.product} · lot {lot.lot_number}" if lot.product else f"lot {lot.lot_number}"
+        )
+    if not e.lots and e.session_id is not None:
+        lines.append("No lot named")
+    return lines

@@ -32,7 +32,7 @@ from mesodesk.domain.analytics import (
 from mesodesk.domain.clock import Clock
 from mesodesk.domain.enums import BodyArea, Indication, SideEffectKind
 from mesodesk.domain.errors import DatabaseError, ValidationError
-from mesodesk.domain.statistics import Proportion, stands_out
+from mesodesk.domain.statistics import Proportion
 from mesodesk.store.db import Database
 
 STATS_TABLES = ("stats_session_day", "stats_effect_day", "stats_lot_reaction")
@@ -284,14 +284,13 @@ class AnalyticsService:
             k = min(k, n)  # a suspected lot is always in its session's blend; guard all the same
             same_n, same_k = by_product[product]
             other_n, other_k = same_n - n, same_k - k
-            if other_n == 0:  # the product's only lot: against every other lot
+            product_comparison = other_n > 0
+            if not product_comparison:  # the product's only lot: beside every other lot
                 other_n, other_k = all_n - n, all_k - k
             lot = Proportion.of(k, n)
             comparison = Proportion.of(other_k, other_n)
-            rates.append(
-                LotRate(lot_id, number, product, lot, comparison, stands_out(lot, comparison))
-            )
-        rates.sort(key=lambda r: (not r.stands_out, -r.rate.low, r.product, r.lot_number))
+            rates.append(LotRate(lot_id, number, product, lot, comparison, product_comparison))
+        rates.sort(key=lambda r: (-r.rate.low, r.product, r.lot_number))
         return tuple(rates), Proportion.of(all_k, all_n)
 
     # -- keeping the totals right ------------------------------------------------------------

@@ -22,6 +22,7 @@ from mesodesk.domain.errors import ConflictError, NotFoundError, ValidationError
 from mesodesk.domain.text import fold
 from mesodesk.services.changes import Changes, Result
 from mesodesk.store.db import Database
+from mesodesk.store.derived import fold_lot_number
 from mesodesk.store.models import BlendItem, Ingredient, ProductLot
 from mesodesk.store.models import Practitioner as PractitionerRow
 from mesodesk.store.models import Product as ProductRow
@@ -264,9 +265,9 @@ class CatalogueService:
             stmt = stmt.where(LT.product_id == product_id)
         if usable_on is not None:
             stmt = stmt.where(LT.expiry_date >= usable_on)
-        prefix = number_prefix.strip()
+        prefix = fold_lot_number(number_prefix)
         if prefix:
-            stmt = stmt.where(func.upper(LT.lot_number).startswith(prefix.upper(), autoescape=True))
+            stmt = stmt.where(LT.lot_folded.startswith(prefix, autoescape=True))
         stmt = stmt.order_by(PD.name, LT.expiry_date.desc(), LT.id.desc()).limit(limit)
         with self.db.read() as s:
             return [_lot(r, r.name) for r in s.execute(stmt)]
@@ -303,6 +304,7 @@ class CatalogueService:
             row = ProductLot(
                 product_id=clean.product_id,
                 lot_number=clean.lot_number,
+                lot_folded=fold_lot_number(clean.lot_number),
                 expiry_date=clean.expiry_date,  # type: ignore[arg-type]
                 received_on=clean.received_on,
                 notes=clean.notes,
@@ -323,6 +325,7 @@ class CatalogueService:
                 raise NotFoundError("This lot no longer exists.")
             self._unique_lot(s, row.product_id, clean.lot_number, lot_id)
             row.lot_number = clean.lot_number
+            row.lot_folded = fold_lot_number(clean.lot_number)
             row.expiry_date = clean.expiry_date  # type: ignore[assignment]
             row.received_on = clean.received_on
             row.notes = clean.notes
@@ -344,10 +347,9 @@ class CatalogueService:
         return Result(None, CATALOGUE)
 
     def _unique_lot(self, s: Session, product_id: int, number: str, exclude: int | None) -> None:
-        # As in _unique_name: SQLite's upper() changes ASCII letters only.
+        # Case- and accent-blind, as a recall finds it: "ÅB-12ç" and "AB-12C" are one lot.
         stmt = select(LT.id).where(
-            LT.product_id == product_id,
-            or_(func.upper(LT.lot_number) == number.upper(), LT.lot_number == number),
+            LT.product_id == product_id, LT.lot_folded == fold_lot_number(number)
         )
         if exclude is not None:
             stmt = stmt.where(LT.id != exclude)

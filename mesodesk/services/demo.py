@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import json
+import math
 import multiprocessing
 import os
 import random
@@ -28,25 +29,50 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, func, select
 
 from mesodesk.domain.audit import DEMO_LOAD, PendingEntry
-from mesodesk.domain.enums import CourseStatus, LaterInterval
+from mesodesk.domain.enums import (
+    BodyArea,
+    Contraindication,
+    CourseStatus,
+    LaterInterval,
+    SideEffectKind,
+)
 from mesodesk.domain.errors import ConflictError, MesodeskError, ValidationError
+from mesodesk.domain.safety import CONTRAINDICATION_RULES, DEPTH_LIMITS_MM
 from mesodesk.domain.schedule import CoursePlan, add_months, next_due
 from mesodesk.domain.search import MAX_SCORE, patient_tokens, prefix_entries, sort_key
+from mesodesk.domain.signals import EventRow, ExposureRow, LotInfo
 from mesodesk.domain.text import fold
 from mesodesk.services import demo_data as data
 from mesodesk.services.patients import RECORD_COUNTER
 from mesodesk.store import integrity
 from mesodesk.store import models as m
 from mesodesk.store.db import Database
+from mesodesk.store.derived import fold_lot_number, refresh_schedules
 
 Progress = Callable[[int, int, str], None]
+# each kind's chance after a session, for this patient: (usual blend, with the bad lot)
+Profile = tuple[list[tuple[str, float]], list[tuple[str, float]]]
 Cancelled = Callable[[], bool]
 
 MAX_PATIENTS = 1_000_000
-DEMO_VERSION = 4  # changes whenever the same seed would give a different clinic
+DEMO_VERSION = 5  # changes whenever the same seed would give a different clinic
 CHUNK = 2_000
+# The lot of the deoxycholate blend with an excess of mild reactions (nodules, redness and bumps)
 BAD_LOT_NUMBER = "PCD-2405-B"
+# The L-carnitine lot with a cluster of delayed serious infections: the published pattern of
+# mesotherapy outbreaks, atypical mycobacteria from one contaminated product (DOMAIN.md)
+INFECTION_LOT_NUMBER = "LC-2502-K"
 HISTORY_YEARS = 4
+BAD_LOT_PRODUCT = 7  # Phosphatidylcholine 5% / deoxycholate
+INFECTION_LOT_PRODUCT = 9  # L-carnitine 20%
+# The bad lot's mild reactions: at least this likely after a session with it (before the
+# patient's propensity); the infection lot's chance of an infection per session
+BAD_LOT_CHANCE = {"nodules": 0.5, "redness_bumps": 0.35}
+INFECTION_LOT_RISK = 0.08
+# Contraindications a clinic does not treat through (DOMAIN.md, "Treat the first group as
+# absolute"): patients who have one were seen at consultation and not treated.
+ABSOLUTE_CONTRAINDICATIONS = ("pregnancy", "skin_infection", "anticoagulant", "bleeding_disorder")
+RELATIVE_CONTRAINDICATIONS = ("autoimmune", "keloid", "diabetes")
 
 
 class DemoCancelled(MesodeskError):
@@ -63,6 +89,7 @@ class DemoSummary:
     side_effects: int
     lots: int
     bad_lot: str
+    infection_lot: str
 
 
 def _table(model: Any) -> Table:
@@ -158,15 +185,25 @@ class _Catalogue:
     practitioner_ids: list[int]
     product_ids: list[int]
     lots_by_product: dict[int, list[_Lot]]  # product index -> lots by receipt date
-    bad_lot_id: int
+    bad_lot_id: int  # 0: none
+    infection_lot_id: int  # 0: none
     by_indication: dict[str, list[int]]  # indication -> product indexes
     anaesthetics: list[int]  # product indexes of the local anaesthetics
     ingredients: dict[int, list[str]]  # product index -> folded ingredient names
+    profiles: dict[int, dict[str, float]]  # product index -> kind -> chance per session
+    start: date  # the first day of the clinic's history
 
     def __post_init__(self) -> None:
         self._received = {
             index: [lot.received for lot in lots] for index, lots in self.lots_by_product.items()
         }
+
+    def lot_number(self, lot_id: int) -> str:
+        for lots in self.lots_by_product.values():
+            for lot in lots:
+                if lot.id == lot_id:
+                    return lot.number
+        return ""
 
     def allergy_hits(self, product_index: int, allergies: list[str]) -> bool:
         folded = [fold(a) for a in allergies]
@@ -178,7 +215,15 @@ class _Catalogue:
         return self.lots_by_product[product_index][max(i, 0)]
 
 
-def _make_catalogue(rows: _Rows, rng: random.Random, today: date, start: date) -> _Catalogue:
+def _profile(name: str, category: str) -> dict[str, float]:
+    if "deoxycholate" in name.casefold():
+        return data.DEOXYCHOLATE
+    return data.PROFILE_BY_CATEGORY.get(category, data.FACIAL)
+
+
+def _make_catalogue(
+    rows: _Rows, rng: random.Random, today: date, start: date, anomalies: bool = True
+) -> _Catalogue:
     now = rows.datetime(datetime.combine(start, time(8), tzinfo=UTC))
     practitioner_ids = []
     for i, (name, title) in enumerate(data.PRACTITIONERS, start=1):
@@ -195,7 +240,7 @@ def _make_catalogue(rows: _Rows, rng: random.Random, today: date, start: date) -
     anaesthetics: list[int] = []
     ingredient_id = 0
     lot_id = 0
-    bad_lot_id = 0
+    bad_lot_id = infection_lot_id = 0
     for index, (name, category, ingredients, indications) in enumerate(data.PRODUCTS):
         pid = index + 1
         product_ids.append(pid)
@@ -233,9 +278,17 @@ def _make_catalogue(rows: _Rows, rng: random.Random, today: date, start: date) -
             lot_id += 1
             letter += 1
             number = f"{prefix}-{received:%y%m}-{'ABCDEFGH'[letter % 8]}"
-            if index == 7 and received.year == 2024 and not bad_lot_id:
+            if anomalies and index == BAD_LOT_PRODUCT and received.year == 2024 and not bad_lot_id:
                 number = BAD_LOT_NUMBER
                 bad_lot_id = lot_id
+            if (
+                anomalies
+                and index == INFECTION_LOT_PRODUCT
+                and received.year == 2025
+                and not infection_lot_id
+            ):
+                number = INFECTION_LOT_NUMBER
+                infection_lot_id = lot_id
             lot = _Lot(lot_id, index, number, received, add_months(received, 24))
             lots.append(lot)
             rows.add(
@@ -244,27 +297,43 @@ def _make_catalogue(rows: _Rows, rng: random.Random, today: date, start: date) -
                     "id",
                     "product_id",
                     "lot_number",
+                    "lot_folded",
                     "expiry_date",
                     "received_on",
                     "notes",
                     "created_at",
                     "updated_at",
                 ),
-                (lot_id, pid, number, rows.date(lot.expiry), rows.date(lot.received), "", now, now),
+                (
+                    lot_id,
+                    pid,
+                    number,
+                    fold_lot_number(number),
+                    rows.date(lot.expiry),
+                    rows.date(lot.received),
+                    "",
+                    now,
+                    now,
+                ),
             )
             received = received + timedelta(days=rng.randint(150, 240))
         lots_by_product[index] = lots
-    if not bad_lot_id:  # history too short to reach 2024: the first lot of the product
-        bad_lot_id = lots_by_product[7][0].id
+    if anomalies and not bad_lot_id:  # history not reaching 2024: the product's first lot
+        bad_lot_id = lots_by_product[BAD_LOT_PRODUCT][0].id
+    if anomalies and not infection_lot_id:  # nor 2025: the product's last lot
+        infection_lot_id = lots_by_product[INFECTION_LOT_PRODUCT][-1].id
     ingredient_names = {i: [fold(x) for x in p[2]] for i, p in enumerate(data.PRODUCTS)}
     return _Catalogue(
         practitioner_ids,
         product_ids,
         lots_by_product,
         bad_lot_id,
+        infection_lot_id,
         by_indication,
         anaesthetics,
         ingredient_names,
+        {i: _profile(p[0], p[1]) for i, p in enumerate(data.PRODUCTS)},
+        start,
     )
 
 
@@ -285,7 +354,7 @@ def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
 
 # Upper bounds per patient, so that each chunk of patients owns a fixed range of ids and chunks
 # can be made in any order, by any process, with the same result.
-_IDS_PER_PATIENT = {"course": 2, "session": 40, "blend": 160, "effect": 160, "outcome": 2}
+_IDS_PER_PATIENT = {"course": 2, "session": 40, "blend": 160, "effect": 400, "outcome": 2}
 
 
 class _Generator:
@@ -303,12 +372,19 @@ class _Generator:
         self.rows = _Rows(sqlite)
         self.rng = random.Random(seed * 1_000_003 + chunk)
         self.today = today
-        self.start = today - timedelta(days=365 * HISTORY_YEARS)
+        # The history ends the evening before ``today``: nothing is dated on the day itself, so
+        # that no session, side effect or report lies in the future whatever the clock says.
+        self.last_day = today - timedelta(days=1)
+        self.start = catalogue.start
         self.cat = catalogue
         self.culture_weights = [c[0] for c in data.CULTURES]
         self.ids = {k: (first_pid - 1) * n for k, n in _IDS_PER_PATIENT.items()}
         self.limits = {k: v + CHUNK * _IDS_PER_PATIENT[k] for k, v in self.ids.items()}
         self.counts = {"courses": 0, "sessions": 0, "effects": 0}
+        self.propensity = 1.0
+        # the current patient's side effects at a body area: (area, onset, resolved or None)
+        self.blocked: list[tuple[str, date, date | None]] = []
+        self.confirmed: list[str] = []
 
     def next_id(self, key: str) -> int:
         self.ids[key] += 1
@@ -348,22 +424,45 @@ class _Generator:
             allergies = rng.sample(data.ALLERGIES, k=1 if rng.random() < 0.8 else 2)
         contraindications: list[str] = []
         if rng.random() < 0.05:
-            contraindications = [rng.choice(["anticoagulant", "autoimmune", "keloid", "diabetes"])]
+            contraindications = [rng.choice(RELATIVE_CONTRAINDICATIONS)]
         if allergies and rng.random() < 0.5:
             contraindications.append("ingredient_allergy")
         registered_day = self.start + timedelta(days=rng.randint(0, (self.today - self.start).days))
+        adult_from = registered_day - timedelta(days=round(18 * 365.25) + 1)
+        if birth > adult_from:  # every patient was an adult when registered
+            birth = adult_from - timedelta(days=rng.randint(0, 3 * 365))
         registered = datetime.combine(registered_day, time(9, 0), tzinfo=UTC) + timedelta(
             minutes=rng.randint(0, 600)
+        )
+        # A few are seen at consultation with an absolute contraindication and not treated
+        # (pregnancy only for a woman of child-bearing age).
+        untreated = False
+        if rng.random() < 0.02:
+            absolute = rng.choice(ABSOLUTE_CONTRAINDICATIONS)
+            age_then = (registered_day - birth).days / 365.25
+            if absolute != "pregnancy" or (sex == "female" and age_then < 45):
+                contraindications.append(absolute)
+                untreated = True
+        # How prone this patient is to local reactions: log-normal with mean 1 (some bruise at
+        # every session, most rarely do); the reactions of one patient cluster.
+        self.propensity = math.exp(rng.gauss(-0.125, 0.5))
+        self.blocked = []
+        # The practitioner confirmed each relative contraindication, session by session (the
+        # question the session dialog asks; domain.safety)
+        self.confirmed = sorted(
+            CONTRAINDICATION_RULES[Contraindication.parse(code)]
+            for code in set(contraindications)
+            if code in RELATIVE_CONTRAINDICATIONS
         )
 
         courses: list[tuple[int, date | None]] = []  # (course id, next due)
         course_end = registered_day
         last_session: datetime | None = None
-        if rng.random() < 0.86:
+        if not untreated and rng.random() < 0.86:
             course_start = registered_day + timedelta(days=rng.randint(0, 21))
             n_courses = 1 if rng.random() < 0.52 else 2
             for _ in range(n_courses):
-                if course_start > self.today:
+                if course_start > self.last_day:
                     break
                 if courses:
                     # A new course closes the one before: its follow-ups are no longer due.
@@ -396,7 +495,8 @@ class _Generator:
                 st.json(sorted(set(contraindications))),
                 "",
                 "",
-                st.date(registered_day) if rng.random() < 0.9 else None,
+                # consent at registration; only some never-treated patients have none recorded
+                st.date(registered_day) if courses or rng.random() < 0.9 else None,
                 False,
                 None,
                 st.datetime(last_session),
@@ -449,9 +549,13 @@ class _Generator:
         if uses_anaesthetic:
             blend.append(rng.choice(tolerated))
         depth = round(rng.uniform(*depth_range) * 2) / 2
+        # never deeper than the shallowest area's usual limit (domain.safety.DEPTH_LIMITS_MM)
+        depth = min([depth, *(DEPTH_LIMITS_MM.get(BodyArea.parse(a), 4.0) for a in areas)])
         practitioner = rng.choice(self.cat.practitioner_ids)
         st = self.rows
         areas_stored = st.json(areas)
+        profile = self._reaction_profile(indication, blend)
+        confirmed = st.json(self.confirmed)
 
         stop_after = planned + 99
         if rng.random() < 0.06:
@@ -460,11 +564,15 @@ class _Generator:
         day = start
         gais_start = rng.choice((4, 4, 3))
         last_started: datetime | None = None
-        while day <= self.today and len(dates) < stop_after and len(dates) < planned + 3:
+        halted = False
+        while day <= self.last_day and len(dates) < stop_after and len(dates) < planned + 3:
             if rng.random() < 0.04:  # a missed appointment: the next one is weeks later
                 day += timedelta(days=rng.randint(7, 28))
-                if day > self.today:
-                    break
+            # No session on an area with a side effect still open there: it waits until the
+            # side effect has resolved, and the course stops while one is still open.
+            day, halted = self._clear_of_side_effects(day, areas)
+            if halted or day > self.last_day:
+                break
             dates.append(day)
             number = len(dates)
             sid = self.next_id("session")
@@ -499,6 +607,7 @@ class _Generator:
                     satisfaction,
                     price,
                     "",
+                    confirmed,
                     started_at,
                     started_at,
                 ),
@@ -517,7 +626,9 @@ class _Generator:
                     ("id", "session_id", "lot_id", "amount_ml", "position"),
                     (self.next_id("blend"), sid, lot.id, round(volume / len(blend), 2), position),
                 )
-            self.side_effects(pid, sid, day, indication, areas, used_lots, practitioner)
+            self.side_effects(
+                pid, sid, started, indication, areas, profile, used_lots, practitioner
+            )
             # the schedule: planned interval, usually kept, sometimes a few days late
             due = next_due(plan, CourseStatus.ACTIVE, start, dates)
             if due is None:
@@ -525,7 +636,7 @@ class _Generator:
             late = rng.choice((0, 0, 0, 1, 2, 3)) if rng.random() < 0.85 else rng.randint(4, 16)
             day = due.on + timedelta(days=late)
 
-        if len(dates) >= stop_after:
+        if halted or len(dates) >= stop_after:
             status = CourseStatus.STOPPED
         elif len(dates) >= planned and rng.random() < 0.8:
             status = CourseStatus.COMPLETED
@@ -533,6 +644,8 @@ class _Generator:
             status = CourseStatus.ACTIVE
         due = next_due(plan, status, start, dates)
         end_reason = "Patient chose to stop" if status is CourseStatus.STOPPED else ""
+        if halted:
+            end_reason = "Stopped: a side effect at the treated area"
         lapsed = (self.today - due.on).days if due is not None else 0
         if lapsed > 365 or (lapsed > 120 and rng.random() < 0.85):
             # Most patients who lapsed long ago have been closed by the clinic.
@@ -596,118 +709,225 @@ class _Generator:
             )
         return cid, due.on if due else None, last_started, dates[-1] if dates else start
 
+    def _reaction_profile(self, indication: str, blend: list[int]) -> Profile:
+        """The chance of each kind of side effect after a session of this blend, for this
+        patient: the most reactive product's for each kind (scalp sessions have their own), pain
+        lowered by a local anaesthetic in the blend, times the patient's propensity; and the
+        same with the bad lot in the blend."""
+        scalp = data.PROFILE_BY_INDICATION.get(indication)
+        profile: dict[str, float] = dict(scalp) if scalp else {}
+        if not scalp:
+            for product in blend:
+                for kind, chance in self.cat.profiles[product].items():
+                    profile[kind] = max(profile.get(kind, 0.0), chance)
+        if any(product in self.cat.anaesthetics for product in blend) and "pain" in profile:
+            profile["pain"] *= data.ANAESTHETIC_PAIN_FACTOR
+        prone = self.propensity
+        usual = [(kind, min(0.95, chance * prone)) for kind, chance in profile.items()]
+        with_bad_lot = [
+            (kind, min(0.95, max(chance, BAD_LOT_CHANCE.get(kind, 0.0)) * prone))
+            for kind, chance in profile.items()
+        ]
+        return usual, with_bad_lot
+
+    def _clear_of_side_effects(self, day: date, areas: list[str]) -> tuple[date, bool]:
+        """The first day from ``day`` on with no side effect open at one of ``areas`` (a session
+        waits until it has resolved), and whether one is open for good (still open today)."""
+        moved = True
+        while moved:
+            moved = False
+            for area, onset, resolved in self.blocked:
+                if area not in areas or onset > day or (resolved is not None and resolved < day):
+                    continue
+                if resolved is None:
+                    return day, True
+                day = resolved + timedelta(days=self.rng.randint(1, 7))
+                moved = True
+        return day, False
+
     def side_effects(
         self,
         pid: int,
         sid: int,
-        day: date,
+        started: datetime,
+        indication: str,
+        areas: list[str],
+        profile: Profile,
+        lot_ids: list[int],
+        practitioner: int,
+    ) -> None:
+        """The side effects that followed one session: each kind of local reaction drawn on its
+        own at the blend's rate (several in one session are common), infections at the clinic's
+        background rate, and the two lots under watch (docs/demo.md)."""
+        rng = self.rng
+        day = started.date()
+        if day >= self.last_day:
+            return  # nothing reported yet for a session of the last day
+        random = rng.random
+        chances = profile[1] if self.cat.bad_lot_id in lot_ids else profile[0]
+        kinds = [kind for kind, chance in chances if random() < chance]
+        cluster = self.cat.infection_lot_id in lot_ids and random() < INFECTION_LOT_RISK
+        if cluster or random() < data.INFECTION_PER_SESSION:
+            kinds.append("infection")
+        for kind in kinds:
+            self._side_effect(pid, sid, started, kind, indication, areas, lot_ids, practitioner)
+
+    def _side_effect(
+        self,
+        pid: int,
+        sid: int,
+        started: datetime,
+        kind: str,
         indication: str,
         areas: list[str],
         lot_ids: list[int],
         practitioner: int,
     ) -> None:
         rng = self.rng
-        bad = self.cat.bad_lot_id in lot_ids
-        rate = {"hair_loss": 0.40, "local_fat": 0.36, "cellulite": 0.30}.get(indication, 0.26)
-        effects: list[tuple[str, int]] = []  # (kind, grade)
-        if rng.random() < (0.80 if bad else rate):
-            kind = _weighted(rng, data.LOCAL_KINDS)
-            if bad and rng.random() < 0.45:
-                kind = rng.choice(("nodules", "swelling", "redness_bumps"))
+        day = started.date()
+        if kind == "infection":
+            # grade 2: oral antibiotics; grade 3: weeks of antibiotics, drainage (CTCAE v5 Skin
+            # infection); the cluster's atypical mycobacteria are nearly all grade 3
+            in_cluster = self.cat.infection_lot_id in lot_ids
+            grade = 3 if rng.random() < (0.9 if in_cluster else 0.4) else 2
+        elif kind == "nausea":
+            grade = 1 if rng.random() < 0.8 else 2
+        elif kind == "hyperpigmentation":
+            grade = 1 if rng.random() < 0.7 else 2
+        else:
             roll = rng.random()
-            grade = 1 if roll < (0.55 if bad else 0.74) else (2 if roll < 0.985 else 3)
-            effects.append((kind, grade))
-        if indication == "local_fat" and rng.random() < 0.035:
-            effects.append(("nausea", 1 if rng.random() < 0.8 else 2))
-        if rng.random() < 0.0015:
-            effects.append(("hyperpigmentation", 1 if rng.random() < 0.7 else 2))
-        if indication in ("local_fat", "cellulite") and rng.random() < 0.0012:
-            effects.append(("infection", 2 if rng.random() < 0.6 else 3))
-        # The clinician suspects the lot under watch when the blend had it.
-        suspect = self.cat.bad_lot_id if bad else lot_ids[int(rng.random() * len(lot_ids))]
-        for kind, grade in effects:
-            self.counts["effects"] += 1
-            onset = day + timedelta(days=0 if rng.random() < 0.7 else rng.randint(1, 3))
-            if kind == "infection":
-                days = rng.randint(21, 70)
-            elif kind == "hyperpigmentation":
-                days = rng.randint(30, 150)
-            elif kind == "nodules":
-                days = rng.randint(7, 45)
-            else:
-                days = rng.randint(1, 5) + (grade - 1) * rng.randint(2, 7)
-            resolved: date | None = onset + timedelta(days=days)
-            if resolved is not None and resolved > self.today:
-                resolved = None
-            if onset > self.today:
-                onset = self.today
-            if resolved is None:
-                outcome = "recovering" if rng.random() < 0.6 else "ongoing"
-            elif kind in ("infection", "hyperpigmentation") and rng.random() < 0.25:
-                outcome = "resolvedWithSequelae"
-            else:
-                outcome = "resolved"
-            action = {
-                "infection": "antibiotic",
-                "itching": "antihistamine",
-                "rash": "antihistamine",
-                "swelling": "cold_compress",
-                "bruising": "none",
-                "hyperpigmentation": "topical",
-                "nodules": "topical",
-            }.get(kind, "none")
-            if grade >= 3 and kind != "infection":
-                action = "referral"
-            elif grade == 1 and rng.random() < 0.6:
-                action = "none"
-            causality = rng.choices(
-                ("certain", "probable", "possible", "unlikely"), weights=(15, 50, 30, 5)
-            )[0]
-            reported_via = rng.choices(
-                ("follow_up", "phone", "in_clinic", "message"), weights=(45, 30, 15, 10)
-            )[0]
-            reported_day = min(self.today, onset + timedelta(days=rng.randint(0, 3)))
-            reported = datetime.combine(reported_day, time(rng.randint(9, 18), 0))
-            st = self.rows
-            reported_at = st.datetime(reported)
-            pain_nrs = max(1, min(10, round(rng.gauss(3 + grade, 1.2)))) if kind == "pain" else None
-            body_area = None if kind == "nausea" else rng.choice(areas)
-            day_key = day.isoformat()
-            st.effect_days[("kind", kind, grade, day_key)] += 1
-            st.effect_days[("indication", indication, grade, day_key)] += 1
-            if body_area is not None:
-                st.effect_days[("area", body_area, grade, day_key)] += 1
-            reaction = st.reactions.setdefault((suspect, sid), [day_key, 0])
+            low, moderate, _ = data.LOCAL_GRADES
+            grade = 1 if roll < low else (2 if roll < low + moderate else 3)
+        grade = min(grade, data.MAX_GRADE.get(kind, 3))
+        first, last = data.ONSET_DAYS.get(kind, (0, 0))
+        onset = day + timedelta(days=_between(rng, first, last))
+        if kind not in data.ONSET_DAYS and rng.random() < 0.3:
+            onset += timedelta(days=_between(rng, 1, 2))
+        if onset > self.last_day:
+            return  # it has not happened yet
+        shortest, longest = data.DURATION_DAYS.get(kind, (1, 5))
+        days = round(_between(rng, shortest, longest) * (1 + 0.8 * (grade - 1)))
+        resolved: date | None = onset + timedelta(days=days)
+        if resolved is not None and resolved > self.last_day:
+            resolved = None
+        if resolved is None:
+            outcome = "recovering" if rng.random() < 0.6 else "ongoing"
+        elif kind in ("infection", "hyperpigmentation") and rng.random() < 0.25:
+            outcome = "resolvedWithSequelae"
+        else:
+            outcome = "resolved"
+        action = ACTIONS.get(kind, "none")
+        if grade >= 3 and kind != "infection":
+            action = "referral"
+        elif grade == 1 and rng.random() < 0.6:
+            action = "none"
+        causality = _pick(rng, CAUSALITY)
+        reported_via = _pick(rng, REPORTED_VIA)
+        # reported on the day it started or within days, never before the session, never after
+        # the last day of the clinic's history
+        delay = _between(rng, 0, 10 if kind in data.ONSET_DAYS else 3)
+        reported_day = min(self.last_day, onset + timedelta(days=delay))
+        reported = datetime.combine(
+            reported_day, time(_between(rng, 9, 18), 30 if rng.random() < 0.5 else 0)
+        )
+        if reported <= started:
+            reported = started + timedelta(minutes=_between(rng, 30, 240))
+        if reported.date() > self.last_day:
+            return
+        self.counts["effects"] += 1
+        st = self.rows
+        reported_at = st.datetime(reported)
+        pain_nrs = _between(rng, *PAIN_NRS_BY_GRADE[grade]) if kind == "pain" else None
+        body_area = None if kind == "nausea" else rng.choice(areas)
+        if body_area is not None:
+            self.blocked.append((body_area, onset, resolved))
+        day_key = day.isoformat()
+        st.effect_days[("kind", kind, grade, day_key)] += 1
+        st.effect_days[("indication", indication, grade, day_key)] += 1
+        if body_area is not None:
+            st.effect_days[("area", body_area, grade, day_key)] += 1
+        effect_id = self.next_id("effect")
+        st.add(
+            "side_effect",
+            EFFECT_COLUMNS,
+            (
+                effect_id,
+                pid,
+                sid,
+                kind,
+                "",
+                st.date(onset),
+                st.date(resolved),
+                grade,
+                pain_nrs,
+                grade >= 3,
+                outcome,
+                causality,
+                body_area,
+                "",
+                action,
+                "",
+                reported_via,
+                reported_at,
+                practitioner,
+                "",
+                reported_at,
+                reported_at,
+            ),
+        )
+        self._record_suspected_lots(
+            effect_id, sid, day_key, suspected_lots(kind, lot_ids, self.cat, rng)
+        )
+
+    def _record_suspected_lots(
+        self, effect_id: int, session_id: int, day_key: str, lots: list[int]
+    ) -> None:
+        """Write a side effect's suspected lots (the ``side_effect_lot`` link rows) and the
+        dashboard's reaction totals, one per lot."""
+        for link in m.suspected_lot_rows(effect_id, lots):
+            self.rows.add("side_effect_lot", m.SIDE_EFFECT_LOT_COLUMNS, link)
+        for lot in dict.fromkeys(lots):
+            reaction = self.rows.reactions.setdefault((lot, session_id), [day_key, 0])
             reaction[1] += 1
-            st.add(
-                "side_effect",
-                EFFECT_COLUMNS,
-                (
-                    self.next_id("effect"),
-                    pid,
-                    sid,
-                    suspect,
-                    kind,
-                    "",
-                    st.date(onset),
-                    st.date(resolved),
-                    grade,
-                    pain_nrs,
-                    grade >= 3,
-                    outcome,
-                    causality,
-                    body_area,
-                    "",
-                    action,
-                    "",
-                    reported_via,
-                    reported_at,
-                    practitioner,
-                    "",
-                    reported_at,
-                    reported_at,
-                ),
-            )
+
+
+# CTCAE v5 pain grade to the numeric rating scale (DOMAIN.md: 1-3 mild, 4-6 moderate, 7-10 severe)
+PAIN_NRS_BY_GRADE = {1: (1, 3), 2: (4, 6), 3: (7, 10)}
+ACTIONS = {
+    "infection": "antibiotic",
+    "itching": "antihistamine",
+    "rash": "antihistamine",
+    "swelling": "cold_compress",
+    "bruising": "none",
+    "hyperpigmentation": "topical",
+    "nodules": "topical",
+}
+# (values, cumulative weights)
+CAUSALITY = (("certain", "probable", "possible", "unlikely"), (15, 65, 95, 100))
+REPORTED_VIA = (("follow_up", "phone", "in_clinic", "message"), (45, 75, 90, 100))
+
+
+def _between(rng: random.Random, low: int, high: int) -> int:
+    """A whole number from ``low`` to ``high``, both included (randint's work for a fraction of
+    its cost: the demo draws millions)."""
+    return low + int(rng.random() * (high - low + 1))
+
+
+def _pick(rng: random.Random, table: tuple[tuple[str, ...], tuple[int, ...]]) -> str:
+    values, cumulative = table
+    return values[bisect.bisect_right(cumulative, rng.random() * cumulative[-1])]
+
+
+def suspected_lots(
+    kind: str, lot_ids: list[int], catalogue: _Catalogue, rng: random.Random
+) -> list[int]:
+    """Which lots of the session's blend the clinician suspects: the lot under watch when the
+    blend had it (the contaminated lot for an infection), else one lot of the blend."""
+    if kind == "infection" and catalogue.infection_lot_id in lot_ids:
+        return [catalogue.infection_lot_id]
+    if catalogue.bad_lot_id in lot_ids:
+        return [catalogue.bad_lot_id]
+    return [lot_ids[int(rng.random() * len(lot_ids))]]
 
 
 PATIENT_COLUMNS = (
@@ -751,6 +971,7 @@ SESSION_COLUMNS = (
     "satisfaction",
     "price_cents",
     "notes",
+    "safety_confirmed",
     "created_at",
     "updated_at",
 )
@@ -779,7 +1000,6 @@ EFFECT_COLUMNS = (
     "id",
     "patient_id",
     "session_id",
-    "lot_id",
     "kind",
     "kind_note",
     "onset_on",
@@ -814,6 +1034,7 @@ TABLE_ORDER = (
     "treatment_session",
     "blend_item",
     "side_effect",
+    "side_effect_lot",
     "outcome_assessment",
 )
 
@@ -1015,6 +1236,10 @@ def generate_demo(
                     report(done, patients, "Building the indexes")
                     for index in indexes:
                         index.create(conn)
+                    # The due dates the rows above carry are the generator's own guesses: the
+                    # cached ones come from the one function the record and the due list use.
+                    report(done, patients, "Computing who is due")
+                    refresh_schedules(conn, today)
                     if triggers:
                         for _name, sql in triggers:
                             conn.exec_driver_sql(sql)
@@ -1052,17 +1277,97 @@ def generate_demo(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-    bad_lot = next(
-        lot.number
-        for lots in catalogue.lots_by_product.values()
-        for lot in lots
-        if lot.id == catalogue.bad_lot_id
-    )
     return DemoSummary(
         patients=patients,
         courses=counts["courses"],
         sessions=counts["sessions"],
         side_effects=counts["effects"],
         lots=sum(len(v) for v in catalogue.lots_by_product.values()),
-        bad_lot=bad_lot,
+        bad_lot=catalogue.lot_number(catalogue.bad_lot_id),
+        infection_lot=catalogue.lot_number(catalogue.infection_lot_id),
+    )
+
+
+# -- the same clinic in memory, for the signal simulation -------------------------------------
+
+
+@dataclass(frozen=True)
+class SimulatedClinic:
+    """A demo clinic's exposures and side effects as the signal detector takes them
+    (mesodesk.domain.signals), without a database."""
+
+    start: date
+    end: date
+    lots: tuple[LotInfo, ...]
+    exposures: list[ExposureRow]  # (patient, lot, day ordinal), one per blend line
+    events: list[EventRow]  # (patient, kind, onset ordinal, grade, serious)
+    sessions: int
+    patients: int
+    bad_lot_id: int
+    infection_lot_id: int
+
+
+def simulate_clinic(
+    patients: int,
+    seed: int,
+    today: date,
+    *,
+    years: float = HISTORY_YEARS,
+    anomalies: bool = False,
+) -> SimulatedClinic:
+    """Make a demo clinic of ``patients`` patients over ``years`` years in memory (the rows the
+    demo would write), and return its exposures and side effects. Without ``anomalies`` it has
+    neither the bad lot nor the infection cluster: a clinic where no lot is to blame."""
+    start = today - timedelta(days=round(365 * years))
+    catalogue_rows = _Rows(sqlite=False)
+    catalogue = _make_catalogue(catalogue_rows, random.Random(seed), today, start, anomalies)
+    names = [p[0] for p in data.PRODUCTS]
+    lots = tuple(
+        LotInfo(lot.id, index + 1, names[index], lot.number)
+        for index, product_lots in catalogue.lots_by_product.items()
+        for lot in product_lots
+    )
+    exposures: list[ExposureRow] = []
+    events: list[EventRow] = []
+    sessions = 0
+    for chunk, first, count in _chunks(patients):
+        rows, _counts = _make_chunk(seed, chunk, first, count, today, catalogue, False)
+        session_columns, session_rows = rows.tables.get("treatment_session", ((), []))
+        when: dict[int, tuple[int, int]] = {}
+        if session_rows:
+            sid, pid, at = (session_columns.index(c) for c in ("id", "patient_id", "started_at"))
+            for row in session_rows:
+                when[row[sid]] = (row[pid], row[at].toordinal())
+            sessions += len(session_rows)
+        for session_id, lot_id in (
+            (row[1], row[2]) for row in rows.tables.get("blend_item", ((), []))[1]
+        ):
+            patient, day = when[session_id]
+            exposures.append((patient, lot_id, day))
+        effect_columns, effect_rows = rows.tables.get("side_effect", ((), []))
+        if effect_rows:
+            pid, kind, onset, grade, serious = (
+                effect_columns.index(c)
+                for c in ("patient_id", "kind", "onset_on", "grade", "serious")
+            )
+            for row in effect_rows:
+                events.append(
+                    (
+                        row[pid],
+                        SideEffectKind.parse(row[kind]),
+                        row[onset].toordinal(),
+                        row[grade],
+                        bool(row[serious]),
+                    )
+                )
+    return SimulatedClinic(
+        start=start,
+        end=today,
+        lots=lots,
+        exposures=exposures,
+        events=events,
+        sessions=sessions,
+        patients=patients,
+        bad_lot_id=catalogue.bad_lot_id,
+        infection_lot_id=catalogue.infection_lot_id,
     )

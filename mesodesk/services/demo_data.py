@@ -611,14 +611,120 @@ INDICATION_WEIGHTS = {
     "acne_scars": 5,
 }
 
-# side-effect kind weights for local reactions after a session
-LOCAL_KINDS = {
-    "pain": 30,
-    "redness_bumps": 24,
-    "swelling": 18,
-    "bruising": 18,
-    "itching": 4,
-    "sensitivity": 3,
-    "rash": 2,
-    "nodules": 1,
+# -- side effects after a session (docs/demo.md gives the sources and how they were turned into
+# per-session probabilities) ----------------------------------------------------------------
+#
+# Each local reaction is drawn on its own for every session, so that several in one session are
+# common, as the labels report them. A label's figure is the share of *subjects* with the reaction
+# over the whole treatment; with the trials' mean of about four sessions per subject it becomes a
+# per-session probability p = 1 - (1 - P) ** (1 / 4) (independence between sessions: a lower
+# bound). Each patient also carries a propensity (log-normal, mean 1) that multiplies them all:
+# some patients bruise at every session, most rarely do.
+
+
+def per_session(per_subject: float, sessions: float = 4.0) -> float:
+    return 1.0 - (1.0 - per_subject) ** (1.0 / sessions)
+
+
+# Deoxycholate (ATX-101, KYBELLA USPI section 6.1, adverse reactions in >= 5 % of subjects):
+# oedema/swelling 87 %, haematoma/bruising 72 %, pain 70 %, numbness 66 %, erythema 27 %,
+# induration 23 % (a firmness that goes with the swelling), nodule 13 % ("nodules / lumps"),
+# paraesthesia 14 % (skin sensitivity), pruritus 12 %; nausea 2 %.
+DEOXYCHOLATE = {
+    "swelling": per_session(0.87),
+    "bruising": per_session(0.72),
+    "pain": per_session(0.70),
+    "numbness": per_session(0.66),
+    "redness_bumps": per_session(0.27),
+    "nodules": per_session(0.13),
+    "sensitivity": per_session(0.14),
+    "itching": per_session(0.12),
+    "nausea": per_session(0.02),
+}
+# Other lipolytics (caffeine, L-carnitine, artichoke): the UK series of 10,581 fat-dissolving
+# treatments (DOMAIN.md): local effects after 57 % of treatments (18 % very mild, 39 % mild),
+# nausea and other systemic effects about 3 %.
+LIPOLYTIC = {
+    "swelling": 0.28,
+    "pain": 0.26,
+    "bruising": 0.20,
+    "redness_bumps": 0.14,
+    "itching": 0.03,
+    "sensitivity": 0.02,
+    "numbness": 0.03,
+    "nodules": 0.01,
+    "nausea": 0.02,
+}
+# Facial mesotherapy (hyaluronic acid, vitamins, depigmenting agents, silicon, DMAE): transient
+# side effects after up to 45 % of procedures (DOMAIN.md): pain, redness and papules, swelling,
+# bruising; transient hyperpigmentation is rare (0.002 % of 17,376 patients; shown here at
+# 0.02 % of sessions so that a demo clinic has a few).
+FACIAL = {
+    "pain": 0.16,
+    "redness_bumps": 0.16,
+    "swelling": 0.09,
+    "bruising": 0.08,
+    "itching": 0.02,
+    "sensitivity": 0.03,
+    "rash": 0.01,
+    "numbness": 0.01,
+    "nodules": 0.004,
+    "hyperpigmentation": 0.0002,
+}
+# Hair-loss mesotherapy of the scalp: pain in about 45 % of 541 patients, nothing serious
+# (DOMAIN.md), over a course of about six sessions.
+SCALP = {
+    "pain": per_session(0.45, 6),
+    "redness_bumps": 0.05,
+    "itching": 0.02,
+    "swelling": 0.02,
+    "bruising": 0.02,
+}
+# A local anaesthetic in the blend adds no reaction of its own; it takes some pain away.
+ANAESTHETIC: dict[str, float] = {}
+ANAESTHETIC_PAIN_FACTOR = 0.6
+PROFILE_BY_CATEGORY = {
+    "Lipolytic": LIPOLYTIC,
+    "Plant extract": LIPOLYTIC,
+    "Local anaesthetic": ANAESTHETIC,
+}
+PROFILE_BY_INDICATION = {"hair_loss": SCALP}
+# Infections after injection (atypical mycobacteria among them) run at about 1 per 5,000
+# sessions in a clinic with sound practice (the rate issue 11's simulation assumes; the
+# Canadian registry's 0.19 % of treatments with any reported complication bounds it).
+INFECTION_PER_SESSION = 1 / 5000
+# Grades of local reactions: UK series, "very mild" and "mild" for nearly all, 0.14 % of
+# treatments "unusually severe or long" (with about 0.6 local reactions per session, 0.2 % of
+# them); Canadian registry: of reported complications 48 % mild, 38 % moderate, 15 % severe.
+LOCAL_GRADES = (0.83, 0.168, 0.002)
+# The highest grade each kind's CTCAE v5 term allows (NCI CTCAE v5.0, 2017): Bruising 1-2, Skin
+# hyperpigmentation 1-2, Paresthesia 1-3, Pruritus 1-3, Injection site reaction 1-4, Pain 1-3,
+# Nausea 1-3, Rash maculo-papular 1-3, Skin infection 1-5 (the demo stops at 3).
+MAX_GRADE = {
+    "bruising": 2,
+    "hyperpigmentation": 2,
+    "sensitivity": 2,
+    "numbness": 3,
+    "itching": 3,
+    "pain": 3,
+    "nausea": 3,
+    "rash": 3,
+    "swelling": 3,
+    "redness_bumps": 3,
+    "nodules": 3,
+    "infection": 3,
+}
+# How long after the session each kind starts, in days (inclusive ranges), and how long it lasts
+# at grade 1 (longer at higher grades). Local reactions start on the day or the next; nodules and
+# dark patches over weeks; infections 1 to 12 weeks later (docs/signals.md).
+ONSET_DAYS = {
+    "nodules": (7, 45),
+    "hyperpigmentation": (14, 60),
+    "infection": (7, 84),
+}
+DURATION_DAYS = {
+    "numbness": (3, 21),
+    "nodules": (14, 60),
+    "hyperpigmentation": (30, 150),
+    "infection": (21, 70),
 }

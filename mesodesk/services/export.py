@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import IO, Any, TextIO
 
-from mesodesk.domain.treatment import Recall
+from mesodesk.domain.treatment import Recall, RecallSideEffect
 
 RECALL_HEADERS = [
     "record_no",
@@ -22,7 +22,13 @@ RECALL_HEADERS = [
     "product",
     "lot",
     "amount_ml",
-    "side_effects",
+    "side_effect",
+    "grade",
+    "onset",
+    "resolved",
+    "outcome",
+    "suspected",
+    "suspected_lot",
 ]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -36,8 +42,12 @@ def spreadsheet_safe(value: Any) -> Any:
 
 
 def recall_rows(recall: Recall) -> list[list[Any]]:
-    return [
-        [
+    """One row per side effect reported since a session that used the lot, and one row for a
+    session followed by none; ``suspected`` says whether the side effect suspects this lot
+    ("true"), or is another side effect the patient reported since ("false")."""
+    rows: list[list[Any]] = []
+    for e in recall.entries:
+        session = [
             e.record_no,
             e.last_name,
             e.first_name,
@@ -46,11 +56,43 @@ def recall_rows(recall: Recall) -> list[list[Any]]:
             e.product,
             e.lot_number,
             e.amount_ml,
-            "; ".join(
-                f"{x.kind.label} grade {int(x.grade)} from {x.onset_on.isoformat()}"
-                f" ({x.outcome.label})"
-                for x in e.side_effects
-            ),
+        ]
+        if not e.side_effects:
+            rows.append([*session, "", "", "", "", "", "", ""])
+        for x in e.side_effects:
+            rows.append(
+                [
+                    *session,
+                    x.kind.label,
+                    int(x.grade),
+                    x.onset_on.isoformat(),
+                    x.resolved_on.isoformat() if x.resolved_on else "",
+                    x.outcome.label,
+                    "true" if x.suspected else "false",
+                    x.suspected_lot,
+                ]
+            )
+    return rows
+
+
+def effect_words(x: RecallSideEffect) -> str:
+    """'Pain grade 2 from 2026-03-02 (Ongoing)', as the terminal lists them."""
+    return f"{x.kind.label} grade {int(x.grade)} from {x.onset_on.isoformat()} ({x.outcome.label})"
+
+
+def recall_session_rows(recall: Recall) -> list[list[Any]]:
+    """One row per session, the side effects suspecting the lot apart from the others (the
+    terminal's table)."""
+    return [
+        [
+            e.record_no,
+            e.last_name,
+            e.first_name,
+            e.phone,
+            e.started_at.strftime("%Y-%m-%d %H:%M"),
+            e.amount_ml,
+            "; ".join(effect_words(x) for x in e.side_effects if x.suspected),
+            "; ".join(effect_words(x) for x in e.side_effects if not x.suspected),
         ]
         for e in recall.entries
     ]

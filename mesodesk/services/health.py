@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from sqlalchemy import Engine
 
 from mesodesk.domain.audit import ChainReport
 from mesodesk.domain.clock import Clock
@@ -21,7 +23,9 @@ from mesodesk.domain.integrity import Anchor, RowFinding, schema_differences
 from mesodesk.services.audit import verify_connection
 from mesodesk.services.backup import database_file, list_backups
 from mesodesk.services.registry import Services
+from mesodesk.services.safety_check import RecordWarning, safety_warnings
 from mesodesk.store.db import Database, Target, check_sqlite_file, create_db_engine, sqlite_tables
+from mesodesk.store.derived import drift
 from mesodesk.store.integrity import (
     actual_schema,
     load_key,
@@ -54,6 +58,10 @@ class Finding:
 class HealthReport:
     path: Path
     findings: list[Finding]
+    # stored records that break a safety rule (mesodesk.services.safety_check): listed, never
+    # a failure of the check; None when they were not looked at (a damaged file, or a schema
+    # mesodesk has still to bring up to date)
+    warnings: list[RecordWarning] | None = None
 
     @property
     def ok(self) -> bool:
@@ -166,6 +174,7 @@ def check_database(
                 numbers = record_number_problem(conn, _witnessed_high(key, str(path)))
             else:
                 found, damaged = [], []
+        derived = _derived_finding(engine) if revision == HEAD_REVISION else None
     except Exception as exc:
         findings.append(Finding("audit trail", False, f"cannot be read ({type(exc).__name__})"))
         return done
@@ -200,8 +209,30 @@ def check_database(
                 numbers or "the counter has never given a number twice",
             )
         )
+    if derived is not None:
+        findings.append(derived)
+    if revision == HEAD_REVISION and done.ok:  # a damaged file is not read further
+        done = replace(done, warnings=safety_warnings(target))
     report(6, 6, "Done")
     return done
+
+
+def _derived_finding(engine: Engine) -> Finding:
+    """The cached due dates and folded lot numbers against a recomputation (store.derived)."""
+    try:
+        with engine.connect() as conn:
+            off = drift(conn, Clock().today())
+    except Exception as exc:
+        return Finding("derived values", False, f"cannot be read ({type(exc).__name__})")
+    if not off:
+        return Finding("derived values", True, "due dates and lot keys match a recomputation")
+    return Finding(
+        "derived values",
+        False,
+        "out of step with the records (changed outside mesodesk?): "
+        + "; ".join(off[:5])
+        + ". Any change to the patient's record recomputes them.",
+    )
 
 
 def _witnessed_high(key: ClinicKey | None, where: str) -> int:

@@ -35,6 +35,7 @@ from mesodesk.domain.text import fold
 from mesodesk.services.changes import Result, patient_changed
 from mesodesk.services.settings import SettingsService
 from mesodesk.store.db import Database
+from mesodesk.store.derived import refresh_stale, stale_patients
 from mesodesk.store.models import Counter, PatientPrefix, PatientToken
 from mesodesk.store.models import Patient as PatientTable
 
@@ -54,6 +55,7 @@ _ROW_COLUMNS = (
     P.last_session_at,
     P.next_due,
     P.archived,
+    P.lapsed_since,
 )
 _RECORD_NO = re.compile(r"^\s*(?:md)?[\s\-]*0*(\d{1,9})\s*$", re.IGNORECASE)
 
@@ -137,12 +139,14 @@ def row_to_patient(row: PatientTable) -> Patient:
         contraindication_note=row.contraindication_note,
         medical_notes=row.medical_notes,
         consent_date=row.consent_date,
+        guardian_name=row.guardian_name or "",
         archived=row.archived,
         archived_at=row.archived_at,
         last_session_at=row.last_session_at,
         next_due=row.next_due,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        lapsed_since=row.lapsed_since,
     )
 
 
@@ -162,6 +166,7 @@ def _apply_input(row: PatientTable, clean: PatientInput) -> None:
     row.contraindication_note = clean.contraindication_note
     row.medical_notes = clean.medical_notes
     row.consent_date = clean.consent_date
+    row.guardian_name = clean.guardian_name
 
 
 class PatientService:
@@ -226,7 +231,29 @@ class PatientService:
 
     # -- reading ---------------------------------------------------------------------------
 
+    def keep_due_current(self) -> int:
+        """Bring the cached next due dates up to today where a course lapsed since they were
+        written (store.derived): two index probes, and a short write on the first read of a
+        day on which some course lapsed. Returns how many patients changed."""
+        with self.db.read() as s:
+            if not self._due_stale(s):
+                return 0
+        return self._refresh_due()
+
+    def _due_stale(self, s: Session) -> bool:
+        return bool(stale_patients(s.connection(), self.clock.today(), limit=1))
+
+    def _refresh_due(self) -> int:
+        if self.db.read_only:
+            return 0  # shown as last written; a read-only database cannot be brought up to date
+        with self.db.write() as s:
+            return refresh_stale(s.connection(), self.clock.today())
+
     def get(self, patient_id: int) -> Patient:
+        with self.db.read() as s:
+            if not self._due_stale(s):
+                return row_to_patient(self._load(s, patient_id))
+        self._refresh_due()
         with self.db.read() as s:
             return row_to_patient(self._load(s, patient_id))
 
@@ -236,6 +263,7 @@ class PatientService:
             raise ValidationError.single(
                 "record_no", f"{text[:40]!r} is not a record number (such as MD-000123)."
             )
+        self.keep_due_current()
         with self.db.read() as s:
             row = s.execute(
                 select(PatientTable).where(P.record_number == number)
@@ -260,18 +288,26 @@ class PatientService:
             and len(terms.prefixes[0]) <= SHORT_PREFIX
             and not terms.birth_dates
         )
-        with self.db.read() as s:
-            if short:
-                base, order, counted = self._by_prefix(query, terms.prefixes[0])
-            else:
-                base, order = self._by_tokens(query, terms.prefixes, terms.birth_dates)
-                counted = base.with_only_columns(func.count(), maintain_column_froms=True)
+        if short:
+            base, order, counted = self._by_prefix(query, terms.prefixes[0])
+        else:
+            base, order = self._by_tokens(query, terms.prefixes, terms.birth_dates)
+            counted = base.with_only_columns(func.count(), maintain_column_froms=True)
+
+        def read(s: Session) -> PatientPage:
             total = s.execute(counted).scalar_one() if with_total else -1
             rows: list[PatientRow] = []
             if limit:
                 page = base.order_by(*order).offset(offset).limit(limit)
                 rows = [_to_row(r) for r in s.execute(page)]
-        return PatientPage(rows=rows, total=total, offset=offset)
+            return PatientPage(rows=rows, total=total, offset=offset)
+
+        with self.db.read() as s:
+            if not self._due_stale(s):
+                return read(s)
+        self._refresh_due()
+        with self.db.read() as s:
+            return read(s)
 
     def find_same_person(
         self, first_name: str, last_name: str, birth_date: Any, exclude_id: int | None = None
@@ -393,6 +429,7 @@ def _to_row(r: Any) -> PatientRow:
         last_session_at=r.last_session_at,
         next_due=r.next_due,
         archived=bool(r.archived),
+        lapsed_since=r.lapsed_since,
     )
 
 

@@ -12,6 +12,7 @@ from mesodesk.services.backup import BackupService
 from mesodesk.services.catalogue import CatalogueService
 from mesodesk.services.patients import PatientService
 from mesodesk.services.settings import SettingsService
+from mesodesk.services.signals import SignalService
 from mesodesk.services.summary import SummaryService
 from mesodesk.services.treatment import TreatmentService
 from mesodesk.store.db import Database, Target, resolve_target
@@ -30,6 +31,7 @@ class Services:
     backups: BackupService
     summaries: SummaryService
     analytics: AnalyticsService
+    signals: SignalService
 
     @classmethod
     def for_database(cls, db: Database, clock: Clock | None = None) -> Services:
@@ -40,6 +42,7 @@ class Services:
         patients = PatientService(db, settings, clock)
         catalogue = CatalogueService(db, clock)
         treatment = TreatmentService(db, patients, catalogue, clock)
+        analytics = AnalyticsService(db, clock)
         return cls(
             db=db,
             clock=clock,
@@ -50,7 +53,8 @@ class Services:
             audit=audit,
             backups=BackupService(db, audit, settings, clock),
             summaries=SummaryService(treatment, settings, audit, clock),
-            analytics=AnalyticsService(db, clock),
+            analytics=analytics,
+            signals=SignalService(db, analytics, clock),
         )
 
     @classmethod

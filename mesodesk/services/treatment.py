@@ -9,6 +9,7 @@ transaction as the change they follow.
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -16,7 +17,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import String, Table, and_, func, select, type_coerce, update
+from sqlalchemy import String, Table, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import Session as DbSession
 
 from mesodesk.domain.clock import Clock
@@ -36,7 +37,17 @@ from mesodesk.domain.enums import (
 )
 from mesodesk.domain.errors import ConflictError, NotFoundError, ValidationError
 from mesodesk.domain.patients import format_record_no
-from mesodesk.domain.schedule import CoursePlan, next_due
+from mesodesk.domain.safety import (
+    Finding,
+    acknowledged,
+    recorded_overrides,
+    refused,
+    session_findings,
+    side_effect_findings,
+    unanswered,
+)
+from mesodesk.domain.schedule import MAX_PLANNED, CourseFacts, CoursePlan, course_dues
+from mesodesk.domain.text import clean_block, fold, has_control_chars
 from mesodesk.domain.treatment import (
     NO_COURSE,
     NO_LOT,
@@ -49,6 +60,7 @@ from mesodesk.domain.treatment import (
     Course,
     CourseInput,
     DueEntry,
+    LotInSeveralProducts,
     OutcomeAssessment,
     OutcomeInput,
     PatientRecord,
@@ -59,15 +71,17 @@ from mesodesk.domain.treatment import (
     SessionInput,
     SideEffect,
     SideEffectInput,
+    SuspectedLot,
     allergy_matches,
     check_lots,
 )
 from mesodesk.services.bulk import no_collector_pauses
 from mesodesk.services.catalogue import CatalogueService
 from mesodesk.services.changes import Changes, Result
-from mesodesk.services.patients import PatientService
+from mesodesk.services.patients import PatientService, row_to_patient
 from mesodesk.store import models as m
 from mesodesk.store.db import Database
+from mesodesk.store.derived import fold_lot_number, refresh_schedules
 
 
 def _t(model: Any) -> Table:
@@ -83,7 +97,9 @@ PD = _t(m.Product).c
 PR = _t(m.Practitioner).c
 FX = _t(m.SideEffect).c
 OA = _t(m.OutcomeAssessment).c
+SL = _t(m.SideEffectLot).c
 DUE_STATUSES = (CourseStatus.ACTIVE.value, CourseStatus.COMPLETED.value)
+MAX_OVERRIDE_TEXT = 2_000
 
 
 def _day(value: Any) -> date:
@@ -118,6 +134,20 @@ def _id_chunks(s: DbSession, ids: list[int]) -> list[Any]:
     return [ids[i : i + _IN_CHUNK] for i in range(0, len(ids), _IN_CHUNK)]
 
 
+def _plain_rows(s: DbSession, stmt: Any) -> list[Any]:
+    """The rows of a statement as plain tuples. On SQLite straight from the driver's cursor,
+    after SQLAlchemy ran the statement (its compiled form cached): building SQLAlchemy's rows
+    took a third of a recall over tens of thousands of rows. The columns asked for must need no
+    conversion (dates are read as text)."""
+    result = s.connection().execute(stmt)
+    if s.get_bind().dialect.name == "sqlite":
+        try:
+            return list(result.cursor.fetchall())
+        finally:
+            result.close()
+    return [tuple(r) for r in result]
+
+
 def _from_first_exposures(s: DbSession, rows: list[Any], lot_ids: list[int]) -> Any:
     """The side effects of the exposed patients from each one's first exposure on, as a FROM
     clause. ``rows`` are the exposures (session, patient, start, ...) in patient and date order.
@@ -129,7 +159,8 @@ def _from_first_exposures(s: DbSession, rows: list[Any], lot_ids: list[int]) -> 
     if s.get_bind().dialect.name == "sqlite":
         firsts: dict[int, str] = {}
         for row in rows:
-            firsts.setdefault(row[1], row[2].date().isoformat())
+            if row[1] not in firsts:  # rows are in date order: the first is the first exposure
+                firsts[row[1]] = row[2].date().isoformat()
         pairs = func.json_each(json.dumps(list(firsts.items()))).table_valued("value")
         patient = func.json_extract(pairs.c.value, "$[0]")
         since = func.json_extract(pairs.c.value, "$[1]")
@@ -144,6 +175,197 @@ def _from_first_exposures(s: DbSession, rows: list[Any], lot_ids: list[int]) -> 
     return effects.join(
         first, and_(FX.patient_id == first.c.pid, FX.onset_on >= func.date(first.c.since))
     )
+
+
+class SafetyQuestions(ConflictError):
+    """Saving needs the practitioner's word (mesodesk.domain.safety): each question confirmed,
+    each overridable block given an override reason. ``questions`` are those still open;
+    ``findings`` everything the rules said."""
+
+    def __init__(self, questions: list[Finding], findings: list[Finding]) -> None:
+        self.questions = questions
+        self.findings = findings
+        super().__init__(" ".join(f.message for f in questions))
+
+
+def _reason(text: str) -> str:
+    reason = clean_block(text)
+    if len(reason) > MAX_OVERRIDE_TEXT:
+        raise ValidationError.single(
+            "override_reason",
+            f"The override reason is too long (at most {MAX_OVERRIDE_TEXT:,} characters).",
+        )
+    if has_control_chars(reason, multiline=True):
+        raise ValidationError.single(
+            "override_reason", "The override reason holds characters that cannot be stored."
+        )
+    return reason
+
+
+def _record_answers(row: m.TreatmentSession, findings: list[Finding], reason: str) -> None:
+    """Keep with the session what the practitioner confirmed or overrode, and why (the override
+    reason only when a block was overridden)."""
+    row.safety_confirmed = acknowledged(findings)
+    row.override_reason = reason if recorded_overrides(findings) else ""
+
+
+def _answered_effect(
+    clean: SideEffectInput, session: Session | None, confirmed: Iterable[str]
+) -> list[Finding]:
+    findings = side_effect_findings(clean, session)
+    errors = refused(findings)
+    if errors:
+        raise ValidationError(errors)
+    questions = unanswered(findings, confirmed)
+    if questions:
+        raise SafetyQuestions(questions, findings)
+    return findings
+
+
+def suspected_lot_pairs() -> Any:
+    """Which lots each side effect suspects, as (side_effect_id, lot_id) rows: the one place
+    that reads it (the ``side_effect_lot`` links of migration 0004: one or several lots of the
+    suspected session, or all of them for the whole blend)."""
+    return select(SL.side_effect_id.label("side_effect_id"), SL.lot_id.label("lot_id"))
+
+
+def _choose_product(number: str, names: list[str], product: str | None) -> str:
+    """The product a recall is for, among those that have a lot of this number."""
+    if product is None or not product.strip():
+        if len(names) > 1:
+            raise LotInSeveralProducts(number, names)
+        return names[0]
+    wanted = fold(" ".join(product.split()))
+    exact = [n for n in names if fold(n) == wanted]
+    starting = [n for n in names if fold(n).startswith(wanted)]
+    if exact:
+        return exact[0]
+    if len(starting) == 1:
+        return starting[0]
+    raise ValidationError.single(
+        "product",
+        f"Lot {number} is a lot of {', '.join(names)}"
+        + (
+            f"; {product.strip()} matches several of them: give the whole name."
+            if starting
+            else f", not of {product.strip()}."
+        ),
+    )
+
+
+def _one_row_per_effect(effects: Sequence[Any], recalled: set[int]) -> Sequence[Any]:
+    """Rows of side effects joined to the lots they name: one per side effect and lot. Where a
+    side effect names several, one row: the recalled lot's when it is among them, else the
+    other numbers joined."""
+    if len({e[0] for e in effects}) == len(effects):
+        return effects  # the usual case: at most one lot each
+    merged: dict[int, list[Any]] = {}
+    for e in effects:
+        row = merged.get(e[0])
+        if row is None:
+            merged[e[0]] = list(e)
+        elif row[-1] not in recalled:
+            if e[-1] in recalled:
+                row[-2], row[-1] = e[-2], e[-1]
+            elif e[-2]:
+                row[-2] = f"{row[-2]}, {e[-2]}" if row[-2] else e[-2]
+    return [tuple(row) for row in merged.values()]
+
+
+def _recall_entries(
+    rows: list[Any],
+    people: dict[int, tuple[str, str, str, str]],
+    effects: Sequence[Any],
+    lots: Sequence[Any],
+) -> tuple[RecallEntry, ...]:
+    """One entry per exposure, each with its side effects: one that suspects the lot goes with
+    its own session (when that session used the lot), any other with the patient's latest
+    exposure on or before its onset."""
+    recalled = {r.id for r in lots}
+    effects = _one_row_per_effect(effects, recalled)
+    kinds, outcomes = SideEffectKind._value2member_map_, AEOutcome._value2member_map_
+    grades = {g.value: g for g in Grade}
+    # Thousands of rows share a few hundred days: each read once. (This loop runs for every
+    # side effect of every exposed patient: kept lean.)
+    days: dict[Any, date] = {}
+    for e in effects:
+        if e[5] not in days:
+            days[e[5]] = _day(e[5])
+        if e[6] and e[6] not in days:
+            days[e[6]] = _day(e[6])
+    # each patient's exposures in date order: the first one's row, and their days
+    index_of_session = {row[0]: i for i, row in enumerate(rows)}
+    first_row: dict[int, int] = {}
+    exposure_days: dict[int, list[date]] = {}
+    for i, row in enumerate(rows):
+        pid = row[1]
+        if pid not in first_row:
+            first_row[pid] = i
+            exposure_days[pid] = []
+        exposure_days[pid].append(row[2].date())
+    given: list[list[RecallSideEffect]] = [[] for _ in rows]
+    number = lots[0].lot_number  # as the catalogue spells it
+    latest = bisect.bisect_right
+    new, effect = tuple.__new__, RecallSideEffect  # the named tuple without its Python __new__
+    for (
+        effect_id,
+        pid,
+        session_id,
+        kind,
+        grade,
+        onset,
+        resolved,
+        outcome,
+        lot,
+        lot_id,
+    ) in effects:
+        suspected = lot_id in recalled
+        onset_day = days[onset]
+        at = index_of_session.get(session_id) if suspected else None
+        if at is None:
+            mine = exposure_days.get(pid)
+            if mine is None:
+                continue  # a lot named by a patient's side effect without any session using it
+            at = first_row[pid] + max(0, latest(mine, onset_day) - 1)
+        given[at].append(
+            new(
+                effect,
+                (
+                    effect_id,
+                    kinds.get(kind) or SideEffectKind.parse(kind),
+                    grades[grade],
+                    onset_day,
+                    days[resolved] if resolved else None,
+                    outcomes.get(outcome) or AEOutcome.parse(outcome),
+                    number if suspected else lot or "",
+                    suspected,
+                ),
+            )
+        )
+    names = {r.id: r.name for r in lots}
+    numbers = {r.id: r.lot_number for r in lots}  # as the catalogue spells it
+    entries = []
+    for i, (sid, pid, at_time, amount, lot_id) in enumerate(rows):
+        record_no, first_name, last_name, phone = people[pid]
+        listed = given[i]
+        if len(listed) > 1:
+            listed.sort(key=lambda x: (x.onset_on, x.id))
+        entries.append(
+            RecallEntry(
+                pid,
+                record_no,
+                first_name,
+                last_name,
+                phone,
+                sid,
+                at_time,
+                names[lot_id],
+                numbers[lot_id],
+                amount,
+                tuple(listed),
+            )
+        )
+    return tuple(entries)
 
 
 class AllergyWarning(ConflictError):
@@ -170,8 +392,8 @@ def _plan(row: Any) -> CoursePlan:
 
 
 def _areas(values: Iterable[str] | None) -> tuple[BodyArea, ...]:
-    codes = BodyArea.codes()
-    return tuple(BodyArea.parse(v) for v in values or () if v in codes)
+    areas = BodyArea._value2member_map_  # codes as stored: a dictionary look-up each
+    return tuple(cast(BodyArea, areas[v]) for v in values or () if v in areas)
 
 
 class TreatmentService:
@@ -191,39 +413,101 @@ class TreatmentService:
 
     def record(self, patient_id: int) -> PatientRecord:
         """A patient's whole record, in a handful of queries."""
-        patient = self.patients.get(patient_id)
         with self.db.read() as s:
-            sessions = self._sessions(s, SE.patient_id == patient_id)
-            courses = self._courses(s, patient_id, sessions)
-            effects = self._side_effects(s, FX.patient_id == patient_id)
-            outcomes = [
-                OutcomeAssessment(
-                    id=r.id,
-                    patient_id=r.patient_id,
-                    course_id=r.course_id,
-                    assessed_on=r.assessed_on,
-                    gais=r.gais,
-                    satisfaction=r.satisfaction,
-                    notes=r.notes,
-                )
-                for r in s.execute(
-                    select(_t(m.OutcomeAssessment))
-                    .where(OA.patient_id == patient_id)
-                    .order_by(OA.assessed_on, OA.id)
-                )
-            ]
+            return self._record(s, patient_id)
+
+    def _record(self, s: DbSession, patient_id: int) -> PatientRecord:
+        patient = row_to_patient(self._patient_row(s, patient_id))
+        sessions = self._sessions(s, SE.patient_id == patient_id)
+        courses = self._courses(s, patient_id, sessions)
+        effects = self._side_effects(s, FX.patient_id == patient_id)
+        outcomes = [
+            OutcomeAssessment(
+                id=r.id,
+                patient_id=r.patient_id,
+                course_id=r.course_id,
+                assessed_on=r.assessed_on,
+                gais=r.gais,
+                satisfaction=r.satisfaction,
+                notes=r.notes,
+            )
+            for r in s.execute(
+                select(_t(m.OutcomeAssessment))
+                .where(OA.patient_id == patient_id)
+                .order_by(OA.assessed_on, OA.id)
+            )
+        ]
         return PatientRecord(
             patient, tuple(courses), tuple(sessions), tuple(effects), tuple(outcomes)
         )
 
-    def _courses(self, s: DbSession, patient_id: int, sessions: Sequence[Session]) -> list[Course]:
+    def records(self, patient_ids: Sequence[int]) -> list[PatientRecord]:
+        """The records of many patients (their outcome reviews left out), a few queries for
+        them all: what a check over the whole clinic reads."""
+        with self.db.read() as s:
+            ids = list(patient_ids)
+            patients = {
+                row.id: row_to_patient(row)
+                for chunk in _id_chunks(s, ids)
+                for row in s.execute(select(m.Patient).where(PA.id.in_(chunk))).scalars()
+            }
+            sessions: dict[int, list[Session]] = defaultdict(list)
+            effects: dict[int, list[SideEffect]] = defaultdict(list)
+            courses: dict[int, list[Any]] = defaultdict(list)
+            for chunk in _id_chunks(s, ids):
+                for row in s.execute(
+                    select(_t(m.Course))
+                    .where(CO.patient_id.in_(chunk))
+                    .order_by(CO.started_on, CO.id)
+                ):
+                    courses[row.patient_id].append(row)
+                for session in self._sessions(s, SE.patient_id.in_(chunk)):
+                    sessions[session.patient_id].append(session)
+                for effect in self._side_effects(s, FX.patient_id.in_(chunk)):
+                    effects[effect.patient_id].append(effect)
+            return [
+                PatientRecord(
+                    patient,
+                    tuple(self._courses(s, pid, sessions[pid], courses[pid])),
+                    tuple(sessions[pid]),
+                    tuple(effects[pid]),
+                )
+                for pid, patient in sorted(patients.items())
+            ]
+
+    def _courses(
+        self,
+        s: DbSession,
+        patient_id: int,
+        sessions: Sequence[Session],
+        rows: Sequence[Any] | None = None,
+    ) -> list[Course]:
+        """The patient's courses; ``rows``: their rows, when already read (many patients)."""
         by_course: dict[int, list[Session]] = defaultdict(list)
         for session in sessions:
             by_course[session.course_id].append(session)
+        if rows is None:
+            rows = list(
+                s.execute(
+                    select(_t(m.Course))
+                    .where(CO.patient_id == patient_id)
+                    .order_by(CO.started_on, CO.id)
+                )
+            )
+        dues = course_dues(
+            CourseFacts(
+                r.id,
+                r.indication,
+                r.indication_note,
+                _plan(r),
+                CourseStatus.parse(r.status),
+                r.started_on,
+                tuple(x.started_at.date() for x in by_course.get(r.id, [])),
+            )
+            for r in rows
+        )
         courses = []
-        for r in s.execute(
-            select(_t(m.Course)).where(CO.patient_id == patient_id).order_by(CO.started_on, CO.id)
-        ):
+        for r in rows:
             done = by_course.get(r.id, [])
             plan = _plan(r)
             status = CourseStatus.parse(r.status)
@@ -243,9 +527,8 @@ class TreatmentService:
                     notes=r.notes,
                     sessions_done=len(done),
                     total_price_cents=sum(x.price_cents or 0 for x in done),
-                    next_due=next_due(
-                        plan, status, r.started_on, [x.started_at.date() for x in done]
-                    ),
+                    next_due=dues[r.id].due,
+                    maintenance_ended_by=dues[r.id].maintenance_ended_by,
                 )
             )
         return courses
@@ -306,36 +589,38 @@ class TreatmentService:
                     satisfaction=r.satisfaction,
                     price_cents=r.price_cents,
                     notes=r.notes,
+                    safety_confirmed=tuple(r.safety_confirmed or ()),
+                    override_reason=r.override_reason or "",
                 )
             )
         return sessions
 
     def _side_effects(self, s: DbSession, where: Any) -> list[SideEffect]:
         stmt = (
-            select(
-                _t(m.SideEffect),
-                LT.lot_number,
-                PD.name.label("product_name"),
-                SE.started_at.label("session_at"),
-            )
-            .select_from(
-                _t(m.SideEffect)
-                .outerjoin(_t(m.ProductLot), FX.lot_id == LT.id)
-                .outerjoin(_t(m.Product), LT.product_id == PD.id)
-                .outerjoin(_t(m.TreatmentSession), FX.session_id == SE.id)
-            )
+            select(_t(m.SideEffect), SE.started_at.label("session_at"))
+            .select_from(_t(m.SideEffect).outerjoin(_t(m.TreatmentSession), FX.session_id == SE.id))
             .where(where)
             .order_by(FX.onset_on, FX.id)
         )
+        rows = list(s.execute(stmt))
+        lots: dict[int, list[SuspectedLot]] = defaultdict(list)
+        ids = [r.id for r in rows]
+        for chunk in _id_chunks(s, ids) if ids else ():
+            for effect_id, lot_id, number, product in s.execute(
+                select(SL.side_effect_id, SL.lot_id, LT.lot_number, PD.name)
+                .select_from(_t(m.SideEffectLot).join(_t(m.ProductLot)).join(_t(m.Product)))
+                .where(SL.side_effect_id.in_(chunk))
+                .order_by(SL.side_effect_id, PD.name, LT.lot_number)
+            ):
+                lots[effect_id].append(SuspectedLot(lot_id, number, product))
         return [
             SideEffect(
                 id=r.id,
                 patient_id=r.patient_id,
                 session_id=r.session_id,
                 session_started_at=r.session_at,
-                lot_id=r.lot_id,
-                lot_number=r.lot_number or "",
-                product=r.product_name or "",
+                lots=tuple(lots.get(r.id, ())),
+                suspects_blend=bool(r.suspects_blend),
                 kind=SideEffectKind.parse(r.kind),
                 kind_note=r.kind_note,
                 onset_on=r.onset_on,
@@ -353,8 +638,9 @@ class TreatmentService:
                 reported_at=r.reported_at,
                 recorded_by_id=r.recorded_by_id,
                 notes=r.notes,
+                safety_confirmed=tuple(r.safety_confirmed or ()),
             )
-            for r in s.execute(stmt)
+            for r in rows
         ]
 
     # -- courses --------------------------------------------------------------------------------
@@ -482,14 +768,42 @@ class TreatmentService:
             patient.allergies, self.catalogue.ingredients_by_lot(b.lot_id for b in blend)
         )
 
-    def log_session(
-        self, patient_id: int, data: SessionInput, *, allergy_confirmed: bool = False
-    ) -> Result[Session]:
+    def session_findings(
+        self, patient_id: int, data: SessionInput, session_id: int | None = None
+    ) -> list[Finding]:
+        """What the safety rules say about saving ``data`` (a new session, or ``session_id``
+        edited), without saving anything: what a dialog shows before it saves. Raises
+        ValidationError for input that is wrong whatever the rules say."""
         clean = data.validated(self.clock.now())
+        with self.db.read() as s:
+            if session_id is not None:
+                self._session_row(s, session_id)
+            self._check_session(s, patient_id, clean, session_id)
+            return self._session_rules(s, patient_id, clean, session_id)
+
+    def log_session(
+        self,
+        patient_id: int,
+        data: SessionInput,
+        *,
+        allergy_confirmed: bool = False,
+        confirmed: Iterable[str] = (),
+        override_reason: str = "",
+        extend_course: bool = False,
+    ) -> Result[Session]:
+        """Save a new session. The safety rules (mesodesk.domain.safety) refuse it with a
+        ValidationError, or with SafetyQuestions until every question is ``confirmed`` (by rule
+        code) and every overridable block has an ``override_reason``; ``extend_course`` raises
+        the course's planned sessions to take a session past the plan."""
+        clean = data.validated(self.clock.now())
+        reason = _reason(override_reason)
         self._check_allergies(patient_id, clean, allergy_confirmed)
         now = self.clock.utcnow()
         with self.db.write() as s:
             self._check_session(s, patient_id, clean, None)
+            if extend_course:
+                self._extend_course(s, patient_id, clean, None)
+            findings = self._answered(s, patient_id, clean, None, confirmed, reason)
             row = m.TreatmentSession(
                 patient_id=patient_id,
                 course_id=clean.course_id,
@@ -499,6 +813,7 @@ class TreatmentService:
                 updated_at=now,
             )
             self._apply_session(row, clean)
+            _record_answers(row, findings, reason)
             s.add(row)
             s.flush()
             assert row.id is not None
@@ -508,16 +823,30 @@ class TreatmentService:
         return Result(self.session(session_id), treatment_changed(patient_id))
 
     def update_session(
-        self, session_id: int, data: SessionInput, *, allergy_confirmed: bool = False
+        self,
+        session_id: int,
+        data: SessionInput,
+        *,
+        allergy_confirmed: bool = False,
+        confirmed: Iterable[str] = (),
+        override_reason: str = "",
+        extend_course: bool = False,
     ) -> Result[Session]:
+        """Save a changed session, under the same rules as log_session (each save answers the
+        questions the rules ask of it)."""
         clean = data.validated(self.clock.now())
+        reason = _reason(override_reason)
         with self.db.read() as s:
             patient_id = self._session_row(s, session_id).patient_id
         self._check_allergies(patient_id, clean, allergy_confirmed)
         with self.db.write() as s:
             row = self._session_row(s, session_id)
             self._check_session(s, patient_id, clean, session_id)
+            if extend_course:
+                self._extend_course(s, patient_id, clean, session_id)
+            findings = self._answered(s, patient_id, clean, session_id, confirmed, reason)
             self._apply_session(row, clean)
+            _record_answers(row, findings, reason)
             row.updated_at = self.clock.utcnow()
             current = list(
                 s.execute(select(m.BlendItem).where(BI.session_id == session_id)).scalars()
@@ -530,16 +859,81 @@ class TreatmentService:
                     s.delete(item)
                 s.flush()
                 self._write_blend(s, session_id, clean.blend)
-            # A suspected lot that is no longer in the blend is no longer suspected.
-            lots = {b.lot_id for b in clean.blend}
+            # A suspected lot that is no longer in the blend is no longer suspected; a side
+            # effect that suspects the whole blend suspects each of its lots.
+            lots = [b.lot_id for b in clean.blend]
             for effect in s.execute(
                 select(m.SideEffect).where(FX.session_id == session_id)
             ).scalars():
-                if effect.lot_id is not None and effect.lot_id not in lots:
-                    effect.lot_id = None
+                assert effect.id is not None
+                suspected = set(self._suspected(s, effect.id))
+                keep = set(lots) if effect.suspects_blend else suspected & set(lots)
+                self._write_suspects(s, effect.id, [lot for lot in lots if lot in keep])
             s.flush()
             self._refresh_schedule(s, patient_id)
         return Result(self.session(session_id), treatment_changed(patient_id))
+
+    def _session_rules(
+        self, s: DbSession, patient_id: int, clean: SessionInput, session_id: int | None
+    ) -> list[Finding]:
+        record = self._record(s, patient_id)
+        course = next(c for c in record.courses if c.id == clean.course_id)
+        return session_findings(
+            clean,
+            record.patient,  # type: ignore[arg-type]
+            course,
+            record.sessions,
+            record.side_effects,
+            session_id=session_id,
+        )
+
+    def _answered(
+        self,
+        s: DbSession,
+        patient_id: int,
+        clean: SessionInput,
+        session_id: int | None,
+        confirmed: Iterable[str],
+        reason: str,
+    ) -> list[Finding]:
+        """The rules' findings once every one is answered; refuses otherwise."""
+        findings = self._session_rules(s, patient_id, clean, session_id)
+        errors = refused(findings)
+        if errors:
+            raise ValidationError(errors)
+        open_questions = unanswered(findings, confirmed, reason)
+        if open_questions:
+            raise SafetyQuestions(open_questions, findings)
+        return findings
+
+    def _extend_course(
+        self, s: DbSession, patient_id: int, clean: SessionInput, session_id: int | None
+    ) -> None:
+        """Plan one more session in the course when this one goes past the plan (the course
+        keeps its 3 to 15 sessions)."""
+        findings = self._session_rules(s, patient_id, clean, session_id)
+        if not any(f.rule == "session.beyond_plan" for f in findings):
+            return
+        course = self._course_row(s, clean.course_id)
+        assert clean.started_at is not None
+        number = 1 + (
+            s.execute(
+                select(func.count()).where(
+                    SE.course_id == course.id,
+                    SE.started_at < clean.started_at,
+                    SE.id != (session_id or 0),
+                )
+            ).scalar_one()
+        )
+        if number > MAX_PLANNED:
+            raise ValidationError.single(
+                "course_id",
+                f"A course has at most {MAX_PLANNED} planned sessions: start a new course for "
+                "this one.",
+            )
+        course.planned_sessions = number
+        course.updated_at = self.clock.utcnow()
+        s.flush()
 
     def _check_allergies(self, patient_id: int, clean: SessionInput, confirmed: bool) -> None:
         if confirmed:
@@ -630,7 +1024,7 @@ class TreatmentService:
         self, session_id: int, side_effects: Literal["keep", "delete"] = "keep"
     ) -> Result[int]:
         """Delete a session and its blend. Its side effects are kept (no longer tied to the
-        session or its lot) or deleted, as the clinician chose. Returns how many were affected."""
+        session or its lots) or deleted, as the clinician chose. Returns how many were affected."""
         with self.db.write() as s:
             row = self._session_row(s, session_id)
             patient_id = row.patient_id
@@ -638,11 +1032,13 @@ class TreatmentService:
                 s.execute(select(m.SideEffect).where(FX.session_id == session_id)).scalars()
             )
             for effect in effects:
+                assert effect.id is not None
+                self._write_suspects(s, effect.id, [])
                 if side_effects == "delete":
                     s.delete(effect)
                 else:
                     effect.session_id = None
-                    effect.lot_id = None
+                    effect.suspects_blend = False
             for item in s.execute(select(m.BlendItem).where(BI.session_id == session_id)).scalars():
                 s.delete(item)
             for outcome in s.execute(
@@ -670,11 +1066,27 @@ class TreatmentService:
 
     # -- side effects ---------------------------------------------------------------------------
 
-    def record_side_effect(self, patient_id: int, data: SideEffectInput) -> Result[SideEffect]:
+    def side_effect_findings(
+        self, patient_id: int, data: SideEffectInput, effect_id: int | None = None
+    ) -> list[Finding]:
+        """What the coherence rules say about a side effect as entered, without saving it.
+        Raises ValidationError for input that is wrong whatever the rules say."""
+        with self.db.read() as s:
+            if effect_id is not None:
+                self._effect_row(s, effect_id)
+            clean, session = self._check_side_effect(s, patient_id, data)
+        return side_effect_findings(clean, session)
+
+    def record_side_effect(
+        self, patient_id: int, data: SideEffectInput, *, confirmed: Iterable[str] = ()
+    ) -> Result[SideEffect]:
+        """Save a new side effect. The coherence rules refuse it with a ValidationError, or with
+        SafetyQuestions until each question is ``confirmed`` (by rule code)."""
         now = self.clock.utcnow()
         with self.db.write() as s:
             self._patient_row(s, patient_id)
-            clean = self._check_side_effect(s, patient_id, data)
+            clean, session = self._check_side_effect(s, patient_id, data)
+            findings = _answered_effect(clean, session, confirmed)
             row = m.SideEffect(
                 patient_id=patient_id,
                 kind=clean.kind.value,
@@ -682,44 +1094,56 @@ class TreatmentService:
                 grade=clean.grade,  # type: ignore[arg-type]
                 outcome=clean.outcome.value,
                 causality=clean.causality.value,
-                reported_via=clean.reported_via.value,
+                reported_via=clean.reported_via.value,  # type: ignore[union-attr]
                 reported_at=clean.reported_at,  # type: ignore[arg-type]
                 created_at=now,
                 updated_at=now,
             )
             self._apply_side_effect(row, clean)
+            row.safety_confirmed = acknowledged(findings)
             s.add(row)
             s.flush()
             assert row.id is not None
             effect_id = row.id
+            self._write_suspects(s, effect_id, clean.lot_ids)
         return Result(self.side_effect(effect_id), treatment_changed(patient_id))
 
-    def update_side_effect(self, effect_id: int, data: SideEffectInput) -> Result[SideEffect]:
+    def update_side_effect(
+        self, effect_id: int, data: SideEffectInput, *, confirmed: Iterable[str] = ()
+    ) -> Result[SideEffect]:
         with self.db.write() as s:
             row = self._effect_row(s, effect_id)
-            clean = self._check_side_effect(s, row.patient_id, data)
+            clean, session = self._check_side_effect(s, row.patient_id, data)
+            findings = _answered_effect(clean, session, confirmed)
             self._apply_side_effect(row, clean)
+            row.safety_confirmed = acknowledged(findings)
             row.updated_at = self.clock.utcnow()
+            s.flush()
+            self._write_suspects(s, effect_id, clean.lot_ids)
             patient_id = row.patient_id
         return Result(self.side_effect(effect_id), treatment_changed(patient_id))
 
     def resolve_side_effect(
         self, effect_id: int, on: date | None = None, outcome: AEOutcome = AEOutcome.RESOLVED
     ) -> Result[SideEffect]:
-        """Mark an ongoing side effect resolved, in one action."""
+        """Mark an ongoing side effect resolved, in one action (the questions answered when it
+        was saved stay answered)."""
         current = self.side_effect(effect_id)
         if not current.ongoing:
             raise ConflictError("This side effect is already resolved.")
         data = current.as_input()
         resolved = on or self.clock.today()
         return self.update_side_effect(
-            effect_id, replace(data, resolved_on=resolved, outcome=outcome)
+            effect_id,
+            replace(data, resolved_on=resolved, outcome=outcome),
+            confirmed=current.safety_confirmed,
         )
 
     def delete_side_effect(self, effect_id: int) -> Result[None]:
         with self.db.write() as s:
             row = self._effect_row(s, effect_id)
             patient_id = row.patient_id
+            self._write_suspects(s, effect_id, [])
             s.delete(row)
         return Result(None, treatment_changed(patient_id))
 
@@ -732,25 +1156,28 @@ class TreatmentService:
 
     def _check_side_effect(
         self, s: DbSession, patient_id: int, data: SideEffectInput
-    ) -> SideEffectInput:
+    ) -> tuple[SideEffectInput, Session | None]:
+        """The input checked against the record (its session, lots and dates), and its
+        suspected session."""
         data.check_references()  # before any id reaches the database
         first_on: date | None = None
         session_on: date | None = None
+        session: Session | None = None
         if data.session_id is not None:
-            session = s.get(m.TreatmentSession, data.session_id)
-            if session is None or session.patient_id != patient_id:
+            row = s.get(m.TreatmentSession, data.session_id)
+            if row is None or row.patient_id != patient_id:
                 raise ValidationError.single("session_id", NO_SESSION)
-            session_on = session.started_at.date()
+            session = self._sessions(s, SE.id == data.session_id)[0]
+            session_on = row.started_at.date()
             first = s.execute(
-                select(func.min(SE.started_at)).where(SE.course_id == session.course_id)
+                select(func.min(SE.started_at)).where(SE.course_id == row.course_id)
             ).scalar()
             first_on = first.date() if first else None
-            if data.lot_id is not None:
-                in_blend = s.execute(
-                    select(BI.id).where(BI.session_id == data.session_id, BI.lot_id == data.lot_id)
-                ).first()
-                if in_blend is None:
-                    raise ValidationError.single("lot_id", NO_SUSPECTED_LOT)
+            blend = [b.lot_id for b in session.blend]
+            if data.suspects_blend:
+                data = replace(data, lot_ids=tuple(blend))
+            elif any(lot not in blend for lot in data.lot_ids):
+                raise ValidationError.single("lot_ids", NO_SUSPECTED_LOT)
         else:
             first = s.execute(
                 select(func.min(SE.started_at)).where(SE.patient_id == patient_id)
@@ -758,13 +1185,37 @@ class TreatmentService:
             first_on = first.date() if first else None
         if data.recorded_by_id is not None and s.get(m.Practitioner, data.recorded_by_id) is None:
             raise ValidationError.single("recorded_by_id", NO_PRACTITIONER)
-        return data.validated(
+        clean = data.validated(
             self.clock.now(), first_session_on=first_on, suspected_session_on=session_on
         )
+        return clean, session
+
+    def _suspected(self, s: DbSession, effect_id: int) -> list[int]:
+        return [
+            lot for (lot,) in s.execute(select(SL.lot_id).where(SL.side_effect_id == effect_id))
+        ]
+
+    def _write_suspects(self, s: DbSession, effect_id: int, lot_ids: Sequence[int]) -> None:
+        """Make a side effect's suspected lots ``lot_ids``: each link added or removed as an
+        ORM object, so that the audit trail records it."""
+        wanted = set(lot_ids)
+        current = {
+            link.lot_id: link
+            for link in s.execute(
+                select(m.SideEffectLot).where(SL.side_effect_id == effect_id)
+            ).scalars()
+        }
+        for lot, link in current.items():
+            if lot not in wanted:
+                s.delete(link)
+        for lot in dict.fromkeys(lot_ids):
+            if lot not in current:
+                s.add(m.SideEffectLot(side_effect_id=effect_id, lot_id=lot))
+        s.flush()
 
     def _apply_side_effect(self, row: m.SideEffect, clean: SideEffectInput) -> None:
         row.session_id = clean.session_id
-        row.lot_id = clean.lot_id
+        row.suspects_blend = clean.suspects_blend and clean.session_id is not None
         row.kind = clean.kind.value
         row.kind_note = clean.kind_note
         row.onset_on = clean.onset_on  # type: ignore[assignment]
@@ -778,7 +1229,7 @@ class TreatmentService:
         row.body_area_note = clean.body_area_note
         row.action_taken = clean.action_taken.value
         row.action_note = clean.action_note
-        row.reported_via = clean.reported_via.value
+        row.reported_via = clean.reported_via.value  # type: ignore[union-attr]
         row.reported_at = clean.reported_at  # type: ignore[assignment]
         row.recorded_by_id = clean.recorded_by_id
         row.notes = clean.notes
@@ -820,10 +1271,22 @@ class TreatmentService:
 
     # -- who is due -----------------------------------------------------------------------------
 
-    def due(self, by: date | None = None, *, limit: int = 20_000) -> list[DueEntry]:
-        """Active and completed courses due on or before ``by`` (default today), soonest first,
-        for patients who are not archived."""
+    def due(
+        self, by: date | None = None, *, lapsed: bool = False, limit: int | None = None
+    ) -> list[DueEntry]:
+        """Courses due on or before ``by`` (default today) and not lapsed then, soonest first;
+        with ``lapsed``, the courses whose maintenance has lapsed by then, most recent first.
+        Patients who are archived are left out. ``limit``: at most that many (all by default).
+
+        Both read the cached ``course.next_due`` and ``course.lapses_on``, which store.derived
+        writes from domain.schedule.course_dues, the function the record and the PDF call."""
         by = by or self.clock.today()
+        if lapsed:
+            when: list[Any] = [CO.lapses_on <= by]
+            order: list[Any] = [CO.next_due.desc()]
+        else:
+            when = [CO.next_due <= by, or_(CO.lapses_on.is_(None), CO.lapses_on > by)]
+            order = [CO.next_due]
         done = (
             select(func.count())
             .where(SE.course_id == CO.id)
@@ -843,10 +1306,16 @@ class TreatmentService:
                 PA.phone,
                 type_coerce(PA.last_session_at, String),
                 done.label("done"),
+                type_coerce(CO.lapses_on, String),
             )
             .select_from(_t(m.Course).join(_t(m.Patient)))
-            .where(CO.status.in_(DUE_STATUSES), CO.next_due <= by, PA.archived == False)  # noqa: E712
-            .order_by(CO.next_due, PA.last_folded, PA.first_folded, CO.id)
+            .where(
+                CO.status.in_(DUE_STATUSES),
+                CO.next_due.is_not(None),
+                *when,
+                PA.archived == False,  # noqa: E712
+            )
+            .order_by(*order, PA.last_folded, PA.first_folded, CO.id)
             .limit(limit)
         )
         with self.db.read() as s:
@@ -874,6 +1343,7 @@ class TreatmentService:
                 sessions_done=done_count,
                 planned_sessions=planned,
                 last_session_on=_as_day(last_at),
+                lapses_on=day(lapses) if lapses else None,
             )
             for (
                 course_id,
@@ -887,6 +1357,7 @@ class TreatmentService:
                 phone,
                 last_at,
                 done_count,
+                lapses,
             ) in rows
         ]
 
@@ -906,28 +1377,36 @@ class TreatmentService:
 
     # -- lot recall -----------------------------------------------------------------------------
 
-    def recall(self, lot_number: str) -> Recall:
-        """Every patient and session that received a lot (by its number, in any product), with
-        the side effects each patient reported from that session on."""
+    def recall(self, lot_number: str, product: str | None = None) -> Recall:
+        """Every patient and session that received a lot of one product, with the side effects
+        each patient reported from that session on: those that suspect the lot, and the others.
+
+        The number is matched case- and accent-blind (``product_lot.lot_folded``). When several
+        products have a lot of that number, ``product`` says which (its name, or the start of
+        it, case- and accent-blind); without it, LotInSeveralProducts lists them."""
         number = " ".join(lot_number.split())
         if not number or len(number) > 60:
             raise ValidationError.single("lot_number", "Give the lot number (up to 60 characters).")
         with no_collector_pauses():
             with self.db.read() as s:
-                lots = list(
+                found = list(
                     s.execute(
                         select(LT.id, PD.name, LT.expiry_date, LT.lot_number)
                         .select_from(_t(m.ProductLot).join(_t(m.Product)))
-                        .where(func.upper(LT.lot_number) == number.upper())
-                        .order_by(PD.name)
+                        .where(LT.lot_folded == fold_lot_number(number))
+                        .order_by(PD.name, LT.id)
                     )
                 )
-                if not lots:
+                if not found:
                     raise NotFoundError(f"There is no lot {number} in the catalogue.")
+                names = list(dict.fromkeys(r.name for r in found))
+                chosen = _choose_product(number, names, product)
+                lots = [r for r in found if r.name == chosen]
                 lot_ids = [r.id for r in lots]
                 # Dates come as text and are read here: SQLAlchemy's per-row date processing was
                 # most of the time of a recall over thousands of sessions.
-                exposures = s.execute(
+                exposures = _plain_rows(
+                    s,
                     select(
                         SE.id,
                         SE.patient_id,
@@ -937,107 +1416,70 @@ class TreatmentService:
                     )
                     .select_from(_t(m.BlendItem).join(_t(m.TreatmentSession)))
                     .where(BI.lot_id.in_(lot_ids))
-                    .order_by(SE.patient_id, SE.started_at, SE.id)
-                ).all()
+                    .order_by(SE.patient_id, SE.started_at, SE.id),
+                )
                 rows = [(e[0], e[1], _moment(e[2]), e[3], e[4]) for e in exposures]
                 # Each patient once (a patient often had the lot several times).
                 exposed = list(dict.fromkeys(row[1] for row in rows))
                 people: dict[int, tuple[str, str, str, str]] = {}
                 for chunk in _id_chunks(s, exposed):
-                    for pid, record, first_name, last_name, phone in s.execute(
+                    for pid, record, first_name, last_name, phone in _plain_rows(
+                        s,
                         select(
                             PA.id, PA.record_number, PA.first_name, PA.last_name, PA.phone
-                        ).where(PA.id.in_(chunk))
+                        ).where(PA.id.in_(chunk)),
                     ):
                         people[pid] = (format_record_no(record), first_name, last_name, phone)
-                # The side effects each exposed patient reported from the first exposure on.
-                effects = s.execute(
-                    select(
-                        FX.id,
-                        FX.patient_id,
-                        FX.kind,
-                        FX.grade,
-                        type_coerce(FX.onset_on, String),
-                        type_coerce(FX.resolved_on, String),
-                        FX.outcome,
-                        LT.lot_number,
-                    )
-                    .select_from(
-                        _from_first_exposures(s, rows, lot_ids).outerjoin(
-                            _t(m.ProductLot), FX.lot_id == LT.id
+                # Which lots each side effect suspects, read through the one query piece: one
+                # row per side effect and lot it names (or one with none), so that the recalled
+                # lot gives the yes or no and the others their numbers.
+                pairs = suspected_lot_pairs().subquery()
+                columns = (
+                    FX.id,
+                    FX.patient_id,
+                    FX.session_id,
+                    FX.kind,
+                    FX.grade,
+                    type_coerce(FX.onset_on, String),
+                    type_coerce(FX.resolved_on, String),
+                    FX.outcome,
+                    LT.lot_number,
+                    pairs.c.lot_id,
+                )
+
+                def named(source: Any) -> Any:
+                    # no ORDER BY: each session's side effects are sorted in Python
+                    return select(*columns).select_from(
+                        source.outerjoin(pairs, pairs.c.side_effect_id == FX.id).outerjoin(
+                            _t(m.ProductLot), LT.id == pairs.c.lot_id
                         )
                     )
-                    .order_by(FX.patient_id, FX.onset_on, FX.id)
-                ).all()
 
-            kinds, outcomes = SideEffectKind._value2member_map_, AEOutcome._value2member_map_
-            grades = {g.value: g for g in Grade}
-            days: dict[Any, date] = {}  # thousands of rows share a few hundred days
-
-            def day(value: Any) -> date:
-                found = days.get(value)
-                if found is None:
-                    found = days[value] = _day(value)
-                return found
-
-            effects_of: dict[int, list[RecallSideEffect]] = {}  # per patient, by onset
-            for effect_id, pid, kind, grade, onset, resolved, outcome, suspected in effects:
-                mine = effects_of.get(pid)
-                if mine is None:
-                    mine = effects_of[pid] = []
-                mine.append(
-                    RecallSideEffect(
-                        effect_id,
-                        kinds.get(kind) or SideEffectKind.parse(kind),  # type: ignore[arg-type]
-                        grades[grade],
-                        day(onset),
-                        day(resolved) if resolved else None,
-                        outcomes.get(outcome) or AEOutcome.parse(outcome),  # type: ignore[arg-type]
-                        suspected or "",
+                # The side effects each exposed patient reported from the first exposure on.
+                effects = _plain_rows(s, named(_from_first_exposures(s, rows, lot_ids)))
+                # And any that suspects the lot with an onset before the patient's first
+                # exposure (a date typed wrong): listed rather than lost.
+                suspecting = select(pairs.c.side_effect_id).where(pairs.c.lot_id.in_(lot_ids))
+                total = s.execute(
+                    select(func.count()).select_from(suspecting.subquery())
+                ).scalar_one()
+                recalled = set(lot_ids)
+                if total > len({e[0] for e in effects if e[-1] in recalled}):
+                    listed = {e[0] for e in effects}
+                    effects.extend(
+                        tuple(e)
+                        for e in s.execute(
+                            named(_t(m.SideEffect)).where(FX.id.in_(suspecting.scalar_subquery()))
+                        )
+                        if e[0] not in listed
                     )
-                )
-
-            # Each side effect goes with the patient's latest exposure on or before its onset:
-            # one pass over both lists, in patient and date order.
-            names = {r.id: r.name for r in lots}
-            numbers = {r.id: r.lot_number for r in lots}  # as the catalogue spells it
-            entries: list[RecallEntry] = []
-            given: dict[int, int] = {}  # per patient: the first side effect not given yet
-            last = len(rows) - 1
-            for i, (sid, pid, at, amount, lot) in enumerate(rows):
-                since: tuple[RecallSideEffect, ...] = ()
-                mine = effects_of.get(pid)
-                if mine:
-                    start = at.date()
-                    end = rows[i + 1][2].date() if i < last and rows[i + 1][1] == pid else None
-                    k = given.get(pid, 0)
-                    while k < len(mine) and mine[k].onset_on < start:
-                        k += 1
-                    j = k
-                    while k < len(mine) and (end is None or mine[k].onset_on < end):
-                        k += 1
-                    given[pid] = k
-                    since = tuple(mine[j:k])
-                record_no, first_name, last_name, phone = people[pid]
-                entries.append(
-                    RecallEntry(
-                        pid,
-                        record_no,
-                        first_name,
-                        last_name,
-                        phone,
-                        sid,
-                        at,
-                        names[lot],
-                        numbers[lot],
-                        amount,
-                        since,
-                    )
-                )
+            entries = _recall_entries(rows, people, effects, lots)
         return Recall(
             lot_number=lots[0].lot_number,
             lots=tuple((r.id, r.name, r.expiry_date) for r in lots),
-            entries=tuple(entries),
+            entries=entries,
+            product=chosen,
+            also_in=tuple(n for n in names if n != chosen),
         )
 
     # -- internals ------------------------------------------------------------------------------
@@ -1067,28 +1509,6 @@ class TreatmentService:
         return row
 
     def _refresh_schedule(self, s: DbSession, patient_id: int) -> None:
-        """Recompute the derived due dates and last session of a patient (plain UPDATEs: a
-        cache is not a change the audit trail should report)."""
-        dates: dict[int, list[date]] = defaultdict(list)
-        last_at: datetime | None = None
-        for course_id, started_at in s.execute(
-            select(SE.course_id, SE.started_at).where(SE.patient_id == patient_id)
-        ):
-            dates[course_id].append(started_at.date())
-            if last_at is None or started_at > last_at:
-                last_at = started_at
-        dues: list[date] = []
-        for r in s.execute(select(_t(m.Course)).where(CO.patient_id == patient_id)):
-            due = next_due(
-                _plan(r), CourseStatus.parse(r.status), r.started_on, sorted(dates.get(r.id, []))
-            )
-            value = due.on if due else None
-            if value is not None:
-                dues.append(value)
-            if value != r.next_due:
-                s.execute(update(_t(m.Course)).where(CO.id == r.id).values(next_due=value))
-        s.execute(
-            update(_t(m.Patient))
-            .where(PA.id == patient_id)
-            .values(next_due=min(dues) if dues else None, last_session_at=last_at)
-        )
+        """Recompute the cached due dates and last session of a patient, in the transaction of
+        the change (store.derived, from the same function as the record's)."""
+        refresh_schedules(s.connection(), self.clock.today(), [patient_id])

@@ -56,6 +56,7 @@ ORDER = (
     "treatment_session",
     "blend_item",
     "side_effect",
+    "side_effect_lot",
     "outcome_assessment",
 )
 
@@ -294,7 +295,8 @@ def _update_action(table: str, before: dict[str, Any], after: dict[str, Any]) ->
 
 class _PatientOf:
     """Which patient an entry concerns: the row's own patient_id, or, for a blend item, that of
-    its session (looked up among the objects of the flush first, then in the database)."""
+    its session (looked up among the objects of the flush first, then in the database); for a
+    suspected lot, that of its side effect."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -310,6 +312,14 @@ class _PatientOf:
         patient = values.get("patient_id")
         if isinstance(patient, int):
             return patient
+        if table == "side_effect_lot":
+            effect_id = values.get("side_effect_id")
+            if not isinstance(effect_id, int):
+                return None
+            found = self.conn.exec_driver_sql(
+                "SELECT patient_id FROM side_effect WHERE id = ?", (effect_id,)
+            ).scalar()
+            return found if isinstance(found, int) else None
         session_id = values.get("session_id")
         if isinstance(session_id, int) and table != "treatment_session":
             if session_id not in self.sessions:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import configure_mappers, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
@@ -276,6 +276,10 @@ class Database:
         )
         for maker in (self._read, self._write):
             audit.install(self, maker)
+        # The ORM's mappers are set up once per process, at the first query otherwise: here,
+        # a record saved first thing (or by a process forked from this one) does not wait
+        # for it.
+        configure_mappers()
         event.listen(engine, "commit", self._committed)
         event.listen(engine, "rollback", _forget_head)
 

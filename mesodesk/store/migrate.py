@@ -126,7 +126,7 @@ def build_schema(conn: Any, revision: str = "head") -> None:
     command.upgrade(cfg, revision)
 
 
-KEYED_FROM = "0006_integrity"  # the migration that keys the audit chain
+KEYED_FROM = "0006"  # the migration that keys the audit chain
 
 
 @functools.lru_cache(maxsize=1)

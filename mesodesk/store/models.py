@@ -8,13 +8,16 @@ Times: ``created_at``, ``updated_at`` and ``archived_at`` are instants, stored i
 time-zone aware. What a clinician enters (a session's date and time, when a side effect was
 reported) is the clinic's wall-clock time, stored and shown as entered, without a zone.
 
-Two columns are caches of derived values, kept by the treatment service in the same transaction
-as the change they follow: ``patient.last_session_at`` / ``patient.next_due`` and
-``course.next_due``. They exist so that the 100,000-patient list can sort by them in SQL.
+Some columns are caches of derived values, written only by ``mesodesk.store.derived`` in the same
+transaction as the change they follow: ``patient.last_session_at`` / ``patient.next_due`` (with
+the days it holds for and ``lapsed_since``), ``course.next_due`` / ``course.lapses_on`` and
+``product_lot.lot_folded``. They exist so that the 100,000-patient list sorts by them, the due
+list is one index range and a lot is found case- and accent-blind, all in SQL.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlalchemy import JSON, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, Text
@@ -61,6 +64,8 @@ class Patient(SQLModel, table=True):
         Index("ix_patient_last_session", "archived", "last_session_at"),
         Index("ix_patient_next_due", "archived", "next_due"),
         Index("ix_patient_created", "archived", "created_at"),
+        Index("ix_patient_due_valid_from", "due_valid_from"),
+        Index("ix_patient_due_valid_before", "due_valid_before"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -79,10 +84,15 @@ class Patient(SQLModel, table=True):
     contraindication_note: str = Field(default="", sa_type=Text)
     medical_notes: str = Field(default="", sa_type=Text)
     consent_date: date | None = None
+    # who consented for a patient under 18 (name, relation): DOMAIN.md, "Under 18"
+    guardian_name: str = Field(default="", max_length=120, sa_column_kwargs={"server_default": ""})
     archived: bool = Field(default=False)
     archived_at: datetime | None = None
     last_session_at: datetime | None = Field(default=None, sa_type=DateTime)  # clinic time
-    next_due: date | None = None
+    next_due: date | None = None  # the soonest due date not lapsed, on the days below
+    due_valid_from: date | None = None  # next_due holds from this day (None: any day before)
+    due_valid_before: date | None = None  # ... until the day before this one (None: for good)
+    lapsed_since: date | None = None  # the first day one of the courses is lapsed
     created_at: datetime
     updated_at: datetime
 
@@ -155,11 +165,13 @@ class ProductLot(SQLModel, table=True):
     __tablename__ = "product_lot"
     __table_args__ = (
         Index("uq_product_lot_product_number", "product_id", "lot_number", unique=True),
+        Index("ix_product_lot_folded", "lot_folded", "product_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     product_id: int = Field(sa_column=_fk("product.id", "RESTRICT"))
     lot_number: str = Field(max_length=60, index=True)
+    lot_folded: str = Field(max_length=120)  # store.derived.fold_lot_number(lot_number)
     expiry_date: date
     received_on: date | None = None
     notes: str = Field(default="", sa_type=Text)
@@ -178,6 +190,7 @@ class Course(SQLModel, table=True):
         CheckConstraint("maintenance_interval_months BETWEEN 3 AND 5", name="maintenance_interval"),
         CheckConstraint("price_per_session_cents >= 0", name="price"),
         Index("ix_course_status_due", "status", "next_due"),
+        Index("ix_course_lapses_on", "lapses_on"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -197,6 +210,7 @@ class Course(SQLModel, table=True):
     end_reason: str = Field(default="", max_length=500)
     notes: str = Field(default="", sa_type=Text)
     next_due: date | None = None
+    lapses_on: date | None = None  # maintenance: the day it counts as lapsed
     created_at: datetime
     updated_at: datetime
 
@@ -233,6 +247,12 @@ class TreatmentSession(SQLModel, table=True):
     satisfaction: int | None = None
     price_cents: int | None = None
     notes: str = Field(default="", sa_type=Text)
+    # The safety rules (mesodesk.domain.safety) the practitioner confirmed or overrode when the
+    # session was saved, by code, and why a blocking contraindication was overridden.
+    safety_confirmed: list[str] = Field(
+        default_factory=list, sa_type=JSON, sa_column_kwargs={"server_default": "[]"}
+    )
+    override_reason: str = Field(default="", sa_type=Text, sa_column_kwargs={"server_default": ""})
     created_at: datetime
     updated_at: datetime
 
@@ -269,9 +289,9 @@ class SideEffect(SQLModel, table=True):
     session_id: int | None = Field(
         default=None, sa_column=_fk("treatment_session.id", "SET NULL", nullable=True, index=True)
     )
-    lot_id: int | None = Field(
-        default=None, sa_column=_fk("product_lot.id", "SET NULL", nullable=True, index=True)
-    )
+    # The suspected lots are in side_effect_lot; with suspects_blend, every lot of the session's
+    # blend is suspected (and linked there too, so that counting stays one join).
+    suspects_blend: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     kind: str = Field(max_length=32, index=True)
     kind_note: str = Field(default="", max_length=200)
     onset_on: date = Field(index=True)
@@ -291,8 +311,40 @@ class SideEffect(SQLModel, table=True):
         default=None, sa_column=_fk("practitioner.id", "SET NULL", nullable=True)
     )
     notes: str = Field(default="", sa_type=Text)
+    # the coherence questions (mesodesk.domain.safety) the clinician confirmed, by code
+    safety_confirmed: list[str] = Field(
+        default_factory=list, sa_type=JSON, sa_column_kwargs={"server_default": "[]"}
+    )
     created_at: datetime
     updated_at: datetime
+
+
+class SideEffectLot(SQLModel, table=True):
+    """A lot a side effect suspects: one of its suspected session's blend (migration 0004)."""
+
+    __tablename__ = "side_effect_lot"
+    __table_args__ = (Index("ix_side_effect_lot_lot", "lot_id", "side_effect_id"),)
+
+    side_effect_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("side_effect.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    lot_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("product_lot.id", ondelete="RESTRICT"), primary_key=True
+        )
+    )
+
+
+SIDE_EFFECT_LOT_COLUMNS = ("side_effect_id", "lot_id")
+
+
+def suspected_lot_rows(effect_id: int, lot_ids: Iterable[int]) -> list[tuple[int, int]]:
+    """The side_effect_lot rows of a side effect that suspects ``lot_ids``, for loaders that
+    write rows in bulk (the demo clinic): one row per distinct lot, in the columns
+    ``SIDE_EFFECT_LOT_COLUMNS``. Since migration 0004 a side effect has no lot_id column."""
+    return [(effect_id, lot) for lot in dict.fromkeys(lot_ids)]
 
 
 class OutcomeAssessment(SQLModel, table=True):

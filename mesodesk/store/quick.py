@@ -65,14 +65,25 @@ def first_page(path: Path, limit: int = 200) -> QuickStart | None:
                 last_session_at=_moment(r[6]),
                 next_due=_day(r[7]),
                 archived=bool(r[8]),
+                lapsed_since=_day(r[9]),
             )
             for r in con.execute(
                 "SELECT id, record_number, first_name, last_name, birth_date, phone, "
-                "last_session_at, next_due, archived FROM patient WHERE archived = 0 "
-                "ORDER BY last_folded, first_folded, id LIMIT ?",
+                "last_session_at, next_due, archived, lapsed_since FROM patient "
+                "WHERE archived = 0 ORDER BY last_folded, first_folded, id LIMIT ?",
                 (limit,),
             )
         ]
+        # A next due date written before a course lapsed is recomputed by the normal start-up
+        # (store.derived); until then this page would show it.
+        today = date.today().isoformat()
+        (stale,) = con.execute(
+            "SELECT EXISTS (SELECT 1 FROM patient WHERE due_valid_before <= ?) "
+            "OR EXISTS (SELECT 1 FROM patient WHERE due_valid_from > ?)",
+            (today, today),
+        ).fetchone()
+        if stale:
+            return None
     except (sqlite3.Error, TypeError, ValueError):
         return None
     finally:

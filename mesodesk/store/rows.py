@@ -43,8 +43,18 @@ NOT_AUDITED: dict[str, str] = {
 # from other records (whose own changes are audited).
 ALWAYS_IGNORED = frozenset({"created_at", "updated_at"})
 IGNORED = {
-    "patient": frozenset({"first_folded", "last_folded", "last_session_at", "next_due"}),
-    "course": frozenset({"next_due"}),
+    "patient": frozenset(
+        {
+            "first_folded",
+            "last_folded",
+            "last_session_at",
+            "next_due",
+            "due_valid_from",
+            "due_valid_before",
+            "lapsed_since",
+        }
+    ),
+    "course": frozenset({"next_due", "lapses_on"}),
     "ingredient": frozenset({"folded"}),
     "product_lot": frozenset({"lot_folded"}),
 }

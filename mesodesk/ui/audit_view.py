@@ -64,6 +64,7 @@ def entity_label(entity: str | None) -> str:
         "treatment_session": tr("Audit", "session"),
         "blend_item": tr("Audit", "blend item"),
         "side_effect": tr("Audit", "side effect"),
+        "side_effect_lot": tr("Audit", "suspected lot"),
         "outcome_assessment": tr("Audit", "outcome"),
     }.get(entity, entity)
 

@@ -1001,7 +1001,7 @@ class CatalogueWindow(QMainWindow):
             return
         from mesodesk.ui.recall_view import open_recall
 
-        open_recall(self.main, lot.lot_number)
+        open_recall(self.main, lot.lot_number, lot.product)
 
     # -- practitioners -------------------------------------------------------------------------
 

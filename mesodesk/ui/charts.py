@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from mesodesk.domain.treatment import PatientRecord, SideEffect
-from mesodesk.ui.labels import Formats, label
+from mesodesk.ui.labels import Formats, label, suspected_lots
 
 if TYPE_CHECKING:
     from matplotlib.backend_bases import MouseEvent
@@ -351,12 +351,8 @@ class PatientTimelineView(QWidget):
                     "%1", self.formats.datetime(effect.session_started_at)
                 )
             )
-        if effect.lot_number:
-            lines.append(
-                self.tr("Suspected lot: %1 (%2)")
-                .replace("%1", _escape(effect.lot_number))
-                .replace("%2", _escape(effect.product))
-            )
+        if effect.lots or effect.suspects_blend:
+            lines.append(self.tr("Suspected: %1").replace("%1", _escape(suspected_lots(effect))))
         if effect.serious:
             lines.append(f"<b>{self.tr('Serious')}</b>")
         lines.append(f"<i>{self.tr('Click to open')}</i>")

@@ -2,21 +2,23 @@
 
 A tab of the main window (View ▸ Clinic dashboard). The figures are summed in SQL off the GUI
 thread (AnalyticsService through the JobRunner); the charts are then built and drawn one at a
-time, so that the window keeps answering while they appear. A product lot that stands out is
-named in red above the charts.
+time, so that the window keeps answering while they appear. Above the charts, a table lists the
+lot signals of the period (SignalService: each lot and kind of side effect judged against its
+comparison group), serious ones first and in red.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
-from urllib.parse import quote, unquote
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtCore import Signal as QtSignal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -26,12 +28,22 @@ from PySide6.QtWidgets import (
 
 from mesodesk.domain.analytics import ClinicDashboard
 from mesodesk.domain.errors import MesodeskError
+from mesodesk.domain.signals import Comparison, Signal, SignalReport
 from mesodesk.services.changes import Changes
 from mesodesk.services.registry import Services
 from mesodesk.ui.charts import ChartView
 from mesodesk.ui.jobs import JobRunner
-from mesodesk.ui.labels import Formats
-from mesodesk.ui.tables import while_alive
+from mesodesk.ui.labels import Formats, label
+from mesodesk.ui.tables import (
+    ALERT,
+    RIGHT,
+    ListTableModel,
+    bold,
+    brush,
+    make_table,
+    source_row,
+    while_alive,
+)
 from mesodesk.ui.widgets import DateField, mark_invalid
 
 if TYPE_CHECKING:
@@ -39,6 +51,102 @@ if TYPE_CHECKING:
 
 CHART_HEIGHT = 400
 RELOAD_DELAY_MS = 600  # changes elsewhere are gathered before the dashboard is summed again
+SIGNAL_ROWS_SHOWN = 5  # the table's height, in rows: the rest scroll
+
+
+class SignalTableModel(ListTableModel[Signal]):
+    """The lot signals of a period: the lot (product and number), the kind of side effect, the
+    cases among the exposed patients against the expected, the score (IC025), whether it is the
+    serious family, and what the lot was compared with. Serious signals in red and bold."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent=parent)
+        self.headers = [
+            self.tr("Lot"),
+            self.tr("Side effect"),
+            self.tr("Cases"),
+            self.tr("Exposed patients"),
+            self.tr("Expected"),
+            self.tr("Score (IC025)"),
+            self.tr("Serious"),
+            self.tr("Compared with"),
+        ]
+
+    def display(self, signal: Signal, column: int) -> str:
+        if column == 0:
+            return f"{signal.lot_number} — {signal.product}"
+        if column == 1:
+            return label(signal.kind)
+        if column == 2:
+            return f"{signal.cases:,}"
+        if column == 3:
+            return f"{signal.exposed_patients:,}"
+        if column == 4:
+            return f"{signal.expected:.2f}"
+        if column == 5:
+            return f"{signal.score:.2f}"
+        if column == 6:
+            return self.tr("Serious") if signal.serious else self.tr("All grades")
+        if column == 7:
+            return comparison_text(signal)
+        return ""
+
+    def sort_key(self, signal: Signal, column: int) -> Any:
+        numbers = {
+            2: signal.cases,
+            3: signal.exposed_patients,
+            4: signal.expected,
+            5: signal.score,
+        }
+        return numbers.get(column, super().sort_key(signal, column))
+
+    def id_of(self, signal: Signal) -> int | None:
+        return signal.lot.lot_id
+
+    def role_data(self, signal: Signal, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.TextAlignmentRole and 2 <= column <= 5:
+            return RIGHT
+        if role == Qt.ItemDataRole.ForegroundRole and signal.serious:
+            return brush(ALERT)
+        if role == Qt.ItemDataRole.FontRole and signal.serious:
+            return bold()
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return signal_tooltip(signal)
+        return None
+
+
+def comparison_text(signal: Signal) -> str:
+    tr = QCoreApplication.translate
+    if signal.comparison is Comparison.PRODUCT:
+        return tr("Dashboard", "Other lots of the product")
+    if signal.clinic_fallback:
+        return tr("Dashboard", "The clinic's other lots (too few patients on the product's others)")
+    return tr("Dashboard", "The clinic's other lots")
+
+
+def signal_tooltip(signal: Signal) -> str:
+    tr = QCoreApplication.translate
+    text = (
+        tr(
+            "Dashboard",
+            "%1 of the %2 patients who received lot %3 had %4 within %5 days of a session with "
+            "it; %6 were expected from %7. Score: the lower end of the 95 % credibility "
+            "interval of log2(cases / expected) (IC025).",
+        )
+        .replace("%1", f"{signal.cases:,}")
+        .replace("%2", f"{signal.exposed_patients:,}")
+        .replace("%3", signal.lot_number)
+        .replace("%4", label(signal.kind).lower())
+        .replace("%5", str(signal.window_days))
+        .replace("%6", f"{signal.expected:.2f}")
+        .replace("%7", comparison_text(signal).lower())
+    )
+    if signal.shares_cases_with:
+        text += " " + tr(
+            "Dashboard",
+            "The same patients also had lot %1: the records cannot tell the two apart.",
+        ).replace("%1", ", ".join(lot.lot_number for lot in signal.shares_cases_with))
+    return text
 
 
 def chart_titles() -> dict[str, str]:
@@ -54,9 +162,9 @@ def chart_titles() -> dict[str, str]:
 
 
 class ClinicDashboardView(QWidget):
-    """The period, the headline figures, a warning for any lot that stands out, six charts."""
+    """The period, the headline figures, the lot signals, six charts."""
 
-    recall_requested = Signal(str)  # a lot number
+    recall_requested = QtSignal(str)  # a lot number
 
     def __init__(
         self,
@@ -70,7 +178,9 @@ class ClinicDashboardView(QWidget):
         self.runner = runner
         self.formats = formats
         self.data: ClinicDashboard | None = None
+        self.report: SignalReport | None = None
         self.loading = False
+        self.signals_loading = False
         self._pending: list[str] = []
         self._generation = 0
 
@@ -106,16 +216,29 @@ class ClinicDashboardView(QWidget):
         self.headline.setObjectName("dashboard_headline")
         self.headline.setTextFormat(Qt.TextFormat.RichText)
         self.headline.setWordWrap(True)
-        self.alert = QLabel()
-        self.alert.setObjectName("dashboard_alert")
-        self.alert.setTextFormat(Qt.TextFormat.RichText)
-        self.alert.setWordWrap(True)
-        self.alert.setStyleSheet(
-            "color: #8c1d13; background: #fbe3df; border: 1px solid #e0a39b;"
-            " border-radius: 4px; padding: 6px 10px;"
+        self.signals_title = QLabel()
+        self.signals_title.setObjectName("dashboard_signals_title")
+        self.signals_title.setTextFormat(Qt.TextFormat.PlainText)
+        self.signals_title.setWordWrap(True)
+        self.signal_model = SignalTableModel(self)
+        self.signal_table = make_table(self.signal_model, "dashboard_signals", self, stretch=7)
+        header = self.signal_table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        for column in range(2, 7):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.signal_table.doubleClicked.connect(lambda _index: self.recall_selected())
+        self.signal_table.hide()
+        self.recall_button = QPushButton(self.tr("Every patient who received the lot…"))
+        self.recall_button.setObjectName("dashboard_signal_recall")
+        self.recall_button.setEnabled(False)
+        self.recall_button.clicked.connect(lambda _checked=False: self.recall_selected())
+        self.signal_table.selectionModel().selectionChanged.connect(
+            lambda *_: self.recall_button.setEnabled(source_row(self.signal_table) >= 0)
         )
-        self.alert.linkActivated.connect(self._link)
-        self.alert.hide()
+        signals_top = QHBoxLayout()
+        signals_top.addWidget(self.signals_title, 1)
+        signals_top.addWidget(self.recall_button)
         self.note = QLabel()
         self.note.setStyleSheet("color: #666666;")
         self.note.setWordWrap(True)
@@ -144,7 +267,8 @@ class ClinicDashboardView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.headline)
-        layout.addWidget(self.alert)
+        layout.addLayout(signals_top)
+        layout.addWidget(self.signal_table)
         layout.addWidget(scroll, 1)
         layout.addWidget(self.note)
 
@@ -204,6 +328,14 @@ class ClinicDashboardView(QWidget):
         job = self.runner.run(lambda: analytics.dashboard(start, end))
         job.success(while_alive(self, lambda data: self._loaded(data, generation)))
         job.failure(while_alive(self, lambda error: self._failed(error, generation)))
+        self.signals_loading = True
+        self.signals_title.setText(self.tr("Signals: counting…"))
+        signals = self.services.signals
+        signal_job = self.runner.run(lambda: signals.signals(start, end))
+        signal_job.success(
+            while_alive(self, lambda report: self._signals_loaded(report, generation))
+        )
+        signal_job.failure(while_alive(self, lambda error: self._signals_failed(error, generation)))
 
     def _loaded(self, data: ClinicDashboard, generation: int) -> None:
         if generation != self._generation:
@@ -269,29 +401,6 @@ class ClinicDashboardView(QWidget):
                 .replace("%4", f"{data.rate:.1f}")
                 .replace("%5", f"{data.severe:,}")
             )
-        standing_out = data.lots_standing_out
-        if standing_out:
-            lines = []
-            for lot in standing_out:
-                lines.append(
-                    self.tr(
-                        "⚠ <b>Lot %1</b> (%2) stands out: %3 % of its %4 sessions were followed "
-                        "by a side effect suspecting it, against %5 % for the other lots of the "
-                        "product."
-                    )
-                    .replace("%1", _escape(lot.lot_number))
-                    .replace("%2", _escape(lot.product))
-                    .replace("%3", f"{100 * lot.rate.rate:.0f}")
-                    .replace("%4", f"{lot.rate.total:,}")
-                    .replace("%5", f"{100 * lot.comparison.rate:.0f}")
-                    + f'  <a href="recall:{quote(lot.lot_number)}">'
-                    + self.tr("Every patient who received it…")
-                    + "</a>"
-                )
-            self.alert.setText("<br>".join(lines))
-            self.alert.show()
-        else:
-            self.alert.hide()
         notes = []
         if data.unlinked_effects:
             notes.append(
@@ -303,22 +412,81 @@ class ClinicDashboardView(QWidget):
         notes.append(
             self.tr(
                 "A period counts the sessions given in it, and the side effects that followed "
-                "them. GAIS: at course review."
+                "them. GAIS: at course review. Signals: each lot and kind of side effect against "
+                "the product's other lots (infections: the clinic's), exposed patients as units, "
+                "BCPNN IC025 (see the tooltips and docs/signals.md)."
             )
         )
         self.note.setText(" ".join(notes))
 
-    def _link(self, href: str) -> None:
-        if href.startswith("recall:"):
-            self.recall_requested.emit(unquote(href[len("recall:") :]))
+    # -- the signals -----------------------------------------------------------------------------
+
+    def _signals_loaded(self, report: SignalReport, generation: int) -> None:
+        if generation != self._generation:
+            return
+        self.signals_loading = False
+        self.report = report
+        self.signal_model.set_rows(report.signals)
+        self._fit_signal_table(len(report.signals))
+        self.signal_table.setVisible(bool(report.signals))
+        self.recall_button.setVisible(bool(report.signals))
+        self.recall_button.setEnabled(False)
+        if not report.signals:
+            self.signals_title.setText(
+                self.tr(
+                    "Signals: none. No lot's rate of any kind of side effect stands out "
+                    "(%1 lots used)."
+                ).replace("%1", f"{report.lots_examined:,}")
+            )
+            self.signals_title.setStyleSheet("")
+            return
+        serious = len(report.serious)
+        title = self.tr(
+            "Signals: %1 lot(s) with a disproportionate rate of a kind of side effect"
+        ).replace("%1", f"{len(report.signals):,}")
+        if serious:
+            title += self.tr(", %1 of serious events or infections").replace("%1", f"{serious:,}")
+        self.signals_title.setText(
+            title + self.tr(". Double-click one for every patient who received the lot.")
+        )
+        self.signals_title.setStyleSheet(
+            f"color: {ALERT.name()}; font-weight: bold;" if serious else "font-weight: bold;"
+        )
+
+    def _fit_signal_table(self, rows: int) -> None:
+        """As tall as its rows, up to SIGNAL_ROWS_SHOWN (the rest scroll), so that the charts
+        keep the room."""
+        table = self.signal_table
+        row_height = table.verticalHeader().defaultSectionSize()
+        shown = max(1, min(rows, SIGNAL_ROWS_SHOWN))
+        frame = 2 * table.frameWidth()
+        scroll = table.horizontalScrollBar().sizeHint().height()
+        table.setFixedHeight(
+            table.horizontalHeader().sizeHint().height() + shown * row_height + frame + scroll
+        )
+
+    def _signals_failed(self, error: BaseException, generation: int) -> None:
+        if generation != self._generation:
+            return
+        self.signals_loading = False
+        self.signal_model.set_rows([])
+        self.signal_table.hide()
+        self.recall_button.hide()
+        if isinstance(error, MesodeskError):
+            self.signals_title.setText(str(error))
+        else:
+            self.signals_title.setText(self.tr("The signals could not be computed."))
+            self.runner.report_error(error)
+
+    def recall_selected(self) -> None:
+        """Open the lot recall of the selected signal's lot."""
+        signal = self.signal_model.item(source_row(self.signal_table))
+        if signal is not None:
+            self.recall_requested.emit(signal.lot_number)
 
     def apply_changes(self, changes: Changes) -> None:
         if changes.treatment or changes.catalogue or changes.settings:
             self._reload_timer.start()
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 # -- installing -----------------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""Who is due: the clinic's courses due on or before a date, the most overdue first.
+"""Who is due: the clinic's courses due on or before a date, the most overdue first; or, with the
+"Lapsed maintenance" filter, the courses whose maintenance has lapsed (overdue by twice its
+interval: domain.schedule), which leave the due list.
 
 A tab of the main window (View ▸ Due and overdue). The list follows every change to the
 treatment record or to patients, so that a session logged in another tab takes its course off
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QCoreApplication, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -48,6 +51,7 @@ if TYPE_CHECKING:
     from mesodesk.ui.main_window import MainWindow
 
 DATE_DELAY_MS = 300  # a typed date is looked up once the typing pauses
+SHOWN = 20_000  # rows the table holds at most; the summary says when there are more
 
 
 def lateness(due_on: date, today: date) -> tuple[str, int]:
@@ -81,6 +85,7 @@ class DueTableModel(ListTableModel[DueEntry]):
         super().__init__(parent=parent)
         self.formats = formats
         self.today = date.today()
+        self.lapsed_list = False
         self.headers = [
             self.tr("Due date"),
             self.tr("Overdue"),
@@ -92,9 +97,17 @@ class DueTableModel(ListTableModel[DueEntry]):
             self.tr("Last session"),
         ]
 
-    def set_entries(self, entries: Sequence[DueEntry], today: date) -> None:
+    def set_entries(self, entries: Sequence[DueEntry], today: date, lapsed: bool = False) -> None:
         self.today = today
+        self.lapsed_list = lapsed
         self.set_rows(entries)
+
+    def lapsed_words(self, e: DueEntry) -> str:
+        assert e.lapses_on is not None
+        when = self.formats.date(e.lapses_on)
+        if e.lapsed(self.today):
+            return self.tr("Lapsed since %1").replace("%1", when)
+        return self.tr("Lapses on %1").replace("%1", when)
 
     def overdue(self) -> int:
         return sum(1 for e in self.rows if e.due_on < self.today)
@@ -106,6 +119,8 @@ class DueTableModel(ListTableModel[DueEntry]):
         if column == 0:
             return self.formats.date(e.due_on)
         if column == 1:
+            if self.lapsed_list or e.lapsed(self.today):
+                return self.lapsed_words(e)
             return lateness(e.due_on, self.today)[0]
         if column == 2:
             return e.record_no
@@ -132,7 +147,13 @@ class DueTableModel(ListTableModel[DueEntry]):
         return super().sort_key(e, column)
 
     def role_data(self, e: DueEntry, column: int, role: int) -> Any:
-        urgency = lateness(e.due_on, self.today)[1]
+        lapsed = self.lapsed_list or e.lapsed(self.today)
+        urgency = 0 if lapsed else lateness(e.due_on, self.today)[1]
+        if role == Qt.ItemDataRole.ToolTipRole and column == 1 and lapsed:
+            return self.tr(
+                "Overdue by %1 days: twice the maintenance interval. The course has left the "
+                "due list; a session brings it back."
+            ).replace("%1", str(e.days_overdue(self.today)))
         if role == Qt.ItemDataRole.ForegroundRole and column in (0, 1):
             return brush(ALERT if urgency == 2 else CAUTION if urgency == 1 else MUTED)
         if role == Qt.ItemDataRole.FontRole and column == 1 and urgency:
@@ -189,10 +210,27 @@ class DueView(QWidget):
             self.quick[days] = button
             top.addWidget(button)
         top.addSpacing(12)
+        self.show_lapsed = QComboBox()
+        self.show_lapsed.setObjectName("due_show")
+        self.show_lapsed.addItem(self.tr("Due and overdue"), False)
+        self.show_lapsed.addItem(self.tr("Lapsed maintenance"), True)
+        self.show_lapsed.setToolTip(
+            self.tr(
+                "A maintenance overdue by twice its interval has lapsed: it leaves the due list "
+                "for the lapsed list."
+            )
+        )
+        self.show_lapsed.currentIndexChanged.connect(lambda _i: self.reload())
+        show_caption = QLabel(self.tr("Sho&w"))
+        show_caption.setBuddy(self.show_lapsed)
+        top.addWidget(show_caption)
+        top.addWidget(self.show_lapsed)
+        top.addSpacing(12)
         self.summary = QLabel()
         self.summary.setObjectName("due_summary")
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
-        top.addWidget(self.summary, 1)
+        self.summary.setWordWrap(True)  # on its own line: a long one must not widen the window
+        top.addStretch(1)
         self.refresh_button = QPushButton(self.tr("Refresh"))
         self.refresh_button.setAutoDefault(False)
         self.refresh_button.clicked.connect(lambda _checked=False: self.reload())
@@ -203,7 +241,7 @@ class DueView(QWidget):
         self.table = make_table(
             self.proxy,
             "due",
-            widths=(95, 160, 100, 230, 140, 220, 175, 100),
+            widths=(90, 170, 90, 230, 125, 150, 150, 85),  # the name takes the room left
             stretch=3,
             sort=(0, Qt.SortOrder.AscendingOrder),
         )
@@ -215,6 +253,7 @@ class DueView(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.summary)
         layout.addWidget(self.date_error)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.empty)
@@ -276,21 +315,29 @@ class DueView(QWidget):
         self.loading = True
         self._mark_quick()
         by = self.by
+        lapsed = self.lapsed_shown()
         treatment = self.services.treatment
-        self.runner.run(lambda: treatment.due(by)).success(
-            while_alive(self, lambda entries: self._loaded(generation, by, entries))
+        self.runner.run(lambda: treatment.due(by, lapsed=lapsed, limit=SHOWN + 1)).success(
+            while_alive(self, lambda entries: self._loaded(generation, by, lapsed, entries))
         ).failure(while_alive(self, self._failed))
 
-    def _loaded(self, generation: int, by: date, entries: list[DueEntry]) -> None:
+    def lapsed_shown(self) -> bool:
+        return bool(self.show_lapsed.currentData())
+
+    def _loaded(self, generation: int, by: date, lapsed: bool, entries: list[DueEntry]) -> None:
         if generation != self._generation:
             return
         self.loading = False
         keep = selected_id(self.table)
         today = self.services.clock.today()
-        self.model.set_entries(entries, today)
+        more = len(entries) > SHOWN
+        entries = entries[:SHOWN]
+        self.model.set_entries(entries, today, lapsed)
         overdue = self.model.overdue()
         when = self.formats.date(by)
-        if not entries:
+        if lapsed:
+            self._show_lapsed(entries, when)
+        elif not entries:
             self.summary.setText(self.tr("Nobody is due on or before %1.").replace("%1", when))
             self.empty.setText(
                 self.tr("No course is due on or before %1. Try +7 days or +30 days.").replace(
@@ -310,7 +357,33 @@ class DueView(QWidget):
                 .replace("%3", f"{overdue:,}")
             )
             self.empty.hide()
+        if more:
+            text = (
+                self.tr("More than %1 courses with a maintenance lapsed by %2")
+                if lapsed
+                else self.tr("More than %1 courses due on or before %2")
+            )
+            self.summary.setText(
+                text.replace("%1", f"{SHOWN:,}").replace("%2", when)
+                + self.tr(
+                    ": the first %1 are shown (choose an earlier date, or use mesodesk due)."
+                ).replace("%1", f"{SHOWN:,}")
+            )
         select_id(self.table, keep)
+
+    def _show_lapsed(self, entries: list[DueEntry], when: str) -> None:
+        if not entries:
+            self.summary.setText(self.tr("No maintenance has lapsed by %1.").replace("%1", when))
+            self.empty.setText(self.tr("No maintenance has lapsed by %1.").replace("%1", when))
+            self.empty.show()
+            return
+        text = (
+            self.tr("1 course with a maintenance lapsed by %2")
+            if len(entries) == 1
+            else self.tr("%1 courses with a maintenance lapsed by %2")
+        )
+        self.summary.setText(text.replace("%1", f"{len(entries):,}").replace("%2", when))
+        self.empty.hide()
 
     def _failed(self, error: BaseException) -> None:
         self.loading = False

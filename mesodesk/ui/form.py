@@ -20,13 +20,26 @@ from PySide6.QtWidgets import (
 )
 
 from mesodesk.domain.errors import ValidationError
+from mesodesk.domain.safety import Finding, Level
 from mesodesk.services.changes import Changes, Result
-from mesodesk.ui.widgets import DateField, ErrorLabel, mark_invalid
+from mesodesk.ui.labels import safety_text
+from mesodesk.ui.widgets import NOTE_STYLE, DateField, ErrorLabel, mark_invalid
 
 T = TypeVar("T")
 
 # The largest size a widget can have (Qt's QWIDGETSIZE_MAX): a smaller maximum is a set one.
 QWIDGETSIZE_MAX = (1 << 24) - 1
+
+
+def fit_screen(widget: QWidget, width: int, height: int) -> None:
+    """Open at ``width`` x ``height``, or smaller on a screen that has less room (1024 x 768 with
+    a window frame and a panel)."""
+    screen = widget.screen()
+    if screen is not None:
+        room = screen.availableGeometry()
+        width = min(width, room.width() - 16)
+        height = min(height, room.height() - 48)
+    widget.resize(width, height)
 
 
 def validated(problems: dict[str, str], check: Callable[[], T]) -> T:
@@ -57,6 +70,8 @@ class FormDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.saved: Any = None
         self.changes: Changes | None = None
+        # the safety rules (by code) whose findings the clinician has been shown
+        self.safety_seen: set[str] = set()
 
     def add_row(
         self,
@@ -156,6 +171,58 @@ class FormDialog(QDialog):
             label_widget.show_message(" ".join(messages))
         if first is not None:
             first.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def show_findings(self, findings: list[Finding], errors: dict[str, str] | None = None) -> None:
+        """The safety rules' verdicts beside their fields: a block nothing lifts as an error,
+        a question, a warning or an overridable block as a note (with what it needs said in
+        words); a finding about no field of the form goes to the message line."""
+        errors = dict(errors or {})
+        for f in findings:
+            if f.level is Level.BLOCK and not f.overridable:
+                errors.setdefault(f.field, f.message)
+        self.show_errors(errors)
+        notes: dict[int, tuple[ErrorLabel, list[str]]] = {}
+        for f in findings:
+            if f.level is Level.BLOCK and not f.overridable:
+                continue
+            target = self.errors.get(f.field, self.form_error)
+            if target.text() and target.styleSheet() != NOTE_STYLE and id(target) not in notes:
+                continue  # the field's error comes first
+            prefix = {
+                Level.BLOCK: self.tr("Needs an override reason:"),
+                Level.ASK: self.tr("Confirm:"),
+                Level.WARN: self.tr("Note:"),
+            }[f.level]
+            entry = notes.setdefault(id(target), (target, []))
+            entry[1].append(f"{prefix} {self.safety_text(f)}")
+        for target, lines in notes.values():
+            target.show_message("\n".join(lines), note=True)
+
+    def review_findings(self, findings: list[Finding]) -> bool:
+        """Whether saving may go on: nothing refused, and nothing the clinician has not been
+        shown yet. Otherwise the findings are shown beside their fields and Save becomes "Save
+        anyway": pressing it again, with nothing new to show, confirms them."""
+        blocked = any(f.level is Level.BLOCK and not f.overridable for f in findings)
+        rules = {f.rule for f in findings}
+        save = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        if not blocked and rules <= self.safety_seen:
+            return True
+        self.safety_seen |= rules
+        self.show_findings(findings)
+        if blocked:
+            save.setText(self.tr("Save"))
+        else:
+            save.setText(self.tr("Save anyway"))
+            self.form_error.show_message(
+                self.tr("Check the safety notes beside the fields, then Save again to confirm."),
+                note=True,
+            )
+        return False
+
+    def safety_text(self, finding: Finding) -> str:
+        """A finding's words, through Qt's translation (the domain's sentences are English
+        source strings in the "Safety" context)."""
+        return safety_text(finding.message)
 
     def finish_layout(self, *parts: Any, stretch: bool = False) -> None:
         """The dialog's layout: its parts one under the other, then the message line and the

@@ -15,6 +15,21 @@ def label(value: Any) -> str:
     return QCoreApplication.translate("Values", value.label)
 
 
+def safety_text(text: str) -> str:
+    """A sentence of the safety rules (mesodesk.domain.safety) through Qt's translation."""
+    return QCoreApplication.translate("Safety", text)
+
+
+def suspected_lots(effect: Any) -> str:
+    """A side effect's suspected lots in words (a mesodesk.domain.treatment.SideEffect):
+    "LOT (Product), ...", "whole blend: ..." or "" when none is suspected."""
+    listed = ", ".join(f"{lot.lot_number} ({lot.product})" for lot in effect.lots)
+    if not effect.suspects_blend:
+        return listed
+    whole = QCoreApplication.translate("Values", "whole blend")
+    return f"{whole}: {listed}" if listed else whole
+
+
 class Formats:
     """How this clinic writes dates (a clinic-wide setting)."""
 

@@ -21,6 +21,7 @@ from mesodesk.domain.search import PatientQuery
 from mesodesk.services.changes import Changes
 from mesodesk.services.registry import Services
 from mesodesk.ui import settings as keys
+from mesodesk.ui.form import fit_screen
 from mesodesk.ui.jobs import JobRunner, Progress
 from mesodesk.ui.labels import Formats
 from mesodesk.ui.patient_dialog import PatientDialog
@@ -45,7 +46,7 @@ def feature_installers() -> list[Any]:
     ]
 
 
-DEMO_PATIENTS = 300
+DEMO_PATIENTS = 1000  # enough exposed patients per lot for the demo's two signals to show
 
 
 class MainWindow(QMainWindow):
@@ -387,7 +388,7 @@ class MainWindow(QMainWindow):
     def _restore(self) -> None:
         geometry = self.settings.get(keys.WINDOW_GEOMETRY)
         if geometry.isEmpty() or not self.restoreGeometry(geometry):
-            self.resize(1200, 760)
+            fit_screen(self, 1200, 760)  # the record fits a 1024 x 768 screen too
         state = self.settings.get(keys.WINDOW_STATE)
         if not state.isEmpty():
             self.restoreState(state)

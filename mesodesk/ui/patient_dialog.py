@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from mesodesk.domain.enums import Contraindication, Sex
 from mesodesk.domain.patients import (
     MAX_EMAIL,
+    MAX_GUARDIAN,
     MAX_NAME,
     MAX_PHONE,
     Patient,
@@ -65,6 +66,8 @@ class PatientDialog(FormDialog):
         self.address.setTabChangesFocus(True)
         self.address.setFixedHeight(56)
         self.consent_date = DateField(formats)
+        self.guardian = self._line("guardian_name", MAX_GUARDIAN)
+        self.guardian.setPlaceholderText(self.tr("Under 18: who consented (name, relation)"))
 
         identity = QGroupBox(self.tr("Identity and contact"))
         form = QFormLayout(identity)
@@ -77,6 +80,7 @@ class PatientDialog(FormDialog):
         self.add_row(form, self.tr("E-mail"), "email", self.email)
         self.add_row(form, self.tr("Address"), "address", self.address)
         self.add_row(form, self.tr("Consent signed on"), "consent_date", self.consent_date)
+        self.add_row(form, self.tr("Guardian"), "guardian_name", self.guardian)
 
         self.allergies = QLineEdit()
         self.allergies.setPlaceholderText(self.tr("e.g. Lidocaine, Latex (separate with commas)"))
@@ -143,6 +147,7 @@ class PatientDialog(FormDialog):
         self.email.setText(p.email)
         self.address.setPlainText(p.address)
         self.consent_date.set_value(p.consent_date)
+        self.guardian.setText(p.guardian_name)
         self.allergies.setText(", ".join(p.allergies))
         for item, box in self.checks.items():
             box.setChecked(item in p.contraindications)
@@ -171,6 +176,7 @@ class PatientDialog(FormDialog):
             contraindication_note=self.contraindication_note.toPlainText(),
             medical_notes=self.medical_notes.toPlainText(),
             consent_date=consent_date,
+            guardian_name=self.guardian.text(),
         )
         return validated(problems, lambda: data.validated(self.services.clock.today()))
 

@@ -50,7 +50,7 @@ class PatientTableModel(ListTableModel[PatientRow]):
         self.formats = formats
         self.query = PatientQuery()
         self.total = 0
-        self.today = date.today()
+        self.today = services.clock.today() if services is not None else date.today()
         self._generation = 0
         self._searching = False
         self._pending: tuple[PatientQuery, int] | None = None
@@ -128,7 +128,8 @@ class PatientTableModel(ListTableModel[PatientRow]):
 
     def show_page(self, page: PatientPage) -> None:
         """Show these rows as the result of the current query."""
-        self.today = date.today()
+        # the day the next due dates were read for (the quick first page has no services)
+        self.today = self.services.clock.today() if self.services is not None else date.today()
         self.beginResetModel()
         self.rows = list(page.rows)
         self.total = page.total
@@ -179,8 +180,10 @@ class PatientTableModel(ListTableModel[PatientRow]):
             if late < 0:
                 return self.tr("Due in %1 days").replace("%1", str(-late))
             return self.tr("Due today")
+        if role == Qt.ItemDataRole.ToolTipRole and column == 6 and row.only_lapsed(self.today):
+            return self.tr("Maintenance lapsed (on the lapsed list, not the due list)")
         if role == Qt.ItemDataRole.ForegroundRole:
-            if row.archived:
+            if row.archived or (column == 6 and row.only_lapsed(self.today)):
                 return QBrush(QColor("#777777"))
             if column == 6 and row.next_due and row.next_due < self.today:
                 return QBrush(QColor("#b00020"))
@@ -206,6 +209,8 @@ class PatientTableModel(ListTableModel[PatientRow]):
         if column == 5:
             return self.formats.date(row.last_session_at.date() if row.last_session_at else None)
         if column == 6:
+            if row.only_lapsed(self.today):
+                return self.tr("lapsed")
             return self.formats.date(row.next_due)
         return ""
 

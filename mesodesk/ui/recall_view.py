@@ -1,7 +1,10 @@
-"""Lot recall: every patient and session that received a lot, with the side effects they reported
-since, in seconds and offline (DOMAIN.md, traceability).
+"""Lot recall: every patient and session that received a lot of one product, with the side effects
+they reported since, in seconds and offline (DOMAIN.md, traceability). The side effects that
+suspect the lot stand apart from the other side effects the patients reported since.
 
 A tab of the main window (Tools ▸ Lot recall…, or Lot recall… beside a lot in the catalogue).
+A lot number is found case- and accent-blind; when several products have a lot of that number,
+the view asks which (the product chooser beside the number).
 The list exports as CSV for the manufacturer or the authority; cells a spreadsheet would run as a
 formula are neutralised (services.export, shared with `mesodesk recall --csv`).
 """
@@ -24,7 +27,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QAction, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
-    QCheckBox,
+    QComboBox,
     QCompleter,
     QFileDialog,
     QHBoxLayout,
@@ -41,7 +44,12 @@ from PySide6.QtWidgets import (
 from mesodesk.domain.catalogue import Lot
 from mesodesk.domain.enums import Grade
 from mesodesk.domain.errors import MesodeskError, NotFoundError, ValidationError
-from mesodesk.domain.treatment import Recall, RecallEntry, RecallSideEffect
+from mesodesk.domain.treatment import (
+    LotInSeveralProducts,
+    Recall,
+    RecallEntry,
+    RecallSideEffect,
+)
 from mesodesk.services.changes import Changes
 from mesodesk.services.export import save_recall_csv
 from mesodesk.services.registry import Services
@@ -67,11 +75,19 @@ if TYPE_CHECKING:
 COMPLETION_DELAY_MS = 120
 COMPLETIONS = 50
 NUMBER_ROLE = Qt.ItemDataRole.UserRole + 10  # the bare lot number of a completion
-EFFECTS_ROLE = Qt.ItemDataRole.UserRole + 11  # "yes" on a session followed by a side effect
+PRODUCT_ROLE = Qt.ItemDataRole.UserRole + 12  # the product of a completion
+# "suspected": a session followed by a side effect suspecting the lot; "other": by other side
+# effects only; "none"
+EFFECTS_ROLE = Qt.ItemDataRole.UserRole + 11
+SHOW_ALL, SHOW_SUSPECTED, SHOW_ANY = 0, 1, 2
+
+
+SUSPECTED_COLUMN, OTHER_COLUMN = 5, 6
 
 
 class RecallTableModel(ListTableModel[RecallEntry]):
-    """One row per session that used the lot; its side effects reported since in the last column."""
+    """One row per session that used the lot; the side effects that suspect the lot in one
+    column, the other side effects the patient reported since in the next."""
 
     def __init__(self, formats: Formats, parent: Any = None) -> None:
         super().__init__(parent=parent)
@@ -81,9 +97,9 @@ class RecallTableModel(ListTableModel[RecallEntry]):
             self.tr("Name"),
             self.tr("Phone"),
             self.tr("Session"),
-            self.tr("Product"),
             self.tr("Amount"),
-            self.tr("Side effects reported since"),
+            self.tr("Side effects suspecting this lot"),
+            self.tr("Other side effects since"),
         ]
 
     def set_entries(self, entries: Sequence[RecallEntry]) -> None:
@@ -91,6 +107,11 @@ class RecallTableModel(ListTableModel[RecallEntry]):
 
     def id_of(self, e: RecallEntry) -> int:
         return e.patient_id  # a row opens the patient
+
+    @staticmethod
+    def effects(e: RecallEntry, column: int) -> list[RecallSideEffect]:
+        suspected = column == SUSPECTED_COLUMN
+        return [x for x in e.side_effects if x.suspected is suspected]
 
     def display(self, e: RecallEntry, column: int) -> str:
         if column == 0:
@@ -102,18 +123,17 @@ class RecallTableModel(ListTableModel[RecallEntry]):
         if column == 3:
             return self.formats.datetime(e.started_at)
         if column == 4:
-            return e.product
-        if column == 5:
             return self.tr("%1 ml").replace("%1", f"{e.amount_ml:g}")
-        if column == 6:
-            if not e.side_effects:
-                return self.tr("None reported")
-            return "; ".join(self._effect_line(x) for x in e.side_effects)
+        if column in (SUSPECTED_COLUMN, OTHER_COLUMN):
+            effects = self.effects(e, column)
+            if not effects:
+                return self.tr("None") if column == SUSPECTED_COLUMN else ""
+            return "; ".join(self._effect_line(x) for x in effects)
         return ""
 
     def _effect_line(self, x: RecallSideEffect, *, detail: bool = False) -> str:
         """'Swelling, grade 2, 20/03/2024 to 31/03/2024' or 'Pain, grade 1, from 02/10/2026
-        (ongoing)'; the tooltip adds the outcome of a resolved one and the suspected lot."""
+        (ongoing)'; the tooltip adds the outcome of a resolved one and the lot it suspects."""
         if x.resolved_on is not None:
             text = self.tr("%1, grade %2, %3 to %4").replace("%4", self.formats.date(x.resolved_on))
             if detail:
@@ -125,38 +145,46 @@ class RecallTableModel(ListTableModel[RecallEntry]):
             .replace("%2", str(int(x.grade)))
             .replace("%3", self.formats.date(x.onset_on))
         )
-        if detail and x.suspected_lot:
-            text += self.tr("; suspected lot %1").replace("%1", x.suspected_lot)
+        if detail and not x.suspected:
+            text += (
+                self.tr("; suspected lot %1").replace("%1", x.suspected_lot)
+                if x.suspected_lot
+                else self.tr("; no lot suspected")
+            )
         return text
 
     def sort_key(self, e: RecallEntry, column: int) -> Any:
         if column == 3:
             return e.started_at.isoformat()
-        if column == 5:
+        if column == 4:
             return e.amount_ml
-        if column == 6:
-            return max((int(x.grade) for x in e.side_effects), default=0) * 100 + len(
-                e.side_effects
-            )
+        if column in (SUSPECTED_COLUMN, OTHER_COLUMN):
+            effects = self.effects(e, column)
+            return max((int(x.grade) for x in effects), default=0) * 100 + len(effects)
         return super().sort_key(e, column)
 
     def role_data(self, e: RecallEntry, column: int, role: int) -> Any:
         if role == EFFECTS_ROLE:
-            return "yes" if e.side_effects else "no"
-        worst = max((x.grade for x in e.side_effects), default=0)
-        if role == Qt.ItemDataRole.ToolTipRole and column == 6 and e.side_effects:
-            return "\n".join(self._effect_line(x, detail=True) for x in e.side_effects)
-        if role == Qt.ItemDataRole.ForegroundRole and column == 6 and worst:
+            suspected = any(x.suspected for x in e.side_effects)
+            return "suspected" if suspected else "other" if e.side_effects else "none"
+        if column not in (SUSPECTED_COLUMN, OTHER_COLUMN):
+            if role == Qt.ItemDataRole.TextAlignmentRole and column == 4:
+                return RIGHT
+            return None
+        effects = self.effects(e, column)
+        worst = max((x.grade for x in effects), default=0)
+        if role == Qt.ItemDataRole.ToolTipRole and effects:
+            return "\n".join(self._effect_line(x, detail=True) for x in effects)
+        if role == Qt.ItemDataRole.ForegroundRole and worst:
             return brush(ALERT if worst >= Grade.SEVERE else CAUTION)
-        if role == Qt.ItemDataRole.FontRole and column == 6 and worst >= Grade.SEVERE:
+        if role == Qt.ItemDataRole.FontRole and worst >= Grade.SEVERE:
             return bold()
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == 5:
-            return RIGHT
         return None
 
 
 class RecallView(QWidget):
-    """Type or pick a lot number; see who received it and what they reported since."""
+    """Type or pick a lot number (and its product, when several have it); see who received it,
+    the side effects that suspect it, and what else they reported since."""
 
     open_requested = Signal(int)
 
@@ -186,7 +214,7 @@ class RecallView(QWidget):
         self.lot.setMaxLength(60)
         self.lot.setClearButtonEnabled(True)
         self.lot.setPlaceholderText(self.tr("Type the lot number printed on the box"))
-        self.lot.setMinimumWidth(260)
+        self.lot.setMinimumWidth(220)
         self.completions = QStandardItemModel(self)
         self.completer = QCompleter(self.completions, self)
         self.completer.setCompletionRole(NUMBER_ROLE)
@@ -197,11 +225,18 @@ class RecallView(QWidget):
         if popup is not None:
             popup.setMinimumWidth(560)  # room for the product and expiry beside each number
         self.lot.setCompleter(self.completer)
-        self.lot.textEdited.connect(lambda _text: self._completion_timer.start())
+        self.lot.textEdited.connect(self._lot_edited)
         self.lot.textChanged.connect(lambda _text: self._show_lot_error(""))
         self.lot.returnPressed.connect(self._return_pressed)
         caption = QLabel(self.tr("&Lot number"))
         caption.setBuddy(self.lot)
+        # The product, asked when several products have a lot of the number typed.
+        self.product = QComboBox()
+        self.product.setObjectName("recall_product")
+        self.product.setMinimumWidth(200)
+        self.product.activated.connect(self._product_chosen)
+        self.product_caption = QLabel(self.tr("Pro&duct"))
+        self.product_caption.setBuddy(self.product)
         self.show_button = QPushButton(self.tr("Show"))
         self.show_button.setAutoDefault(False)
         self.show_button.clicked.connect(lambda _checked=False: self.show_lot(self.lot.text()))
@@ -213,9 +248,12 @@ class RecallView(QWidget):
         top = QHBoxLayout()
         top.addWidget(caption)
         top.addWidget(self.lot)
+        top.addWidget(self.product_caption)
+        top.addWidget(self.product)
         top.addWidget(self.show_button)
         top.addStretch(1)
         top.addWidget(self.export_button)
+        self._show_products([])
         self.lot_error = ErrorLabel()
 
         self.lot_info = QLabel()
@@ -229,30 +267,42 @@ class RecallView(QWidget):
         font = self.summary.font()
         font.setBold(True)
         self.summary.setFont(font)
+        self.others = QLabel()
+        self.others.setObjectName("recall_others")
+        self.others.setWordWrap(True)
+        self.others.setTextFormat(Qt.TextFormat.PlainText)
         self.export_status = QLabel()
         self.export_status.setObjectName("recall_export_status")
         self.export_status.setTextFormat(Qt.TextFormat.PlainText)
         self.export_status.setStyleSheet("color: #2e6b30;")
         self.export_status.hide()
         self.exported_to = ""
-        self.effects_only = QCheckBox(self.tr("Only sessions followed by a side effect"))
-        self.effects_only.setEnabled(False)
+        self.filter = QComboBox()
+        self.filter.setObjectName("recall_filter")
+        self.filter.addItem(self.tr("All sessions"), "")
+        self.filter.addItem(self.tr("Sessions with a side effect suspecting this lot"), "suspected")
+        self.filter.addItem(self.tr("Sessions followed by any side effect"), "suspected|other")
+        self.filter.setEnabled(False)
+        filter_caption = QLabel(self.tr("Sho&w"))
+        filter_caption.setBuddy(self.filter)
+        texts = QVBoxLayout()
+        texts.addWidget(self.summary)
+        texts.addWidget(self.others)
         info = QHBoxLayout()
-        info.addWidget(self.summary, 1)
-        info.addWidget(self.effects_only)
+        info.addLayout(texts, 1)
+        info.addWidget(filter_caption, 0, Qt.AlignmentFlag.AlignTop)
+        info.addWidget(self.filter, 0, Qt.AlignmentFlag.AlignTop)
 
         self.model = RecallTableModel(formats, self)
         self.proxy = SortProxy(self.model, self)
         self.proxy.setFilterRole(EFFECTS_ROLE)
         self.proxy.setFilterKeyColumn(0)
-        self.effects_only.toggled.connect(
-            lambda on: self.proxy.setFilterFixedString("yes" if on else "")
-        )
+        self.filter.currentIndexChanged.connect(self._filter_changed)
         self.table = make_table(
             self.proxy,
             "recall",
-            widths=(100, 200, 140, 130, 230, 70, 400),
-            stretch=6,
+            widths=(90, 165, 125, 120, 65, 240, 260),
+            stretch=OTHER_COLUMN,
             sort=(3, Qt.SortOrder.AscendingOrder),
         )
         self.table.doubleClicked.connect(self._open_index)
@@ -278,6 +328,10 @@ class RecallView(QWidget):
         self.setFocusProxy(self.lot)
 
     # -- completing lot numbers ----------------------------------------------------------------
+
+    def _lot_edited(self, _text: str) -> None:
+        self._show_products([])  # another number: its products are not known yet
+        self._completion_timer.start()
 
     def _fetch_completions(self) -> None:
         prefix = self.lot.text().strip()
@@ -312,6 +366,7 @@ class RecallView(QWidget):
                 text.replace("%1", lot.lot_number).replace("%2", lot.product).replace("%3", expiry)
             )
             item.setData(lot.lot_number, NUMBER_ROLE)
+            item.setData(lot.product, PRODUCT_ROLE)
             item.setEditable(False)
             self.completions.appendRow(item)
         if self.lot.hasFocus() and self.lot.text().strip() == prefix and lots:
@@ -322,17 +377,42 @@ class RecallView(QWidget):
         number = index.data(NUMBER_ROLE)
         if number:
             self.lot.setText(number)
-            self.show_lot(number)
+            self.show_lot(number, index.data(PRODUCT_ROLE))
 
     def _return_pressed(self) -> None:
         popup = self.completer.popup()
         if popup is not None and popup.isVisible():
             return  # the completer handles Enter on its list
-        self.show_lot(self.lot.text())
+        self.show_lot(self.lot.text(), self.chosen_product())
+
+    # -- the product, when several have the number ---------------------------------------------
+
+    def _show_products(self, products: Sequence[str], current: str | None = None) -> None:
+        """Offer the products that have a lot of this number (hidden when there is only one)."""
+        self.product.clear()
+        if len(products) > 1:
+            if current is None:
+                self.product.addItem(self.tr("Choose the product…"), "")
+            for name in products:
+                self.product.addItem(name, name)
+            if current is not None:
+                self.product.setCurrentIndex(self.product.findData(current))
+        self.product.setVisible(len(products) > 1)
+        self.product_caption.setVisible(len(products) > 1)
+
+    def chosen_product(self) -> str | None:
+        if self.product.isHidden():
+            return None
+        return self.product.currentData() or None
+
+    def _product_chosen(self, _index: int) -> None:
+        product = self.product.currentData()
+        if product:
+            self.show_lot(self.lot.text(), product)
 
     # -- the recall ----------------------------------------------------------------------------
 
-    def show_lot(self, number: str) -> None:
+    def show_lot(self, number: str, product: str | None = None) -> None:
         number = " ".join(number.split())
         if self.lot.text() != number:
             self.lot.setText(number)
@@ -344,13 +424,13 @@ class RecallView(QWidget):
         generation = self._generation
         self.loading = True
         treatment = self.services.treatment
-        self.runner.run(lambda: treatment.recall(number)).success(
+        self.runner.run(lambda: treatment.recall(number, product)).success(
             while_alive(self, lambda recall: self._loaded(generation, recall))
         ).failure(while_alive(self, lambda error: self._failed(generation, error)))
 
     def refresh(self) -> None:
         if self.recall is not None:
-            self.show_lot(self.recall.lot_number)
+            self.show_lot(self.recall.lot_number, self.recall.product)
 
     def apply_changes(self, changes: Changes) -> None:
         if changes.treatment or changes.patients or changes.catalogue or changes.settings:
@@ -362,63 +442,107 @@ class RecallView(QWidget):
         self.loading = False
         self.recall = recall
         self._show_lot_error("")
+        products = sorted((recall.product, *recall.also_in), key=str.casefold)
+        self._show_products(products if recall.also_in else [], recall.product)
         self.model.set_entries(recall.entries)
         today = self.services.clock.today()
-        products = []
-        for _lot_id, product, expiry in recall.lots:
+        expiries = []
+        for _lot_id, _product, expiry in recall.lots:
             state = self.tr("expired %1") if expiry < today else self.tr("expires %1")
-            products.append(f"{product} ({state.replace('%1', self.formats.date(expiry))})")
-        self.lot_info.setText(
-            self.tr("Lot %1: %2")
+            expiries.append(state.replace("%1", self.formats.date(expiry)))
+        text = (
+            self.tr("Lot %1 of %2 (%3)")
             .replace("%1", recall.lot_number)
-            .replace("%2", "; ".join(products))
+            .replace("%2", recall.product)
+            .replace("%3", "; ".join(expiries))
         )
+        if recall.also_in:
+            text += self.tr(". Other products with a lot of this number: %1.").replace(
+                "%1", ", ".join(recall.also_in)
+            )
+        self.lot_info.setText(text)
         self.summary.setText(self.summary_text(recall))
-        self.effects_only.setEnabled(bool(recall.entries))
+        self.others.setText(self.others_text(recall))
+        self.others.setVisible(bool(recall.entries))
+        self.filter.setEnabled(bool(recall.entries))
         self.export_button.setEnabled(True)
-        # the product is in the line above unless the number exists in several products
-        self.table.setColumnHidden(4, len({p for _i, p, _e in recall.lots}) < 2)
         if recall.entries:
             self.stack.setCurrentWidget(self.table)
         else:
             self.empty.setText(
-                self.tr("No session has used lot %1 yet.").replace("%1", recall.lot_number)
+                self.tr("No session has used lot %1 of %2 yet.")
+                .replace("%1", recall.lot_number)
+                .replace("%2", recall.product)
             )
             self.stack.setCurrentWidget(self.empty)
         self._set_tab_title(self.tr("Recall %1").replace("%1", recall.lot_number))
 
     def summary_text(self, recall: Recall) -> str:
-        """'37 sessions, 12 patients; 5 patients reported side effects since (9 in all, 2 of
+        """'37 sessions, 12 patients; 9 side effects suspecting this lot, in 5 patients (2 of
         grade 3 or above).'"""
         sessions = len(recall.entries)
-        reporting = len({e.patient_id for e in recall.entries if e.side_effects})
-        effects = [x for e in recall.entries for x in e.side_effects]
-        severe = sum(1 for x in effects if x.grade >= Grade.SEVERE)
         text = (
             (self.tr("1 session") if sessions == 1 else self.tr("%1 sessions"))
             + ", "
             + (self.tr("1 patient") if recall.patients == 1 else self.tr("%2 patients"))
         )
         text = text.replace("%1", f"{sessions:,}").replace("%2", f"{recall.patients:,}")
-        if not effects:
-            return text + self.tr("; no side effect reported since.")
-        if reporting == 1:
-            text += self.tr("; 1 patient reported side effects since")
-        else:
-            text += self.tr("; %1 patients reported side effects since").replace(
-                "%1", f"{reporting:,}"
-            )
-        detail = self.tr(" (1 in all") if len(effects) == 1 else self.tr(" (%1 in all")
-        text += detail.replace("%1", f"{len(effects):,}")
+        suspecting = recall.side_effects(suspected=True)
+        if not suspecting:
+            return text + self.tr("; no side effect suspecting this lot.")
+        people = len({e.patient_id for e, _x in suspecting})
+        severe = sum(1 for _e, x in suspecting if x.grade >= Grade.SEVERE)
+        detail = (
+            self.tr("; 1 side effect suspecting this lot")
+            if len(suspecting) == 1
+            else self.tr("; %1 side effects suspecting this lot")
+        )
+        text += detail.replace("%1", f"{len(suspecting):,}")
+        text += (
+            self.tr(", in 1 patient")
+            if people == 1
+            else self.tr(", in %1 patients").replace("%1", f"{people:,}")
+        )
         if severe:
-            text += self.tr(", %1 of grade 3 or above").replace("%1", f"{severe:,}")
-        return text + ")."
+            text += self.tr(" (%1 of grade 3 or above)").replace("%1", f"{severe:,}")
+        return text + "."
+
+    def others_text(self, recall: Recall) -> str:
+        """'Other side effects since (not suspecting this lot): 14, in 8 patients.'"""
+        others = recall.side_effects(suspected=False)
+        if not others:
+            return self.tr("No other side effect reported since.")
+        people = len({e.patient_id for e, _x in others})
+        text = self.tr("Other side effects since (not suspecting this lot): %1").replace(
+            "%1", f"{len(others):,}"
+        )
+        text += (
+            self.tr(", in 1 patient")
+            if people == 1
+            else self.tr(", in %1 patients").replace("%1", f"{people:,}")
+        )
+        severe = sum(1 for _e, x in others if x.grade >= Grade.SEVERE)
+        if severe:
+            text += self.tr(" (%1 of grade 3 or above)").replace("%1", f"{severe:,}")
+        return text + "."
+
+    def _filter_changed(self, _index: int) -> None:
+        pattern = self.filter.currentData() or ""
+        self.proxy.setFilterRegularExpression(f"^({pattern})$" if pattern else "")
 
     def _failed(self, generation: int, error: BaseException) -> None:
         if generation != self._generation:
             return
         self.loading = False
-        if isinstance(error, ValidationError):
+        if isinstance(error, LotInSeveralProducts):
+            self._show_products(error.products)
+            self._show_lot_error(
+                self.tr("Lot %1 exists for %2 products: choose which in the list beside it.")
+                .replace("%1", error.number)
+                .replace("%2", str(len(error.products)))
+            )
+            self.product.setFocus()
+        elif isinstance(error, ValidationError):
             self._show_lot_error(" ".join(error.errors.values()))
         elif isinstance(error, NotFoundError):
             self._show_lot_error(str(error))
@@ -429,7 +553,8 @@ class RecallView(QWidget):
         self.model.set_entries([])
         self.lot_info.clear()
         self.summary.clear()
-        self.effects_only.setEnabled(False)
+        self.others.clear()
+        self.filter.setEnabled(False)
         self.export_button.setEnabled(False)
         self.export_status.hide()
         self.empty.setText(self.hint)
@@ -500,7 +625,13 @@ class RecallView(QWidget):
 
     def _export_failed(self, path: str, error: BaseException) -> None:
         self.export_button.setEnabled(True)
-        if isinstance(error, OSError):
+        if isinstance(error, MesodeskError):  # the export's own words: a missing folder, a link
+            self.tell(
+                self.tr("The file %1 could not be written: %2")
+                .replace("%1", path)
+                .replace("%2", str(error))
+            )
+        elif isinstance(error, OSError):
             self.tell(
                 self.tr("The file %1 could not be written: %2")
                 .replace("%1", path)
@@ -516,8 +647,11 @@ class RecallView(QWidget):
 # -- installing -----------------------------------------------------------------------------------
 
 
-def open_recall(main: MainWindow, lot_number: str | None = None) -> RecallView:
-    """Show the recall tab (opening it when needed); with a lot number, look that lot up."""
+def open_recall(
+    main: MainWindow, lot_number: str | None = None, product: str | None = None
+) -> RecallView:
+    """Show the recall tab (opening it when needed); with a lot number (and its product), look
+    that lot up."""
     view: RecallView | None = None
     for i in range(main.tabs.count()):
         widget = main.tabs.widget(i)
@@ -531,7 +665,7 @@ def open_recall(main: MainWindow, lot_number: str | None = None) -> RecallView:
         main.tabs.addTab(view, QCoreApplication.translate("RecallView", "Lot recall"))
     main.tabs.setCurrentWidget(view)
     if lot_number:
-        view.show_lot(lot_number)
+        view.show_lot(lot_number, product)
     main.raise_()
     main.activateWindow()
     view.lot.setFocus()

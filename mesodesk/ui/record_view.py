@@ -26,8 +26,9 @@ from PySide6.QtWidgets import (
 
 from mesodesk.domain.enums import AEOutcome, CourseStatus, Grade
 from mesodesk.domain.patients import Patient
+from mesodesk.domain.safety import RULES
 from mesodesk.domain.treatment import Course, PatientRecord, Session, SideEffect
-from mesodesk.ui.labels import label
+from mesodesk.ui.labels import label, safety_text, suspected_lots
 from mesodesk.ui.patient_header import PatientHeader
 from mesodesk.ui.tables import (
     ID_ROLE,
@@ -75,7 +76,9 @@ class PatientRecordView(QWidget):
         self.log_session_button.setDefault(True)
         self.log_session_button.clicked.connect(self.log_session)
         self.side_effect_button = QPushButton(self.tr("Record side effect…"))
-        self.side_effect_button.clicked.connect(self.record_side_effect)
+        # clicked(bool) would hand its `checked` flag (False) to record_side_effect as the
+        # session id, and the dialog would open on "No session" instead of suggesting one
+        self.side_effect_button.clicked.connect(lambda: self.record_side_effect())
         for button, shortcut in (
             (self.log_session_button, "Ctrl+L"),
             (self.side_effect_button, "Ctrl+R"),
@@ -133,10 +136,13 @@ class PatientRecordView(QWidget):
                 self.tr("Pain"),
                 self.tr("GAIS"),
                 self.tr("Price"),
+                self.tr("Safety"),
             ]
         )
         self.session_table = self._table(self.session_model, "sessions", stretch=4)
         self.session_table.doubleClicked.connect(lambda _i: self.edit_session())
+        self.session_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.session_table.customContextMenuRequested.connect(self._session_menu)
         self.session_actions = self._action_bar(
             ("edit", self.tr("Edit…"), self.edit_session),
             (
@@ -172,6 +178,8 @@ class PatientRecordView(QWidget):
         self.timeline = QListWidget()
         self.timeline.setAlternatingRowColors(True)
         self.timeline.itemDoubleClicked.connect(self._open_timeline_item)
+        self.timeline.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.timeline.customContextMenuRequested.connect(self._timeline_menu)
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self._page(self.course_table, self.course_actions), self.tr("Courses"))
@@ -282,7 +290,14 @@ class PatientRecordView(QWidget):
 
     def _fill_summary(self, record: PatientRecord) -> None:
         f = self.window_.formats
-        active = [c for c in record.courses if c.status is not CourseStatus.STOPPED and c.next_due]
+        active = [
+            c
+            for c in record.courses
+            if c.status is not CourseStatus.STOPPED
+            and c.next_due
+            and not c.next_due.lapsed(self.today)
+        ]
+        lapsed = [c for c in record.courses if c.next_due and c.next_due.lapsed(self.today)]
         parts = []
         if active:
             soonest = min(active, key=lambda c: c.next_due.on)  # type: ignore[union-attr]
@@ -299,6 +314,10 @@ class PatientRecordView(QWidget):
                 .replace("%2", state)
                 .replace("%3", label(due.phase))
                 .replace("%4", soonest.title)
+            )
+        if lapsed:
+            parts.append(
+                self.tr("Maintenance lapsed: %1").replace("%1", ", ".join(c.title for c in lapsed))
             )
         ongoing = [e for e in record.side_effects if e.ongoing]
         if ongoing:
@@ -319,9 +338,17 @@ class PatientRecordView(QWidget):
             colour = ""
             if due is not None:
                 due_text = f"{f.date(due.on)} ({label(due.phase)})"
-                if due.on < self.today:
+                if due.lapsed(self.today):
+                    assert due.lapses_on is not None
+                    due_text += " " + self.tr("lapsed since %1").replace(
+                        "%1", f.date(due.lapses_on)
+                    )
+                    colour = "#6b6b6b"
+                elif due.on < self.today:
                     due_text += " " + self.tr("overdue")
                     colour = "#b00020"
+            elif c.maintenance_ended_by is not None:
+                due_text = self.tr("— (maintenance ended by a newer course)")
             rows.append(
                 Row(
                     c.id,
@@ -356,6 +383,7 @@ class PatientRecordView(QWidget):
         rows = []
         for s in reversed(record.sessions):
             blend = "; ".join(f"{b.product} · {b.lot_number} · {b.amount_ml:g} ml" for b in s.blend)
+            safety, safety_tip = self._session_safety(s)
             rows.append(
                 Row(
                     s.id,
@@ -370,6 +398,7 @@ class PatientRecordView(QWidget):
                         "" if s.pain_nrs is None else str(s.pain_nrs),
                         "" if s.gais is None else str(s.gais),
                         f.money(s.price_cents),
+                        safety,
                     ],
                     sort_keys=[
                         s.started_at,
@@ -383,10 +412,38 @@ class PatientRecordView(QWidget):
                         s.gais or 0,
                         s.price_cents or 0,
                     ],
-                    tooltip=blend + (f"\n{s.notes}" if s.notes else ""),
+                    tooltip="\n".join(x for x in (blend, safety_tip, s.notes) if x),
+                    colour="#8a5a00" if s.override_reason else "",
                 )
             )
         self.session_model.set_rows(rows)
+
+    def _session_safety(self, s: Session) -> tuple[str, str]:
+        """What the safety rules said when the session was saved, for its row: a short cell
+        (an override and its reason first) and the whole of it for the tooltip."""
+        overridden = [c for c in s.safety_confirmed if c in RULES and RULES[c].overridable]
+        confirmed = [c for c in s.safety_confirmed if c in RULES and not RULES[c].overridable]
+
+        def titles(codes: list[str]) -> str:
+            return "; ".join(safety_text(RULES[c].title) for c in codes)
+
+        lines = []
+        if overridden:
+            lines.append(
+                self.tr("Overridden: %1. Reason: %2")
+                .replace("%1", titles(overridden))
+                .replace("%2", s.override_reason)
+            )
+        if confirmed:
+            lines.append(self.tr("Confirmed: %1").replace("%1", titles(confirmed)))
+        if not lines:
+            return "", ""
+        cell = (
+            self.tr("Override: %1").replace("%1", s.override_reason)
+            if overridden
+            else self.tr("Confirmed: %1").replace("%1", titles(confirmed))
+        )
+        return (cell if len(cell) <= 60 else cell[:59] + "…"), "\n".join(lines)
 
     def _fill_effects(self, effects: tuple[SideEffect, ...]) -> None:
         f = self.window_.formats
@@ -397,7 +454,7 @@ class PatientRecordView(QWidget):
             area = label(e.body_area) if e.body_area else self.tr("systemic")
             if e.body_area_note:
                 area += f" ({e.body_area_note})"
-            lot = f"{e.lot_number} ({e.product})" if e.lot_number else ""
+            lot = suspected_lots(e)
             serious = self.tr(" · serious") if e.serious else ""
             rows.append(
                 Row(
@@ -486,6 +543,39 @@ class PatientRecordView(QWidget):
             self.edit_side_effect(ref)
         elif kind == "course":
             self.edit_course(ref)
+
+    def session_menu(self, session_id: int) -> QMenu:
+        """What can be done from a session (the sessions table's and the timeline's menu)."""
+        menu = QMenu(self)
+        menu.addAction(self.tr("Edit session…"), lambda: self.edit_session(session_id))
+        menu.addAction(
+            self.tr("Record side effect for this session…"),
+            lambda: self.record_side_effect(session_id),
+        )
+        return menu
+
+    def _session_menu(self, pos: Any) -> None:
+        index = self.session_table.indexAt(pos)
+        session_id = index.data(ID_ROLE) if index.isValid() else None
+        if session_id is None:
+            session_id = selected_id(self.session_table)
+        if session_id is not None:
+            self.session_menu(session_id).exec(self.session_table.viewport().mapToGlobal(pos))
+
+    def timeline_menu(self, item: QListWidgetItem) -> QMenu:
+        """What can be done from a line of the timeline (a session's: as in its table)."""
+        kind, ref = item.data(ID_ROLE)
+        if kind == "session":
+            return self.session_menu(ref)
+        menu = QMenu(self)
+        menu.addAction(self.tr("Open…"), lambda: self._open_timeline_item(item))
+        menu.addAction(self.tr("Record side effect…"), lambda: self.record_side_effect())
+        return menu
+
+    def _timeline_menu(self, pos: Any) -> None:
+        item = self.timeline.itemAt(pos)
+        if item is not None:
+            self.timeline_menu(item).exec(self.timeline.viewport().mapToGlobal(pos))
 
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.chart_tab:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 from PySide6.QtCore import QTime
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 from mesodesk.domain.catalogue import Lot, Practitioner, Product
 from mesodesk.domain.enums import CourseStatus, Gais, NumbingAgent, Technique
 from mesodesk.domain.patients import Patient
+from mesodesk.domain.safety import MIN_OVERRIDE_REASON, Finding, Level
 from mesodesk.domain.treatment import (
     BlendInput,
     Course,
@@ -38,9 +40,9 @@ from mesodesk.domain.treatment import (
     SessionInput,
     allergy_matches,
 )
-from mesodesk.services.treatment import AllergyWarning
+from mesodesk.services.treatment import AllergyWarning, SafetyQuestions
 from mesodesk.ui.course_dialog import area_list, checked_areas
-from mesodesk.ui.form import FormDialog, validated
+from mesodesk.ui.form import FormDialog, fit_screen, validated
 from mesodesk.ui.labels import label
 from mesodesk.ui.widgets import DateField, EnumCombo, parse_money, warning_banner
 
@@ -259,10 +261,30 @@ class SessionDialog(FormDialog):
         self.notes = QPlainTextEdit()
         self.notes.setTabChangesFocus(True)
         self.notes.setMinimumHeight(50)
+        # the safety rules (mesodesk.domain.safety): what they say about the patient, the offer
+        # to extend a course, and why a contraindication is overridden
+        self.extend = QCheckBox(self.tr("Extend the course's plan to take this session"))
+        self.extend.hide()
+        self.override = QPlainTextEdit()
+        self.override.setTabChangesFocus(True)
+        self.override.setFixedHeight(48)
+        self.override.setPlaceholderText(
+            self.tr("Why the session goes ahead despite the contraindication (kept and printed)")
+        )
+        self.override_box = QWidget()
+        override_form = QFormLayout(self.override_box)
+        override_form.setContentsMargins(0, 0, 0, 0)
+        self.add_row(override_form, self.tr("Override reason"), "override_reason", self.override)
+        self.override_box.hide()
+        safety = QWidget()
+        safety_layout = QVBoxLayout(safety)
+        safety_layout.setContentsMargins(0, 0, 0, 0)
+        self.add_error_for("patient", safety, safety_layout)
+        safety_layout.addWidget(self.override_box)
 
         left = QGroupBox(self.tr("Session"))
         form = QFormLayout(left)
-        self.add_row(form, self.tr("Course *"), "course_id", self.course)
+        self.add_row(form, self.tr("Course *"), "course_id", self.course, note=self.extend)
         when = QWidget()
         row = QHBoxLayout(when)
         row.setContentsMargins(0, 0, 0, 0)
@@ -312,10 +334,11 @@ class SessionDialog(FormDialog):
         columns.addWidget(left, 1)
         columns.addLayout(right, 1)
         layout = QVBoxLayout(self)
+        layout.addWidget(safety)
         layout.addLayout(columns, 1)
         layout.addWidget(self.form_error)
         layout.addWidget(self.buttons)
-        self.resize(1100, 660)
+        fit_screen(self, 1000, 700)
 
         self.buttons.setEnabled(False)
         self.day.changed.connect(self._date_changed)
@@ -355,6 +378,8 @@ class SessionDialog(FormDialog):
             self.price.setText("" if s.price_cents is None else f"{s.price_cents / 100:.2f}")
             self.notes.setPlainText(s.notes)
             self.blend.keep_lots = {b.lot_id for b in s.blend}
+            self.override.setPlainText(s.override_reason)
+            self.safety_seen = set(s.safety_confirmed)
             return
         # a new session: the course due soonest, now, and what the last session of it used
         courses = self._courses()
@@ -558,22 +583,72 @@ class SessionDialog(FormDialog):
         return validated(problems, lambda: data.validated(self.window_.services.clock.now()))
 
     def save(self, allergy_confirmed: bool = False) -> None:
+        """Save once the safety rules are answered: the first Save shows what they say beside
+        the fields (and asks for an override reason when a contraindication blocks); a Save
+        with nothing new to show confirms it."""
         data = self.checked_input()
         if data is None:
             return
         treatment = self.window_.services.treatment
         patient_id = self.patient.id
+        session_id = self.session.id if self.session else None
+        self.window_.runner.run(
+            lambda: treatment.session_findings(patient_id, data, session_id)
+        ).success(lambda findings: self._reviewed(data, findings, allergy_confirmed)).failure(
+            self.failed
+        )
+
+    def _reviewed(
+        self, data: SessionInput, findings: list[Finding], allergy_confirmed: bool
+    ) -> None:
+        self.buttons.setEnabled(True)
+        beyond = any(f.rule == "session.beyond_plan" for f in findings)
+        self.extend.setVisible(beyond or self.extend.isChecked())
+        overrides = [f for f in findings if f.level is Level.BLOCK and f.overridable]
+        self.override_box.setVisible(bool(overrides) or bool(self.override.toPlainText()))
+        if not self.review_findings(findings):
+            return
+        reason = self.override.toPlainText()
+        if overrides and len(" ".join(reason.split())) < MIN_OVERRIDE_REASON:
+            self.show_findings(
+                findings,
+                {
+                    "override_reason": self.tr(
+                        "Say why the session goes ahead despite the contraindication "
+                        "(at least %1 characters)."
+                    ).replace("%1", str(MIN_OVERRIDE_REASON))
+                },
+            )
+            self.override.setFocus()
+            return
+        confirmed = [f.rule for f in findings if f.level is Level.ASK]
+        extend = not self.extend.isHidden() and self.extend.isChecked()
+        treatment = self.window_.services.treatment
+        patient_id = self.patient.id
         session = self.session
         if session is None:
             job = self.window_.runner.run(
-                lambda: treatment.log_session(patient_id, data, allergy_confirmed=allergy_confirmed)
+                lambda: treatment.log_session(
+                    patient_id,
+                    data,
+                    allergy_confirmed=allergy_confirmed,
+                    confirmed=confirmed,
+                    override_reason=reason,
+                    extend_course=extend,
+                )
             )
         else:
             job = self.window_.runner.run(
                 lambda: treatment.update_session(
-                    session.id, data, allergy_confirmed=allergy_confirmed
+                    session.id,
+                    data,
+                    allergy_confirmed=allergy_confirmed,
+                    confirmed=confirmed,
+                    override_reason=reason,
+                    extend_course=extend,
                 )
             )
+        self.buttons.setEnabled(False)
         job.success(self.saved_result).failure(self._save_failed)
 
     def _save_failed(self, error: BaseException) -> None:
@@ -581,6 +656,11 @@ class SessionDialog(FormDialog):
             self.buttons.setEnabled(True)
             if self.confirm_allergy(str(error)):
                 self.save(allergy_confirmed=True)
+            return
+        if isinstance(error, SafetyQuestions):  # the record changed meanwhile: ask again
+            self.buttons.setEnabled(True)
+            self.safety_seen -= {f.rule for f in error.questions}
+            self.review_findings(error.findings)
             return
         self.failed(error)
 

@@ -1,12 +1,14 @@
 """Recording a side effect with every field of DOMAIN.md, the CTCAE grade definitions at hand,
-and the suspected session (the last one before the onset) and its lot chosen for you."""
+the suspected session (the last one before the onset) and its blend chosen for you, and the
+coherence rules (mesodesk.domain.safety) said beside the fields before anything is saved."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QTime
+from PySide6.QtCore import Qt, QTime
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -15,6 +17,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QSpinBox,
     QTimeEdit,
@@ -33,20 +37,25 @@ from mesodesk.domain.enums import (
     SideEffectKind,
 )
 from mesodesk.domain.patients import Patient
+from mesodesk.domain.safety import Finding, Level
 from mesodesk.domain.treatment import (
     OPEN_OUTCOMES,
     PatientRecord,
+    Session,
     SideEffect,
     SideEffectInput,
     suspected_session,
 )
-from mesodesk.ui.form import FormDialog, validated
+from mesodesk.services.treatment import SafetyQuestions
+from mesodesk.ui.form import FormDialog, fit_screen, validated
 from mesodesk.ui.labels import label
 from mesodesk.ui.session_dialog import NONE, score_combo, set_combo
 from mesodesk.ui.widgets import DateField, EnumCombo
 
 if TYPE_CHECKING:
     from mesodesk.ui.main_window import MainWindow
+
+WHOLE_BLEND = -1  # the item data of "Whole blend" in the list of suspected lots
 
 
 def grade_text(grade: Grade) -> str:
@@ -61,6 +70,75 @@ def grade_text(grade: Grade) -> str:
     if word and definition.casefold().startswith(word.casefold()):
         return name + definition[len(word) :]
     return f"{name}: {definition}"
+
+
+class SuspectedLots(QListWidget):
+    """The suspected session's blend, one line per lot to tick, and "Whole blend" first."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMaximumHeight(110)
+        self.itemChanged.connect(self._changed)
+        self._filling = False
+
+    def show_blend(self, session: Session | None, ticked: Iterable[int], whole: bool) -> None:
+        """The lots of ``session``'s blend, ``ticked`` ones ticked (all of them with
+        ``whole``)."""
+        self._filling = True
+        self.clear()
+        if session is not None:
+            self._add(self.tr("Whole blend (every lot of the session)"), WHOLE_BLEND, whole)
+            chosen = set(ticked)
+            for line in session.blend:
+                self._add(
+                    f"{line.product} · {self.tr('lot')} {line.lot_number}",
+                    line.lot_id,
+                    whole or line.lot_id in chosen,
+                )
+        self._filling = False
+        self._follow_whole()
+
+    def _add(self, text: str, data: int, checked: bool) -> None:
+        item = QListWidgetItem(text)
+        item.setData(Qt.ItemDataRole.UserRole, data)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+        self.addItem(item)
+
+    def _changed(self, item: QListWidgetItem) -> None:
+        if not self._filling and item.data(Qt.ItemDataRole.UserRole) == WHOLE_BLEND:
+            self._follow_whole()
+
+    def _follow_whole(self) -> None:
+        """With "Whole blend" ticked every lot is, and cannot be unticked one by one."""
+        whole = self.whole()
+        self._filling = True
+        for i in range(1, self.count()):
+            item = self.item(i)
+            if whole:
+                item.setCheckState(Qt.CheckState.Checked)
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+            else:
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEnabled)
+        self._filling = False
+
+    def whole(self) -> bool:
+        first = self.item(0)
+        return first is not None and first.checkState() == Qt.CheckState.Checked
+
+    def lot_ids(self) -> tuple[int, ...]:
+        """The lots ticked one by one (all of them with "Whole blend")."""
+        return tuple(
+            self.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(1, self.count())
+            if self.item(i).checkState() == Qt.CheckState.Checked
+        )
+
+    def tick(self, data: int, checked: bool = True) -> None:
+        for i in range(self.count()):
+            item = self.item(i)
+            if item.data(Qt.ItemDataRole.UserRole) == data:
+                item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
 
 
 class SideEffectDialog(FormDialog):
@@ -79,7 +157,11 @@ class SideEffectDialog(FormDialog):
         patient = record.patient
         assert isinstance(patient, Patient)
         self.patient = patient
-        self.session_chosen_by_hand = effect is not None or session_id is not None
+        # Only a real id chooses the session: a signal's `checked` flag (False) must not.
+        given = session_id if type(session_id) is int else None
+        self.session_chosen_by_hand = effect is not None or given is not None
+        self.lots_chosen_by_hand = effect is not None
+        self.causality_chosen_by_hand = effect is not None
         self.setWindowTitle(
             (self.tr("Record a side effect") if effect is None else self.tr("Edit side effect"))
             + f" · {patient.last_name}, {patient.first_name} · {patient.record_no}"
@@ -113,7 +195,8 @@ class SideEffectDialog(FormDialog):
         self.outcome = EnumCombo(AEOutcome)
         self.outcome.set_value(AEOutcome.ONGOING)
         self.causality = EnumCombo(Causality)
-        self.causality.set_value(Causality.POSSIBLE)
+        self.causality.set_value(Causality.NOT_ASSESSED)
+        self.causality.activated.connect(self._causality_chosen)
 
         self.session = QComboBox()
         self.session.addItem(self.tr("No session"), None)
@@ -124,7 +207,8 @@ class SideEffectDialog(FormDialog):
                 .replace("%2", str(s.number)),
                 s.id,
             )
-        self.lot = QComboBox()
+        self.lots = SuspectedLots()
+        self.lots.itemChanged.connect(self._lots_chosen)
         self.area = EnumCombo(BodyArea, (), NONE)
         self.area_note = QLineEdit()
         self.area_note.setMaxLength(200)
@@ -133,7 +217,8 @@ class SideEffectDialog(FormDialog):
         self.action_note = QLineEdit()
         self.action_note.setMaxLength(200)
         self.action_note.setPlaceholderText(self.tr("Which treatment, to whom (needed for Other)"))
-        self.via = EnumCombo(ReportChannel)
+        # no silent default: the clinician says how it was reported
+        self.via = EnumCombo(ReportChannel, None, self.tr("How? (choose)"))
         self.reported_day = DateField(formats)
         self.reported_day.set_value(today)
         self.reported_at = QTimeEdit()
@@ -145,6 +230,14 @@ class SideEffectDialog(FormDialog):
         self.notes = QPlainTextEdit()
         self.notes.setTabChangesFocus(True)
         self.notes.setMinimumHeight(50)
+
+        # Long choices ("Redness and bumps at injection sites") are shown whole in the list
+        # and may be cut in the closed box, so that the two columns fit a 1024-pixel screen.
+        for combo in (self.kind, self.session, self.causality, self.action, self.via):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(14)
 
         what = QGroupBox(self.tr("What and how bad"))
         form = QFormLayout(what)
@@ -172,7 +265,14 @@ class SideEffectDialog(FormDialog):
         where = QGroupBox(self.tr("Where, why, and what was done"))
         where_form = QFormLayout(where)
         self.add_row(where_form, self.tr("Suspected session"), "session_id", self.session)
-        self.add_row(where_form, self.tr("Suspected lot"), "lot_id", self.lot)
+        self.add_row(
+            where_form,
+            self.tr("Suspected products"),
+            "lot_ids",
+            self.lots,
+            changed=self.lots.itemChanged,
+        )
+        self.errors["suspects_blend"] = self.errors["lot_ids"]
         self.add_row(where_form, self.tr("Causality (WHO-UMC)"), "causality", self.causality)
         self.add_row(where_form, self.tr("Body area"), "body_area", self.area)
         self.add_row(where_form, self.tr("Area details"), "body_area_note", self.area_note)
@@ -185,8 +285,10 @@ class SideEffectDialog(FormDialog):
         rep.addWidget(self.via, 1)
         rep.addWidget(self.reported_day)
         rep.addWidget(self.reported_at)
-        self.add_row(where_form, self.tr("Reported"), "reported_at", reported)
+        self.add_row(where_form, self.tr("Reported *"), "reported_at", reported)
         self.errors["reported_via"] = self.errors["reported_at"]
+        self.fields["reported_via"] = self.via
+        self.via.currentIndexChanged.connect(self._clearer("reported_via"))
         self.add_row(where_form, self.tr("Recorded by"), "recorded_by_id", self.recorded_by)
         self.add_row(where_form, self.tr("Notes"), "notes", self.notes)
 
@@ -197,18 +299,18 @@ class SideEffectDialog(FormDialog):
         layout.addLayout(columns, 1)
         layout.addWidget(self.form_error)
         layout.addWidget(self.buttons)
-        self.resize(1080, 640)
+        fit_screen(self, 1000, 700)
 
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.onset.changed.connect(self._onset_changed)
         self.session.currentIndexChanged.connect(self._session_changed)
-        self.session.activated.connect(lambda _i: setattr(self, "session_chosen_by_hand", True))
+        self.session.activated.connect(self._session_chosen)
         self.action.currentIndexChanged.connect(self._notes_enabled)
         self.area.currentIndexChanged.connect(self._notes_enabled)
         if effect is not None:
             self._load(effect)
-        elif session_id is not None:
-            set_combo(self.session, session_id)
+        elif given is not None:
+            set_combo(self.session, given)
         else:
             self._onset_changed()
         self._session_changed()
@@ -233,15 +335,10 @@ class SideEffectDialog(FormDialog):
         if 1 <= value <= len(Grade):
             g = Grade(value)
             self.grade_help.setText(grade_text(g))
-            self.grade_help.setStyleSheet("color: #555555;")
             if g >= Grade.LIFE_THREATENING:
                 self.serious.setChecked(True)
-        elif value == 0:
-            self.grade_help.setText(self.tr("Choose a grade from 1 (mild) to 5 (death)."))
-            self.grade_help.setStyleSheet("color: #555555;")
         else:
             self.grade_help.setText(self.tr("Choose a grade from 1 (mild) to 5 (death)."))
-            self.grade_help.setStyleSheet("color: #555555;")
 
     def _kind_changed(self) -> None:
         kind = self.kind.value()
@@ -257,8 +354,19 @@ class SideEffectDialog(FormDialog):
         self.area_note.setEnabled(self.area.isEnabled() and self.area.value() is BodyArea.OTHER)
         self.action_note.setEnabled(self.action.value() is ActionTaken.OTHER)
 
+    def _session_chosen(self, _index: int) -> None:
+        self.session_chosen_by_hand = True
+
+    def _lots_chosen(self, _item: QListWidgetItem) -> None:
+        if not self.lots._filling:
+            self.lots_chosen_by_hand = True
+
+    def _causality_chosen(self, _index: int) -> None:
+        self.causality_chosen_by_hand = True
+
     def _onset_changed(self) -> None:
-        """By default the suspected session is the last one on or before the onset."""
+        """While nobody chose one by hand, the suspected session is the last one on or before
+        the onset."""
         if self.session_chosen_by_hand:
             return
         try:
@@ -270,18 +378,25 @@ class SideEffectDialog(FormDialog):
         best = suspected_session(self.record.sessions, onset)
         set_combo(self.session, best.id if best else None)
 
-    def _session_changed(self) -> None:
+    def chosen_session(self) -> Session | None:
         session_id = self.session.currentData()
-        session = next((s for s in self.record.sessions if s.id == session_id), None)
-        current_lot = self.lot.currentData()
-        self.lot.clear()
-        self.lot.addItem(self.tr("Not known"), None)
-        if session is not None:
-            for line in session.blend:
-                self.lot.addItem(f"{line.lot_number} · {line.product}", line.lot_id)
-            if len(session.blend) == 1:
-                self.lot.setCurrentIndex(1)
-        set_combo(self.lot, current_lot) if current_lot is not None else None
+        return next((s for s in self.record.sessions if s.id == session_id), None)
+
+    def _session_changed(self) -> None:
+        session = self.chosen_session()
+        if self.lots_chosen_by_hand and self.effect is not None and session is not None:
+            ticked: tuple[int, ...] = self.lots.lot_ids() if self.lots.count() else ()
+            self.lots.show_blend(session, ticked, self.lots.whole())
+        else:
+            # a session suggested, or chosen: its whole blend is suspected until the clinician
+            # ticks fewer
+            self.lots.show_blend(session, (), True)
+            self.lots_chosen_by_hand = False
+        self.lots.setEnabled(session is not None)
+        if not self.causality_chosen_by_hand:
+            self.causality.set_value(
+                Causality.POSSIBLE if session is not None else Causality.NOT_ASSESSED
+            )
         # the session's areas first, then every other area
         first = list(session.areas) if session else []
         had_area = self.area.value() is not None
@@ -312,8 +427,7 @@ class SideEffectDialog(FormDialog):
         self.outcome.set_value(e.outcome)
         self.causality.set_value(e.causality)
         set_combo(self.session, e.session_id)
-        self._session_changed()
-        set_combo(self.lot, e.lot_id)
+        self.lots.show_blend(self.chosen_session(), e.lot_ids, e.suspects_blend)
         self.area.set_value(e.body_area)
         self.area_note.setText(e.body_area_note)
         self.action.set_value(e.action_taken)
@@ -322,6 +436,7 @@ class SideEffectDialog(FormDialog):
         self.reported_day.set_value(e.reported_at.date())
         self.reported_at.setTime(QTime(e.reported_at.hour, e.reported_at.minute))
         self.notes.setPlainText(e.notes)
+        self.safety_seen = set(e.safety_confirmed)
 
     # -- saving -------------------------------------------------------------------------------
 
@@ -340,6 +455,9 @@ class SideEffectDialog(FormDialog):
         reported = (
             datetime.combine(reported_day, time(t.hour(), t.minute())) if reported_day else None
         )
+        session = self.chosen_session()
+        whole = session is not None and self.lots.whole()
+        lot_ids = self.lots.lot_ids() if session is not None and not whole else ()
         data = SideEffectInput(
             kind=self.kind.value(),
             onset_on=onset,
@@ -350,8 +468,9 @@ class SideEffectDialog(FormDialog):
             pain_nrs=self.pain.currentData() if self.pain.isEnabled() else None,
             serious=self.serious.isChecked(),
             body_area=self.area.value() if self.area.isEnabled() else None,
-            session_id=self.session.currentData(),
-            lot_id=self.lot.currentData(),
+            session_id=session.id if session else None,
+            lot_ids=lot_ids,
+            suspects_blend=whole,
             action_taken=self.action.value(),
             reported_via=self.via.value(),
             reported_at=reported,
@@ -361,7 +480,6 @@ class SideEffectDialog(FormDialog):
             action_note=self.action_note.text() if self.action_note.isEnabled() else "",
             notes=self.notes.toPlainText(),
         )
-        session = next((s for s in self.record.sessions if s.id == data.session_id), None)
         first = None
         if session is not None:
             same = [
@@ -382,17 +500,44 @@ class SideEffectDialog(FormDialog):
         )
 
     def save(self) -> None:
+        """Save once the coherence rules are answered: the first Save shows their questions
+        and warnings beside the fields; a Save with nothing new to show confirms them."""
         data = self.checked_input()
         if data is None:
             return
         treatment = self.window_.services.treatment
+        patient_id = self.patient.id
+        effect_id = self.effect.id if self.effect else None
+        self.window_.runner.run(
+            lambda: treatment.side_effect_findings(patient_id, data, effect_id)
+        ).success(lambda findings: self._reviewed(data, findings)).failure(self.failed)
+
+    def _reviewed(self, data: SideEffectInput, findings: list[Finding]) -> None:
+        self.buttons.setEnabled(True)
+        if not self.review_findings(findings):
+            return
+        confirmed = [f.rule for f in findings if f.level is Level.ASK]
+        treatment = self.window_.services.treatment
         effect = self.effect
         if effect is None:
             patient_id = self.patient.id
-            job = self.window_.runner.run(lambda: treatment.record_side_effect(patient_id, data))
+            job = self.window_.runner.run(
+                lambda: treatment.record_side_effect(patient_id, data, confirmed=confirmed)
+            )
         else:
-            job = self.window_.runner.run(lambda: treatment.update_side_effect(effect.id, data))
-        job.success(self.saved_result).failure(self.failed)
+            job = self.window_.runner.run(
+                lambda: treatment.update_side_effect(effect.id, data, confirmed=confirmed)
+            )
+        self.buttons.setEnabled(False)
+        job.success(self.saved_result).failure(self._save_failed)
+
+    def _save_failed(self, error: BaseException) -> None:
+        if isinstance(error, SafetyQuestions):  # the record changed meanwhile: ask again
+            self.buttons.setEnabled(True)
+            self.safety_seen -= {f.rule for f in error.questions}
+            self.review_findings(error.findings)
+            return
+        self.failed(error)
 
     @classmethod
     def ask(

@@ -1,20 +1,22 @@
 """The specialist's PDF summary in the app: choose what goes in, preview it, save or print it,
-and summaries for every patient seen in a period, in a folder, with progress and cancel."""
+and summaries for every patient seen in a period, saved into a folder and/or printed (one job
+per letter), with progress and cancel. Printing hands the PDF itself to the print service
+(mesodesk.ui.printing)."""
 
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSize, Qt, QUrl
-from PySide6.QtGui import QAction, QDesktopServices, QPainter
+from PySide6.QtCore import QCoreApplication, Qt, QUrl
+from PySide6.QtGui import QAction, QDesktopServices, QIcon
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
@@ -31,11 +33,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mesodesk.domain.errors import ValidationError
+from mesodesk.domain.errors import MesodeskError, ValidationError
 from mesodesk.domain.settings import Paper
-from mesodesk.domain.summary import Section, SummaryOptions
+from mesodesk.domain.summary import (
+    FreeText,
+    Privacy,
+    Section,
+    SummaryOptions,
+    one_time_code,
+    redacted_file_name,
+)
+from mesodesk.services.printing import PrintJob, Sender
+from mesodesk.services.summary import BatchOutcome, print_title
 from mesodesk.ui.form import FormDialog
-from mesodesk.ui.jobs import Progress
+from mesodesk.ui.jobs import Job, Progress
+from mesodesk.ui.printing import PrintSetup, sender_for, to_file
 from mesodesk.ui.widgets import DateField
 
 if TYPE_CHECKING:
@@ -43,16 +55,23 @@ if TYPE_CHECKING:
     from mesodesk.ui.main_window import MainWindow
 
 
-def file_name(patient: Patient, deidentify: bool, today: date) -> str:
-    """A file name that says whose summary it is (only the record number when de-identified)."""
-    if deidentify:
-        return f"{patient.record_no} summary {today.isoformat()}.pdf"
+def file_name(patient: Patient, privacy: Privacy, today: date, code: str = "") -> str:
+    """A file name that says whose summary it is; a pseudonymised or de-identified one is named
+    after its one-time code only."""
+    if privacy is not Privacy.IDENTIFIED:
+        return redacted_file_name(code, privacy)
     name = re.sub(r"[^\w\- ]+", "", f"{patient.last_name} {patient.first_name}", flags=re.UNICODE)
     return f"{patient.record_no} {' '.join(name.split())[:60]} {today.isoformat()}.pdf"
 
 
+def pages_text(n: int) -> str:
+    tr = QCoreApplication.translate
+    return tr("Summary", "1 page") if n == 1 else tr("Summary", "%1 pages").replace("%1", str(n))
+
+
 class OptionsBox(QGroupBox):
-    """The choices of a summary: the period, the sections, de-identified, the paper."""
+    """The choices of a summary: the period, the sections, how much of the patient's identity
+    goes with it (and which free text a pseudonymised one carries), the paper."""
 
     def __init__(self, window: MainWindow, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,12 +86,32 @@ class OptionsBox(QGroupBox):
             box = QCheckBox(self.tr(section.label))
             box.setChecked(True)
             self.sections[section] = box
-            grid.addWidget(box, i // 2, i % 2)
-        self.deidentify = QCheckBox(
-            self.tr(
-                "De-identified (initials and record number only: no name, date of birth or contact)"
-            )
+            grid.addWidget(box, i // 3, i % 3)
+        self.privacy = QComboBox()
+        self.privacy.addItem(
+            self.tr("Identified: name, record number, date of birth, contact details"),
+            Privacy.IDENTIFIED.value,
         )
+        self.privacy.addItem(
+            self.tr("Pseudonymised: a one-time code, dates kept"), Privacy.PSEUDONYMISED.value
+        )
+        self.privacy.addItem(
+            self.tr("De-identified (HIPAA Safe Harbor style)"), Privacy.DEIDENTIFIED.value
+        )
+        self.privacy_note = QLabel()
+        self.privacy_note.setWordWrap(True)
+        self.free_text: dict[FreeText, QCheckBox] = {}
+        self._chosen: set[FreeText] = set()  # the pseudonymised choices, kept across modes
+        free = QGridLayout()
+        free.setContentsMargins(0, 0, 0, 0)
+        for i, field in enumerate(FreeText):
+            box = QCheckBox(self.tr(field.label))
+            box.toggled.connect(lambda on, f=field: self._ticked(f, on))
+            self.free_text[field] = box
+            free.addWidget(box, i // 2, i % 2)
+        self.free_box = QWidget()
+        self.free_box.setLayout(free)
+        self.privacy.currentIndexChanged.connect(self._privacy_changed)
         self.paper = QComboBox()
         self.paper.addItem(self.tr("A4"), Paper.A4.value)
         self.paper.addItem(self.tr("US Letter"), Paper.LETTER.value)
@@ -91,8 +130,47 @@ class OptionsBox(QGroupBox):
         sections = QWidget()
         sections.setLayout(grid)
         self.form.addRow(self.tr("Sections"), sections)
-        self.form.addRow("", self.deidentify)
+        self.form.addRow(self.tr("Patient's identity"), self.privacy)
+        self.form.addRow("", self.privacy_note)
+        self.form.addRow(self.tr("Free text to include"), self.free_box)
         self.form.addRow(self.tr("Paper"), self.paper)
+        self._privacy_changed()
+
+    def current_privacy(self) -> Privacy:
+        return Privacy(self.privacy.currentData())
+
+    def _ticked(self, field: FreeText, on: bool) -> None:
+        if self.current_privacy() is Privacy.PSEUDONYMISED:
+            if on:
+                self._chosen.add(field)
+            else:
+                self._chosen.discard(field)
+
+    def _privacy_changed(self) -> None:
+        privacy = self.current_privacy()
+        notes = {
+            Privacy.IDENTIFIED: self.tr(
+                "Everything typed goes in, with the patient's name and contact details."
+            ),
+            Privacy.PSEUDONYMISED: self.tr(
+                "No name, initials, record number, date of birth or contact details: sex, age "
+                "band and a one-time code (the audit trail links it to the patient). Dates are "
+                "kept. Free text may name the patient: only the fields ticked below go in."
+            ),
+            Privacy.DEIDENTIFIED: self.tr(
+                "As pseudonymised, and also: dates as days from the first session, no free "
+                "text, no practitioner names."
+            ),
+        }
+        self.privacy_note.setText(notes[privacy])
+        for field, box in self.free_text.items():
+            box.blockSignals(True)
+            box.setChecked(
+                privacy is Privacy.IDENTIFIED
+                or (privacy is Privacy.PSEUDONYMISED and field in self._chosen)
+            )
+            box.setEnabled(privacy is Privacy.PSEUDONYMISED)
+            box.blockSignals(False)
 
     def options(self) -> SummaryOptions:
         problems: dict[str, str] = {}
@@ -107,11 +185,13 @@ class OptionsBox(QGroupBox):
                 values[key] = None
         if problems:
             raise ValidationError(problems)
+        privacy = self.current_privacy()
         return SummaryOptions(
             date_from=values["date_from"],
             date_to=values["date_to"],
             sections=frozenset(s for s, box in self.sections.items() if box.isChecked()),
-            deidentify=self.deidentify.isChecked(),
+            privacy=privacy,
+            free_text=frozenset(self._chosen) if privacy is Privacy.PSEUDONYMISED else frozenset(),
             paper=Paper(self.paper.currentData()),
         ).validated()
 
@@ -173,7 +253,9 @@ class SummaryDialog(FormDialog):
             return
         self.show_errors({})
         today = self.window_.services.clock.today()
-        name = file_name(self.patient, options.deidentify, today)
+        code = one_time_code() if options.redacted else None
+        name = file_name(self.patient, options.privacy, today, code or "")
+        action: str | None
         if what == "save":
             target = self.choose_file(Path.home() / name)
             if target is None:
@@ -181,31 +263,45 @@ class SummaryDialog(FormDialog):
             action = "pdf_export"
         else:
             target = Path(tempfile.mkdtemp(prefix="mesodesk-")) / name
-            action = "pdf_export" if what == "preview" else "pdf_print"
+            # A print is audited once the print service has taken it (the print dialog may be
+            # cancelled); a preview is an export as before (it can save a copy).
+            action = "pdf_export" if what == "preview" else None
         summaries = self.window_.services.summaries
         patient_id = self.patient.id
         self.status.setText(self.tr("Making the summary…"))
-        for button in (self.preview_button, self.save_button, self.print_button):
-            button.setEnabled(False)
+        self._enable(False)
         job = self.window_.runner.run(
-            lambda: summaries.write(patient_id, target, options, action=action)
+            lambda: summaries.write(patient_id, target, options, action=action, code=code)
         )
-        job.success(lambda written: self._written(what, written)).failure(self._failed)
+        job.success(lambda written: self._written(what, written, options)).failure(self._failed)
+
+    def _enable(self, enabled: bool) -> None:
+        for button in (self.preview_button, self.save_button, self.print_button):
+            button.setEnabled(enabled)
 
     def _failed(self, error: BaseException) -> None:
-        for button in (self.preview_button, self.save_button, self.print_button):
-            button.setEnabled(True)
+        self._enable(True)
         self.status.setText("")
         self.failed(error)
 
-    def _written(self, what: str, written: Any) -> None:
-        for button in (self.preview_button, self.save_button, self.print_button):
-            button.setEnabled(True)
+    def _written(self, what: str, written: Any, options: SummaryOptions) -> None:
+        self._enable(True)
+        if what == "print":
+            self._print(written, options)
+            return
         self.status.setText(
-            self.tr("Summary ready: %1 (%2 pages).")
+            self.tr("Summary ready: %1 (%2).")
             .replace("%1", str(written.path))
-            .replace("%2", str(written.pages))
+            .replace("%2", pages_text(written.pages))
         )
+        if written.code:
+            self.status.setText(
+                self.status.text()
+                + " "
+                + self.tr("Its one-time code is %1; the audit trail links it to %2.")
+                .replace("%1", written.code)
+                .replace("%2", self.patient.record_no)
+            )
         if written.replaced_characters:
             self.status.setText(
                 self.status.text()
@@ -216,10 +312,47 @@ class SummaryDialog(FormDialog):
             )
         if what == "save":
             self.offer_open_folder(written.path)
-        elif what == "preview":
-            PdfPreview.show_file(self.window_, written.path, self.patient.id)
         else:
-            print_pdf(self, written.path)
+            PdfPreview.show_file(
+                self.window_, written.path, self.patient.id, self.patient.record_no
+            )
+
+    def _print(self, written: Any, options: SummaryOptions) -> None:
+        """The print dialog, then the PDF to the print service; the temporary file goes as soon
+        as the print service has its own copy (or nothing was printed)."""
+
+        def forget() -> None:
+            shutil.rmtree(written.path.parent, ignore_errors=True)
+
+        self.status.setText(self.tr("Choose the printer…"))
+        job = print_pdf(
+            self.window_,
+            self,
+            written.path,
+            written.pages,
+            self.patient.id,
+            options,
+            print_title(self.patient.record_no),
+        )
+        if job is None:
+            forget()
+            self.status.setText(self.tr("Nothing was printed."))
+            return
+        self._enable(False)
+        self.status.setText(self.tr("Sending the summary to the printer…"))
+
+        def sent(printed: PrintJob) -> None:
+            forget()
+            self._enable(True)
+            self.status.setText(describe_job(printed, written.pages))
+
+        def refused(error: BaseException) -> None:
+            forget()
+            self._enable(True)
+            self.status.setText(self.tr("Nothing was printed."))
+            self.failed(error)
+
+        job.success(sent).failure(refused)
 
     def offer_open_folder(self, path: Path) -> None:
         answer = QMessageBox.question(
@@ -238,47 +371,58 @@ class SummaryDialog(FormDialog):
         dialog.exec()
 
 
-def print_pdf(parent: QWidget, path: Path) -> bool:
-    """Print a PDF through the system's print dialog, page by page at the printer's resolution."""
-    from PySide6.QtPdf import QPdfDocument
-    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+def describe_job(job: PrintJob, pages: int) -> str:
+    """What the person reads once the print service has the summary."""
+    tr = QCoreApplication.translate
+    if job.job_id:
+        text = tr("Printing", "Sent to the printer %1 as job %2 (%3%4).").replace("%2", job.job_id)
+    else:
+        text = tr("Printing", "Sent to %1 (%3%4).")
+    what = (
+        tr("Printing", "pages %1 of %2").replace("%1", job.pages).replace("%2", str(pages))
+        if job.pages
+        else tr("Printing", "1 page")
+        if pages == 1
+        else tr("Printing", "%1 pages").replace("%1", str(pages))
+    )
+    copies = tr("Printing", ", %1 copies").replace("%1", str(job.copies)) if job.copies > 1 else ""
+    text = text.replace("%1", job.printer).replace("%3", what).replace("%4", copies)
+    if job.warning:
+        text += " " + job.warning
+    return text
 
-    document = QPdfDocument(parent)
-    if document.load(str(path)) != QPdfDocument.Error.None_:
-        QMessageBox.warning(
-            parent, parent.tr("Print"), parent.tr("The summary could not be opened for printing.")
-        )
-        return False
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    printer.setDocName(path.stem)
-    dialog = QPrintDialog(printer, parent)
-    dialog.setMinMax(1, document.pageCount())
-    if dialog.exec() != QDialog.DialogCode.Accepted:
-        return False
-    painter = QPainter()
-    if not painter.begin(printer):
-        QMessageBox.warning(
-            parent, parent.tr("Print"), parent.tr("The printer could not be started.")
-        )
-        return False
-    try:
-        first = max(1, printer.fromPage() or 1) - 1
-        last = (printer.toPage() or document.pageCount()) - 1
-        for index in range(first, last + 1):
-            if index > first:
-                printer.newPage()
-            area = printer.pageRect(QPrinter.Unit.DevicePixel).toRect()
-            image = document.render(index, QSize(area.width(), area.height()))
-            painter.drawImage(area, image)
-    finally:
-        painter.end()
-    return True
+
+def print_pdf(
+    window: MainWindow,
+    parent: QWidget,
+    path: Path,
+    pages: int,
+    patient_id: int,
+    options: SummaryOptions | None,
+    title: str,
+) -> Job[PrintJob] | None:
+    """The system's print dialog, then the PDF to the print service off the GUI thread; the
+    audit entry once the print service has taken it. None when the person cancelled."""
+    printer = PrintSetup.ask(parent, pages, title)
+    if printer is None:
+        return None
+    send = sender_for(printer, pages, title)
+    summaries = window.services.summaries
+    runner = window.runner
+    job = runner.run(lambda: send(path, title))
+
+    def audit(printed: PrintJob) -> None:
+        runner.run(lambda: summaries.record_printed(patient_id, printed, pages, options))
+
+    return job.success(audit)
 
 
 class PdfPreview(QMainWindow):
     """The summary as it will print, before it is printed or sent."""
 
-    def __init__(self, window: MainWindow, path: Path, patient_id: int) -> None:
+    def __init__(
+        self, window: MainWindow, path: Path, patient_id: int, record_no: str = ""
+    ) -> None:
         super().__init__(window)
         from PySide6.QtPdf import QPdfDocument
         from PySide6.QtPdfWidgets import QPdfView
@@ -286,6 +430,7 @@ class PdfPreview(QMainWindow):
         self.window_ = window
         self.path = path
         self.patient_id = patient_id
+        self.record_no = record_no
         self.setWindowTitle(self.tr("Preview · %1").replace("%1", path.name))
         self.document = QPdfDocument(self)
         self.document.load(str(path))
@@ -305,14 +450,20 @@ class PdfPreview(QMainWindow):
         self.resize(900, 720)
 
     def print_(self) -> None:
-        if print_pdf(self, self.path):
-            audit = self.window_.services.audit
-            patient_id, name = self.patient_id, self.path.name
-            self.window_.runner.run(
-                lambda: audit.record_event(
-                    "pdf_print", patient_id=patient_id, details={"file": name}
-                )
-            )
+        pages = self.document.pageCount()
+        title = print_title(self.record_no) if self.record_no else "mesodesk summary"
+        job = print_pdf(self.window_, self, self.path, pages, self.patient_id, None, title)
+        if job is None:
+            return
+        self.statusBar().showMessage(self.tr("Sending the summary to the printer…"))
+
+        def refused(error: BaseException) -> None:
+            self.statusBar().clearMessage()
+            QMessageBox.warning(self, self.tr("Print"), str(error))
+
+        job.success(
+            lambda printed: self.statusBar().showMessage(describe_job(printed, pages))
+        ).failure(refused)
 
     def save_copy(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
@@ -322,23 +473,26 @@ class PdfPreview(QMainWindow):
             self.tr("PDF files (*.pdf)"),
         )
         if path:
-            import shutil
+            from mesodesk.files import copy_atomically
 
-            try:
-                shutil.copyfile(self.path, path)
-            except OSError as exc:
+            try:  # whole or not at all, owner-only, never through a link (issue 12)
+                copy_atomically(self.path, Path(path))
+            except MesodeskError as exc:
                 QMessageBox.warning(self, self.tr("Save a copy"), str(exc))
 
     @classmethod
-    def show_file(cls, window: MainWindow, path: Path, patient_id: int) -> PdfPreview:
-        preview = cls(window, path, patient_id)
+    def show_file(
+        cls, window: MainWindow, path: Path, patient_id: int, record_no: str = ""
+    ) -> PdfPreview:
+        preview = cls(window, path, patient_id, record_no)
         preview.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         preview.show()
         return preview
 
 
 class BatchDialog(FormDialog):
-    """Summaries for every patient seen in a period, into a folder."""
+    """Summaries for every patient seen in a period: saved into a folder, printed (one job per
+    letter, after one print dialog for the whole batch), or both."""
 
     def __init__(self, window: MainWindow, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -349,23 +503,54 @@ class BatchDialog(FormDialog):
         self.box.date_from.set_value(today.replace(day=1))
         self.box.date_to.set_value(today)
         self.folder = Path.home() / "mesodesk summaries"
+        self.save_box = QCheckBox(self.tr("Save into:"))
+        self.save_box.setChecked(True)
         self.folder_label = QLabel(str(self.folder))
         choose = QPushButton(self.tr("Choose folder…"))
         choose.clicked.connect(self._choose)
-        row = QHBoxLayout()
-        row.addWidget(QLabel(self.tr("Into:")))
-        row.addWidget(self.folder_label, 1)
-        row.addWidget(choose)
+        self.print_box = QCheckBox(self.tr("Print each summary (one print job per letter)"))
+        self.printer: Any = None  # a QPrinter, once the print dialog has been through
+        self.printer_label = QLabel(self.tr("The print dialog opens when you start."))
+        self.printer_button = QPushButton(self.tr("Printer…"))
+        self.printer_button.clicked.connect(self._choose_printer)
+        grid = QGridLayout()
+        grid.addWidget(self.save_box, 0, 0)
+        grid.addWidget(self.folder_label, 0, 1)
+        grid.addWidget(choose, 0, 2)
+        grid.addWidget(self.print_box, 1, 0)
+        grid.addWidget(self.printer_label, 1, 1)
+        grid.addWidget(self.printer_button, 1, 2)
+        grid.setColumnStretch(1, 1)
         self.errors["date_from"] = self.errors["date_to"] = self.form_error
         self.fields["date_from"] = self.box.date_from
         self.fields["date_to"] = self.box.date_to
+        for box in (self.save_box, self.print_box):
+            box.toggled.connect(self._update_buttons)
         layout = QVBoxLayout(self)
         layout.addWidget(self.box)
-        layout.addLayout(row)
+        layout.addLayout(grid)
         layout.addWidget(self.form_error)
         layout.addWidget(self.buttons)
-        self.resize(720, 380)
+        self.resize(720, 400)
         self.written: list[Any] = []
+        self.outcome: BatchOutcome | None = None
+        self._save_icon = self.buttons.button(QDialogButtonBox.StandardButton.Save).icon()
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        saving, printing = self.save_box.isChecked(), self.print_box.isChecked()
+        button.setText(
+            self.tr("Save and print")
+            if saving and printing
+            else self.tr("Print")
+            if printing
+            else self.tr("Save")
+        )
+        button.setIcon(self._save_icon if saving else QIcon())
+        button.setEnabled(saving or printing)
+        self.printer_label.setEnabled(printing)
+        self.printer_button.setEnabled(printing)
 
     def _choose(self) -> None:
         path = QFileDialog.getExistingDirectory(
@@ -374,6 +559,30 @@ class BatchDialog(FormDialog):
         if path:
             self.folder = Path(path)
             self.folder_label.setText(path)
+
+    def _choose_printer(self) -> bool:
+        """One print dialog for the whole batch (no page range: every letter prints whole)."""
+        printer = PrintSetup.ask(self, 1, self.tr("mesodesk summaries"), page_range=False)
+        if printer is None:
+            return False
+        if to_file(printer) is not None:
+            self.show_errors(
+                {
+                    "printer": self.tr(
+                        "Print to file would write every letter over the last one: "
+                        "save them into a folder instead."
+                    )
+                }
+            )
+            return False
+        self.printer = printer
+        copies = printer.copyCount()
+        self.printer_label.setText(
+            (printer.printerName() or self.tr("the default printer"))
+            + (self.tr(", %1 copies").replace("%1", str(copies)) if copies > 1 else "")
+        )
+        self.print_box.setChecked(True)
+        return True
 
     def save(self) -> None:
         try:
@@ -384,19 +593,30 @@ class BatchDialog(FormDialog):
         if options.date_from is None or options.date_to is None:
             self.show_errors({"date_from": self.tr("Give both ends of the period.")})
             return
+        saving, printing = self.save_box.isChecked(), self.print_box.isChecked()
+        if not saving and not printing:
+            self.show_errors({"": self.tr("Choose to save the summaries, print them, or both.")})
+            return
         self.show_errors({})
+        if printing and self.printer is None and not self._choose_printer():
+            return
+        send: Sender | None = (
+            sender_for(self.printer, 1, self.tr("mesodesk summaries")) if printing else None
+        )
+        printer_name = self.printer.printerName() if printing else None
         services = self.window_.services
-        folder = self.folder
+        folder = self.folder if saving else None
         today = services.clock.today()
 
-        def work(progress: Progress) -> list[Any]:
+        def work(progress: Progress) -> BatchOutcome:
             ids = services.summaries.seen_between(options.date_from, options.date_to)  # type: ignore[arg-type]
-            patients = {pid: services.patients.get(pid) for pid in ids}
-            return services.summaries.write_batch(
+            patients = {pid: services.patients.get(pid) for pid in ids} if saving else {}
+            return services.summaries.run_batch(
                 ids,
-                folder,
                 options,
-                lambda pid: file_name(patients[pid], options.deidentify, today),
+                folder=folder,
+                name_of=lambda pid: file_name(patients[pid], options.privacy, today),
+                send=send,
                 progress=progress.report,
                 cancelled=progress.cancelled,
             )
@@ -417,18 +637,14 @@ class BatchDialog(FormDialog):
         self.buttons.setEnabled(False)
         self.progress = dialog
 
-        def done(written: list[Any]) -> None:
+        def done(outcome: BatchOutcome) -> None:
             dialog.reset()
-            self.written = written
+            self.outcome = outcome
+            self.written = outcome.written
             self.buttons.setEnabled(True)
             self.form_error.setStyleSheet("")
-            self.form_error.show_message(
-                self.tr("%1 summaries written to %2.")
-                .replace("%1", str(len(written)))
-                .replace("%2", str(folder))
-                + (self.tr(" (Cancelled before the end.)") if job.cancelled else "")
-            )
-            if written:
+            self.form_error.show_message(self.report(outcome, folder, printer_name))
+            if outcome.written and folder is not None:
                 QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
         def failed(error: BaseException) -> None:
@@ -436,6 +652,42 @@ class BatchDialog(FormDialog):
             self.failed(error)
 
         job.success(done).failure(failed)
+
+    def report(self, outcome: BatchOutcome, folder: Path | None, printer: str | None) -> str:
+        """What the batch did, in one paragraph (``printer`` None: it did not print)."""
+        parts = []
+        if folder is not None:
+            parts.append(
+                (
+                    self.tr("1 summary written to %2.")
+                    if len(outcome.written) == 1
+                    else self.tr("%1 summaries written to %2.")
+                )
+                .replace("%1", str(len(outcome.written)))
+                .replace("%2", str(folder))
+            )
+        if printer is not None:
+            jobs = [p.job.job_id for p in outcome.printed if p.job.job_id]
+            text = (
+                self.tr("%1 of %2 summaries sent to the printer %3")
+                .replace("%1", str(len(outcome.printed)))
+                .replace("%2", str(outcome.total))
+                .replace("%3", printer or self.tr("(default)"))
+            )
+            if jobs:
+                text += (
+                    " " + self.tr("(jobs %1 to %2)").replace("%1", jobs[0]).replace("%2", jobs[-1])
+                    if len(jobs) > 1
+                    else " " + self.tr("(job %1)").replace("%1", jobs[0])
+                )
+            parts.append(text + ".")
+            warnings = {p.job.warning for p in outcome.printed if p.job.warning}
+            parts += sorted(warnings)
+        if outcome.failure:
+            parts.append(self.tr("Printing stopped there: %1").replace("%1", outcome.failure))
+        if outcome.cancelled:
+            parts.append(self.tr("(Cancelled before the end.)"))
+        return " ".join(parts)
 
     @classmethod
     def ask(cls, window: MainWindow) -> None:

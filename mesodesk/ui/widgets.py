@@ -24,6 +24,7 @@ from mesodesk.domain.dates import parse_date
 from mesodesk.ui.labels import Formats
 
 ERROR_STYLE = "color: #b00020;"
+NOTE_STYLE = "color: #8a5a00;"  # a safety question or warning: dark amber, readable in grey
 
 
 # QLineEdit's size hint is this many "x" wide, plus its frame, margins and clear button.
@@ -133,7 +134,9 @@ class ErrorLabel(QLabel):
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.hide()
 
-    def show_message(self, message: str) -> None:
+    def show_message(self, message: str, *, note: bool = False) -> None:
+        """An error in red; with ``note``, a safety question or warning in amber."""
+        self.setStyleSheet(NOTE_STYLE if note else ERROR_STYLE)
         self.setText(message)
         self.setVisible(bool(message))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from tests.bench.common import Row, median_ms
 def _busy_patient(services: object) -> int:
     """A patient with 60 sessions and 150 side effects, entered through the services."""
     from mesodesk.domain.catalogue import LotInput, PractitionerInput, ProductInput
-    from mesodesk.domain.enums import AEOutcome, BodyArea, Indication, SideEffectKind
+    from mesodesk.domain.enums import AEOutcome, BodyArea, Indication, ReportChannel, SideEffectKind
     from mesodesk.domain.treatment import BlendInput, CourseInput, SessionInput, SideEffectInput
     from tests.conftest import patient_input
 
@@ -65,10 +66,11 @@ def _busy_patient(services: object) -> int:
                 1 + i % 2,
                 body_area=BodyArea.FACE,
                 session_id=session.id,
-                lot_id=lot.id,
+                lot_ids=(lot.id,),
                 resolved_on=onset + timedelta(days=3),
                 outcome=AEOutcome.RESOLVED,
                 reported_at=datetime.combine(onset, datetime.min.time()),
+                reported_via=ReportChannel.PHONE,
             ),
         )
     return int(patient.id)
@@ -115,7 +117,12 @@ def record_rows() -> list[Row]:
 
 
 def clinic_rows(db_path: Path) -> list[Row]:
+    import shutil
+
+    from mesodesk.domain.clock import FixedClock
+    from mesodesk.domain.search import PatientQuery, PatientSort
     from mesodesk.services.registry import Services
+    from mesodesk.store.derived import stale_patients
 
     services = Services.open(db_path)
     with services.db.read() as s:
@@ -125,7 +132,24 @@ def clinic_rows(db_path: Path) -> list[Row]:
     today = services.clock.today()
     due = median_ms(lambda: services.treatment.due(today), 9, 1)
     listed = len(services.treatment.due(today))
+    lapsed = median_ms(lambda: services.treatment.due(today, lapsed=True), 9, 1)
+    lapsed_count = len(services.treatment.due(today, lapsed=True))
+    by_due = PatientQuery(sort=PatientSort.NEXT_DUE)
+    sort = median_ms(lambda: services.patients.search(by_due), 9, 1)
     services.close()
+    # The first read of the patient list a month later: the patients whose course lapsed in
+    # between are recomputed first (on a copy: the bench database stays as built).
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / "later.sqlite3"
+        shutil.copyfile(db_path, copy)
+        month_on = datetime.combine(today + timedelta(days=30), datetime.min.time())
+        later = Services.open(copy, clock=FixedClock(month_on))
+        with later.db.read() as s:
+            stale = len(stale_patients(s.connection(), month_on.date()))
+        started = time.perf_counter()
+        later.patients.search(by_due)
+        first_read = (time.perf_counter() - started) * 1000
+        later.close()
     return [
         Row(
             f"lot recall over {sessions:,} sessions ({len(found.entries):,} exposures)",
@@ -134,4 +158,22 @@ def clinic_rows(db_path: Path) -> list[Row]:
             100,
         ),
         Row(f"due list over the clinic ({listed:,} courses due)", due, "ms", 200),
+        Row(f"lapsed list over the clinic ({lapsed_count:,} courses)", lapsed, "ms", 200),
+        Row("patient list sorted by next due (first page + count)", sort, "ms"),
+        Row(
+            f"patient list 30 days on: {stale:,} patients recomputed, then the first page",
+            first_read,
+            "ms",
+        ),
     ]
+
+
+def seven_page_options(services: object) -> object:
+    """The options that make the busy patient's summary 7 pages, the document the printing tests
+    and benchmark send: all but the sessions table (the whole summary is 10 pages since each
+    session says its procedure, issue 15)."""
+    from mesodesk.domain.summary import Section
+
+    return services.summaries.options(  # type: ignore[attr-defined]
+        sections=set(Section) - {Section.SESSIONS}
+    )

@@ -42,6 +42,12 @@ class Row:
         holds = self.value >= self.target if self.at_least else self.value <= self.target
         return "holds" if holds else "MISSES"
 
+    @property
+    def target_text(self) -> str:
+        if self.target is None:
+            return ""
+        return f"{'>=' if self.at_least else '<='} {self.target:,g} {self.unit}"
+
 
 def demo_database(patients: int, seed: int = 1) -> Path:
     """A demo clinic of this size, built on first use and kept in bench-data/."""
@@ -96,9 +102,7 @@ def print_table(rows: list[Row]) -> None:
         (
             r.name,
             f"{r.value:,.1f} {r.unit}",
-            f"{'>=' if r.at_least else '<='} {r.target:,g} {r.unit}"
-            if r.target is not None
-            else "",
+            r.target_text,
             r.verdict + (f"  {r.note}" if r.note else ""),
         )
         for r in rows

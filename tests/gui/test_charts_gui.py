@@ -15,9 +15,9 @@ from PySide6.QtGui import QGuiApplication, QMouseEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 
 from mesodesk.reports import charts
-from mesodesk.services.demo import BAD_LOT_NUMBER, generate_demo
+from mesodesk.services.demo import BAD_LOT_NUMBER, INFECTION_LOT_NUMBER, generate_demo
 from mesodesk.ui.charts import ChartView, PatientTimelineView
-from mesodesk.ui.dashboard import ClinicDashboardView, open_dashboard
+from mesodesk.ui.dashboard import ClinicDashboardView, SignalTableModel, open_dashboard
 from tests import chart_data as data
 from tests.gui.conftest import wait_jobs
 
@@ -126,7 +126,8 @@ def demo_window(qtbot: Any, services: Any) -> Any:
     from mesodesk.ui.main_window import MainWindow
     from mesodesk.ui.settings import Settings
 
-    generate_demo(services.db, 150, 1, today=TODAY)
+    # the first-start demo's size: enough exposed patients for both of its signals to show
+    generate_demo(services.db, 1000, 1, today=TODAY)
     window = MainWindow(services, Settings())
     qtbot.addWidget(window)
     window.resize(1366, 768)
@@ -136,7 +137,7 @@ def demo_window(qtbot: Any, services: Any) -> Any:
     window.runner.wait(10_000)
 
 
-def test_dashboard_from_the_view_menu_shows_the_bad_lot_and_checks_its_period(
+def test_dashboard_from_the_view_menu_lists_the_signals_and_checks_its_period(
     qtbot: Any, demo_window: Any
 ) -> None:
     action = next(
@@ -147,14 +148,43 @@ def test_dashboard_from_the_view_menu_shows_the_bad_lot_and_checks_its_period(
     assert isinstance(view, ClinicDashboardView)
     assert view.start.text() == ""  # the whole history, by default
     wait_jobs(qtbot, demo_window.runner)
-    qtbot.waitUntil(lambda: not view.loading, timeout=10_000)
-    assert view.alert.isVisible()
-    assert BAD_LOT_NUMBER in view.alert.text()
+    qtbot.waitUntil(lambda: not view.loading and not view.signals_loading, timeout=20_000)
     assert "sessions" in view.headline.text()
     for name, chart in view.charts.items():
         assert chart.figure() is not None, name
     lots = view.charts["lots"].figure().axes[0].get_yticklabels()
     assert lots[0].get_text().startswith(BAD_LOT_NUMBER)
+    # the signals: the infection cluster first (serious, in red), the bad lot's nodules
+    table, model = view.signal_table, view.signal_model
+    assert table.isVisible() and view.recall_button.isVisible()
+    assert "Signals: " in view.signals_title.text()
+    first = model.rows[0]
+    assert (first.lot_number, first.kind.value, first.serious) == (
+        INFECTION_LOT_NUMBER,
+        "infection",
+        True,
+    )
+    assert any(s.lot_number == BAD_LOT_NUMBER and not s.serious for s in model.rows)
+    assert model.data(model.index(0, 0)) == f"{INFECTION_LOT_NUMBER} — L-carnitine 20%"
+    assert model.data(model.index(0, 1)) == "Infection"
+    assert model.data(model.index(0, 6)) == "Serious"
+    assert model.data(model.index(0, 7)) == "The clinic's other lots"
+    assert model.data(model.index(0, 2), Qt.ItemDataRole.ForegroundRole).color().name() == (
+        "#b00020"
+    )
+    tooltip = model.data(model.index(0, 3), Qt.ItemDataRole.ToolTipRole)
+    assert f"patients who received lot {INFECTION_LOT_NUMBER} had infection within 90" in tooltip
+    # every row fits: the table shows them all without a vertical scroll bar (up to five)
+    assert table.verticalScrollBar().maximum() == 0 or len(model.rows) > 5
+    # the lot recall from a signal
+    assert not view.recall_button.isEnabled()
+    table.selectRow(0)
+    assert view.recall_button.isEnabled()
+    with qtbot.waitSignal(view.recall_requested, timeout=2_000) as blocker:
+        view.recall_button.click()
+    assert blocker.args == [INFECTION_LOT_NUMBER]
+    wait_jobs(qtbot, demo_window.runner)
+    demo_window.tabs.setCurrentWidget(view)
     # opening it again shows the same tab
     assert open_dashboard(demo_window) is view
     # a date that is not one, a period with no session, a period that ends before it starts
@@ -165,9 +195,54 @@ def test_dashboard_from_the_view_menu_shows_the_bad_lot_and_checks_its_period(
     view.end.edit.setText("31/03/2010")
     view.reload()
     wait_jobs(qtbot, demo_window.runner)
-    qtbot.waitUntil(lambda: not view.loading, timeout=10_000)
+    qtbot.waitUntil(lambda: not view.loading and not view.signals_loading, timeout=10_000)
     assert "no sessions in this period" in view.headline.text()
-    assert not view.alert.isVisible()
+    assert not table.isVisible() and model.rowCount() == 0
+    assert "Signals: none" in view.signals_title.text()
     view.end.edit.setText("01/01/2009")
     view.reload()
     assert "starts after it ends" in view.headline.text()
+
+
+def test_signal_table_model_passes_qt_s_model_tests(qtmodeltester: Any) -> None:
+    from mesodesk.domain.enums import SideEffectKind as K
+    from mesodesk.domain.signals import Comparison, LotInfo, Signal
+
+    model = SignalTableModel()
+    model.set_rows(
+        [
+            Signal(
+                lot=LotInfo(lot, 1, "Caffeine 20%", f"C-{lot}"),
+                kind=kind,
+                serious=serious,
+                cases=3 + lot,
+                exposed_patients=40,
+                expected=0.5,
+                ic=2.0,
+                score=0.9,
+                comparison=Comparison.CLINIC if serious else Comparison.PRODUCT,
+                comparison_patients=300,
+                only_lot_of_product=False,
+                window_days=7,
+                shares_cases_with=(LotInfo(9, 2, "Procaine 2%", "P-9"),) if lot == 1 else (),
+            )
+            for lot, kind, serious in ((1, K.INFECTION, True), (2, K.NODULES, False))
+        ]
+    )
+    qtmodeltester.check(model)
+    assert model.rowCount() == 2 and model.columnCount() == 8
+    assert "P-9" in model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
+    assert model.data(model.index(1, 6)) == "All grades"
+    assert model.data(model.index(1, 7)) == "Other lots of the product"
+
+
+def test_the_side_effect_dialog_offers_numbness(qtbot: Any) -> None:
+    from mesodesk.domain.enums import SideEffectKind
+    from mesodesk.ui.widgets import EnumCombo
+
+    combo = EnumCombo(SideEffectKind)
+    qtbot.addWidget(combo)
+    index = combo.findData("numbness")
+    assert index >= 0 and combo.itemText(index) == "Numbness"
+    combo.setCurrentIndex(index)
+    assert combo.value() is SideEffectKind.NUMBNESS

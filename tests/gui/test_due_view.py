@@ -136,3 +136,68 @@ def test_a_session_logged_elsewhere_takes_the_course_off_the_list(
     qtbot.waitUntil(lambda: window.tabs.count() == 1)
     window.apply(result.changes)
     wait_jobs(qtbot, window.runner)
+
+
+@pytest.fixture
+def lapsed(services: Any, clinic: Any) -> Any:
+    """Eve's maintenance was due on 15 March 2026 (three sessions in December, every three
+    months): overdue by twice its interval, it lapsed on 15 September."""
+    eve = seed.patient(services, "Eve", "Lapsed")
+    course = seed.course(
+        services, eve.id, date(2025, 12, 1), planned_sessions=3, maintenance_interval_months=3
+    )
+    for day in (1, 8, 15):
+        seed.session(services, eve.id, course.id, datetime(2025, 12, day, 9, 0), clinic["lot"].id)
+    return eve
+
+
+def test_the_lapsed_filter_shows_the_courses_that_left_the_due_list(
+    qtbot: Any, window: Any, lapsed: Any
+) -> None:
+    view = open_due(window)
+    qtbot.waitUntil(lambda: not view.loading)
+    assert "Lapsed, Eve" not in names(view)
+    view.show_lapsed.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: not view.loading and view.lapsed_shown())
+    assert names(view) == ["Lapsed, Eve"]
+    row = [view.proxy.index(0, c).data() for c in range(3)]
+    assert row == ["15/03/2026", "Lapsed since 15/09/2026", "MD-000005"]
+    assert "twice the maintenance interval" in view.proxy.index(0, 1).data(
+        Qt.ItemDataRole.ToolTipRole
+    )
+    assert view.summary.text() == "1 course with a maintenance lapsed by 24/11/2026"
+    view.show_lapsed.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: not view.loading and not view.lapsed_shown())
+    assert names(view) == ["García, Ana", "Okafor, Ben"]
+
+
+def test_the_patient_list_and_the_record_say_lapsed_too(
+    qtbot: Any, window: Any, lapsed: Any
+) -> None:
+    model = window.model
+    model.set_query(model.query)
+    qtbot.waitUntil(lambda: not model.loading and model.rowCount() == 4)
+    row = next(r for r in range(model.rowCount()) if model.patient_id(r) == lapsed.id)
+    assert model.data(model.index(row, 6)) == "lapsed"
+    assert "lapsed list" in model.data(model.index(row, 6), Qt.ItemDataRole.ToolTipRole)
+    window.open_patient(lapsed.id)
+    record_view = window.tabs.currentWidget()
+    qtbot.waitUntil(lambda: record_view.summary.isVisibleTo(record_view))
+    wait_jobs(qtbot, window.runner)
+    assert "Maintenance lapsed: Wrinkles and laughter lines" in record_view.summary.text()
+    assert "Next session" not in record_view.summary.text()
+
+
+def test_a_list_longer_than_the_table_holds_says_so(
+    qtbot: Any, window: Any, clinic: Any, monkeypatch: Any
+) -> None:
+    import mesodesk.ui.due_view as due_view
+
+    monkeypatch.setattr(due_view, "SHOWN", 1)
+    view = open_due(window)
+    qtbot.waitUntil(lambda: not view.loading)
+    assert view.proxy.rowCount() == 1
+    assert view.summary.text() == (
+        "More than 1 courses due on or before 24/11/2026: the first 1 are shown "
+        "(choose an earlier date, or use mesodesk due)."
+    )

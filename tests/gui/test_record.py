@@ -11,7 +11,15 @@ import pytest
 from PySide6.QtCore import Qt
 
 from mesodesk.domain.catalogue import LotInput, PractitionerInput, ProductInput
-from mesodesk.domain.enums import AEOutcome, BodyArea, CourseStatus, Indication, SideEffectKind
+from mesodesk.domain.enums import (
+    AEOutcome,
+    BodyArea,
+    Causality,
+    CourseStatus,
+    Indication,
+    ReportChannel,
+    SideEffectKind,
+)
 from mesodesk.domain.treatment import BlendInput, CourseInput, SessionInput, SideEffectInput
 from mesodesk.ui.course_dialog import CourseDialog
 from mesodesk.ui.session_dialog import SessionDialog
@@ -28,7 +36,9 @@ def clinic(services: Any) -> dict[str, Any]:
     ha_lot = c.create_lot(LotInput(ha.id, "HA-2601-A", date(2027, 6, 30))).value
     ha_old = c.create_lot(LotInput(ha.id, "HA-2410-Z", date(2026, 11, 1))).value
     lido_lot = c.create_lot(LotInput(lido.id, "LD-2602-B", date(2027, 12, 31))).value
-    patient = services.patients.create(patient_input(allergies=("Lidocaine",))).value
+    patient = services.patients.create(
+        patient_input(allergies=("Lidocaine",), consent_date=date(2026, 9, 1))
+    ).value
     return {
         "doctor": doctor,
         "ha": ha,
@@ -96,8 +106,9 @@ def test_record_shows_identity_safety_and_everything(
             2,
             body_area=BodyArea.FOREHEAD,
             session_id=s.id,
-            lot_id=clinic["ha_lot"].id,
+            lot_ids=(clinic["ha_lot"].id,),
             reported_at=datetime(2026, 10, 2, 9),
+            reported_via=ReportChannel.PHONE,
         ),
     )
     view = open_record(qtbot, window, clinic["patient"].id)
@@ -330,7 +341,7 @@ def logged(services: Any, clinic: dict[str, Any], course: Any, when: datetime) -
             course.id,
             when,
             (BodyArea.FOREHEAD, BodyArea.PERIORBITAL),
-            1.5,
+            1.0,
             (BlendInput(clinic["ha_lot"].id, 2.0),),
         ),
     ).value
@@ -346,17 +357,21 @@ def test_side_effect_defaults_to_the_last_session_before_onset(
     dialog = effect_dialog(qtbot, window, view)
     dialog.onset.set_value(date(2026, 10, 3))
     assert dialog.session.currentData() == first.id
-    assert dialog.lot.currentData() == clinic["ha_lot"].id  # the session's only lot
+    assert dialog.lots.whole() and dialog.lots.lot_ids() == (clinic["ha_lot"].id,)
+    assert dialog.causality.value() is Causality.POSSIBLE  # a session is suspected
     assert dialog.area.value() is BodyArea.FOREHEAD  # the session's areas first
     dialog.onset.set_value(date(2026, 10, 9))
     assert dialog.session.currentData() == second.id
     assert "hospitalisation" in dialog.grade.toolTip()
     dialog.grade.setValue(2)
     assert "Moderate" in dialog.grade_help.text()
+    dialog.via.set_value(ReportChannel.IN_CLINIC)
     dialog.save()
     qtbot.waitUntil(lambda: dialog.saved is not None)
     effect = dialog.saved.value
     assert effect.session_id == second.id and effect.grade == 2 and effect.ongoing
+    assert effect.suspects_blend and effect.lot_ids == (clinic["ha_lot"].id,)
+    assert effect.reported_via is ReportChannel.IN_CLINIC
 
 
 @pytest.mark.parametrize(
@@ -413,8 +428,9 @@ def test_mark_resolved_in_one_action(
             1,
             body_area=BodyArea.FOREHEAD,
             session_id=s.id,
-            pain_nrs=4,
+            pain_nrs=2,
             reported_at=datetime(2026, 10, 1, 12),
+            reported_via=ReportChannel.PHONE,
         ),
     ).value
     view = open_record(qtbot, window, clinic["patient"].id)
@@ -443,6 +459,7 @@ def test_delete_session_asks_about_its_side_effects(
             body_area=BodyArea.FOREHEAD,
             session_id=s.id,
             reported_at=datetime(2026, 10, 1, 12),
+            reported_via=ReportChannel.PHONE,
         ),
     ).value
     view = open_record(qtbot, window, clinic["patient"].id)
@@ -504,6 +521,7 @@ def test_gui_entries_appear_in_show_json(
     effect.kind.setCurrentIndex(effect.kind.findData(SideEffectKind.REDNESS_BUMPS))
     effect.onset.set_value(NOW.date() - timedelta(days=1))
     effect.grade.setValue(1)
+    effect.via.set_value(ReportChannel.PHONE)
     effect.save()
     qtbot.waitUntil(lambda: effect.saved is not None)
 
@@ -525,7 +543,8 @@ def test_gui_entries_appear_in_show_json(
     ]
     (side,) = shown["side_effects"]
     assert side["kind"] == "redness_bumps" and side["grade"] == 1 and side["resolved"] is None
-    assert side["outcome"] == "ongoing" and side["lot"] == "HA-2601-A"
+    assert side["outcome"] == "ongoing" and side["suspects_blend"] is True
+    assert side["lots"] == [{"product": "Hyaluronic acid 1.5%", "lot": "HA-2601-A"}]
 
 
 def test_chart_tab_draws_the_timeline_and_a_click_opens_the_side_effect(
@@ -542,6 +561,7 @@ def test_chart_tab_draws_the_timeline_and_a_click_opens_the_side_effect(
             body_area=BodyArea.FOREHEAD,
             session_id=s.id,
             reported_at=datetime(2026, 10, 2, 9),
+            reported_via=ReportChannel.PHONE,
         ),
     ).value
     view = open_record(qtbot, window, clinic["patient"].id)

@@ -179,7 +179,7 @@ def test_a_damaged_database_opens_read_only(
     # Restoring is the way out.
     window.show()
     monkeypatch.setattr(RestoreDialog, "ask", classmethod(lambda cls, *a: good))
-    monkeypatch.setattr(controller, "confirm", lambda t, x: True)
+    monkeypatch.setattr(RestoreConfirmDialog, "ask", classmethod(lambda cls, *a: ""))
     controller.restore()
     qtbot.waitUntil(lambda: len(said.messages) == 2, timeout=10_000)
     assert said.kinds() == ["w", "i"], said.messages
@@ -262,6 +262,7 @@ def test_a_second_app_on_the_same_database_says_who_has_it(
     from mesodesk import app
 
     db = tmp_path / "clinic.db"
+    Services.open(db).close()  # an existing clinic (a new name would be asked about first)
     first = InstanceLock.for_database(db)
     assert first.acquire()
     shown: list[str] = []

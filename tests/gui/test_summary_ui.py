@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from pypdf import PdfReader
 from mesodesk.domain.audit import AuditQuery
 from mesodesk.domain.catalogue import LotInput, ProductInput
 from mesodesk.domain.enums import BodyArea, Indication
+from mesodesk.domain.summary import FreeText, Privacy
 from mesodesk.domain.treatment import BlendInput, CourseInput, SessionInput
 from mesodesk.ui import summary_ui
 from mesodesk.ui.summary_ui import BatchDialog, PdfPreview, SummaryDialog
@@ -50,15 +52,27 @@ def test_save_pdf_and_offer_the_folder(
     qtbot.addWidget(dialog)
     target = tmp_path / "out.pdf"
     opened: list[Path] = []
-    monkeypatch.setattr(dialog, "choose_file", lambda suggested: target)
+    suggested: list[Path] = []
+
+    def choose(name: Path) -> Path:
+        suggested.append(name)
+        return target
+
+    monkeypatch.setattr(dialog, "choose_file", choose)
     monkeypatch.setattr(dialog, "offer_open_folder", opened.append)
-    dialog.box.deidentify.setChecked(True)
+    dialog.box.privacy.setCurrentIndex(dialog.box.privacy.findData(Privacy.PSEUDONYMISED.value))
     dialog.save_button.click()
     qtbot.waitUntil(lambda: bool(opened), timeout=20_000)
     assert opened == [target]
     text = PdfReader(str(target)).pages[0].extract_text()
-    assert "MD-000001" in text and "Müller" not in text
-    assert services.audit.search(AuditQuery(patient_id=patient.id, action="pdf_export")).total == 1
+    assert "MD-000001" not in text and "Müller" not in text and "Ana" not in text
+    entries = services.audit.search(AuditQuery(patient_id=patient.id, action="pdf_export"))
+    assert entries.total == 1
+    # the file name suggested, the PDF and the audit entry carry the same one-time code
+    code = re.search(r"P-[0-9A-Z]{8}", suggested[0].name).group(0)  # type: ignore[union-attr]
+    assert "MD-000001" not in suggested[0].name and "Müller" not in suggested[0].name
+    assert code in text and code in dialog.status.text()
+    assert code in str(entries.entries[0].after)
 
 
 def test_bad_period_is_said_beside_it(qtbot: Any, window: Any, services: Any) -> None:
@@ -71,13 +85,15 @@ def test_bad_period_is_said_beside_it(qtbot: Any, window: Any, services: Any) ->
     assert "before its start" in dialog.form_error.text()
 
 
-def test_preview_shows_the_pdf(qtbot: Any, window: Any, services: Any, monkeypatch: Any) -> None:
+def test_preview_shows_the_pdf(
+    qtbot: Any, window: Any, services: Any, monkeypatch: Any, tmp_path: Path
+) -> None:
     patient = seen_patient(services, "Ana", 3)
     shown: list[PdfPreview] = []
     original = PdfPreview.show_file
 
-    def capture(win: Any, path: Path, patient_id: int) -> PdfPreview:
-        preview = original(win, path, patient_id)
+    def capture(win: Any, path: Path, patient_id: int, record_no: str = "") -> PdfPreview:
+        preview = original(win, path, patient_id, record_no)
         shown.append(preview)
         return preview
 
@@ -88,15 +104,21 @@ def test_preview_shows_the_pdf(qtbot: Any, window: Any, services: Any, monkeypat
     qtbot.waitUntil(lambda: bool(shown), timeout=20_000)
     preview = shown[0]
     assert preview.document.pageCount() == 1
-    printed: list[Path] = []
-    monkeypatch.setattr(summary_ui, "print_pdf", lambda parent, path: printed.append(path) or True)
+    # the preview prints its own file ("Print to file" here: tests/gui/test_print_ui.py has CUPS)
+    from tests.gui.test_print_ui import qprinter
+
+    target = tmp_path / "printed.pdf"
+    monkeypatch.setattr(
+        summary_ui.PrintSetup, "ask", classmethod(lambda cls, *a, **k: qprinter(file=target))
+    )
     preview.print_()
     qtbot.waitUntil(
         lambda: (
             services.audit.search(AuditQuery(patient_id=patient.id, action="pdf_print")).total == 1
         )
     )
-    assert printed == [preview.path]
+    assert target.read_bytes() == preview.path.read_bytes()
+    assert "Sent to" in preview.statusBar().currentMessage()
     preview.close()
 
 
@@ -128,8 +150,58 @@ def test_file_names() -> None:
         last_name = "O'Brien/../x"
         first_name = "Zoë"
 
+    day = date(2026, 11, 24)
     assert (
-        summary_ui.file_name(P(), False, date(2026, 11, 24))
+        summary_ui.file_name(P(), Privacy.IDENTIFIED, day)  # type: ignore[arg-type]
         == "MD-000007 OBrienx Zoë 2026-11-24.pdf"
-    )  # type: ignore[arg-type]
-    assert summary_ui.file_name(P(), True, date(2026, 11, 24)) == "MD-000007 summary 2026-11-24.pdf"  # type: ignore[arg-type]
+    )
+    for privacy in (Privacy.PSEUDONYMISED, Privacy.DEIDENTIFIED):
+        name = summary_ui.file_name(P(), privacy, day, "P-ABCDEFGH")  # type: ignore[arg-type]
+        assert name.startswith("Summary P-ABCDEFGH (")
+        assert "MD-000007" not in name and "Brien" not in name and "2026" not in name
+    assert summary_ui.pages_text(1) == "1 page" and summary_ui.pages_text(3) == "3 pages"
+
+
+def test_free_text_is_chosen_field_by_field_when_pseudonymised(
+    qtbot: Any, window: Any, services: Any
+) -> None:
+    patient = seen_patient(services, "Ana", 3)
+    dialog = SummaryDialog(window, patient, window)
+    qtbot.addWidget(dialog)
+    box = dialog.box
+    boxes = box.free_text
+    # identified: everything goes in, nothing to choose
+    assert all(b.isChecked() and not b.isEnabled() for b in boxes.values())
+    assert box.options().privacy is Privacy.IDENTIFIED
+    box.privacy.setCurrentIndex(box.privacy.findData(Privacy.PSEUDONYMISED.value))
+    assert all(b.isEnabled() and not b.isChecked() for b in boxes.values())
+    boxes[FreeText.ALLERGIES].setChecked(True)
+    boxes[FreeText.SESSION_NOTES].setChecked(True)
+    options = box.options()
+    assert options.privacy is Privacy.PSEUDONYMISED
+    assert options.free_text == {FreeText.ALLERGIES, FreeText.SESSION_NOTES}
+    # de-identified: no free text at all, and the ticks come back with pseudonymised
+    box.privacy.setCurrentIndex(box.privacy.findData(Privacy.DEIDENTIFIED.value))
+    assert not any(b.isChecked() or b.isEnabled() for b in boxes.values())
+    assert box.options().free_text == frozenset()
+    assert "days from the first session" in box.privacy_note.text()
+    box.privacy.setCurrentIndex(box.privacy.findData(Privacy.PSEUDONYMISED.value))
+    assert box.options().free_text == {FreeText.ALLERGIES, FreeText.SESSION_NOTES}
+
+
+def test_the_summary_dialogs_fit_a_1024_by_768_screen(
+    qtbot: Any, window: Any, services: Any
+) -> None:
+    """With the identity choices and the free-text fields, both dialogs still fit the smallest
+    screen a clinic has (a window manager's title bar and a panel take about 70 pixels)."""
+    patient = seen_patient(services, "Ana", 3)
+    for dialog in (SummaryDialog(window, patient, window), BatchDialog(window, window)):
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        for size in (dialog.sizeHint(), dialog.minimumSizeHint(), dialog.size()):
+            assert size.width() <= 1024 and size.height() <= 768 - 70, (dialog, size)
+        # the longest explanation wraps inside the dialog instead of widening it
+        box = dialog.box
+        box.privacy.setCurrentIndex(box.privacy.findData(Privacy.PSEUDONYMISED.value))
+        assert dialog.sizeHint().width() <= 1024

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from mesodesk.domain.catalogue import LotInput, ProductInput
-from mesodesk.domain.enums import AEOutcome, BodyArea, Indication, SideEffectKind
+from mesodesk.domain.enums import AEOutcome, BodyArea, Indication, ReportChannel, SideEffectKind
 from mesodesk.domain.treatment import BlendInput, CourseInput, SessionInput, SideEffectInput
 from tests.conftest import patient_input
 
@@ -69,7 +69,8 @@ def side_effect(
         outcome=AEOutcome.ONGOING,
         body_area=None if kind.systemic else BodyArea.FACE,
         session_id=session_id,
-        lot_id=lot_id,
+        lot_ids=() if lot_id is None else (lot_id,),
         serious=grade >= 4,
+        reported_via=ReportChannel.PHONE,
     )
     return services.treatment.record_side_effect(patient_id, data).value

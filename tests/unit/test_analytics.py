@@ -16,14 +16,15 @@ from sqlalchemy import text
 
 from mesodesk.domain.catalogue import LotInput, PractitionerInput, ProductInput
 from mesodesk.domain.clock import FixedClock
-from mesodesk.domain.enums import BodyArea, Indication, SideEffectKind
+from mesodesk.domain.enums import BodyArea, Indication, ReportChannel, SideEffectKind
 from mesodesk.domain.errors import ValidationError
 from mesodesk.domain.treatment import BlendInput, CourseInput, SessionInput, SideEffectInput
 from mesodesk.services.analytics import STATS_TABLES
 from mesodesk.services.demo import BAD_LOT_NUMBER, generate_demo
 from mesodesk.services.registry import Services
-from mesodesk.store.db import Database, create_db_engine, resolve_target
+from mesodesk.store.db import create_db_engine, resolve_target
 from mesodesk.store.migrate import alembic_config
+from mesodesk.store.schema import HEAD_REVISION
 from tests.conftest import NOW, patient_input
 
 TODAY = NOW.date()
@@ -42,6 +43,10 @@ TRIGGERS = {
     "stats_effect_delete",
     "stats_effect_update_before",
     "stats_effect_update_after",
+    "stats_suspect_insert",
+    "stats_suspect_delete",
+    "stats_suspect_update_before",
+    "stats_suspect_update_after",
 }
 VIEWS = {"stats_session_rows", "stats_blend_rows", "stats_effect_rows", "stats_reaction_rows"}
 
@@ -75,10 +80,13 @@ def direct(path: Path, start: date, end: date) -> dict[str, Any]:
         )
         if lo <= day <= hi
     }
+    suspected: dict[int, list[int]] = defaultdict(list)
+    for effect_id, lot in con.execute("SELECT side_effect_id, lot_id FROM side_effect_lot"):
+        suspected[effect_id].append(lot)
     effects = [
-        (kind, grade, area, lot, sid)
-        for kind, grade, area, lot, sid in con.execute(
-            "SELECT kind, grade, body_area, lot_id, session_id FROM side_effect"
+        (kind, grade, area, suspected.get(effect_id, []), sid)
+        for effect_id, kind, grade, area, sid in con.execute(
+            "SELECT id, kind, grade, body_area, session_id FROM side_effect"
         )
         if sid in sessions
     ]
@@ -87,8 +95,8 @@ def direct(path: Path, start: date, end: date) -> dict[str, Any]:
         if sid in sessions:
             exposures[lot] += 1
     reacted: dict[int, set[int]] = defaultdict(set)
-    for _, _, _, lot, sid in effects:
-        if lot is not None:
+    for _, _, _, lots, sid in effects:
+        for lot in lots:
             reacted[lot].add(sid)
     months: Counter[str] = Counter(day[:7] for day, _, _ in sessions.values())
     month_kind: Counter[tuple[str, str]] = Counter(
@@ -173,13 +181,34 @@ def test_dashboard_matches_direct_counts(demo_services: Any, demo: Path) -> None
     check_against_direct(demo_services, demo, date(2024, 3, 15), date(2025, 2, 10))
 
 
-def test_the_demos_bad_lot_stands_out_and_nothing_else(demo_services: Any) -> None:
+def test_the_lot_chart_puts_the_demos_bad_lot_first_beside_its_own_product(
+    demo_services: Any,
+) -> None:
     dash = demo_services.analytics.dashboard(None, TODAY)
-    assert [lot.lot_number for lot in dash.lots_standing_out] == [BAD_LOT_NUMBER]
-    assert dash.lots[0].lot_number == BAD_LOT_NUMBER  # first in the chart
+    assert dash.lots[0].lot_number == BAD_LOT_NUMBER  # the highest rate, first in the chart
     bad = dash.lots[0]
-    assert bad.rate.low > 1.5 * bad.comparison.high
     assert bad.product == "Phosphatidylcholine 5% / deoxycholate"
+    assert bad.product_comparison and bad.rate.low > bad.comparison.high
+    assert [lot.rate.low for lot in dash.lots] == sorted(
+        (lot.rate.low for lot in dash.lots), reverse=True
+    )
+
+
+def test_a_lot_alone_of_its_product_in_the_period_is_set_beside_every_other_lot(
+    demo_services: Any,
+) -> None:
+    dash = demo_services.analytics.dashboard(date(2025, 3, 1), date(2025, 3, 14))
+    lone = [lot for lot in dash.lots if not lot.product_comparison]
+    assert lone
+    for lot in lone:
+        assert [other.product for other in dash.lots].count(lot.product) == 1
+        others = [other for other in dash.lots if other.lot_id != lot.lot_id]
+        assert lot.comparison.total == sum(o.rate.total for o in others)
+        assert lot.comparison.events == sum(o.rate.events for o in others)
+    for lot in dash.lots:
+        if lot.product_comparison:
+            same = [o for o in dash.lots if o.product == lot.product and o.lot_id != lot.lot_id]
+            assert lot.comparison.total == sum(o.rate.total for o in same)
 
 
 def test_a_period_without_sessions_and_a_wrong_period(demo_services: Any) -> None:
@@ -225,8 +254,8 @@ def test_totals_follow_every_kind_of_change(tmp_path: Path) -> None:
     operations = 0
     with services.db.write() as s:
         con = s.connection()
-        for _ in range(160):
-            op = rng.randrange(11)
+        for _ in range(200):
+            op = rng.randrange(13)
             sid = one(con, "SELECT id FROM treatment_session ORDER BY random() LIMIT 1")
             fx = one(con, "SELECT id FROM side_effect ORDER BY random() LIMIT 1")
             lot = one(con, "SELECT id FROM product_lot ORDER BY random() LIMIT 1")
@@ -271,22 +300,33 @@ def test_totals_follow_every_kind_of_change(tmp_path: Path) -> None:
                     "UPDATE side_effect SET kind = ?, grade = ?, body_area = ? WHERE id = ?",
                     (rng.choice(kinds), rng.randint(1, 3), rng.choice([None, *areas]), fx),
                 )
-            elif op == 6 and fx is not None:  # its suspected session and lot change
+            elif op == 6 and fx is not None:  # its suspected session and lots change
                 con.exec_driver_sql(
-                    "UPDATE side_effect SET session_id = ?, lot_id = ? WHERE id = ?",
-                    (sid if rng.random() < 0.8 else None, lot if rng.random() < 0.7 else None, fx),
+                    "UPDATE side_effect SET session_id = ? WHERE id = ?",
+                    (sid if rng.random() < 0.8 else None, fx),
                 )
+                con.exec_driver_sql("DELETE FROM side_effect_lot WHERE side_effect_id = ?", (fx,))
+                if rng.random() < 0.7:
+                    con.exec_driver_sql(
+                        "INSERT INTO side_effect_lot (side_effect_id, lot_id) VALUES (?, ?)",
+                        (fx, lot),
+                    )
             elif op == 7 and fx is not None:
                 con.exec_driver_sql("DELETE FROM side_effect WHERE id = ?", (fx,))
             elif op == 8 and sid is not None:  # a new side effect
                 con.exec_driver_sql(
-                    "INSERT INTO side_effect (patient_id, session_id, lot_id, kind, kind_note, "
+                    "INSERT INTO side_effect (patient_id, session_id, kind, kind_note, "
                     "onset_on, grade, serious, outcome, causality, body_area, body_area_note, "
                     "action_taken, action_note, reported_via, reported_at, notes, created_at, "
-                    "updated_at) SELECT patient_id, id, ?, ?, '', substr(started_at, 1, 10), ?, "
+                    "updated_at) SELECT patient_id, id, ?, '', substr(started_at, 1, 10), ?, "
                     "0, 'ongoing', 'possible', ?, '', 'none', '', 'phone', started_at, '', "
                     "started_at, started_at FROM treatment_session WHERE id = ?",
-                    (lot, rng.choice(kinds), rng.randint(1, 3), rng.choice(areas), sid),
+                    (rng.choice(kinds), rng.randint(1, 3), rng.choice(areas), sid),
+                )
+                con.exec_driver_sql(
+                    "INSERT INTO side_effect_lot (side_effect_id, lot_id) "
+                    "VALUES (last_insert_rowid(), ?)",
+                    (lot,),
                 )
             elif op == 9:  # a course's indication is corrected
                 con.exec_driver_sql(
@@ -294,6 +334,24 @@ def test_totals_follow_every_kind_of_change(tmp_path: Path) -> None:
                     "(SELECT course_id FROM treatment_session WHERE id = ?)",
                     (rng.choice(indications), sid),
                 )
+            elif op == 11 and fx is not None:  # one more lot suspected
+                con.exec_driver_sql(
+                    "INSERT OR IGNORE INTO side_effect_lot (side_effect_id, lot_id) VALUES (?, ?)",
+                    (fx, lot),
+                )
+            elif op == 12 and fx is not None:  # a lot no longer suspected, or another instead
+                if rng.random() < 0.5:
+                    con.exec_driver_sql(
+                        "DELETE FROM side_effect_lot WHERE rowid = (SELECT rowid FROM "
+                        "side_effect_lot WHERE side_effect_id = ? LIMIT 1)",
+                        (fx,),
+                    )
+                else:
+                    con.exec_driver_sql(
+                        "UPDATE OR IGNORE side_effect_lot SET lot_id = ? WHERE rowid = (SELECT "
+                        "rowid FROM side_effect_lot WHERE side_effect_id = ? LIMIT 1)",
+                        (lot, fx),
+                    )
             elif op == 10:  # a session moves to another course
                 con.exec_driver_sql(
                     "UPDATE treatment_session SET course_id = "
@@ -301,7 +359,7 @@ def test_totals_follow_every_kind_of_change(tmp_path: Path) -> None:
                     (sid,),
                 )
             operations += 1
-    assert operations == 160
+    assert operations == 200
     assert services.analytics.drift() == dict.fromkeys(STATS_TABLES, 0)
     services.close()
 
@@ -344,8 +402,9 @@ def test_totals_follow_the_treatment_service(services: Any) -> None:
             2,
             body_area=BodyArea.CHEEKS,
             session_id=second.id,
-            lot_id=lot_b.id,
+            lot_ids=(lot_b.id,),
             reported_at=datetime(2026, 9, 10, 9),
+            reported_via=ReportChannel.PHONE,
         ),
     ).value
     dash = services.analytics.dashboard(date(2026, 9, 1), date(2026, 9, 30))
@@ -388,21 +447,56 @@ def test_totals_follow_the_treatment_service(services: Any) -> None:
     assert (dash.sessions, dash.effects) == (1, 0)
 
 
-def test_the_migration_counts_what_was_there(tmp_path: Path) -> None:
-    """A clinic's database made before the running totals existed gets them counted."""
+def old_clinic(tmp_path: Path, revision: str, patients: int = 80, seed: int = 2) -> Path:
+    """A clinic's database at an older schema ``revision``: a demo clinic made at the head, its
+    records copied into a database migrated no further (a side effect's suspected lots become
+    the one ``lot_id`` of the schemas before 0004)."""
     from alembic import command
 
-    target = resolve_target(tmp_path / "old.sqlite3")
+    source = tmp_path / f"source-{revision}.sqlite3"
+    made = Services.open(source, clock=FixedClock(NOW))
+    generate_demo(made.db, patients, seed, today=TODAY)
+    made.close()
+    path = tmp_path / f"old-{revision}.sqlite3"
+    target = resolve_target(path)
     engine = create_db_engine(target, pool=False)
     cfg = alembic_config()
     with engine.connect() as conn:
+        conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
         cfg.attributes["connection"] = conn.execution_options(mesodesk_write=True)
-        command.upgrade(cfg, "0002")
+        command.upgrade(cfg, revision)
+        conn.commit()
     engine.dispose()
-    old = Database(create_db_engine(target), target)
-    generate_demo(old, 80, 2, today=TODAY)
-    old.close()
-    services = Services.open(tmp_path / "old.sqlite3", clock=FixedClock(NOW))
+    con = sqlite3.connect(path)
+    con.execute("ATTACH DATABASE ? AS src", (str(source),))
+    tables = [
+        name
+        for (name,) in con.execute(
+            "SELECT name FROM main.sqlite_master WHERE type = 'table' ORDER BY rowid"
+        )
+        if not name.startswith(("alembic", "audit", "stats", "sqlite"))
+    ]
+    for table in tables:
+        columns = [row[1] for row in con.execute(f'PRAGMA main.table_info("{table}")')]
+        picked = [
+            "(SELECT min(lot_id) FROM src.side_effect_lot WHERE side_effect_id = id)"
+            if (table, column) == ("side_effect", "lot_id")
+            else column
+            for column in columns
+        ]
+        con.execute(
+            f'INSERT INTO main."{table}" ({", ".join(columns)}) '
+            f'SELECT {", ".join(picked)} FROM src."{table}"'
+        )
+    con.commit()
+    con.close()
+    return path
+
+
+def test_the_migration_counts_what_was_there(tmp_path: Path) -> None:
+    """A clinic's database made before the running totals existed gets them counted."""
+    path = old_clinic(tmp_path, "0002")
+    services = Services.open(path, clock=FixedClock(NOW))
     assert services.analytics.drift() == dict.fromkeys(STATS_TABLES, 0)
     assert services.analytics.dashboard().sessions > 0
     # and rebuild() puts them right when they drift
@@ -413,6 +507,39 @@ def test_the_migration_counts_what_was_there(tmp_path: Path) -> None:
     services.analytics.rebuild()
     assert services.analytics.drift() == dict.fromkeys(STATS_TABLES, 0)
     services.close()
+
+
+def test_the_safety_migration_keeps_every_suspected_lot(tmp_path: Path) -> None:
+    """A database at 0003 (one lot per side effect, totals kept by the old triggers) migrates
+    to the link table with nothing lost, and the stored totals equal a recount through the new
+    views, without being counted again."""
+    path = old_clinic(tmp_path, "0003", patients=120, seed=4)
+    con = sqlite3.connect(path)
+    before = con.execute(
+        "SELECT id, lot_id FROM side_effect WHERE lot_id IS NOT NULL ORDER BY id"
+    ).fetchall()
+    totals = {name: sorted(con.execute(f"SELECT * FROM {name}")) for name in STATS_TABLES}
+    rows = {
+        t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in ("patient", "side_effect", "treatment_session")
+    }
+    con.close()
+    assert len(before) > 100
+    services = Services.open(path, clock=FixedClock(NOW))
+    assert services.analytics.drift() == dict.fromkeys(STATS_TABLES, 0)
+    services.close()
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == HEAD_REVISION
+    after = con.execute(
+        "SELECT side_effect_id, lot_id FROM side_effect_lot ORDER BY side_effect_id"
+    ).fetchall()
+    assert after == before
+    assert totals == {name: sorted(con.execute(f"SELECT * FROM {name}")) for name in STATS_TABLES}
+    for table, n in rows.items():
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == n
+    assert con.execute("SELECT count(*) FROM side_effect WHERE suspects_blend").fetchone() == (0,)
+    assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+    con.close()
 
 
 @pytest.mark.parametrize("chunk", [2000, 60])
@@ -429,8 +556,9 @@ def test_demo_counts_the_totals_as_a_recount_would(
 
 def test_lot_recall_matches_every_record(demo_services: Any) -> None:
     """The recall over a demo clinic, checked against each exposed patient's whole record: every
-    session that received the lot, and with each the side effects whose onset falls from that
-    session up to the patient's next session with the lot."""
+    session that received the lot; with each, the side effects that suspect the lot in that
+    session (whenever they began: a delayed nodule may begin after the next exposure), and the
+    other side effects whose onset falls from that session up to the next session with the lot."""
     recall = demo_services.treatment.recall(BAD_LOT_NUMBER.lower())
     assert recall.patients >= 5 and len(recall.entries) > recall.patients
     expected = []
@@ -439,16 +567,24 @@ def test_lot_recall_matches_every_record(demo_services: Any) -> None:
         exposed = [
             s for s in record.sessions if any(b.lot_number == BAD_LOT_NUMBER for b in s.blend)
         ]
+        ids = {s.id for s in exposed}
+
+        def suspecting(e: Any, ids: set[int] = ids) -> bool:
+            return e.session_id in ids and any(x.lot_number == BAD_LOT_NUMBER for x in e.lots)
+
         for i, session in enumerate(exposed):
             start = session.started_at.date()
             end = exposed[i + 1].started_at.date() if i + 1 < len(exposed) else None
             effects = [
                 e.id
                 for e in record.side_effects
-                if e.onset_on >= start and (end is None or e.onset_on < end)
+                if (suspecting(e) and e.session_id == session.id)
+                or (not suspecting(e) and e.onset_on >= start and (end is None or e.onset_on < end))
             ]
-            expected.append((patient_id, session.id, effects))
-    got = [(e.patient_id, e.session_id, [x.id for x in e.side_effects]) for e in recall.entries]
+            expected.append((patient_id, session.id, sorted(effects)))
+    got = [
+        (e.patient_id, e.session_id, sorted(x.id for x in e.side_effects)) for e in recall.entries
+    ]
     assert sorted(got) == sorted(expected)
     assert any(effects for _, _, effects in got)
     # the lot as the catalogue spells it, whatever the case it was asked for in
@@ -466,3 +602,13 @@ def test_demo_surnames_take_the_bearers_form(demo: Path) -> None:
     assert not [n for n in men if n.endswith(("ова", "ева", "ина", "ska", "cka", "ούλου"))]
     assert not [n for n in women if n.endswith(("ов", "ев", "ин", "ski", "cki", "ουλος"))]
     assert any(n.endswith(("ska", "cka")) for n in women)
+
+
+def test_the_demo_clinic_breaks_no_safety_rule(demo: Path) -> None:
+    """Every demo session and side effect passes the rules a clinician's own entries meet
+    (domain.safety): depths within each area's limit, relative contraindications confirmed,
+    no session on an open side effect, coherent grades and NRS."""
+    from mesodesk.services.safety_check import safety_warnings
+
+    found = safety_warnings(demo)
+    assert [(w.record_no, w.finding.rule) for w in found][:10] == []

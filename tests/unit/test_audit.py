@@ -15,7 +15,7 @@ from sqlalchemy import delete, insert, text, update
 from mesodesk.domain import audit as A
 from mesodesk.domain.audit import Actor, AuditQuery, ChainLink, csv_safe, verify_chain
 from mesodesk.domain.catalogue import LotInput, PractitionerInput, ProductInput
-from mesodesk.domain.enums import BodyArea, Indication, SideEffectKind
+from mesodesk.domain.enums import BodyArea, Indication, ReportChannel, SideEffectKind
 from mesodesk.domain.errors import ValidationError
 from mesodesk.domain.treatment import BlendInput, CourseInput, SessionInput, SideEffectInput
 from mesodesk.services.registry import Services
@@ -127,6 +127,7 @@ def test_every_service_is_audited_without_calling_the_audit(services: Any) -> No
             body_area=BodyArea.FOREHEAD,
             reported_at=datetime(2026, 10, 3, 9),
             session_id=session.id,
+            reported_via=ReportChannel.PHONE,
         ),
     )
     services.treatment.delete_session(session.id, "delete")

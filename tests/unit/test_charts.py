@@ -223,15 +223,13 @@ def test_matplotlib_is_not_imported_by_the_app_or_the_charts_module() -> None:
 # -- the clinic dashboard ----------------------------------------------------------------------
 
 
-def test_lot_chart_puts_the_lot_that_stands_out_first_in_red() -> None:
+def test_lot_chart_shows_each_lot_s_rate_beside_its_comparison() -> None:
     dashboard = data.dashboard()
     figure = drawn(charts.lot_rates_figure(dashboard))
     ax = figure.axes[0]
     labels = ax.get_yticklabels()
     assert len(labels) == len(dashboard.lots) == 5
-    assert labels[0].get_text().startswith("PC-2405-B")
-    assert labels[0].get_color() == charts.ALERT
-    assert all(label.get_color() != charts.ALERT for label in labels[1:])
+    assert labels[0].get_text().startswith("PC-2405-B")  # the highest rate first
     assert "70/100" in texts(figure)  # the counts beside each lot
     # one interval per lot, drawn from its low to its high end (in %)
     spans = next(c for c in ax.collections if isinstance(c, LineCollection))
@@ -240,12 +238,22 @@ def test_lot_chart_puts_the_lot_that_stands_out_first_in_red() -> None:
     first = dashboard.lots[0]
     assert segments[0][:, 0] == pytest.approx([100 * first.rate.low, 100 * first.rate.high])
     assert list(segments[0][:, 1]) == [0, 0]
+    # rates, not signals: no lot is flagged in red, and the footer says what the marks are
+    assert all(label.get_color() != charts.ALERT for label in labels)
+    footer = " ".join(texts(figure))
+    assert "rates to look at, not signals" in footer
+    assert "the other lots of the same product" in footer
+    # Vitamin C has one lot: its mark is every other lot's, and the footer says so
+    assert "no other lot of the product in the period" in footer
 
 
-def test_lot_chart_says_when_no_lot_stands_out() -> None:
-    figure = drawn(charts.lot_rates_figure(data.dashboard(bad_lot=False)))
-    assert any("No lot stands out" in t for t in texts(figure))
-    assert all(label.get_color() != charts.ALERT for label in figure.axes[0].get_yticklabels())
+def test_lot_chart_footer_names_only_the_marks_it_draws() -> None:
+    dashboard = data.dashboard()
+    only_pairs = replace(
+        dashboard, lots=tuple(lot for lot in dashboard.lots if lot.product_comparison)
+    )
+    footer = " ".join(texts(drawn(charts.lot_rates_figure(only_pairs))))
+    assert "no other lot of the product" not in footer
 
 
 def test_monthly_chart_has_a_stack_per_month() -> None:
@@ -287,10 +295,33 @@ def test_an_empty_period_draws_messages_not_errors() -> None:
     assert any("No sessions in this period" in t for t in texts(whole))
 
 
-def test_the_whole_dashboard_names_the_lot_that_stands_out() -> None:
-    figure = drawn(charts.clinic_dashboard(data.dashboard()))
-    assert any("Lot PC-2405-B" in t and "stands out" in t for t in texts(figure))
-    assert any("2 side effect(s) with no suspected session" in t for t in texts(figure))
+def test_the_whole_dashboard_names_the_signals_in_words() -> None:
+    from mesodesk.domain.enums import SideEffectKind as K
+    from mesodesk.domain.signals import Comparison, LotInfo, Signal
+
+    signal = Signal(
+        lot=LotInfo(9, 4, "L-carnitine 20%", "LC-2502-K"),
+        kind=K.INFECTION,
+        serious=True,
+        cases=12,
+        exposed_patients=80,
+        expected=0.2,
+        ic=5.0,
+        score=3.1,
+        comparison=Comparison.CLINIC,
+        comparison_patients=4000,
+        only_lot_of_product=False,
+        window_days=90,
+    )
+    figure = drawn(charts.clinic_dashboard(data.dashboard(), signals=[signal]))
+    words = texts(figure)
+    assert any(
+        "Signal: lot LC-2502-K (L-carnitine 20%), infection: 12 of 80 exposed patients" in t
+        and "the clinic's other lots" in t
+        for t in words
+    )
+    assert any("2 side effect(s) with no suspected session" in t for t in words)
+    assert not any("stands out" in t for t in words)
 
 
 def test_kind_and_grade_constants_cover_the_domain() -> None:

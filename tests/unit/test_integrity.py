@@ -16,6 +16,7 @@ from mesodesk.domain.clock import FixedClock
 from mesodesk.domain.errors import DatabaseError
 from mesodesk.paths import config_dir, default_backup_dir
 from mesodesk.services.registry import Services
+from mesodesk.services.treatment import SafetyQuestions
 from mesodesk.store.models import metadata
 from mesodesk.store.rows import NOT_AUDITED, audited
 from tests.attacks import ATTACKS, Attack, perform
@@ -42,18 +43,28 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     services.backups.back_up()
     p = services.patients.create(patient_input()).value
     services.patients.update(p.id, patient_input(last_name="Schneider"))
-    from mesodesk.domain.enums import BodyArea, SideEffectKind
+    from mesodesk.domain.enums import BodyArea, ReportChannel, SideEffectKind
 
-    services.treatment.record_side_effect(
-        1,
-        SideEffectInput(
-            kind=SideEffectKind.SWELLING,
-            onset_on=date(2026, 11, 20),
-            grade=1,
-            body_area=BodyArea.FOREHEAD,
-            reported_at=NOW,
-        ),
+    # through the service after the backup: a side effect that suspects a session's whole
+    # blend (its side_effect_lot rows are written by the per-row audit, not the bulk seal)
+    seen = next(r for pid in range(1, 26) if (r := services.treatment.record(pid)).sessions)
+    last = seen.sessions[-1]
+    effect = SideEffectInput(
+        kind=SideEffectKind.SWELLING,
+        onset_on=last.started_at.date(),
+        grade=1,
+        body_area=last.areas[0] if last.areas else BodyArea.FOREHEAD,
+        reported_at=NOW,
+        session_id=last.id,
+        suspects_blend=True,
+        reported_via=ReportChannel.PHONE,
     )
+    patient_id = seen.patient.id  # type: ignore[attr-defined]
+    try:
+        services.treatment.record_side_effect(patient_id, effect)
+    except SafetyQuestions as asked:  # the practitioner confirms what the rules ask
+        confirmed = [q.rule for q in asked.questions]
+        services.treatment.record_side_effect(patient_id, effect, confirmed=confirmed)
     services.close()
     return folder
 
@@ -214,7 +225,7 @@ def _clinic(tmp_path: Path, name: str = "clinic") -> tuple[Path, Path]:
 
 def test_a_trigger_planted_in_a_backup_is_not_restored(capsys: Any, tmp_path: Path) -> None:
     db, backup = _clinic(tmp_path)
-    from mesodesk.domain.enums import SideEffectKind
+    from mesodesk.domain.enums import ReportChannel, SideEffectKind
     from mesodesk.domain.treatment import SideEffectInput
 
     con = sqlite3.connect(backup)
@@ -231,7 +242,11 @@ def test_a_trigger_planted_in_a_backup_is_not_restored(capsys: Any, tmp_path: Pa
     services.treatment.record_side_effect(
         1,
         SideEffectInput(
-            kind=SideEffectKind.NAUSEA, onset_on=date(2026, 11, 20), grade=1, reported_at=NOW
+            kind=SideEffectKind.NAUSEA,
+            onset_on=date(2026, 11, 20),
+            grade=1,
+            reported_at=NOW,
+            reported_via=ReportChannel.PHONE,
         ),
     )
     services.patients.create(patient_input(first_name="Dora"))  # would fire the trigger
@@ -428,6 +443,38 @@ def test_exports_refuse_a_link_a_folder_or_a_device(capsys: Any, tmp_path: Path,
     assert not list(tmp_path.glob(".mesodesk-*"))
 
 
+def test_a_copy_of_a_summary_is_written_as_an_export(tmp_path: Path) -> None:
+    """The app's "Save a copy" of a PDF and "Print to file" copy a summary: whole, owner-only,
+    never through a link or onto a device, and a failure in words."""
+    from mesodesk.domain.errors import MesodeskError
+    from mesodesk.files import copy_atomically
+
+    source = tmp_path / "summary.pdf"
+    source.write_bytes(b"%PDF-1.4 " + bytes(range(256)) * 400)
+    was = os.umask(0o022)  # even where the process's own umask would let others read it
+    try:
+        copy_atomically(source, tmp_path / "copy.pdf")
+    finally:
+        os.umask(was)
+    assert (tmp_path / "copy.pdf").read_bytes() == source.read_bytes()
+    assert _mode(tmp_path / "copy.pdf") == "0o600"
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (tmp_path / "link.pdf").symlink_to(victim)
+    for target, words in (
+        (tmp_path / "link.pdf", "link"),
+        (Path("/dev/null"), "device"),
+        (tmp_path / "missing" / "x.pdf", "does not exist"),
+        (tmp_path, "folder"),
+    ):
+        with pytest.raises(MesodeskError, match=words):
+            copy_atomically(source, target)
+    with pytest.raises(MesodeskError, match=r"gone\.pdf"):
+        copy_atomically(tmp_path / "gone.pdf", tmp_path / "x.pdf")
+    assert victim.read_text() == "keep me" and not (tmp_path / "x.pdf").exists()
+    assert not list(tmp_path.glob(".mesodesk-*"))
+
+
 # -- clear words ----------------------------------------------------------------------------------
 
 
@@ -473,3 +520,46 @@ def test_a_backup_that_was_written_is_reported_as_written(
     code, printed, err = run(capsys, "--db", str(db), "backup", "--out", str(out))
     assert code == 0 and "Backup written" in printed and out.exists()
     assert "warning" in err and "audit entry" in err
+
+
+_SCHEMA_OF_A_PROCESS = """
+import json, sqlite3
+from mesodesk.domain.integrity import schema_objects
+from mesodesk.store.migrate import schema_image
+con = sqlite3.connect(":memory:")
+con.deserialize(schema_image())
+rows = con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
+print(json.dumps({"raw": sorted(map(list, rows)),
+                  "seen": sorted((o.name, o.sql) for o in schema_objects(rows).values())}))
+"""
+
+
+def test_the_schema_check_does_not_depend_on_the_hash_seed() -> None:
+    """A clinic migrated by one mesodesk process is checked by another, with another hash
+    seed. Alembic's batch mode (0004, 0005 copy tables) writes table constraints in an order
+    that depends on that seed; the check must see the same schema either way, and must still
+    see a column moved or renamed."""
+    import json
+    import subprocess
+    import sys
+
+    from mesodesk.domain.integrity import canonical_table_sql, normalize_sql
+
+    seen = []
+    for seed in ("1", "2"):
+        done = subprocess.run(
+            [sys.executable, "-c", _SCHEMA_OF_A_PROCESS],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        seen.append(json.loads(done.stdout))
+    assert seen[0]["seen"] == seen[1]["seen"]
+    a = normalize_sql("CREATE TABLE t (a INT, unique_code TEXT, CHECK (a > 0), UNIQUE (a))")
+    b = normalize_sql("CREATE TABLE t (a INT, unique_code TEXT, UNIQUE (a), CHECK (a > 0))")
+    assert canonical_table_sql(a) == canonical_table_sql(b)
+    c = normalize_sql("CREATE TABLE t (unique_code TEXT, a INT, UNIQUE (a), CHECK (a > 0))")
+    assert canonical_table_sql(a) != canonical_table_sql(c)  # columns keep their order
+    d = normalize_sql("CREATE TABLE t (a INT, unique_code TEXT, UNIQUE (a), CHECK (a >= 0))")
+    assert canonical_table_sql(a) != canonical_table_sql(d)

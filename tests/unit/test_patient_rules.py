@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mesodesk.domain.enums import Contraindication
+from mesodesk.domain.enums import Contraindication, Sex
 from mesodesk.domain.errors import ValidationError
 from mesodesk.domain.patients import PatientInput, format_record_no
 from tests.conftest import patient_input
@@ -21,6 +21,7 @@ def errors_of(data: PatientInput) -> dict[str, str]:
 def test_valid_patient_is_cleaned() -> None:
     clean = patient_input(
         first_name="  Anna  Maria ",
+        sex=Sex.FEMALE,
         allergies=("Lidocaine", " lidocaine ", "", "Latex"),
         contraindications=frozenset({"pregnancy"}),
     ).validated(TODAY)
@@ -49,6 +50,12 @@ def test_valid_patient_is_cleaned() -> None:
         ({"allergies": ("x" * 101,)}, "allergies", "at most"),
         ({"consent_date": date(2027, 1, 1)}, "consent_date", "future"),
         ({"contraindications": frozenset({"nonsense"})}, "contraindications", "Unknown"),
+        (
+            {"sex": Sex.MALE, "contraindications": frozenset({"pregnancy"})},
+            "contraindications",
+            "male patient",
+        ),
+        ({"guardian_name": "x" * 121}, "guardian_name", "too long"),
     ],
 )
 def test_each_rule_names_its_field(changes: dict[str, object], field: str, words: str) -> None:

@@ -42,6 +42,7 @@ from mesodesk.domain.enums import (
     Technique,
 )
 from mesodesk.domain.errors import ConflictError, NotFoundError, ValidationError
+from mesodesk.domain.safety import RULES, Level
 from mesodesk.domain.treatment import (
     RESOLVED_OUTCOMES,
     BlendInput,
@@ -50,7 +51,7 @@ from mesodesk.domain.treatment import (
     SessionInput,
     SideEffectInput,
 )
-from mesodesk.services.treatment import AllergyWarning
+from mesodesk.services.treatment import AllergyWarning, SafetyQuestions
 from mesodesk.store.models import metadata
 from mesodesk.store.rows import audited
 from tests.conftest import NOW, patient_input
@@ -655,6 +656,19 @@ def session_base(clinic: Clinic) -> SessionInput:
     )
 
 
+# Every question the safety rules can ask, confirmed, and a reason for every override: what a
+# practitioner who has read them all answers.
+EVERY_QUESTION = tuple(code for code, rule in RULES.items() if rule.level is Level.ASK)
+REASON = "Discussed with the patient's physician; benefit outweighs the risk."
+
+
+def answers(data: st.DataObject) -> dict[str, Any]:
+    """The practitioner's answers to the safety rules: all of them, or none."""
+    if data.draw(st.booleans(), label="answered"):
+        return {"confirmed": EVERY_QUESTION, "override_reason": REASON}
+    return {}
+
+
 def allergy_allowed(clinic: Clinic, data: SessionInput, confirmed: bool) -> None:
     """An allergy warning only for a blend that holds the lidocaine lot, and only unconfirmed."""
     assert not confirmed
@@ -669,19 +683,29 @@ def test_log_session(services: Any, data: st.DataObject) -> None:
     confirmed = data.draw(st.booleans(), label="allergy_confirmed")
     base = dataclasses.replace(session_base(clinic), blend=data.draw(usual_blend(clinic)))
     given_input = dataclasses.replace(base, **data.draw(changes(session_fields(clinic))))
+    answered = answers(data)
     result, before, refused = attempt(
         services,
-        lambda: services.treatment.log_session(patient, given_input, allergy_confirmed=confirmed),
+        lambda: services.treatment.log_session(
+            patient, given_input, allergy_confirmed=confirmed, **answered
+        ),
         SessionInput,
-        (NotFoundError, AllergyWarning),
+        (NotFoundError, AllergyWarning, SafetyQuestions),
     )
     assert not isinstance(refused, NotFoundError) or patient != clinic.patient
     if isinstance(refused, AllergyWarning):
         allergy_allowed(clinic, given_input, confirmed)
+    if isinstance(refused, SafetyQuestions):
+        assert not answered and refused.questions  # only questions nobody answered
     if result is None:
         return
     clean = given_input.validated(NOW)
-    assert services.treatment.session(result.value.id).as_input() == clean
+    stored = services.treatment.session(result.value.id)
+    assert stored.as_input() == clean
+    assert set(stored.safety_confirmed) <= set(EVERY_QUESTION) | {
+        code for code, rule in RULES.items() if rule.overridable
+    }
+    assert stored.override_reason in ("", REASON)
     assert clinic.ha_old not in {b.lot_id for b in clean.blend}  # expired before any session
     assert_stored(before, services, treatment_session=1, blend_item=len(clean.blend))
 
@@ -695,29 +719,42 @@ def test_update_session(services: Any, data: st.DataObject) -> None:
         services._session = services.treatment.log_session(clinic.patient, base).value.id
     victim: int = services._session
     services.treatment.update_session(victim, base)
+    answers_before = _answers_of(services.treatment.session(victim))
     target = data.draw(path_id(victim), label="session_id")
     confirmed = data.draw(st.booleans(), label="allergy_confirmed")
     usual = dataclasses.replace(base, blend=data.draw(usual_blend(clinic)))
     given_input = dataclasses.replace(usual, **data.draw(changes(session_fields(clinic))))
+    answered = answers(data)
     result, before, refused = attempt(
         services,
-        lambda: services.treatment.update_session(target, given_input, allergy_confirmed=confirmed),
+        lambda: services.treatment.update_session(
+            target, given_input, allergy_confirmed=confirmed, **answered
+        ),
         SessionInput,
-        (NotFoundError, AllergyWarning),
+        (NotFoundError, AllergyWarning, SafetyQuestions),
     )
     assert not isinstance(refused, NotFoundError) or target != victim
     if isinstance(refused, AllergyWarning):
         allergy_allowed(clinic, given_input, confirmed)
+    if isinstance(refused, SafetyQuestions):
+        assert not answered and refused.questions
     if result is None:
         return
     clean = given_input.validated(NOW)
     assert services.treatment.session(victim).as_input() == clean
-    row_changed = dataclasses.replace(clean, blend=()) != dataclasses.replace(
-        base.validated(NOW), blend=()
+    # the row changes with its fields, or with the answers to the safety rules stored with it
+    # (a question the new blend raises, confirmed)
+    row_changed = (
+        dataclasses.replace(clean, blend=()) != dataclasses.replace(base.validated(NOW), blend=())
+        or _answers_of(services.treatment.session(victim)) != answers_before
     )
     old, new = len(base.blend), len(clean.blend)
     churn = old + new if clean.blend != base.blend else 0
     assert_stored(before, services, blend_item=new - old, audit_entry=int(row_changed) + churn)
+
+
+def _answers_of(session: Any) -> tuple[Any, str]:
+    return tuple(session.safety_confirmed), session.override_reason
 
 
 # -- side effects ---------------------------------------------------------------------------------
@@ -735,9 +772,10 @@ def effect_fields(clinic: Clinic) -> dict[str, st.SearchStrategy[Any]]:
         "serious": st.booleans(),
         "body_area": maybe(coded(BodyArea)),
         "session_id": maybe(ids(*clinic.sessions)),
-        "lot_id": maybe(ids(*clinic.lots)),
+        "lot_ids": st.lists(ids(*clinic.lots), max_size=3).map(tuple),
+        "suspects_blend": st.booleans(),
         "action_taken": coded(ActionTaken),
-        "reported_via": coded(ReportChannel),
+        "reported_via": maybe(coded(ReportChannel)),
         "reported_at": moments(datetime(2026, 9, 25), datetime(2026, 11, 26)),
         "recorded_by_id": maybe(ids(clinic.doctor)),
         "kind_note": texts,
@@ -755,12 +793,33 @@ def effect_base(clinic: Clinic) -> SideEffectInput:
         causality=Causality.PROBABLE,
         body_area=BodyArea.FOREHEAD,
         session_id=clinic.session,
-        lot_id=clinic.ha_lot,
+        lot_ids=(clinic.ha_lot,),
         action_taken=ActionTaken.COLD_COMPRESS,
         reported_at=datetime(2026, 10, 3, 9),
         recorded_by_id=clinic.doctor,
         notes="Called back the next day.",
+        reported_via=ReportChannel.PHONE,
     )
+
+
+def effect_answers(data: st.DataObject) -> dict[str, Any]:
+    if data.draw(st.booleans(), label="answered"):
+        return {"confirmed": EVERY_QUESTION}
+    return {}
+
+
+def expected_effect(services: Any, given_input: SideEffectInput) -> SideEffectInput:
+    """What a side effect stores of its input: the whole blend's lots when it suspects the
+    whole blend, in no particular order."""
+    clean = given_input.validated(NOW)
+    lots = clean.lot_ids
+    if clean.suspects_blend and clean.session_id is not None:
+        lots = tuple(b.lot_id for b in services.treatment.session(clean.session_id).blend)
+    return dataclasses.replace(clean, lot_ids=tuple(sorted(lots)))
+
+
+def as_stored(effect: Any) -> SideEffectInput:
+    return dataclasses.replace(effect.as_input(), lot_ids=tuple(sorted(effect.lot_ids)))
 
 
 def victim_effect(services: Any, clinic: Clinic) -> int:
@@ -781,18 +840,22 @@ def test_record_side_effect(services: Any, data: st.DataObject) -> None:
     given_input = dataclasses.replace(
         effect_base(clinic), **data.draw(changes(effect_fields(clinic)))
     )
+    answered = effect_answers(data)
     result, before, refused = attempt(
         services,
-        lambda: services.treatment.record_side_effect(patient, given_input),
+        lambda: services.treatment.record_side_effect(patient, given_input, **answered),
         SideEffectInput,
-        (NotFoundError,),
+        (NotFoundError, SafetyQuestions),
     )
     assert not isinstance(refused, NotFoundError) or patient != clinic.patient
+    if isinstance(refused, SafetyQuestions):
+        assert not answered and refused.questions
     if result is None:
         return
     stored = services.treatment.side_effect(result.value.id)
-    assert stored.as_input() == given_input.validated(NOW)
-    assert_stored(before, services, side_effect=1)
+    expected = expected_effect(services, given_input)
+    assert as_stored(stored) == expected
+    assert_stored(before, services, side_effect=1, side_effect_lot=len(expected.lot_ids))
 
 
 @PROPERTY
@@ -803,18 +866,29 @@ def test_update_side_effect(services: Any, data: st.DataObject) -> None:
     base = effect_base(clinic)
     target = data.draw(path_id(victim), label="effect_id")
     given_input = dataclasses.replace(base, **data.draw(changes(effect_fields(clinic))))
+    answered = effect_answers(data)
     result, before, refused = attempt(
         services,
-        lambda: services.treatment.update_side_effect(target, given_input),
+        lambda: services.treatment.update_side_effect(target, given_input, **answered),
         SideEffectInput,
-        (NotFoundError,),
+        (NotFoundError, SafetyQuestions),
     )
     assert not isinstance(refused, NotFoundError) or target != victim
+    if isinstance(refused, SafetyQuestions):
+        assert not answered and refused.questions
     if result is None:
         return
-    clean = given_input.validated(NOW)
-    assert services.treatment.side_effect(victim).as_input() == clean
-    assert_stored(before, services, audit_entry=int(clean != base.validated(NOW)))
+    expected = expected_effect(services, given_input)
+    assert as_stored(services.treatment.side_effect(victim)) == expected
+    was = expected_effect(services, base)
+    row_changed = dataclasses.replace(expected, lot_ids=()) != dataclasses.replace(was, lot_ids=())
+    links = len(set(expected.lot_ids) ^ set(was.lot_ids))
+    assert_stored(
+        before,
+        services,
+        side_effect_lot=len(expected.lot_ids) - len(was.lot_ids),
+        audit_entry=int(row_changed) + links,
+    )
 
 
 @PROPERTY
@@ -906,7 +980,7 @@ ID_FIELDS = [
     ("log_session", "blend"),
     ("update_session", "blend"),
     ("record_side_effect", "session_id"),
-    ("record_side_effect", "lot_id"),
+    ("record_side_effect", "lot_ids"),
     ("record_side_effect", "recorded_by_id"),
     ("update_side_effect", "session_id"),
     ("record_outcome", "course_id"),
@@ -933,7 +1007,7 @@ def test_an_id_sqlite_cannot_hold_is_refused_like_a_missing_one(
         calls["log_session"] = lambda: t.log_session(clinic.patient, session)
         calls["update_session"] = lambda: t.update_session(clinic.session, session)
     elif method in ("record_side_effect", "update_side_effect"):
-        change: dict[str, Any] = {field: big}
+        change: dict[str, Any] = {field: (big,) if field == "lot_ids" else big}
         effect = dataclasses.replace(effect_base(clinic), **change)
         victim = victim_effect(services, clinic)
         calls["record_side_effect"] = lambda: t.record_side_effect(clinic.patient, effect)

@@ -1,10 +1,10 @@
-"""The Wilson score interval against published values, and when a lot stands out."""
+"""The Wilson score interval against published values."""
 
 from __future__ import annotations
 
 import pytest
 
-from mesodesk.domain.statistics import Proportion, stands_out, wilson_interval, z_value
+from mesodesk.domain.statistics import wilson_interval, z_value
 
 # Newcombe RG. Two-sided confidence intervals for the single proportion: comparison of seven
 # methods. Stat Med 1998;17:857-872, Table II, method 3 (Wilson score, no continuity correction).
@@ -48,15 +48,3 @@ def test_z_value() -> None:
     assert z_value(0.90) == pytest.approx(1.644854, abs=1e-6)
     with pytest.raises(ValueError):
         z_value(1.0)
-
-
-def test_a_lot_stands_out_only_when_clearly_and_much_higher() -> None:
-    others = Proportion.of(180, 1000)  # 18 %
-    assert stands_out(Proportion.of(20, 27), others)  # the demo's bad lot in a small clinic
-    assert not stands_out(Proportion.of(60, 250), others)  # 24 %: higher, not by half
-    assert not stands_out(Proportion.of(3, 5), others)  # 60 %, but of 5 sessions: noise
-    assert not stands_out(Proportion.of(0, 0), others)
-    assert not stands_out(Proportion.of(5, 5), Proportion.of(0, 0))
-    big = Proportion.of(2300, 10000)  # 23 % against 18 %: "significant", not a signal
-    assert big.low > others.high
-    assert not stands_out(big, others)

@@ -8,6 +8,7 @@ from mesodesk.domain.enums import (
     BodyArea,
     Grade,
     Indication,
+    ReportChannel,
     SideEffectKind,
     nrs_band,
 )
@@ -116,6 +117,7 @@ EFFECT = SideEffectInput(
     body_area=BodyArea.CHEEKS,
     session_id=1,
     reported_at=datetime(2026, 11, 21, 9, 0),
+    reported_via=ReportChannel.PHONE,
 )
 
 
@@ -156,7 +158,9 @@ def test_side_effect_rules() -> None:
         ({"grade": 5, "serious": True}, "outcome"),
         ({"outcome": AEOutcome.FATAL, "resolved_on": date(2026, 11, 22)}, "grade"),
         ({"reported_at": datetime(2026, 11, 19, 9)}, "reported_at"),
-        ({"lot_id": 3, "session_id": None}, "lot_id"),
+        ({"lot_ids": (3,), "session_id": None}, "lot_ids"),
+        ({"suspects_blend": True, "session_id": None}, "suspects_blend"),
+        ({"reported_via": None}, "reported_via"),
     ],
 )
 def test_side_effect_consistency(changes: dict[str, object], field: str) -> None:
@@ -172,9 +176,8 @@ def test_duration_is_derived() -> None:
         1,
         None,
         None,
-        None,
-        "",
-        "",
+        (),
+        False,
         SideEffectKind.PAIN,
         "",
         date(2026, 11, 1),

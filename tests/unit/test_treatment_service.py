@@ -6,7 +6,14 @@ import pytest
 from sqlalchemy import func, select
 
 from mesodesk.domain.catalogue import LotInput, PractitionerInput, ProductInput
-from mesodesk.domain.enums import AEOutcome, BodyArea, CourseStatus, Indication, SideEffectKind
+from mesodesk.domain.enums import (
+    AEOutcome,
+    BodyArea,
+    CourseStatus,
+    Indication,
+    ReportChannel,
+    SideEffectKind,
+)
 from mesodesk.domain.errors import ConflictError, NotFoundError, ValidationError
 from mesodesk.domain.schedule import Phase
 from mesodesk.domain.treatment import BlendInput, CourseInput, SessionInput, SideEffectInput
@@ -66,6 +73,7 @@ class Clinic:
             grade=1,
             body_area=BodyArea.FOREHEAD,
             reported_at=datetime(2026, 10, 3, 9),
+            reported_via=ReportChannel.PHONE,
         )
         return self.s.treatment.record_side_effect(self.patient.id, replace(data, **changes)).value
 
@@ -179,14 +187,14 @@ def test_course_status_and_maintenance(clinic: Clinic) -> None:
 
 def test_side_effect_defaults_and_rules(clinic: Clinic) -> None:
     s1 = clinic.session(datetime(2026, 10, 1, 10))
-    effect = clinic.effect(session_id=s1.id, lot_id=clinic.ha_lot.id)
-    assert effect.lot_number == "HA-2601-A" and effect.ongoing
+    effect = clinic.effect(session_id=s1.id, lot_ids=(clinic.ha_lot.id,))
+    assert [lot.lot_number for lot in effect.lots] == ["HA-2601-A"] and effect.ongoing
     with pytest.raises(ValidationError) as info:
         clinic.effect(session_id=s1.id, onset_on=date(2026, 9, 30))
     assert "first session" in info.value.errors["onset_on"]
     with pytest.raises(ValidationError) as info:
-        clinic.effect(session_id=s1.id, lot_id=clinic.lido_lot.id)
-    assert "lot_id" in info.value.errors
+        clinic.effect(session_id=s1.id, lot_ids=(clinic.lido_lot.id,))
+    assert "lot_ids" in info.value.errors
     with pytest.raises(ValidationError) as info:
         clinic.effect(resolved_on=date(2026, 10, 1), outcome=AEOutcome.RESOLVED)
     assert "before the onset" in info.value.errors["resolved_on"]
@@ -208,13 +216,13 @@ def test_resolve_in_one_action(clinic: Clinic) -> None:
 def test_delete_session_keeps_or_deletes_its_side_effects(clinic: Clinic) -> None:
     s1 = clinic.session(datetime(2026, 10, 1, 10))
     s2 = clinic.session(datetime(2026, 10, 8, 10))
-    kept = clinic.effect(session_id=s1.id, lot_id=clinic.ha_lot.id)
+    kept = clinic.effect(session_id=s1.id, lot_ids=(clinic.ha_lot.id,))
     gone = clinic.effect(
         session_id=s2.id, onset_on=date(2026, 10, 9), reported_at=datetime(2026, 10, 9, 9)
     )
     assert clinic.s.treatment.delete_session(s1.id, "keep").value == 1
     still = clinic.s.treatment.side_effect(kept.id)
-    assert still.session_id is None and still.lot_id is None
+    assert still.session_id is None and still.lots == () and not still.suspects_blend
     assert clinic.s.treatment.delete_session(s2.id, "delete").value == 1
     with pytest.raises(NotFoundError):
         clinic.s.treatment.side_effect(gone.id)
@@ -268,7 +276,7 @@ def test_due_list(clinic: Clinic) -> None:
 def test_lot_recall(clinic: Clinic) -> None:
     s1 = clinic.session(datetime(2026, 10, 1, 10))
     clinic.session(datetime(2026, 10, 8, 10))
-    clinic.effect(session_id=s1.id, lot_id=clinic.ha_lot.id, onset_on=date(2026, 10, 2))
+    clinic.effect(session_id=s1.id, lot_ids=(clinic.ha_lot.id,), onset_on=date(2026, 10, 2))
     clinic.effect(
         kind=SideEffectKind.BRUISING,
         onset_on=date(2026, 10, 9),

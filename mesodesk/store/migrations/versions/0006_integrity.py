@@ -13,8 +13,8 @@ it found, and continues the chain keyed: the first keyed entry seals the old ent
 and a digest of them all, so none of them can change later unnoticed. Then every existing row
 is sealed as the upgrade found it. Nothing is rewritten and nothing is lost.
 
-Revision ID: 0006_integrity
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-03
 """
 
@@ -23,8 +23,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context, op
 
-revision = "0006_integrity"
-down_revision = "0003"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
