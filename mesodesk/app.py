@@ -101,11 +101,37 @@ def _first_paint(app: QApplication, path: Path | None) -> QuickWindow | None:
     return window
 
 
+def _confirm_new(path: Path, db: str | None) -> bool:
+    """A database named on the command line (or in MESODESK_DB) that does not exist is made
+    only when the person says so: a mistyped name must not become a new, empty clinic. The
+    default database is made on first start without asking."""
+    if db is None and not os.environ.get("MESODESK_DB"):
+        return True
+    tr = QApplication.translate
+    answer = QMessageBox.question(
+        None,
+        "mesodesk",
+        tr(
+            "app",
+            "There is no database at %1.\n\nCreate a new, empty database there? (If you "
+            "meant an existing one, check its name.)",
+        ).replace("%1", str(path)),
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
 def run_gui(db: str | None = None) -> int:
+    from mesodesk.files import private_umask
+
+    private_umask()  # the database, its log, backups and exports: owner-only
     app = make_application()
     probe = os.environ.get("MESODESK_PROBE_STARTUP")
     lock: InstanceLock | None = None
     path = _plain_file(db)
+    if path is not None and not path.exists() and not _confirm_new(path, db):
+        return 1
     if path is not None and path.exists():
         # One mesodesk per database: a second one says who has it open, and stops.
         lock = InstanceLock.for_database(path)

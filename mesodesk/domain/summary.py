@@ -288,3 +288,4 @@ class SummaryInput:
     code: str = ""  # the one-time code of a pseudonymised or de-identified summary
     # what redaction left out (FreeText -> entries), for the summary to say so
     left_out: dict[FreeText, int] = field(default_factory=dict)
+    anchor: str = ""  # the audit trail's head when it was made: "ENTRY:SEAL16", in the footer

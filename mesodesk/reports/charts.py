@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 from weakref import WeakKeyDictionary
 
 from mesodesk.domain.analytics import (
@@ -1564,8 +1564,9 @@ def clinic_dashboard(
         return figure
 
 
-def save(figure: Figure, path: str, fmt: str | None = None) -> None:
-    """Write a figure as PNG, SVG or PDF (from the file's extension unless ``fmt`` is given)."""
+def save(figure: Figure, path: str | IO[bytes], fmt: str | None = None) -> None:
+    """Write a figure as PNG, SVG or PDF (from the file's extension unless ``fmt`` is given),
+    to a file name or an open binary file."""
     figure.savefig(path, format=fmt, facecolor="white", dpi=150)
 
 

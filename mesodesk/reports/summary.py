@@ -175,10 +175,12 @@ def _styles() -> dict[str, Any]:
     }
 
 
-def _make_canvas(made: str, clinic: str, title: str) -> Any:
+def _make_canvas(made: str, clinic: str, title: str, anchor: str = "") -> Any:
     """A canvas that writes, on every page, the clinic, "page X of Y", the date the summary was
-    made and the confidentiality line (Y is known only once all pages are laid out). ``clinic``
-    and ``title`` are markup (our ``_Text``'s): a name in any script prints there too."""
+    made, the confidentiality line (Y is known only once all pages are laid out) and the audit
+    trail's anchor: the entry and seal the trail ended with when the summary was made, which
+    `mesodesk audit verify --anchor` checks later (a trail cut or rewritten since shows).
+    ``clinic`` and ``title`` are markup (our ``_Text``'s): a name in any script prints there too."""
     from reportlab.pdfgen import canvas as rl_canvas
 
     class NumberedCanvas(rl_canvas.Canvas):
@@ -215,6 +217,8 @@ def _make_canvas(made: str, clinic: str, title: str) -> Any:
             self.drawRightString(
                 width - 40, 20, f"Made {made}  ·  page {self._pageNumber} of {total}"
             )
+            if anchor:
+                self.drawString(40, 20, f"Audit anchor {anchor}")
             self.restoreState()
 
     return NumberedCanvas
@@ -919,7 +923,7 @@ def render_summary(
         title=f"{title}: {meta_who}",
         author=author,
         subject=subject,
-        keywords="",
+        keywords=f"mesodesk audit anchor {data.anchor}" if data.anchor else "",
         creator="mesodesk",
         producer="mesodesk",
         # a redacted summary's file dates would be the date it was made: a fixed one instead
@@ -940,7 +944,7 @@ def render_summary(
             else:
                 high = mid - 1
         head_title = f"{t(title)} · {t(who[:low].rstrip() + '…')}{t(who_tail)}"
-    canvas = _make_canvas(made, clinic_head, head_title)
+    canvas = _make_canvas(made, clinic_head, head_title, data.anchor)
     pages: list[int] = []
     doc.build(
         story,

@@ -45,7 +45,7 @@ from mesodesk.domain.signals import EventRow, ExposureRow, LotInfo
 from mesodesk.domain.text import fold
 from mesodesk.services import demo_data as data
 from mesodesk.services.patients import RECORD_COUNTER
-from mesodesk.store import audit
+from mesodesk.store import integrity
 from mesodesk.store import models as m
 from mesodesk.store.db import Database
 from mesodesk.store.derived import fold_lot_number, refresh_schedules
@@ -1235,18 +1235,22 @@ def _write_stats(
     recount from the tables, AnalyticsService.drift)."""
     for table in ("stats_session_day", "stats_effect_day", "stats_lot_reaction"):
         conn.exec_driver_sql(f"DELETE FROM {table}")  # noqa: S608 - fixed names
-    conn.exec_driver_sql(
-        "INSERT INTO stats_session_day (dim, code, day, sessions) VALUES (?, ?, ?, ?)",
-        [(*key, n) for key, n in session_days.items()],
-    )
-    conn.exec_driver_sql(
-        "INSERT INTO stats_effect_day (dim, code, grade, day, effects) VALUES (?, ?, ?, ?, ?)",
-        [(*key, n) for key, n in effect_days.items()],
-    )
-    conn.exec_driver_sql(
-        "INSERT INTO stats_lot_reaction (lot_id, session_id, day, effects) VALUES (?, ?, ?, ?)",
-        [(lot, session, day, n) for (lot, session), (day, n) in reactions.items()],
-    )
+    for sql, rows in (
+        (
+            "INSERT INTO stats_session_day (dim, code, day, sessions) VALUES (?, ?, ?, ?)",
+            [(*key, n) for key, n in session_days.items()],
+        ),
+        (
+            "INSERT INTO stats_effect_day (dim, code, grade, day, effects) VALUES (?, ?, ?, ?, ?)",
+            [(*key, n) for key, n in effect_days.items()],
+        ),
+        (
+            "INSERT INTO stats_lot_reaction (lot_id, session_id, day, effects) VALUES (?, ?, ?, ?)",
+            [(lot, session, day, n) for (lot, session), (day, n) in reactions.items()],
+        ),
+    ):
+        if rows:  # a clinic of one patient may have no session at all
+            conn.exec_driver_sql(sql, rows)
 
 
 def _stats_triggers(conn: Connection) -> list[tuple[str, str]]:
@@ -1292,6 +1296,8 @@ def generate_demo(
             "patients", f"Patients must be between 1 and {MAX_PATIENTS:,}."
         )
     today = today or date.today()
+    if not date(1950, 1, 1) <= today <= date(2100, 12, 31):
+        raise ValidationError.single("as_of", "The demo's date is between 1950 and 2100.")
     with db.read() as s:
         existing = s.execute(select(func.count()).select_from(_table(m.Patient))).scalar_one()
         products = s.execute(select(func.count()).select_from(_table(m.Product))).scalar_one()
@@ -1370,8 +1376,9 @@ def generate_demo(
                     counter = _table(m.Counter)
                     conn.execute(counter.delete().where(counter.c.name == RECORD_COUNTER))
                     conn.execute(counter.insert().values(name=RECORD_COUNTER, value=patients))
-                    # Written in bulk, past the session's audit hooks: one entry for it all.
-                    audit.append(
+                    # Written in bulk, past the session's audit hooks: one entry for it all,
+                    # and a seal of every row it wrote (mesodesk.store.integrity).
+                    integrity.append_bulk_load(
                         conn,
                         db,
                         [

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 from mesodesk.domain.treatment import Recall, RecallSideEffect
 
@@ -98,7 +98,7 @@ def recall_session_rows(recall: Recall) -> list[list[Any]]:
     ]
 
 
-def write_recall_csv(recall: Recall, out: TextIO) -> None:
+def write_recall_csv(recall: Recall, out: IO[str] | TextIO) -> None:
     writer = csv.writer(out)
     writer.writerow(RECALL_HEADERS)
     for row in recall_rows(recall):
@@ -111,12 +111,9 @@ def save_recall_csv(recall: Recall, path: str | os.PathLike[str]) -> int:
     UTF-8 with a byte-order mark, so that spreadsheet programs read accented names correctly.
     The file appears whole or not at all: it is written beside the target, then renamed.
     """
-    target = Path(path)
-    partial = target.with_name(target.name + ".part")
-    try:
-        with partial.open("w", encoding="utf-8-sig", newline="") as out:
-            write_recall_csv(recall, out)
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
+    from mesodesk.files import write_text_atomically
+
+    write_text_atomically(
+        Path(path), lambda out: write_recall_csv(recall, out), encoding="utf-8-sig"
+    )
     return len(recall.entries)

@@ -13,6 +13,7 @@ from mesodesk.domain.clock import Clock
 from mesodesk.domain.enums import Contraindication, Sex
 from mesodesk.domain.errors import NotFoundError, ValidationError
 from mesodesk.domain.patients import (
+    RECORD_COUNTER,
     Patient,
     PatientInput,
     PatientPage,
@@ -42,7 +43,6 @@ PATIENTS = PatientTable.__table__  # type: ignore[attr-defined]
 P = PATIENTS.c
 T = PatientToken.__table__  # type: ignore[attr-defined]
 X = PatientPrefix.__table__  # type: ignore[attr-defined]
-RECORD_COUNTER = "patient_record"
 MAX_PAGE = 1000
 
 _ROW_COLUMNS = (

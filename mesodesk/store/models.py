@@ -396,6 +396,7 @@ class AuditRow(SQLModel, table=True):
         Index("ix_audit_entry_patient", "patient_id", "seq"),
         Index("ix_audit_entry_actor", "actor", "seq"),
         Index("ix_audit_entry_at", "at"),
+        Index("ix_audit_entry_row", "entity", "row_key", "seq"),
     )
 
     seq: int = Field(primary_key=True)  # 1, 2, 3 ... without gaps
@@ -411,6 +412,34 @@ class AuditRow(SQLModel, table=True):
     detail: str = Field(default="", sa_type=Text)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    # (migration 0006) the row the entry leaves in a new state, and the MAC of its content
+    row_key: str | None = Field(default=None, sa_type=Text)
+    row_mac: str | None = Field(default=None, max_length=32)
+
+
+class AuditRowSeal(SQLModel, table=True):
+    """The row MACs of a ``seal`` entry (rows written in bulk), in parts of up to 50,000 rows:
+    the packed row keys and their 8-byte MACs, one after the other. The entry seals each part's
+    digest, so a part cannot change unnoticed (mesodesk.domain.integrity)."""
+
+    __tablename__ = "audit_row_seal"
+    seq: int = Field(primary_key=True)
+    part: int = Field(primary_key=True)
+    keys: str = Field(sa_type=Text)
+    macs: bytes
+
+
+class Clinic(SQLModel, table=True):
+    """Which clinic this database belongs to (one row, migration 0006): its id, the id of its
+    key (the key itself is outside the file, mesodesk.store.keys), and the entry from which the
+    audit trail is sealed with that key."""
+
+    __tablename__ = "clinic"
+    id: int = Field(primary_key=True)
+    uid: str = Field(max_length=32)
+    key_id: str = Field(max_length=16)
+    keyed_from: int
+    created_at: str = Field(max_length=32)
 
 
 class AuditHead(SQLModel, table=True):

@@ -405,7 +405,9 @@ class AuditWindow(QWidget):
         self.verdict.setText(self.tr("Verifying…"))
         self.verdict.setStyleSheet("")
         audit = self.services.audit
-        self.runner.run(audit.verify).success(self._verified).failure(
+        backups = getattr(self.services, "backups", None)
+        folders = [backups.folder] if backups is not None and backups.available else []
+        self.runner.run(lambda: audit.verify(folders=folders)).success(self._verified).failure(
             lambda error: self._verdict(False, str(error))
         )
 
@@ -413,9 +415,12 @@ class AuditWindow(QWidget):
         if report.ok:
             self._verdict(
                 True,
-                self.tr("The trail is intact: %1 entries, each sealed and linked.").replace(
-                    "%1", f"{report.entries:,}"
-                ),
+                self.tr(
+                    "The trail is intact: %1 entries, each sealed with the clinic key and "
+                    "linked. %2"
+                )
+                .replace("%1", f"{report.entries:,}")
+                .replace("%2", " ".join(report.notes)),
             )
         else:
             self._verdict(False, report.describe())

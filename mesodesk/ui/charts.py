@@ -156,7 +156,9 @@ class ChartView(QWidget):
         suffix = Path(path).suffix.lower()
         if figure is None or suffix not in EXPORT_FORMATS:
             raise ValueError("Export to .png, .svg or .pdf")
-        save(figure, path, EXPORT_FORMATS[suffix])
+        from mesodesk.files import write_atomically
+
+        write_atomically(Path(path), lambda fh: save(figure, fh, EXPORT_FORMATS[suffix]))
 
     def copy_to_clipboard(self) -> None:
         if self.canvas is None:

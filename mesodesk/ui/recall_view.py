@@ -625,7 +625,13 @@ class RecallView(QWidget):
 
     def _export_failed(self, path: str, error: BaseException) -> None:
         self.export_button.setEnabled(True)
-        if isinstance(error, OSError):
+        if isinstance(error, MesodeskError):  # the export's own words: a missing folder, a link
+            self.tell(
+                self.tr("The file %1 could not be written: %2")
+                .replace("%1", path)
+                .replace("%2", str(error))
+            )
+        elif isinstance(error, OSError):
             self.tell(
                 self.tr("The file %1 could not be written: %2")
                 .replace("%1", path)

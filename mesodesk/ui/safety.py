@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -41,7 +42,6 @@ from mesodesk.services.backup import (
     BackupResult,
     CopyCancelled,
     RestoreResult,
-    inspect_backup,
 )
 from mesodesk.services.changes import Changes
 from mesodesk.services.health import check_database, damaged_message, startup_problems
@@ -121,7 +121,7 @@ class SafetyController(QObject):
         self.actor_button.setFlat(True)
         self.actor_button.setToolTip(self.tr("Who the audit trail names for changes made here"))
         self.actor_button.clicked.connect(self.choose_actor)
-        self.read_only_label = QLabel(self.tr("Read-only: the database is damaged"))
+        self.read_only_label = QLabel(self._read_only_text())
         self.read_only_label.setStyleSheet("color: #7a0010; font-weight: bold; padding: 0 6px;")
         self.read_only_label.hide()
         bar = window.statusBar()
@@ -129,8 +129,20 @@ class SafetyController(QObject):
         bar.addPermanentWidget(self.status_progress)
         bar.addPermanentWidget(self.actor_button)
         self.apply_settings()
+        # Without the clinic key no change can be sealed in the audit trail: the records can be
+        # read and printed, nothing can be changed (mesodesk.store.keys).
+        if self.services.db.key is None and not self.read_only:
+            self.read_only = True
         if self.read_only:
             self._show_read_only()
+
+    def _read_only_text(self) -> str:
+        db = self.services.db
+        if db.read_only_reason:
+            return self.tr("Read-only: the folder cannot be written to")
+        if db.key is None and not db.read_only:
+            return self.tr("Read-only: the clinic key is missing")
+        return self.tr("Read-only: the database is damaged")
 
     # -- settings ---------------------------------------------------------------------------------
 
@@ -200,7 +212,7 @@ class SafetyController(QObject):
         self.window.installEventFilter(_CloseGuard(self))
         if self.services.db.notice:
             self.window.statusBar().showMessage(self.services.db.notice, 60_000)
-            self.warn(self.tr("Database on a network drive"), self.services.db.notice)
+            self.warn(self.tr("About this database"), self.services.db.notice)
         if not checked and backups.available and not self.read_only:
             db = self.services.db
             db.hold_writes()
@@ -378,26 +390,18 @@ class SafetyController(QObject):
         )
         if chosen is None:
             return
-        self.runner.run(lambda: inspect_backup(chosen)).success(self._confirm_restore)
+        backups = self.services.backups
+        self.runner.run(lambda: backups.inspect(chosen)).success(self._confirm_restore).failure(
+            lambda error: self.warn(self.tr("This backup cannot be restored"), _message(error))
+        )
 
     def _confirm_restore(self, contents: Any) -> None:
-        taken = (
-            _local(self.window.formats, contents.taken_at)
-            if contents.taken_at
-            else self.tr("an unknown time")
+        """Show what the backup holds (clinic, newest entry, records, its trail's head); for
+        another clinic's backup, its name must be typed."""
+        confirmed = RestoreConfirmDialog.ask(
+            self.window, contents, self.window.formats, self.backup_folder()
         )
-        text = (
-            self.tr(
-                "Replace all the data in this database with the backup %1 (taken %2, %3 "
-                "patients)?\n\nEverything entered since that backup is replaced. The current "
-                "data are backed up first, to %4, so this can be undone."
-            )
-            .replace("%1", contents.path.name)
-            .replace("%2", taken)
-            .replace("%3", f"{contents.patients:,}")
-            .replace("%4", str(self.backup_folder()))
-        )
-        if not self.confirm(self.tr("Restore from backup"), text):
+        if confirmed is None:
             return
         self.busy = True
         dialog = self._progress_dialog(
@@ -405,7 +409,11 @@ class SafetyController(QObject):
         )
         backups = self.services.backups
         path = contents.path
-        job = self.runner.run_long(lambda progress: backups.restore(path, progress=progress.report))
+        job = self.runner.run_long(
+            lambda progress: backups.restore(
+                path, progress=progress.report, confirmed_name=confirmed or None
+            )
+        )
         job.progressed.connect(lambda done, total, m: _show(dialog, done, total, self.tr(m)))
 
         def done(result: Any) -> None:
@@ -458,6 +466,7 @@ class SafetyController(QObject):
         db = self.services.db
         self.read_only = True
         self.timer.stop()
+        self.read_only_label.setText(self.tr("Read-only: the database is damaged"))
         self._show_read_only()
         assert db.target.path is not None
         self.warn(
@@ -492,8 +501,11 @@ class SafetyController(QObject):
         )
         target = self.services.db.target
         self.busy = True
+        folders, keys = [self.backup_folder()], self.services.db.keys
         job = self.side.run_long(
-            lambda progress: check_database(target, full=True, progress=progress.report)
+            lambda progress: check_database(
+                target, full=True, progress=progress.report, folders=folders, keys=keys
+            )
         )
         job.progressed.connect(lambda done, total, m: _show(dialog, done, total, self.tr(m)))
 
@@ -723,6 +735,134 @@ class RestoreDialog(QDialog):
         if dialog.exec() == QDialog.DialogCode.Accepted:
             return dialog.chosen
         return None
+
+
+# The records a person recognises first, then the rest (settings, the trail, caches)
+FIRST_SHOWN = (
+    "patient",
+    "course",
+    "treatment_session",
+    "blend_item",
+    "side_effect",
+    "outcome_assessment",
+    "product",
+    "product_lot",
+    "ingredient",
+    "practitioner",
+)
+
+
+class RestoreConfirmDialog(QDialog):
+    """What a restore brings back, before anything is replaced: the backup's clinic, when it
+    was taken, its newest audit entry, its records table by table and its trail's head, and
+    whatever of the backup is left behind. Another clinic's backup is restored only once its
+    name is typed."""
+
+    def __init__(
+        self, contents: Any, formats: Formats, folder: Path, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Restore from backup"))
+        self.contents = contents
+        intro = QLabel(
+            self.tr(
+                "Everything in this database is replaced by the backup's contents. The current "
+                "data are backed up first, to %1, so this can be undone."
+            ).replace("%1", str(folder))
+        )
+        intro.setWordWrap(True)
+        form = QFormLayout()
+        clinic = QLabel(contents.display_name)
+        clinic.setObjectName("clinic")
+        clinic.setTextFormat(Qt.TextFormat.PlainText)
+        form.addRow(self.tr("Clinic:"), clinic)
+        form.addRow(self.tr("Backup:"), _plain_label(contents.path.name))
+        taken = _local(formats, contents.taken_at) if contents.taken_at else self.tr("unknown")
+        form.addRow(self.tr("Taken:"), QLabel(taken))
+        newest = (
+            _local(formats, contents.newest_entry_at)
+            if contents.newest_entry_at
+            else self.tr("no entry")
+        )
+        form.addRow(self.tr("Newest entry:"), QLabel(newest))
+        head = self.tr("entry %1, seal %2").replace("%1", f"{contents.head_seq:,}")
+        form.addRow(self.tr("Audit trail:"), QLabel(head.replace("%2", contents.head_hash[:16])))
+        counts = sorted(
+            ((t, n) for t, n in contents.rows.items() if n),
+            key=lambda item: (
+                FIRST_SHOWN.index(item[0]) if item[0] in FIRST_SHOWN else len(FIRST_SHOWN),
+                item[0],
+            ),
+        )
+        self.table = QTableWidget(len(counts), 2)
+        self.table.setObjectName("counts")
+        self.table.setHorizontalHeaderLabels([self.tr("Records"), self.tr("Count")])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for row, (table, count) in enumerate(counts):
+            self.table.setItem(row, 0, QTableWidgetItem(table.replace("_", " ")))
+            item = QTableWidgetItem(f"{count:,}")
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.table.setItem(row, 1, item)
+        self.table.setMinimumHeight(120)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.table, 1)
+        for item in contents.not_restored:
+            left = QLabel(self.tr("Left behind (not restored): %1").replace("%1", item))
+            left.setWordWrap(True)
+            left.setStyleSheet("color: #7a0010;")
+            layout.addWidget(left)
+        self.name: QLineEdit | None = None
+        buttons = QDialogButtonBox()
+        self.restore_button = buttons.addButton(
+            self.tr("Restore"), QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        if contents.other_clinic:
+            warning = QLabel(
+                self.tr(
+                    "This is a backup of another clinic (%1), not of %2. Type the backup's "
+                    "clinic name to confirm that this database becomes that clinic's:"
+                )
+                .replace("%1", contents.display_name)
+                .replace("%2", contents.current_name or self.tr("the clinic in this database"))
+            )
+            warning.setWordWrap(True)
+            warning.setStyleSheet("color: #7a0010; font-weight: bold;")
+            self.name = QLineEdit()
+            self.name.setObjectName("clinic_name")
+            self.name.setPlaceholderText(contents.display_name)
+            self.name.textChanged.connect(self._typed)
+            layout.addWidget(warning)
+            layout.addWidget(self.name)
+            self.restore_button.setEnabled(False)
+        layout.addWidget(buttons)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.resize(540, min(620, self.sizeHint().height()))
+
+    def _typed(self, text: str) -> None:
+        self.restore_button.setEnabled(self.contents.confirms(text))
+
+    def typed(self) -> str:
+        return self.name.text() if self.name is not None else ""
+
+    @classmethod
+    def ask(cls, parent: QWidget, contents: Any, formats: Formats, folder: Path) -> str | None:
+        """None when cancelled; else the clinic name typed ("" when none was needed)."""
+        dialog = cls(contents, formats, folder, parent)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            return dialog.typed()
+        return None
+
+
+def _plain_label(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
 
 
 class WorkingAsDialog(QDialog):

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mesodesk.domain.errors import ValidationError
+from mesodesk.domain.errors import MesodeskError, ValidationError
 from mesodesk.domain.settings import Paper
 from mesodesk.domain.summary import (
     FreeText,
@@ -473,11 +473,11 @@ class PdfPreview(QMainWindow):
             self.tr("PDF files (*.pdf)"),
         )
         if path:
-            import shutil
+            from mesodesk.files import copy_atomically
 
-            try:
-                shutil.copyfile(self.path, path)
-            except OSError as exc:
+            try:  # whole or not at all, owner-only, never through a link (issue 12)
+                copy_atomically(self.path, Path(path))
+            except MesodeskError as exc:
                 QMessageBox.warning(self, self.tr("Save a copy"), str(exc))
 
     @classmethod

@@ -31,7 +31,7 @@ def view(qtbot: Any, history: Any, runner: Any, formats: Any) -> AuditWindow:
     w = AuditWindow(history, runner, formats)
     qtbot.addWidget(w)
     w.show()
-    qtbot.waitUntil(lambda: w.model.rowCount() == 4)
+    qtbot.waitUntil(lambda: w.model.rowCount() == 5)  # with the trail's keyed start
     wait_jobs(qtbot, runner)
     return w
 
@@ -41,9 +41,9 @@ def test_model_passes_the_model_tester(
 ) -> None:
     model = AuditTableModel(history, runner, formats)
     model.set_query(AuditQuery())
-    qtbot.waitUntil(lambda: model.rowCount() == 4)
+    qtbot.waitUntil(lambda: model.rowCount() == 5)
     qtmodeltester.check(model)
-    assert model.data(model.index(0, 0)) == "4"  # newest first
+    assert model.data(model.index(0, 0)) == "5"  # newest first
     assert model.data(model.index(0, 3)) == "archived"
     assert model.data(model.index(0, 5)) == "MD-000002"
     assert model.data(model.index(1, 6)) == "last_name"
@@ -63,11 +63,11 @@ def test_paging_fetches_more_as_the_view_scrolls(
         model = AuditTableModel(services, runner, formats)
         model.set_query(AuditQuery())
         qtbot.waitUntil(lambda: model.rowCount() == 3)
-        assert model.total == 7 and model.canFetchMore()
+        assert model.total == 8 and model.canFetchMore()  # with the trail's keyed start
         model.fetchMore()
         qtbot.waitUntil(lambda: model.rowCount() == 6)
         model.fetchMore()
-        qtbot.waitUntil(lambda: model.rowCount() == 7)
+        qtbot.waitUntil(lambda: model.rowCount() == 8)
         assert not model.canFetchMore()
     finally:
         audit_view.PAGE = original
@@ -80,7 +80,7 @@ def test_filters(qtbot: Any, view: AuditWindow) -> None:
     assert {e.record_no for e in view.model.entries} == {"MD-000001"}
     assert view.count.text() == "2 entries"
     view.patient.setText("")
-    qtbot.waitUntil(lambda: view.user.count() == 3)
+    qtbot.waitUntil(lambda: view.user.count() == 4)  # all, the two, the computer login
     view.user.setCurrentIndex(view.user.findData("=Nurse Bea"))
     view.apply_filters()
     qtbot.waitUntil(lambda: view.model.rowCount() == 3)
@@ -91,7 +91,7 @@ def test_filters(qtbot: Any, view: AuditWindow) -> None:
     view.since.set_value(date(2026, 11, 24))
     view.until.set_value(date(2026, 11, 24))
     view.apply_filters()
-    qtbot.waitUntil(lambda: view.model.rowCount() == 4)
+    qtbot.waitUntil(lambda: view.model.rowCount() == 5)
 
 
 def test_filter_errors_show_beside_the_filters(qtbot: Any, view: AuditWindow) -> None:
@@ -107,13 +107,13 @@ def test_filter_errors_show_beside_the_filters(qtbot: Any, view: AuditWindow) ->
     view.until.set_value(date(2026, 11, 1))
     view.apply_filters()
     assert "before" in view.filter_error.text()
-    assert view.model.rowCount() == 4
+    assert view.model.rowCount() == 5
 
 
 def test_the_detail_shows_values_before_and_after(qtbot: Any, view: AuditWindow) -> None:
     view.table.selectRow(1)
     text = view.detail.toPlainText()
-    assert "Entry 3" in text and "Dr. Amelia Hart" not in text.splitlines()[0].split("·")[1]
+    assert "Entry 4" in text and "Dr. Amelia Hart" not in text.splitlines()[0].split("·")[1]
     assert "last_name: Müller  →  Schneider" in text
     view.table.selectRow(3)
     assert "first_name: José" in view.detail.toPlainText()
@@ -130,7 +130,7 @@ def test_verify_and_export(
     qtbot.waitUntil(lambda: "exported" in view.verdict.text())
     with target.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert len(rows) == 5 and rows[2][2] == "'=Nurse Bea"
+    assert len(rows) == 6 and rows[3][2] == "'=Nurse Bea"
     path = history.backups.source
     con = sqlite3.connect(path)
     con.execute("DROP TRIGGER audit_entry_no_update")
@@ -147,12 +147,12 @@ def test_opened_from_the_tools_menu_and_kept_current(qtbot: Any, window: Any) ->
     controller.actions["audit"].trigger()
     audit = controller.audit_window
     assert isinstance(audit, AuditWindow) and audit.isVisible()
-    qtbot.waitUntil(lambda: audit.model.total == 0 and not audit.model.loading)
+    qtbot.waitUntil(lambda: audit.model.total == 1 and not audit.model.loading)
     window.services.patients.create(patient_input())
     from mesodesk.services.changes import patient_changed
 
     window.apply(patient_changed(1))
-    qtbot.waitUntil(lambda: audit.model.total == 1)
+    qtbot.waitUntil(lambda: audit.model.total == 2)
     controller.actions["audit"].trigger()  # the same window again
     assert controller.audit_window is audit
     audit.close()

@@ -596,13 +596,18 @@ def test_check_lists_records_that_break_a_rule_and_changes_nothing(
     clinic.s.treatment.record_side_effect(
         clinic.patient.id, clinic.effect_data(session_id=session.id)
     )
+    from sqlalchemy import update
+
+    from mesodesk.store.models import Patient, SideEffect
+
+    # saved before the rules, as a clinic's older records were (by an older mesodesk, so in
+    # the audit trail: a change past it would be reported as tampering): a grade bruising has
+    # not, and a pregnancy recorded after the sessions
+    with services.db.write() as s:
+        s.execute(update(SideEffect).values(kind="bruising", grade=3))
+        s.execute(update(Patient).values(contraindications=["pregnancy"]))
     services.close()
     con = sqlite3.connect(db_path)
-    # written past mesodesk, as a clinic's older records were: a grade bruising has not, and a
-    # pregnancy recorded after the sessions
-    con.execute("UPDATE side_effect SET kind = 'bruising', grade = 3")
-    con.execute("UPDATE patient SET contraindications = '[\"pregnancy\"]'")
-    con.commit()
     before = con.execute("SELECT * FROM side_effect UNION ALL SELECT * FROM side_effect").fetchall()
     con.close()
     assert main(["--db", str(db_path), "check"]) == 0

@@ -38,11 +38,21 @@ def run_migrations() -> None:
         render_item=render_item,
     )
     with context.begin_transaction():
+        # A database whose rows are sealed already (0006 and later): the rows are checked
+        # against their seals before the migrations change them, and sealed again afterwards,
+        # with an entry saying what was found (mesodesk.store.integrity.UpgradeSeal).
+        reseal = None
+        if not config.attributes.get("schema_only"):
+            from mesodesk.store.integrity import UpgradeSeal
+
+            reseal = UpgradeSeal.before(connection, config.attributes)
         context.run_migrations()
         if connection.dialect.name == "sqlite":
             bad = connection.execute(text("PRAGMA foreign_key_check")).fetchall()
             if bad:
                 raise RuntimeError(f"migration left {len(bad)} rows with broken foreign keys")
+        if reseal is not None:
+            reseal.after(connection)
 
 
 run_migrations()
