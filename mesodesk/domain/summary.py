@@ -8,11 +8,11 @@ import secrets
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
 
 from mesodesk.domain.dates import age_on
 from mesodesk.domain.errors import ValidationError
 from mesodesk.domain.settings import ClinicSettings, Paper
+from mesodesk.domain.treatment import PatientRecord
 
 
 class Section(StrEnum):
@@ -163,7 +163,7 @@ def age_band(birth: date, on: date) -> str:
     return f"{low}–{high}"
 
 
-def first_day(record: Any, today: date) -> date:
+def first_day(record: PatientRecord, today: date) -> date:
     """Day 0 of a de-identified summary: the patient's first session (else the first course
     start or side effect, else today)."""
     days = [s.started_at.date() for s in record.sessions]
@@ -182,12 +182,12 @@ class Redacted:
     """A record with what the chosen privacy leaves out taken out, and what was: the
     renderer prints from this record only, so a field it forgets cannot leak."""
 
-    record: Any  # PatientRecord
+    record: PatientRecord
     code: str
     left_out: dict[FreeText, int]  # how many entries of each field were left out
 
 
-def redact(record: Any, options: SummaryOptions, code: str) -> Redacted:
+def redact(record: PatientRecord, options: SummaryOptions, code: str) -> Redacted:
     """The record as a pseudonymised or de-identified summary may show it (identified: as
     it is). Names, initials, contact details and the record number go (the record number
     becomes the one-time code); free text goes unless ``options.shows`` it; practitioner names
@@ -274,7 +274,7 @@ class SummaryInput:
     """Everything the summary prints: the record (already redacted when the summary is
     pseudonymised or de-identified), the clinic, and the figures already drawn."""
 
-    record: object  # mesodesk.domain.treatment.PatientRecord
+    record: PatientRecord
     clinic: ClinicSettings
     made_at: datetime
     author: str = ""

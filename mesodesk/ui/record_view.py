@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 )
 
 from mesodesk.domain.enums import AEOutcome, CourseStatus, Grade
-from mesodesk.domain.patients import Patient
 from mesodesk.domain.safety import RULES
 from mesodesk.domain.treatment import Course, PatientRecord, Session, SideEffect
 from mesodesk.ui.labels import label, safety_text, suspected_lots
@@ -273,7 +272,6 @@ class PatientRecordView(QWidget):
         self.record = record
         self.today = date.today()
         patient = record.patient
-        assert isinstance(patient, Patient)
         self.header.show_patient(patient, self.today)
         self.archive_button.setText(
             self.tr("Unarchive…") if patient.archived else self.tr("Archive…")
@@ -665,7 +663,7 @@ class PatientRecordView(QWidget):
         from mesodesk.ui.summary_ui import SummaryDialog
 
         if self.record is not None:
-            SummaryDialog.ask(self.window_, self.record.patient)  # type: ignore[arg-type]
+            SummaryDialog.ask(self.window_, self.record.patient)
 
     def new_course(self) -> None:
         from mesodesk.ui.course_dialog import CourseDialog

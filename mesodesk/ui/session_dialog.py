@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
 
 from mesodesk.domain.catalogue import Lot, Practitioner, Product
 from mesodesk.domain.enums import CourseStatus, Gais, NumbingAgent, Technique
-from mesodesk.domain.patients import Patient
 from mesodesk.domain.safety import MIN_OVERRIDE_REASON, Finding, Level
 from mesodesk.domain.treatment import (
     BlendInput,
@@ -203,7 +202,6 @@ class SessionDialog(FormDialog):
         self.record = record
         self.session = session
         patient = record.patient
-        assert isinstance(patient, Patient)
         self.patient = patient
         self.loaded = False
         self.setWindowTitle(

@@ -36,7 +36,6 @@ from mesodesk.domain.enums import (
     ReportChannel,
     SideEffectKind,
 )
-from mesodesk.domain.patients import Patient
 from mesodesk.domain.safety import Finding, Level
 from mesodesk.domain.treatment import (
     OPEN_OUTCOMES,
@@ -155,7 +154,6 @@ class SideEffectDialog(FormDialog):
         self.record = record
         self.effect = effect
         patient = record.patient
-        assert isinstance(patient, Patient)
         self.patient = patient
         # Only a real id chooses the session: a signal's `checked` flag (False) must not.
         given = session_id if type(session_id) is int else None
