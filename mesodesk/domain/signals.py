@@ -174,7 +174,7 @@ class Signal:
     @property
     def ratio(self) -> float:
         """Observed to expected, shrunk: 2 ** IC."""
-        return 2.0**self.ic
+        return float(2.0**self.ic)
 
     @property
     def product(self) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, inspect, text
 from mesodesk.domain.errors import DatabaseError
 from mesodesk.store.db import Database, Target, check_sqlite_file, create_db_engine, sqlite_tables
 from mesodesk.store.safety import refuse_network_fs
-from mesodesk.store.schema import HEAD_REVISION
+from mesodesk.store.schema import HEAD_REVISION as HEAD_REVISION  # re-exported for services
 
 if TYPE_CHECKING:
     from alembic.config import Config
