@@ -19,9 +19,13 @@ NOW = datetime(2026, 11, 24, 10, 30)
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from mesodesk import logs
+
     monkeypatch.setenv("MESODESK_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("MESODESK_DB", raising=False)
+    yield
+    logs.shutdown()  # a command a test ran logged into this test's folder: let it go
 
 
 @pytest.fixture

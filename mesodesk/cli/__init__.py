@@ -15,10 +15,11 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any, NoReturn, TextIO
 
-from mesodesk import __version__
+from mesodesk import __version__, logs
 from mesodesk.domain.errors import MesodeskError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+log = logs.get(__name__)
 
 
 class UsageError(Exception):
@@ -181,23 +182,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command: Callable[[argparse.Namespace], int] = getattr(args, "run", cmd_gui)
+    name = "smoke" if args.smoke else (args.command or "gui")
     if args.smoke:
         from mesodesk.app import run_smoke
 
         command = lambda _args: run_smoke()  # noqa: E731
+    logs.setup()
+    # the command's name only: its arguments may be a record number or a patient's file name
+    log.info(
+        "mesodesk %s: %s (Python %s, %s)", __version__, name, sys.version.split()[0], sys.platform
+    )
+    status = EXIT_ERROR
     try:
-        return command(args)
+        status = command(args)
+        return status
     except UsageError as exc:
+        status = EXIT_USAGE
         parser.error(str(exc))
     except MesodeskError as exc:
+        log.info("%s refused: %s", name, type(exc).__name__)
         print(f"mesodesk: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
+        status = 130
         print("mesodesk: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        status = EXIT_OK
         return EXIT_OK
     except Exception as exc:
+        log.error("%s failed", name, exc_info=exc)  # the type and the code lines, no text
         if os.environ.get("MESODESK_DEBUG"):
             raise
         # The type only: an exception's text can hold the values of a record.
@@ -207,3 +221,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
+    finally:
+        log.info("%s ended with status %s", name, status)

@@ -24,10 +24,12 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from time import perf_counter
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, func, select
 
+from mesodesk import logs
 from mesodesk.domain.audit import DEMO_LOAD, PendingEntry
 from mesodesk.domain.enums import (
     BodyArea,
@@ -54,6 +56,7 @@ Progress = Callable[[int, int, str], None]
 Profile = tuple[list[tuple[str, float]], list[tuple[str, float]]]
 Cancelled = Callable[[], bool]
 
+log = logs.get(__name__)
 MAX_PATIENTS = 1_000_000
 DEMO_VERSION = 5  # changes whenever the same seed would give a different clinic
 CHUNK = 2_000
@@ -1163,6 +1166,7 @@ def generate_demo(
             "patients", f"Patients must be between 1 and {MAX_PATIENTS:,}."
         )
     today = today or date.today()
+    started = perf_counter()
     with db.read() as s:
         existing = s.execute(select(func.count()).select_from(_table(m.Patient))).scalar_one()
         products = s.execute(select(func.count()).select_from(_table(m.Product))).scalar_one()
@@ -1270,6 +1274,15 @@ def generate_demo(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+    log.info(
+        "demo clinic loaded: %d patients, %d sessions, %d side effects, %d worker processes, "
+        "%.1f s",
+        patients,
+        counts["sessions"],
+        counts["effects"],
+        workers,
+        perf_counter() - started,
+    )
     return DemoSummary(
         patients=patients,
         courses=counts["courses"],

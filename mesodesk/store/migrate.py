@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
 
+from mesodesk import logs
 from mesodesk.domain.errors import DatabaseError
 from mesodesk.store.db import Database, Target, check_sqlite_file, create_db_engine, sqlite_tables
 from mesodesk.store.safety import refuse_network_fs
@@ -16,6 +18,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+log = logs.get(__name__)
 
 
 def alembic_config() -> Config:
@@ -122,7 +125,14 @@ def open_database(target: Target, *, create: bool = True, read_only: bool = Fals
                     f"{target.describe()} needs an update of its schema, "
                     "which read-only mode forbids."
                 )
+            started = time.perf_counter()
             upgrade(target)
+            log.info(
+                "schema upgraded from %s to %s in %.2f s",
+                revision or "an empty database",
+                HEAD_REVISION,
+                time.perf_counter() - started,
+            )
     except DatabaseError:
         engine.dispose()
         raise

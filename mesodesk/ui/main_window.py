@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QTabWidget,
 )
 
-from mesodesk import __version__
+from mesodesk import __version__, logs
 from mesodesk.domain.errors import MesodeskError
 from mesodesk.domain.patients import Patient
 from mesodesk.domain.search import PatientQuery
@@ -46,6 +46,7 @@ def feature_installers() -> list[Any]:
     ]
 
 
+log = logs.get(__name__)
 DEMO_PATIENTS = 1000  # enough exposed patients per lot for the demo's two signals to show
 
 
@@ -363,8 +364,10 @@ class MainWindow(QMainWindow):
 
     def show_error(self, error: BaseException) -> None:
         if isinstance(error, MesodeskError):
+            log.info("refused: %s", type(error).__name__)
             text = str(error)
         else:
+            log.error("a job failed", exc_info=error)  # the type and the code lines, no text
             # The type only: an exception's text may hold a record's values.
             text = self.tr(
                 "Something went wrong (%1). Nothing of the failed step was saved."
