@@ -103,6 +103,9 @@ def _first_paint(app: QApplication, path: Path | None) -> QuickWindow | None:
 
 def run_gui(db: str | None = None) -> int:
     app = make_application()
+    from mesodesk.ui import crash
+
+    crash.install()
     probe = os.environ.get("MESODESK_PROBE_STARTUP")
     lock: InstanceLock | None = None
     path = _plain_file(db)
