@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from mesodesk.domain.dates import age_on
 from mesodesk.domain.errors import ValidationError
+from mesodesk.domain.i18n import QT_TRANSLATE_NOOP
 from mesodesk.domain.settings import ClinicSettings, Paper
 from mesodesk.domain.treatment import PatientRecord
 
@@ -26,12 +27,12 @@ class Section(StrEnum):
     @property
     def label(self) -> str:
         return {
-            "safety": "Allergies and contraindications",
-            "courses": "Courses",
-            "sessions": "Sessions",
-            "side_effects": "Side effects",
-            "charts": "Charts",
-            "notes": "Notes",
+            "safety": QT_TRANSLATE_NOOP("Values", "Allergies and contraindications"),
+            "courses": QT_TRANSLATE_NOOP("Values", "Courses"),
+            "sessions": QT_TRANSLATE_NOOP("Values", "Sessions"),
+            "side_effects": QT_TRANSLATE_NOOP("Values", "Side effects"),
+            "charts": QT_TRANSLATE_NOOP("Values", "Charts"),
+            "notes": QT_TRANSLATE_NOOP("Values", "Notes"),
         }[self.value]
 
 
@@ -54,9 +55,9 @@ class Privacy(StrEnum):
     @property
     def label(self) -> str:
         return {
-            "identified": "Identified",
-            "pseudonymised": "Pseudonymised",
-            "deidentified": "De-identified",
+            "identified": QT_TRANSLATE_NOOP("Values", "Identified"),
+            "pseudonymised": QT_TRANSLATE_NOOP("Values", "Pseudonymised"),
+            "deidentified": QT_TRANSLATE_NOOP("Values", "De-identified"),
         }[self.value]
 
 
@@ -74,12 +75,14 @@ class FreeText(StrEnum):
     @property
     def label(self) -> str:
         return {
-            "allergies": "Allergies (as typed)",
-            "contraindication_note": "Contraindication note",
-            "medical_notes": "Medical notes",
-            "course_notes": "Course notes, other indications and reasons for stopping",
-            "session_notes": "Session notes",
-            "side_effect_notes": "Side-effect descriptions and notes",
+            "allergies": QT_TRANSLATE_NOOP("Values", "Allergies (as typed)"),
+            "contraindication_note": QT_TRANSLATE_NOOP("Values", "Contraindication note"),
+            "medical_notes": QT_TRANSLATE_NOOP("Values", "Medical notes"),
+            "course_notes": QT_TRANSLATE_NOOP(
+                "Values", "Course notes, other indications and reasons for stopping"
+            ),
+            "session_notes": QT_TRANSLATE_NOOP("Values", "Session notes"),
+            "side_effect_notes": QT_TRANSLATE_NOOP("Values", "Side-effect descriptions and notes"),
         }[self.value]
 
     @classmethod

@@ -14,17 +14,13 @@ import sys
 import threading
 from types import TracebackType
 
-from PySide6.QtCore import QCoreApplication, QThread
+from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from mesodesk import logs
 from mesodesk.ui.i18n import arg
 
 log = logs.get(__name__)
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("Crash", text)
 
 
 class CrashDialog(QMessageBox):
@@ -34,18 +30,23 @@ class CrashDialog(QMessageBox):
     def __init__(self, error: BaseException, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setIcon(QMessageBox.Icon.Critical)
-        self.setWindowTitle(tr("mesodesk: unexpected error"))
-        self.setText(arg(tr("mesodesk met an error it did not expect (%1)."), type(error).__name__))
-        advice = tr(
+        self.setWindowTitle(self.tr("mesodesk: unexpected error"))
+        self.setText(
+            arg(
+                self.tr("mesodesk met an error it did not expect (%1)."),
+                type(error).__name__,
+            )
+        )
+        advice = self.tr(
             "What you were doing when it happened may not have been saved: look at it again "
-            "before you go on. If it happens again, restart mesodesk."
+            "before you go on. If it happens again, restart mesodesk.",
         )
         path = logs.current_file()
         if path is not None:
             advice += " " + arg(
-                tr(
+                self.tr(
                     "The log holds what happened (and no patient data), for whoever supports "
-                    "your clinic: %1"
+                    "your clinic: %1",
                 ),
                 path,
             )

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from mesodesk.domain.enums import AEOutcome, CourseStatus, Grade
 from mesodesk.domain.safety import RULES
 from mesodesk.domain.treatment import Course, PatientRecord, Session, SideEffect
-from mesodesk.ui.labels import label, safety_text, suspected_lots
+from mesodesk.ui.labels import grade_definition, label, safety_text, suspected_lots
 from mesodesk.ui.patient_header import PatientHeader
 from mesodesk.ui.tables import (
     ID_ROLE,
@@ -477,7 +477,7 @@ class PatientRecordView(QWidget):
                         e.resolved_on or date.max,
                         e.duration_days(self.today),
                     ],
-                    tooltip=grade.definition + (f"\n{e.notes}" if e.notes else ""),
+                    tooltip=grade_definition(grade) + (f"\n{e.notes}" if e.notes else ""),
                     colour=GRADE_COLOURS[int(grade)] if e.ongoing else "",
                     bold=e.ongoing,
                 )

@@ -47,7 +47,7 @@ from mesodesk.domain.treatment import (
 )
 from mesodesk.services.treatment import SafetyQuestions
 from mesodesk.ui.form import FormDialog, fit_screen, validated
-from mesodesk.ui.labels import label
+from mesodesk.ui.labels import grade_definition, label
 from mesodesk.ui.session_dialog import NONE, score_combo, set_combo
 from mesodesk.ui.widgets import DateField, EnumCombo
 
@@ -65,7 +65,7 @@ def grade_text(grade: Grade) -> str:
     """
     name = label(grade)
     word = name.partition(" ")[2]
-    definition = grade.definition
+    definition = grade_definition(grade)
     if word and definition.casefold().startswith(word.casefold()):
         return name + definition[len(word) :]
     return f"{name}: {definition}"

@@ -47,6 +47,7 @@ from mesodesk.services.printing import PrintJob, Sender
 from mesodesk.services.summary import BatchOutcome, print_title
 from mesodesk.ui.form import FormDialog
 from mesodesk.ui.jobs import Job, Progress
+from mesodesk.ui.labels import label
 from mesodesk.ui.printing import PrintSetup, sender_for, to_file
 from mesodesk.ui.widgets import DateField
 
@@ -83,7 +84,7 @@ class OptionsBox(QGroupBox):
         self.sections: dict[Section, QCheckBox] = {}
         grid = QGridLayout()
         for i, section in enumerate(Section):
-            box = QCheckBox(self.tr(section.label))
+            box = QCheckBox(label(section))
             box.setChecked(True)
             self.sections[section] = box
             grid.addWidget(box, i // 3, i % 3)
@@ -105,7 +106,7 @@ class OptionsBox(QGroupBox):
         free = QGridLayout()
         free.setContentsMargins(0, 0, 0, 0)
         for i, field in enumerate(FreeText):
-            box = QCheckBox(self.tr(field.label))
+            box = QCheckBox(label(field))
             box.toggled.connect(lambda on, f=field: self._ticked(f, on))
             self.free_text[field] = box
             free.addWidget(box, i // 2, i % 2)
