@@ -328,6 +328,9 @@ class MainWindow(QMainWindow):
         dialog.setWindowTitle(self.tr("Demo clinic"))
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(0)
+        # the last patients written is not the end: the indexes and the due dates follow, and
+        # a dialog that reset itself at the maximum would be gone while they are made
+        dialog.setAutoReset(False)
         db = self.services.db
 
         def work(progress: Progress) -> Any:
