@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from mesodesk.domain.enums import AEOutcome, CourseStatus, Grade
 from mesodesk.domain.safety import RULES
 from mesodesk.domain.treatment import Course, PatientRecord, Session, SideEffect
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.labels import grade_definition, label, safety_text, suspected_lots
 from mesodesk.ui.patient_header import PatientHeader
 from mesodesk.ui.tables import (
@@ -303,25 +304,24 @@ class PatientRecordView(QWidget):
             assert due is not None
             when = f.date(due.on)
             late = due.days_overdue(self.today)
-            state = (
-                self.tr("overdue by %1 days").replace("%1", str(late)) if late else self.tr("due")
-            )
+            state = arg(self.tr("overdue by %1 days"), str(late)) if late else self.tr("due")
             parts.append(
-                self.tr("Next session: %1 (%2, %3 of %4)")
-                .replace("%1", when)
-                .replace("%2", state)
-                .replace("%3", label(due.phase))
-                .replace("%4", soonest.title)
+                arg(
+                    self.tr("Next session: %1 (%2, %3 of %4)"),
+                    when,
+                    state,
+                    label(due.phase),
+                    soonest.title,
+                )
             )
         if lapsed:
-            parts.append(
-                self.tr("Maintenance lapsed: %1").replace("%1", ", ".join(c.title for c in lapsed))
-            )
+            parts.append(arg(self.tr("Maintenance lapsed: %1"), ", ".join(c.title for c in lapsed)))
         ongoing = [e for e in record.side_effects if e.ongoing]
         if ongoing:
             parts.append(
-                self.tr("Ongoing side effects: %1").replace(
-                    "%1", ", ".join(f"{e.title} (grade {int(e.grade)})" for e in ongoing)
+                arg(
+                    self.tr("Ongoing side effects: %1"),
+                    ", ".join(f"{e.title} (grade {int(e.grade)})" for e in ongoing),
                 )
             )
         self.summary.setText("   ·   ".join(parts))
@@ -338,9 +338,7 @@ class PatientRecordView(QWidget):
                 due_text = f"{f.date(due.on)} ({label(due.phase)})"
                 if due.lapsed(self.today):
                     assert due.lapses_on is not None
-                    due_text += " " + self.tr("lapsed since %1").replace(
-                        "%1", f.date(due.lapses_on)
-                    )
+                    due_text += " " + arg(self.tr("lapsed since %1"), f.date(due.lapses_on))
                     colour = "#6b6b6b"
                 elif due.on < self.today:
                     due_text += " " + self.tr("overdue")
@@ -428,18 +426,16 @@ class PatientRecordView(QWidget):
         lines = []
         if overridden:
             lines.append(
-                self.tr("Overridden: %1. Reason: %2")
-                .replace("%1", titles(overridden))
-                .replace("%2", s.override_reason)
+                arg(self.tr("Overridden: %1. Reason: %2"), titles(overridden), s.override_reason)
             )
         if confirmed:
-            lines.append(self.tr("Confirmed: %1").replace("%1", titles(confirmed)))
+            lines.append(arg(self.tr("Confirmed: %1"), titles(confirmed)))
         if not lines:
             return "", ""
         cell = (
-            self.tr("Override: %1").replace("%1", s.override_reason)
+            arg(self.tr("Override: %1"), s.override_reason)
             if overridden
-            else self.tr("Confirmed: %1").replace("%1", titles(confirmed))
+            else arg(self.tr("Confirmed: %1"), titles(confirmed))
         )
         return (cell if len(cell) <= 60 else cell[:59] + "…"), "\n".join(lines)
 
@@ -502,35 +498,31 @@ class PatientRecordView(QWidget):
         courses = {c.id: c for c in record.courses}
         if kind == "course":
             course = courses[ref_id]
-            return (
-                self.tr("Course started: %1 (%2 sessions planned)")
-                .replace("%1", course.title)
-                .replace("%2", str(course.plan.planned_sessions))
+            return arg(
+                self.tr("Course started: %1 (%2 sessions planned)"),
+                course.title,
+                str(course.plan.planned_sessions),
             )
         if kind == "session":
             session = next(s for s in record.sessions if s.id == ref_id)
             course_of = courses.get(session.course_id)
             blend = ", ".join(f"{b.product} ({b.lot_number})" for b in session.blend)
-            return (
-                self.tr("Session %1 of %2: %3")
-                .replace("%1", str(session.number))
-                .replace("%2", course_of.title if course_of else "")
-                .replace("%3", blend)
+            return arg(
+                self.tr("Session %1 of %2: %3"),
+                str(session.number),
+                course_of.title if course_of else "",
+                blend,
             )
         if kind in ("side_effect", "resolved"):
             effect = next(e for e in record.side_effects if e.id == ref_id)
             if kind == "resolved":
-                return self.tr("Resolved: %1").replace("%1", effect.title)
-            return (
-                self.tr("Side effect: %1, grade %2")
-                .replace("%1", effect.title)
-                .replace("%2", str(int(effect.grade)))
-            )
+                return arg(self.tr("Resolved: %1"), effect.title)
+            return arg(self.tr("Side effect: %1, grade %2"), effect.title, str(int(effect.grade)))
         outcome = next(o for o in record.outcomes if o.id == ref_id)
-        return (
-            self.tr("Course review: GAIS %1, satisfaction %2")
-            .replace("%1", "—" if outcome.gais is None else str(outcome.gais))
-            .replace("%2", "—" if outcome.satisfaction is None else str(outcome.satisfaction))
+        return arg(
+            self.tr("Course review: GAIS %1, satisfaction %2"),
+            "—" if outcome.gais is None else str(outcome.gais),
+            "—" if outcome.satisfaction is None else str(outcome.satisfaction),
         )
 
     def _open_timeline_item(self, item: QListWidgetItem) -> None:
@@ -685,20 +677,21 @@ class PatientRecordView(QWidget):
         if status is CourseStatus.ACTIVE:
             if not self.window_.confirm(
                 self.tr("Make the course active"),
-                self.tr("Make “%1” active again? Its sessions will be due again.").replace(
-                    "%1", course.title
+                arg(
+                    self.tr("Make “%1” active again? Its sessions will be due again."), course.title
                 ),
             ):
                 return
         else:
-            question = (
+            question = arg(
                 self.tr(
                     "Complete “%1”? Maintenance sessions stay due if the course has a "
                     "maintenance interval."
                 )
                 if status is CourseStatus.COMPLETED
-                else self.tr("Stop “%1”? Nothing more will be due for it. Why is it stopped?")
-            ).replace("%1", course.title)
+                else self.tr("Stop “%1”? Nothing more will be due for it. Why is it stopped?"),
+                course.title,
+            )
             text, ok = QInputDialog.getText(
                 self,
                 self.tr("Complete the course")
@@ -718,7 +711,7 @@ class PatientRecordView(QWidget):
         course = self._course(selected_id(self.course_table))
         if course is None or not self.window_.confirm(
             self.tr("Delete the course"),
-            self.tr("Delete the course “%1”? It has no sessions.").replace("%1", course.title),
+            arg(self.tr("Delete the course “%1”? It has no sessions."), course.title),
         ):
             return
         treatment = self.window_.services.treatment
@@ -758,18 +751,20 @@ class PatientRecordView(QWidget):
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle(self.tr("Delete the session"))
         if not linked:
-            box.setText(self.tr("Delete the session of %1 and its blend?").replace("%1", when))
+            box.setText(arg(self.tr("Delete the session of %1 and its blend?"), when))
             delete = box.addButton(self.tr("Delete"), QMessageBox.ButtonRole.DestructiveRole)
             box.addButton(QMessageBox.StandardButton.Cancel)
             box.exec()
             return "keep" if box.clickedButton() is delete else None
         box.setText(
-            self.tr(
-                "The session of %1 has %2 side effect(s) recorded against it. What should happen "
-                "to them?"
+            arg(
+                self.tr(
+                    "The session of %1 has %2 side effect(s) recorded against it. What should "
+                    "happen to them?"
+                ),
+                when,
+                str(linked),
             )
-            .replace("%1", when)
-            .replace("%2", str(linked))
         )
         keep = box.addButton(
             self.tr("Keep them (no longer tied to a session)"), QMessageBox.ButtonRole.AcceptRole
@@ -821,9 +816,11 @@ class PatientRecordView(QWidget):
         effect = self._effect(selected_id(self.effect_table))
         if effect is None or not self.window_.confirm(
             self.tr("Delete the side effect"),
-            self.tr("Delete the record of “%1” (onset %2)? This cannot be undone.")
-            .replace("%1", effect.title)
-            .replace("%2", self.window_.formats.date(effect.onset_on)),
+            arg(
+                self.tr("Delete the record of “%1” (onset %2)? This cannot be undone."),
+                effect.title,
+                self.window_.formats.date(effect.onset_on),
+            ),
         ):
             return
         treatment = self.window_.services.treatment

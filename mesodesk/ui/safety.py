@@ -46,6 +46,7 @@ from mesodesk.services.backup import (
 from mesodesk.services.changes import Changes
 from mesodesk.services.health import check_database, damaged_message, startup_problems
 from mesodesk.ui import settings as keys
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import Job, JobRunner, Progress
 from mesodesk.ui.labels import Formats
 from mesodesk.ui.widgets import ask_yes_no
@@ -144,7 +145,7 @@ class SafetyController(QObject):
         practitioner = self.settings.get(keys.WORKING_AS_PRACTITIONER) or None
         actor = Actor(name, practitioner).cleaned() if name else Actor.system()
         self.services.db.actor = actor
-        self.actor_button.setText(self.tr("Working as: %1").replace("%1", actor.name))
+        self.actor_button.setText(arg(self.tr("Working as: %1"), actor.name))
 
     # -- menus ------------------------------------------------------------------------------------
 
@@ -243,14 +244,14 @@ class SafetyController(QObject):
         def done(result: Any) -> None:
             self._idle()
             self.window.statusBar().showMessage(
-                self.tr("Backed up to %1.").replace("%1", result.value.path.name), 8000
+                arg(self.tr("Backed up to %1."), result.value.path.name), 8000
             )
             self.window.apply(result.changes)
 
         def failed(error: BaseException) -> None:
             self._idle()
             self.window.statusBar().showMessage(
-                self.tr("The automatic backup failed: %1").replace("%1", _message(error)), 30_000
+                arg(self.tr("The automatic backup failed: %1"), _message(error)), 30_000
             )
 
         job.success(done).failure(failed)
@@ -321,10 +322,14 @@ class SafetyController(QObject):
             self._idle()
             self.inform(
                 self.tr("Backup done"),
-                self.tr("The database was backed up and the copy checked:\n%1\n\n%2 patients, %3.")
-                .replace("%1", str(backup.path))
-                .replace("%2", f"{backup.patients:,}")
-                .replace("%3", _size(backup.size)),
+                arg(
+                    self.tr(
+                        "The database was backed up and the copy checked:\n%1\n\n%2 patients, %3."
+                    ),
+                    str(backup.path),
+                    f"{backup.patients:,}",
+                    _size(backup.size),
+                ),
             )
 
         def failed(error: BaseException) -> None:
@@ -343,9 +348,10 @@ class SafetyController(QObject):
             if on_exit:
                 if self.confirm(
                     self.tr("Backup failed"),
-                    self.tr(
-                        "The backup before closing failed: %1\n\nClose mesodesk anyway?"
-                    ).replace("%1", _message(error)),
+                    arg(
+                        self.tr("The backup before closing failed: %1\n\nClose mesodesk anyway?"),
+                        _message(error),
+                    ),
                 ):
                     self.exit_backup_done = True
                     self.window.close()
@@ -362,7 +368,7 @@ class SafetyController(QObject):
         self.settings.sync()
         self.apply_settings()
         self.window.statusBar().showMessage(
-            self.tr("Backups now go to %1.").replace("%1", str(chosen)), 8000
+            arg(self.tr("Backups now go to %1."), str(chosen)), 8000
         )
 
     # -- restore ----------------------------------------------------------------------------------
@@ -386,16 +392,16 @@ class SafetyController(QObject):
             if contents.taken_at
             else self.tr("an unknown time")
         )
-        text = (
+        text = arg(
             self.tr(
                 "Replace all the data in this database with the backup %1 (taken %2, %3 "
                 "patients)?\n\nEverything entered since that backup is replaced. The current "
                 "data are backed up first, to %4, so this can be undone."
-            )
-            .replace("%1", contents.path.name)
-            .replace("%2", taken)
-            .replace("%3", f"{contents.patients:,}")
-            .replace("%4", str(self.backup_folder()))
+            ),
+            contents.path.name,
+            taken,
+            f"{contents.patients:,}",
+            str(self.backup_folder()),
         )
         if not self.confirm(self.tr("Restore from backup"), text):
             return
@@ -414,13 +420,15 @@ class SafetyController(QObject):
             self._after_restore(result.changes)
             self.inform(
                 self.tr("Restore done"),
-                self.tr(
-                    "The data of %1 are back (%2 patients).\n\nThe data from before the restore "
-                    "were kept in %3."
-                )
-                .replace("%1", restored.source.path.name)
-                .replace("%2", f"{restored.source.patients:,}")
-                .replace("%3", str(restored.saved_before)),
+                arg(
+                    self.tr(
+                        "The data of %1 are back (%2 patients).\n\nThe data from before the "
+                        "restore were kept in %3."
+                    ),
+                    restored.source.path.name,
+                    f"{restored.source.patients:,}",
+                    str(restored.saved_before),
+                ),
             )
             self._idle()
 
@@ -636,7 +644,7 @@ class RestoreDialog(QDialog):
             )
         )
         intro.setWordWrap(True)
-        where = QLabel(self.tr("Backups in %1").replace("%1", str(folder)))
+        where = QLabel(arg(self.tr("Backups in %1"), str(folder)))
         where.setWordWrap(True)
         where.setStyleSheet("color: #555555;")
         self.table = QTableWidget(len(backups), 3)

@@ -42,6 +42,7 @@ from mesodesk.domain.treatment import (
 from mesodesk.services.treatment import AllergyWarning, SafetyQuestions
 from mesodesk.ui.course_dialog import area_list, checked_areas
 from mesodesk.ui.form import FormDialog, fit_screen, validated
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.labels import label
 from mesodesk.ui.widgets import DateField, EnumCombo, parse_money, warning_banner
 
@@ -319,7 +320,7 @@ class SessionDialog(FormDialog):
         )
         self.add_row(
             score_form,
-            self.tr("Price (%1)").replace("%1", formats.currency),
+            arg(self.tr("Price (%1)"), formats.currency),
             "price_cents",
             self.price,
         )
@@ -486,14 +487,16 @@ class SessionDialog(FormDialog):
             if lot_id not in {lot.id for lot in usable} and usable:
                 newest = max(usable, key=lambda lot: lot.expiry_date)
                 replaced.append(
-                    self.tr("lot %1 has expired: %2 instead")
-                    .replace("%1", line.lot_number)
-                    .replace("%2", newest.lot_number)
+                    arg(
+                        self.tr("lot %1 has expired: %2 instead"),
+                        line.lot_number,
+                        newest.lot_number,
+                    )
                 )
                 lot_id = newest.id
             self.blend.add_line(line.product_id, lot_id, line.amount_ml)
         when = self.window_.formats.date(last.started_at.date())
-        text = self.tr("Copied from the session of %1.").replace("%1", when)
+        text = arg(self.tr("Copied from the session of %1."), when)
         if replaced:
             joined = "; ".join(replaced)
             text += " " + joined[:1].upper() + joined[1:] + "."
@@ -510,13 +513,15 @@ class SessionDialog(FormDialog):
         matches = allergy_matches(self.patient.allergies, names)
         if matches:
             self.allergy.setText(
-                self.tr("Allergy: %1").replace(
-                    "%1",
+                arg(
+                    self.tr("Allergy: %1"),
                     "; ".join(
-                        self.tr("%1 in %2 matches the recorded allergy to %3")
-                        .replace("%1", m.ingredient)
-                        .replace("%2", m.product)
-                        .replace("%3", m.allergy)
+                        arg(
+                            self.tr("%1 in %2 matches the recorded allergy to %3"),
+                            m.ingredient,
+                            m.product,
+                            m.allergy,
+                        )
                         for m in matches
                     ),
                 )
@@ -611,10 +616,13 @@ class SessionDialog(FormDialog):
             self.show_findings(
                 findings,
                 {
-                    "override_reason": self.tr(
-                        "Say why the session goes ahead despite the contraindication "
-                        "(at least %1 characters)."
-                    ).replace("%1", str(MIN_OVERRIDE_REASON))
+                    "override_reason": arg(
+                        self.tr(
+                            "Say why the session goes ahead despite the contraindication "
+                            "(at least %1 characters)."
+                        ),
+                        str(MIN_OVERRIDE_REASON),
+                    )
                 },
             )
             self.override.setFocus()

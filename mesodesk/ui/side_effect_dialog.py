@@ -47,6 +47,7 @@ from mesodesk.domain.treatment import (
 )
 from mesodesk.services.treatment import SafetyQuestions
 from mesodesk.ui.form import FormDialog, fit_screen, validated
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.labels import grade_definition, label
 from mesodesk.ui.session_dialog import NONE, score_combo, set_combo
 from mesodesk.ui.widgets import DateField, EnumCombo
@@ -200,9 +201,7 @@ class SideEffectDialog(FormDialog):
         self.session.addItem(self.tr("No session"), None)
         for s in reversed(record.sessions):
             self.session.addItem(
-                self.tr("%1 · session %2")
-                .replace("%1", formats.datetime(s.started_at))
-                .replace("%2", str(s.number)),
+                arg(self.tr("%1 · session %2"), formats.datetime(s.started_at), str(s.number)),
                 s.id,
             )
         self.lots = SuspectedLots()
