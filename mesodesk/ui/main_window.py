@@ -346,8 +346,10 @@ class MainWindow(QMainWindow):
         job = self.runner.run_long(work)
 
         def show_progress(done: int, _total: int, message: str) -> None:
-            dialog.setValue(done)
+            # the text first: a modal dialog's setValue handles pending events, the next
+            # report among them, and a text set after it would put back the older stage
             dialog.setLabelText(message)
+            dialog.setValue(done)
 
         job.progressed.connect(show_progress)
         dialog.canceled.connect(job.cancel)
