@@ -12,7 +12,7 @@ from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from mesodesk import APP_NAME, __version__
+from mesodesk import APP_NAME, __version__, logs
 from mesodesk.domain.errors import MesodeskError
 from mesodesk.paths import resource_path
 from mesodesk.ui.instance import InstanceLock
@@ -118,6 +118,9 @@ def run_gui(db: str | None = None) -> int:
     quick = _first_paint(app, path) if lock is not None else None
     if quick is not None and probe:
         _probe("shown", float(probe))
+    # the log starts once the first page shows: logging.handlers is a few imports more
+    logs.setup()
+    logs.started("gui")
 
     # The rest of mesodesk: about a second of imports, behind the first page.
     from mesodesk.services.health import open_for_app

@@ -15,7 +15,7 @@ statements' parameters when asked to.
 from __future__ import annotations
 
 import logging
-import logging.handlers
+import sys
 import traceback
 from pathlib import Path
 from types import TracebackType
@@ -89,19 +89,37 @@ def log_folder() -> Path:
     return data_dir() / "logs"
 
 
+def started(command: str) -> None:
+    """The first line of a run: the command's name only (its arguments may be a record number
+    or a file named after a patient)."""
+    from mesodesk import __version__
+
+    get(LOGGER).info(
+        "mesodesk %s: %s (Python %s, %s)",
+        __version__,
+        command,
+        sys.version.split()[0],
+        sys.platform,
+    )
+
+
 def current_file() -> Path | None:
     """The file mesodesk logs to, or None when it logs nowhere."""
+    from logging.handlers import RotatingFileHandler
+
     for handler in logging.getLogger(LOGGER).handlers:
-        if isinstance(handler, logging.handlers.RotatingFileHandler):
+        if isinstance(handler, RotatingFileHandler):
             return Path(handler.baseFilename)
     return None
 
 
 def shutdown() -> None:
     """Stop logging to the file (tests, between one data folder and the next)."""
+    from logging.handlers import RotatingFileHandler
+
     logger = logging.getLogger(LOGGER)
     for handler in list(logger.handlers):
-        if isinstance(handler, logging.handlers.RotatingFileHandler):
+        if isinstance(handler, RotatingFileHandler):
             logger.removeHandler(handler)
             handler.close()
 
@@ -110,18 +128,21 @@ def setup(folder: Path | None = None) -> Path | None:
     """Send mesodesk's log to the rotating file (once per process; a later call with another
     folder moves it). Returns the file, or None when the folder cannot be written: mesodesk
     then runs without a log rather than not at all."""
+    # imported here: the GUI's first page shows before any of this
+    from logging.handlers import RotatingFileHandler
+
     folder = folder or log_folder()
     path = folder / FILENAME
     logger = logging.getLogger(LOGGER)
     for handler in list(logger.handlers):
-        if isinstance(handler, logging.handlers.RotatingFileHandler):
+        if isinstance(handler, RotatingFileHandler):
             if Path(handler.baseFilename) == path.resolve():
                 return path
             logger.removeHandler(handler)
             handler.close()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(
+        handler = RotatingFileHandler(
             path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True
         )
     except OSError:

@@ -187,11 +187,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mesodesk.app import run_smoke
 
         command = lambda _args: run_smoke()  # noqa: E731
-    logs.setup()
-    # the command's name only: its arguments may be a record number or a patient's file name
-    log.info(
-        "mesodesk %s: %s (Python %s, %s)", __version__, name, sys.version.split()[0], sys.platform
-    )
+    if name != "gui":  # the window's first page comes first; run_gui starts the log after it
+        logs.setup()
+        logs.started(name)
     status = EXIT_ERROR
     try:
         status = command(args)
