@@ -12,9 +12,10 @@ from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from mesodesk import APP_NAME, __version__
+from mesodesk import APP_NAME, __version__, logs
 from mesodesk.domain.errors import MesodeskError
 from mesodesk.paths import resource_path
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.instance import InstanceLock
 from mesodesk.ui.settings import Settings
 
@@ -111,11 +112,14 @@ def _confirm_new(path: Path, db: str | None) -> bool:
     answer = QMessageBox.question(
         None,
         "mesodesk",
-        tr(
-            "app",
-            "There is no database at %1.\n\nCreate a new, empty database there? (If you "
-            "meant an existing one, check its name.)",
-        ).replace("%1", str(path)),
+        arg(
+            tr(
+                "app",
+                "There is no database at %1.\n\nCreate a new, empty database there? (If you "
+                "meant an existing one, check its name.)",
+            ),
+            str(path),
+        ),
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
         QMessageBox.StandardButton.No,
     )
@@ -127,6 +131,9 @@ def run_gui(db: str | None = None) -> int:
 
     private_umask()  # the database, its log, backups and exports: owner-only
     app = make_application()
+    from mesodesk.ui import crash
+
+    crash.install()
     probe = os.environ.get("MESODESK_PROBE_STARTUP")
     lock: InstanceLock | None = None
     path = _plain_file(db)
@@ -141,6 +148,9 @@ def run_gui(db: str | None = None) -> int:
     quick = _first_paint(app, path) if lock is not None else None
     if quick is not None and probe:
         _probe("shown", float(probe))
+    # the log starts once the first page shows: logging.handlers is a few imports more
+    logs.setup()
+    logs.started("gui")
 
     # The rest of mesodesk: about a second of imports, behind the first page.
     from mesodesk.services.health import open_for_app

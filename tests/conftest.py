@@ -37,12 +37,18 @@ def shared_keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_keys: Path) -> None:
+def _isolated_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_keys: Path
+) -> Iterator[None]:
+    from mesodesk import logs
+
     home = tmp_path / "home"
     (home / "config").mkdir(parents=True)
     (home / "config" / "keys").symlink_to(shared_keys)
     monkeypatch.setenv("MESODESK_HOME", str(home))
     monkeypatch.delenv("MESODESK_DB", raising=False)
+    yield
+    logs.shutdown()  # a command a test ran logged into this test's folder: let it go
 
 
 @pytest.fixture

@@ -17,10 +17,11 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any, NoReturn, TextIO
 
-from mesodesk import __version__
+from mesodesk import __version__, logs
 from mesodesk.domain.errors import MesodeskError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+log = logs.get(__name__)
 
 
 class UsageError(Exception):
@@ -208,21 +209,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command: Callable[[argparse.Namespace], int] = getattr(args, "run", cmd_gui)
+    name = "smoke" if args.smoke else (args.command or "gui")
     if args.smoke:
         from mesodesk.app import run_smoke
 
         command = lambda _args: run_smoke()  # noqa: E731
+    if name != "gui":  # the window's first page comes first; run_gui starts the log after it
+        logs.setup()
+        logs.started(name)
+    status = EXIT_ERROR
     try:
-        return command(args)
+        status = command(args)
+        return status
     except UsageError as exc:
+        status = EXIT_USAGE
         parser.error(str(exc))
     except MesodeskError as exc:
+        log.info("%s refused: %s", name, type(exc).__name__)
         print(f"mesodesk: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
+        status = 130
         print("mesodesk: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        status = EXIT_OK
         return EXIT_OK
     except UnicodeError:
         # bytes from the shell that are not UTF-8 text (a mistyped or pasted argument)
@@ -241,6 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mesodesk: {os_error_message(exc, where, 'use')}", file=sys.stderr)
         return EXIT_ERROR
     except Exception as exc:
+        log.error("%s failed", name, exc_info=exc)  # the type and the code lines, no text
         if os.environ.get("MESODESK_DEBUG"):
             raise
         # The type only: an exception's text can hold the values of a record.
@@ -250,3 +262,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
+    finally:
+        log.info("%s ended with status %s", name, status)

@@ -24,6 +24,7 @@ from mesodesk.domain.enums import (
     Technique,
 )
 from mesodesk.domain.errors import ErrorCollector, ValidationError
+from mesodesk.domain.patients import Patient
 from mesodesk.domain.safety import refused, side_effect_findings
 from mesodesk.domain.schedule import (
     MAX_INDUCTION_DAYS,
@@ -784,7 +785,7 @@ class TimelineEvent:
 
 @dataclass(frozen=True)
 class PatientRecord:
-    patient: object  # mesodesk.domain.patients.Patient (kept loose to avoid a cycle)
+    patient: Patient
     courses: tuple[Course, ...]
     sessions: tuple[Session, ...]  # oldest first
     side_effects: tuple[SideEffect, ...]  # by onset, oldest first

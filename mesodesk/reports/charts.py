@@ -141,9 +141,12 @@ def _wrap(text: str, width: int) -> str:
 def _date_axis(ax: Axes, width_inches: float) -> None:
     import matplotlib.dates as mdates
 
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=max(4, int(width_inches * 1.1)))
+    # matplotlib.dates leaves these two untyped
+    locator = mdates.AutoDateLocator(  # type: ignore[no-untyped-call]
+        minticks=3, maxticks=max(4, int(width_inches * 1.1))
+    )
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
 
 
 def _day_axis(ax: Axes, width_inches: float, zero: float, x_min: float, x_max: float) -> None:
@@ -700,7 +703,7 @@ def patient_timeline(
             ax.set_axis_off()
             _note(ax, "No sessions, side effects or outcomes recorded yet.")
             return figure
-        num = _date_number(datetime.fromisoformat(mdates.get_epoch()))
+        num = _date_number(datetime.fromisoformat(mdates.get_epoch()))  # type: ignore[no-untyped-call]
 
         # -- the dates shown
         xs = [num(s.started_at) for s in sessions]
@@ -1093,7 +1096,7 @@ def draw_monthly_rates(target: Figure | SubFigure, dashboard: ClinicDashboard) -
     series: list[tuple[str, list[SideEffectKind]]] = [(k.label, [k]) for k in ranked[:5]]
     if ranked[5:]:
         series.append(("All other kinds", ranked[5:]))
-    num = _date_number(datetime.fromisoformat(mdates.get_epoch()))
+    num = _date_number(datetime.fromisoformat(mdates.get_epoch()))  # type: ignore[no-untyped-call]
     x = [num(m.month) + 14 for m in months]
     half = 12.0
     bottom = [0.0] * len(months)

@@ -183,7 +183,7 @@ def _make_canvas(made: str, clinic: str, title: str, anchor: str = "") -> Any:
     ``clinic`` and ``title`` are markup (our ``_Text``'s): a name in any script prints there too."""
     from reportlab.pdfgen import canvas as rl_canvas
 
-    class NumberedCanvas(rl_canvas.Canvas):
+    class NumberedCanvas(rl_canvas.Canvas):  # type: ignore[misc]  # reportlab has no types
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             # The embedded font from the start: reportlab's default Helvetica would be a font
             # that is referenced but not embedded.
@@ -233,7 +233,7 @@ def _table_class() -> Any:
         from reportlab.platypus import Table
         from reportlab.platypus.doctemplate import FrameBreak
 
-        class SplitTable(Table):
+        class SplitTable(Table):  # type: ignore[misc]  # reportlab has no types
             def split(self, availWidth: float, availHeight: float) -> list[Any]:
                 parts: list[Any] = super().split(availWidth, availHeight)
                 return [parts[0], FrameBreak(), *parts[1:]] if len(parts) > 1 else parts
@@ -283,7 +283,7 @@ def _keep_with_start(flowables: list[Any]) -> Any:
         from reportlab.platypus import KeepTogether
         from reportlab.platypus.doctemplate import FrameBreak
 
-        class KeepWithStart(KeepTogether):
+        class KeepWithStart(KeepTogether):  # type: ignore[misc]  # reportlab has no types
             def split(self, aW: float, aH: float) -> list[Any]:
                 frame = getattr(self, "_frame", None)
                 content = list(self._content)

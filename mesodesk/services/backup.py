@@ -697,7 +697,8 @@ def _reset_witness(target: Target, keys: KeyStore) -> None:
     """After a restore the witness follows the restored trail (whose restore entry names the
     trail it replaced)."""
     from mesodesk.store.anchors import Witness
-    from mesodesk.store.integrity import link_from_row, load_key, read_clinic
+    from mesodesk.store.audit import link_from_row
+    from mesodesk.store.integrity import load_key, read_clinic
 
     engine = create_db_engine(target, read_only=True, pool=False)
     try:

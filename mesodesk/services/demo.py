@@ -24,10 +24,12 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from time import perf_counter
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, func, select
 
+from mesodesk import logs
 from mesodesk.domain.allergy import allergy_matches
 from mesodesk.domain.audit import DEMO_LOAD, PendingEntry
 from mesodesk.domain.enums import (
@@ -38,13 +40,13 @@ from mesodesk.domain.enums import (
     SideEffectKind,
 )
 from mesodesk.domain.errors import ConflictError, MesodeskError, ValidationError
+from mesodesk.domain.patients import RECORD_COUNTER
 from mesodesk.domain.safety import CONTRAINDICATION_RULES, DEPTH_LIMITS_MM
 from mesodesk.domain.schedule import CoursePlan, add_months, next_due
 from mesodesk.domain.search import MAX_SCORE, patient_tokens, prefix_entries, sort_key
 from mesodesk.domain.signals import EventRow, ExposureRow, LotInfo
 from mesodesk.domain.text import fold
 from mesodesk.services import demo_data as data
-from mesodesk.services.patients import RECORD_COUNTER
 from mesodesk.store import integrity
 from mesodesk.store import models as m
 from mesodesk.store.db import Database
@@ -55,6 +57,7 @@ Progress = Callable[[int, int, str], None]
 Profile = tuple[list[tuple[str, float]], list[tuple[str, float]]]
 Cancelled = Callable[[], bool]
 
+log = logs.get(__name__)
 MAX_PATIENTS = 1_000_000
 DEMO_VERSION = 5  # changes whenever the same seed would give a different clinic
 CHUNK = 2_000
@@ -1298,6 +1301,7 @@ def generate_demo(
     today = today or date.today()
     if not date(1950, 1, 1) <= today <= date(2100, 12, 31):
         raise ValidationError.single("as_of", "The demo's date is between 1950 and 2100.")
+    started = perf_counter()
     with db.read() as s:
         existing = s.execute(select(func.count()).select_from(_table(m.Patient))).scalar_one()
         products = s.execute(select(func.count()).select_from(_table(m.Product))).scalar_one()
@@ -1406,6 +1410,15 @@ def generate_demo(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+    log.info(
+        "demo clinic loaded: %d patients, %d sessions, %d side effects, %d worker processes, "
+        "%.1f s",
+        patients,
+        counts["sessions"],
+        counts["effects"],
+        workers,
+        perf_counter() - started,
+    )
     return DemoSummary(
         patients=patients,
         courses=counts["courses"],

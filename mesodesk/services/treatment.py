@@ -916,7 +916,7 @@ class TreatmentService:
         course = next(c for c in record.courses if c.id == clean.course_id)
         return session_findings(
             clean,
-            record.patient,  # type: ignore[arg-type]
+            record.patient,
             course,
             record.sessions,
             record.side_effects,

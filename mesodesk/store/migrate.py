@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.pool import StaticPool
 
+from mesodesk import logs
 from mesodesk.domain.audit import Actor
 from mesodesk.domain.errors import DatabaseError
 from mesodesk.domain.integrity import SchemaObject
@@ -25,12 +27,13 @@ from mesodesk.files import create_private, make_private, os_error_message, priva
 from mesodesk.store.db import Database, Target, check_sqlite_file, create_db_engine, sqlite_tables
 from mesodesk.store.keys import ClinicKey, FileKeyStore, KeyStore
 from mesodesk.store.safety import refuse_network_fs
-from mesodesk.store.schema import HEAD_REVISION
+from mesodesk.store.schema import HEAD_REVISION as HEAD_REVISION  # re-exported for services
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+log = logs.get(__name__)
 
 
 def alembic_config() -> Config:
@@ -300,7 +303,14 @@ def open_database(
                     f"{target.describe()} needs an update of its schema, "
                     "which read-only mode forbids."
                 )
+            started = time.perf_counter()
             upgrade(target, keys=keys, now=now)
+            log.info(
+                "schema upgraded from %s to %s in %.2f s",
+                revision or "an empty database",
+                HEAD_REVISION,
+                time.perf_counter() - started,
+            )
     except DatabaseError:
         engine.dispose()
         if lock is not None:

@@ -34,7 +34,7 @@ SQLModel.metadata.naming_convention = NAMING
 metadata = SQLModel.metadata
 
 
-def _fk(target: str, ondelete: str, *, nullable: bool = False, index: bool = False) -> Column:
+def _fk(target: str, ondelete: str, *, nullable: bool = False, index: bool = False) -> Column[int]:
     return Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index)
 
 

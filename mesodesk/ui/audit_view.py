@@ -26,6 +26,7 @@ from mesodesk.domain import audit as A
 from mesodesk.domain.audit import AuditEntry, AuditPage, AuditQuery
 from mesodesk.domain.errors import MesodeskError
 from mesodesk.services.registry import Services
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import JobRunner, Progress
 from mesodesk.ui.labels import Formats
 from mesodesk.ui.tables import RIGHT, Index, ListTableModel, make_table
@@ -82,10 +83,12 @@ def describe(entry: AuditEntry, formats: Formats) -> str:
     """The whole entry for the detail pane."""
     when = formats.datetime(entry.at.astimezone().replace(tzinfo=None))
     lines = [
-        QCoreApplication.translate("Audit", "Entry %1 · %2 · %3")
-        .replace("%1", str(entry.seq))
-        .replace("%2", when)
-        .replace("%3", entry.actor),
+        arg(
+            QCoreApplication.translate("Audit", "Entry %1 · %2 · %3"),
+            str(entry.seq),
+            when,
+            entry.actor,
+        ),
     ]
     what = action_label(entry.action)
     if entry.entity:
@@ -102,7 +105,7 @@ def describe(entry: AuditEntry, formats: Formats) -> str:
     else:
         for key in entry.changed_fields():
             lines.append(f"{key}: {_value(after.get(key, before.get(key)))}")
-    lines += ["", QCoreApplication.translate("Audit", "Seal: %1").replace("%1", entry.hash)]
+    lines += ["", arg(QCoreApplication.translate("Audit", "Seal: %1"), entry.hash)]
     return "\n".join(lines)
 
 
@@ -344,9 +347,7 @@ class AuditWindow(QWidget):
             since, until = self.since.value(), self.until.value()
         except ValueError as exc:
             self._show_filter_error(
-                self.tr("“%1” is not a date (%2).")
-                .replace("%1", str(exc))
-                .replace("%2", self.formats.date_hint)
+                arg(self.tr("“%1” is not a date (%2)."), str(exc), self.formats.date_hint)
             )
             return None
         if since and until and until < since:
@@ -389,7 +390,7 @@ class AuditWindow(QWidget):
 
     def _loaded(self, total: int) -> None:
         self.count.setText(
-            self.tr("1 entry") if total == 1 else self.tr("%1 entries").replace("%1", f"{total:,}")
+            self.tr("1 entry") if total == 1 else arg(self.tr("%1 entries"), f"{total:,}")
         )
         self.detail.clear()
         if total:
@@ -415,12 +416,14 @@ class AuditWindow(QWidget):
         if report.ok:
             self._verdict(
                 True,
-                self.tr(
-                    "The trail is intact: %1 entries, each sealed with the clinic key and "
-                    "linked. %2"
-                )
-                .replace("%1", f"{report.entries:,}")
-                .replace("%2", " ".join(report.notes)),
+                arg(
+                    self.tr(
+                        "The trail is intact: %1 entries, each sealed with the clinic key and "
+                        "linked. %2"
+                    ),
+                    f"{report.entries:,}",
+                    " ".join(report.notes),
+                ),
             )
         else:
             self._verdict(False, report.describe())
@@ -459,9 +462,7 @@ class AuditWindow(QWidget):
         job = self.runner.run_long(work)
         job.progressed.connect(
             lambda done, total, _m: self.verdict.setText(
-                self.tr("Exporting… %1 of %2")
-                .replace("%1", f"{done:,}")
-                .replace("%2", f"{total:,}")
+                arg(self.tr("Exporting… %1 of %2"), f"{done:,}", f"{total:,}")
             )
         )
 
@@ -469,9 +470,7 @@ class AuditWindow(QWidget):
             self.export_button.setEnabled(True)
             self._verdict(
                 True,
-                self.tr("%1 entries exported to %2.")
-                .replace("%1", f"{count:,}")
-                .replace("%2", str(path)),
+                arg(self.tr("%1 entries exported to %2."), f"{count:,}", str(path)),
             )
 
         def failed(error: BaseException) -> None:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from mesodesk.domain.treatment import PatientRecord, SideEffect
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.labels import Formats, label, suspected_lots
 
 if TYPE_CHECKING:
@@ -319,40 +320,43 @@ class PatientTimelineView(QWidget):
         today = self.today or date.today()
         lines = [f"<b>{_escape(effect.title or label(effect.kind))}</b>"]
         lines.append(
-            self.tr("Grade %1: %2")
-            .replace("%1", str(int(effect.grade)))
-            .replace("%2", _escape(label_text(effect.grade.definition)))
+            arg(
+                self.tr("Grade %1: %2"),
+                str(int(effect.grade)),
+                _escape(label_text(effect.grade.definition)),
+            )
         )
         onset = self.formats.date(effect.onset_on)
         if effect.resolved_on is None:
             days = effect.duration_days(today)
-            lines.append(
-                self.tr("From %1, ongoing (%2 days so far)")
-                .replace("%1", onset)
-                .replace("%2", str(days))
-            )
+            lines.append(arg(self.tr("From %1, ongoing (%2 days so far)"), onset, str(days)))
         else:
             lines.append(
-                self.tr("%1 to %2 (%3 days)")
-                .replace("%1", onset)
-                .replace("%2", self.formats.date(effect.resolved_on))
-                .replace("%3", str(effect.duration_days(today)))
+                arg(
+                    self.tr("%1 to %2 (%3 days)"),
+                    onset,
+                    self.formats.date(effect.resolved_on),
+                    str(effect.duration_days(today)),
+                )
             )
         lines.append(
-            self.tr("Outcome: %1 · causality: %2")
-            .replace("%1", _escape(label(effect.outcome)))
-            .replace("%2", _escape(label(effect.causality)))
+            arg(
+                self.tr("Outcome: %1 · causality: %2"),
+                _escape(label(effect.outcome)),
+                _escape(label(effect.causality)),
+            )
         )
         if effect.body_area is not None:
-            lines.append(self.tr("Area: %1").replace("%1", _escape(label(effect.body_area))))
+            lines.append(arg(self.tr("Area: %1"), _escape(label(effect.body_area))))
         if effect.session_started_at is not None:
             lines.append(
-                self.tr("Suspected session: %1").replace(
-                    "%1", self.formats.datetime(effect.session_started_at)
+                arg(
+                    self.tr("Suspected session: %1"),
+                    self.formats.datetime(effect.session_started_at),
                 )
             )
         if effect.lots or effect.suspects_blend:
-            lines.append(self.tr("Suspected: %1").replace("%1", _escape(suspected_lots(effect))))
+            lines.append(arg(self.tr("Suspected: %1"), _escape(suspected_lots(effect))))
         if effect.serious:
             lines.append(f"<b>{self.tr('Serious')}</b>")
         lines.append(f"<i>{self.tr('Click to open')}</i>")

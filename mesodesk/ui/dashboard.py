@@ -32,6 +32,7 @@ from mesodesk.domain.signals import Comparison, Signal, SignalReport
 from mesodesk.services.changes import Changes
 from mesodesk.services.registry import Services
 from mesodesk.ui.charts import ChartView
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import JobRunner
 from mesodesk.ui.labels import Formats, label
 from mesodesk.ui.tables import (
@@ -126,26 +127,29 @@ def comparison_text(signal: Signal) -> str:
 
 def signal_tooltip(signal: Signal) -> str:
     tr = QCoreApplication.translate
-    text = (
+    text = arg(
         tr(
             "Dashboard",
             "%1 of the %2 patients who received lot %3 had %4 within %5 days of a session with "
             "it; %6 were expected from %7. Score: the lower end of the 95 % credibility "
             "interval of log2(cases / expected) (IC025).",
-        )
-        .replace("%1", f"{signal.cases:,}")
-        .replace("%2", f"{signal.exposed_patients:,}")
-        .replace("%3", signal.lot_number)
-        .replace("%4", label(signal.kind).lower())
-        .replace("%5", str(signal.window_days))
-        .replace("%6", f"{signal.expected:.2f}")
-        .replace("%7", comparison_text(signal).lower())
+        ),
+        f"{signal.cases:,}",
+        f"{signal.exposed_patients:,}",
+        signal.lot_number,
+        label(signal.kind).lower(),
+        str(signal.window_days),
+        f"{signal.expected:.2f}",
+        comparison_text(signal).lower(),
     )
     if signal.shares_cases_with:
-        text += " " + tr(
-            "Dashboard",
-            "The same patients also had lot %1: the records cannot tell the two apart.",
-        ).replace("%1", ", ".join(lot.lot_number for lot in signal.shares_cases_with))
+        text += " " + arg(
+            tr(
+                "Dashboard",
+                "The same patients also had lot %1: the records cannot tell the two apart.",
+            ),
+            ", ".join(lot.lot_number for lot in signal.shares_cases_with),
+        )
     return text
 
 
@@ -301,9 +305,7 @@ class ClinicDashboardView(QWidget):
                 mark_invalid(field.edit, False)
             except ValueError:
                 mark_invalid(field.edit, True)
-                self.headline.setText(
-                    self.tr("Type the dates as %1.").replace("%1", self.formats.date_hint)
-                )
+                self.headline.setText(arg(self.tr("Type the dates as %1."), self.formats.date_hint))
                 return None
         start, end = values
         if start is not None and end is not None and start > end:
@@ -380,34 +382,35 @@ class ClinicDashboardView(QWidget):
             self.runner.report_error(error)
 
     def _show_headline(self, data: ClinicDashboard) -> None:
-        period = (
-            self.tr("%1 to %2")
-            .replace("%1", self.formats.date(data.start))
-            .replace("%2", self.formats.date(data.end))
+        period = arg(
+            self.tr("%1 to %2"), self.formats.date(data.start), self.formats.date(data.end)
         )
         if data.empty:
-            self.headline.setText(
-                self.tr("<b>%1</b>: no sessions in this period.").replace("%1", period)
-            )
+            self.headline.setText(arg(self.tr("<b>%1</b>: no sessions in this period."), period))
         else:
             self.headline.setText(
-                self.tr(
-                    "<b>%1</b>: %2 sessions, %3 side effects (<b>%4 per 100 sessions</b>), "
-                    "%5 of grade 3 or above."
+                arg(
+                    self.tr(
+                        "<b>%1</b>: %2 sessions, %3 side effects (<b>%4 per 100 sessions</b>), "
+                        "%5 of grade 3 or above."
+                    ),
+                    period,
+                    f"{data.sessions:,}",
+                    f"{data.effects:,}",
+                    f"{data.rate:.1f}",
+                    f"{data.severe:,}",
                 )
-                .replace("%1", period)
-                .replace("%2", f"{data.sessions:,}")
-                .replace("%3", f"{data.effects:,}")
-                .replace("%4", f"{data.rate:.1f}")
-                .replace("%5", f"{data.severe:,}")
             )
         notes = []
         if data.unlinked_effects:
             notes.append(
-                self.tr(
-                    "%1 side effect(s) of the period name no suspected session and are not in "
-                    "these charts."
-                ).replace("%1", f"{data.unlinked_effects:,}")
+                arg(
+                    self.tr(
+                        "%1 side effect(s) of the period name no suspected session and are not in "
+                        "these charts."
+                    ),
+                    f"{data.unlinked_effects:,}",
+                )
             )
         notes.append(
             self.tr(
@@ -433,19 +436,23 @@ class ClinicDashboardView(QWidget):
         self.recall_button.setEnabled(False)
         if not report.signals:
             self.signals_title.setText(
-                self.tr(
-                    "Signals: none. No lot's rate of any kind of side effect stands out "
-                    "(%1 lots used)."
-                ).replace("%1", f"{report.lots_examined:,}")
+                arg(
+                    self.tr(
+                        "Signals: none. No lot's rate of any kind of side effect stands out "
+                        "(%1 lots used)."
+                    ),
+                    f"{report.lots_examined:,}",
+                )
             )
             self.signals_title.setStyleSheet("")
             return
         serious = len(report.serious)
-        title = self.tr(
-            "Signals: %1 lot(s) with a disproportionate rate of a kind of side effect"
-        ).replace("%1", f"{len(report.signals):,}")
+        title = arg(
+            self.tr("Signals: %1 lot(s) with a disproportionate rate of a kind of side effect"),
+            f"{len(report.signals):,}",
+        )
         if serious:
-            title += self.tr(", %1 of serious events or infections").replace("%1", f"{serious:,}")
+            title += arg(self.tr(", %1 of serious events or infections"), f"{serious:,}")
         self.signals_title.setText(
             title + self.tr(". Double-click one for every patient who received the lot.")
         )

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from mesodesk.domain.errors import ValidationError
 from mesodesk.domain.safety import Finding, Level
 from mesodesk.services.changes import Changes, Result
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.labels import safety_text
 from mesodesk.ui.widgets import NOTE_STYLE, DateField, ErrorLabel, mark_invalid
 
@@ -253,11 +254,12 @@ class FormDialog(QDialog):
             return field.value()
         except ValueError:
             if name:
-                text = self.tr("%1 is not a date; write it as %2.").replace("%1", name)
-                problems[key] = text.replace("%2", field.formats.date_hint)
+                problems[key] = arg(
+                    self.tr("%1 is not a date; write it as %2."), name, field.formats.date_hint
+                )
             else:
                 text = self.tr("Not a date; write it as %1.")
-                problems[key] = text.replace("%1", field.formats.date_hint)
+                problems[key] = arg(text, field.formats.date_hint)
             return None
 
     def checked_input(self) -> Any:

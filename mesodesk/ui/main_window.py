@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QTabWidget,
 )
 
-from mesodesk import __version__
+from mesodesk import __version__, logs
 from mesodesk.domain.errors import MesodeskError
 from mesodesk.domain.patients import Patient
 from mesodesk.domain.search import PatientQuery
@@ -22,6 +22,7 @@ from mesodesk.services.changes import Changes
 from mesodesk.services.registry import Services
 from mesodesk.ui import settings as keys
 from mesodesk.ui.form import fit_screen
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import JobRunner, Progress
 from mesodesk.ui.labels import Formats
 from mesodesk.ui.patient_dialog import PatientDialog
@@ -46,6 +47,7 @@ def feature_installers() -> list[Any]:
     ]
 
 
+log = logs.get(__name__)
 DEMO_PATIENTS = 1000  # enough exposed patients per lot for the demo's two signals to show
 
 
@@ -170,7 +172,7 @@ class MainWindow(QMainWindow):
         if result is not None:
             self.apply(result.changes)
             self.statusBar().showMessage(
-                self.tr("Registered %1.").replace("%1", result.value.record_no), 5000
+                arg(self.tr("Registered %1."), result.value.record_no), 5000
             )
             self.open_patient(result.value.id)
 
@@ -220,7 +222,7 @@ class MainWindow(QMainWindow):
             )
         if not self.confirm(
             self.tr("Archive patient") if not patient.archived else self.tr("Unarchive patient"),
-            question.replace("%1", patient.full_name).replace("%2", patient.record_no),
+            arg(question, patient.full_name, patient.record_no),
         ):
             return
         patients = self.services.patients
@@ -309,12 +311,16 @@ class MainWindow(QMainWindow):
         if ask_yes_no(
             self,
             self.tr("Load a demo clinic?"),
-            self.tr(
-                "This database holds no patients yet. Load a demo clinic of %1 invented patients, "
-                "with courses, sessions, side effects and product lots, to try mesodesk out?\n\n"
-                "Demo data can only go into an empty database: for real patients, start a new "
-                "database file afterwards (mesodesk --db FILE)."
-            ).replace("%1", str(DEMO_PATIENTS)),
+            arg(
+                self.tr(
+                    "This database holds no patients yet. Load a demo clinic of %1 invented "
+                    "patients, with courses, sessions, side effects and product lots, to try "
+                    "mesodesk out?\n\n"
+                    "Demo data can only go into an empty database: for real patients, start a new "
+                    "database file afterwards (mesodesk --db FILE)."
+                ),
+                str(DEMO_PATIENTS),
+            ),
         ):
             self.load_demo(DEMO_PATIENTS)
 
@@ -327,6 +333,9 @@ class MainWindow(QMainWindow):
         dialog.setWindowTitle(self.tr("Demo clinic"))
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(0)
+        # the last patients written is not the end: the indexes and the due dates follow, and
+        # a dialog that reset itself at the maximum would be gone while they are made
+        dialog.setAutoReset(False)
         db = self.services.db
 
         def work(progress: Progress) -> Any:
@@ -337,8 +346,10 @@ class MainWindow(QMainWindow):
         job = self.runner.run_long(work)
 
         def show_progress(done: int, _total: int, message: str) -> None:
-            dialog.setValue(done)
+            # the text first: a modal dialog's setValue handles pending events, the next
+            # report among them, and a text set after it would put back the older stage
             dialog.setLabelText(message)
+            dialog.setValue(done)
 
         job.progressed.connect(show_progress)
         dialog.canceled.connect(job.cancel)
@@ -347,9 +358,11 @@ class MainWindow(QMainWindow):
             dialog.reset()
             self.apply(Changes(patients=True, treatment=True, catalogue=True))
             self.statusBar().showMessage(
-                self.tr("Demo clinic loaded: %1 patients, %2 sessions.")
-                .replace("%1", f"{summary.patients:,}")
-                .replace("%2", f"{summary.sessions:,}"),
+                arg(
+                    self.tr("Demo clinic loaded: %1 patients, %2 sessions."),
+                    f"{summary.patients:,}",
+                    f"{summary.sessions:,}",
+                ),
                 8000,
             )
 
@@ -363,26 +376,31 @@ class MainWindow(QMainWindow):
 
     def show_error(self, error: BaseException) -> None:
         if isinstance(error, MesodeskError):
+            log.info("refused: %s", type(error).__name__)
             text = str(error)
         else:
+            log.error("a job failed", exc_info=error)  # the type and the code lines, no text
             # The type only: an exception's text may hold a record's values.
-            text = self.tr(
-                "Something went wrong (%1). Nothing of the failed step was saved."
-            ).replace("%1", type(error).__name__)
+            text = arg(
+                self.tr("Something went wrong (%1). Nothing of the failed step was saved."),
+                type(error).__name__,
+            )
         QMessageBox.warning(self, self.tr("mesodesk"), text)
 
     def about(self) -> None:
         QMessageBox.about(
             self,
             self.tr("About mesodesk"),
-            self.tr(
-                "<h3>mesodesk %1</h3><p>Records for mesotherapy clinics: patients, courses, "
-                "sessions, side effects and outcomes.</p><p>Everything stays on this computer "
-                "(or your practice's own database server). No account, no cloud.</p>"
-                "<p>Database: %2</p>"
-            )
-            .replace("%1", __version__)
-            .replace("%2", self.services.location.replace("&", "&amp;").replace("<", "&lt;")),
+            arg(
+                self.tr(
+                    "<h3>mesodesk %1</h3><p>Records for mesotherapy clinics: patients, courses, "
+                    "sessions, side effects and outcomes.</p><p>Everything stays on this computer "
+                    "(or your practice's own database server). No account, no cloud.</p>"
+                    "<p>Database: %2</p>"
+                ),
+                __version__,
+                self.services.location.replace("&", "&amp;").replace("<", "&lt;"),
+            ),
         )
 
     def _restore(self) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from mesodesk.domain.dates import age_on
 from mesodesk.domain.patients import Patient
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.labels import Formats, label
 from mesodesk.ui.widgets import warning_banner
 
@@ -24,10 +25,10 @@ def safety_text(patient: Patient, tr: object) -> str:
     translate = tr  # QObject.tr of the caller, so the text lands in its context
     parts = []
     if patient.allergies:
-        parts.append(translate("ALLERGIES: %1").replace("%1", ", ".join(patient.allergies)))  # type: ignore[operator]
+        parts.append(arg(translate("ALLERGIES: %1"), ", ".join(patient.allergies)))  # type: ignore[operator]
     if patient.contraindications:
         items = sorted(label(c) for c in patient.contraindications)
-        parts.append(translate("CONTRAINDICATIONS: %1").replace("%1", "; ".join(items)))  # type: ignore[operator]
+        parts.append(arg(translate("CONTRAINDICATIONS: %1"), "; ".join(items)))  # type: ignore[operator]
     if patient.contraindication_note:
         parts.append(patient.contraindication_note)
     return "\n".join(parts)
@@ -63,11 +64,13 @@ class PatientHeader(QFrame):
         archived = self.tr("  [archived]") if p.archived else ""
         self.title.setText(f"{p.last_name}, {p.first_name}{archived}")
         self.subtitle.setText(
-            self.tr("%1 · born %2 (%3 years) · %4")
-            .replace("%1", p.record_no)
-            .replace("%2", self.formats.date(p.birth_date))
-            .replace("%3", str(age_on(p.birth_date, today)))
-            .replace("%4", label(p.sex))
+            arg(
+                self.tr("%1 · born %2 (%3 years) · %4"),
+                p.record_no,
+                self.formats.date(p.birth_date),
+                str(age_on(p.birth_date, today)),
+                label(p.sex),
+            )
         )
         text = safety_text(p, self.tr)
         self.banner.setText(text)

@@ -46,6 +46,7 @@ from mesodesk.services.backup import (
 from mesodesk.services.changes import Changes
 from mesodesk.services.health import check_database, damaged_message, startup_problems
 from mesodesk.ui import settings as keys
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import Job, JobRunner, Progress
 from mesodesk.ui.labels import Formats
 from mesodesk.ui.widgets import ask_yes_no
@@ -156,7 +157,7 @@ class SafetyController(QObject):
         practitioner = self.settings.get(keys.WORKING_AS_PRACTITIONER) or None
         actor = Actor(name, practitioner).cleaned() if name else Actor.system()
         self.services.db.actor = actor
-        self.actor_button.setText(self.tr("Working as: %1").replace("%1", actor.name))
+        self.actor_button.setText(arg(self.tr("Working as: %1"), actor.name))
 
     # -- menus ------------------------------------------------------------------------------------
 
@@ -255,14 +256,14 @@ class SafetyController(QObject):
         def done(result: Any) -> None:
             self._idle()
             self.window.statusBar().showMessage(
-                self.tr("Backed up to %1.").replace("%1", result.value.path.name), 8000
+                arg(self.tr("Backed up to %1."), result.value.path.name), 8000
             )
             self.window.apply(result.changes)
 
         def failed(error: BaseException) -> None:
             self._idle()
             self.window.statusBar().showMessage(
-                self.tr("The automatic backup failed: %1").replace("%1", _message(error)), 30_000
+                arg(self.tr("The automatic backup failed: %1"), _message(error)), 30_000
             )
 
         job.success(done).failure(failed)
@@ -333,10 +334,14 @@ class SafetyController(QObject):
             self._idle()
             self.inform(
                 self.tr("Backup done"),
-                self.tr("The database was backed up and the copy checked:\n%1\n\n%2 patients, %3.")
-                .replace("%1", str(backup.path))
-                .replace("%2", f"{backup.patients:,}")
-                .replace("%3", _size(backup.size)),
+                arg(
+                    self.tr(
+                        "The database was backed up and the copy checked:\n%1\n\n%2 patients, %3."
+                    ),
+                    str(backup.path),
+                    f"{backup.patients:,}",
+                    _size(backup.size),
+                ),
             )
 
         def failed(error: BaseException) -> None:
@@ -355,9 +360,10 @@ class SafetyController(QObject):
             if on_exit:
                 if self.confirm(
                     self.tr("Backup failed"),
-                    self.tr(
-                        "The backup before closing failed: %1\n\nClose mesodesk anyway?"
-                    ).replace("%1", _message(error)),
+                    arg(
+                        self.tr("The backup before closing failed: %1\n\nClose mesodesk anyway?"),
+                        _message(error),
+                    ),
                 ):
                     self.exit_backup_done = True
                     self.window.close()
@@ -374,7 +380,7 @@ class SafetyController(QObject):
         self.settings.sync()
         self.apply_settings()
         self.window.statusBar().showMessage(
-            self.tr("Backups now go to %1.").replace("%1", str(chosen)), 8000
+            arg(self.tr("Backups now go to %1."), str(chosen)), 8000
         )
 
     # -- restore ----------------------------------------------------------------------------------
@@ -422,13 +428,15 @@ class SafetyController(QObject):
             self._after_restore(result.changes)
             self.inform(
                 self.tr("Restore done"),
-                self.tr(
-                    "The data of %1 are back (%2 patients).\n\nThe data from before the restore "
-                    "were kept in %3."
-                )
-                .replace("%1", restored.source.path.name)
-                .replace("%2", f"{restored.source.patients:,}")
-                .replace("%3", str(restored.saved_before)),
+                arg(
+                    self.tr(
+                        "The data of %1 are back (%2 patients).\n\nThe data from before the "
+                        "restore were kept in %3."
+                    ),
+                    restored.source.path.name,
+                    f"{restored.source.patients:,}",
+                    str(restored.saved_before),
+                ),
             )
             self._idle()
 
@@ -648,7 +656,7 @@ class RestoreDialog(QDialog):
             )
         )
         intro.setWordWrap(True)
-        where = QLabel(self.tr("Backups in %1").replace("%1", str(folder)))
+        where = QLabel(arg(self.tr("Backups in %1"), str(folder)))
         where.setWordWrap(True)
         where.setStyleSheet("color: #555555;")
         self.table = QTableWidget(len(backups), 3)
@@ -765,10 +773,13 @@ class RestoreConfirmDialog(QDialog):
         self.setWindowTitle(self.tr("Restore from backup"))
         self.contents = contents
         intro = QLabel(
-            self.tr(
-                "Everything in this database is replaced by the backup's contents. The current "
-                "data are backed up first, to %1, so this can be undone."
-            ).replace("%1", str(folder))
+            arg(
+                self.tr(
+                    "Everything in this database is replaced by the backup's contents. The current "
+                    "data are backed up first, to %1, so this can be undone."
+                ),
+                str(folder),
+            )
         )
         intro.setWordWrap(True)
         form = QFormLayout()
@@ -785,8 +796,8 @@ class RestoreConfirmDialog(QDialog):
             else self.tr("no entry")
         )
         form.addRow(self.tr("Newest entry:"), QLabel(newest))
-        head = self.tr("entry %1, seal %2").replace("%1", f"{contents.head_seq:,}")
-        form.addRow(self.tr("Audit trail:"), QLabel(head.replace("%2", contents.head_hash[:16])))
+        head = arg(self.tr("entry %1, seal %2"), f"{contents.head_seq:,}", contents.head_hash[:16])
+        form.addRow(self.tr("Audit trail:"), QLabel(head))
         counts = sorted(
             ((t, n) for t, n in contents.rows.items() if n),
             key=lambda item: (
@@ -811,7 +822,7 @@ class RestoreConfirmDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.table, 1)
         for item in contents.not_restored:
-            left = QLabel(self.tr("Left behind (not restored): %1").replace("%1", item))
+            left = QLabel(arg(self.tr("Left behind (not restored): %1"), item))
             left.setWordWrap(True)
             left.setStyleSheet("color: #7a0010;")
             layout.addWidget(left)
@@ -823,12 +834,14 @@ class RestoreConfirmDialog(QDialog):
         buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         if contents.other_clinic:
             warning = QLabel(
-                self.tr(
-                    "This is a backup of another clinic (%1), not of %2. Type the backup's "
-                    "clinic name to confirm that this database becomes that clinic's:"
+                arg(
+                    self.tr(
+                        "This is a backup of another clinic (%1), not of %2. Type the backup's "
+                        "clinic name to confirm that this database becomes that clinic's:"
+                    ),
+                    contents.display_name,
+                    contents.current_name or self.tr("the clinic in this database"),
                 )
-                .replace("%1", contents.display_name)
-                .replace("%2", contents.current_name or self.tr("the clinic in this database"))
             )
             warning.setWordWrap(True)
             warning.setStyleSheet("color: #7a0010; font-weight: bold;")

@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
 from mesodesk.domain.allergy import allergy_matches
 from mesodesk.domain.catalogue import Lot, Practitioner, Product
 from mesodesk.domain.enums import CourseStatus, Gais, NumbingAgent, Technique
-from mesodesk.domain.patients import Patient
 from mesodesk.domain.safety import MIN_OVERRIDE_REASON, Finding, Level, volume_findings
 from mesodesk.domain.treatment import (
     BlendInput,
@@ -43,6 +42,7 @@ from mesodesk.domain.treatment import (
 from mesodesk.services.treatment import AllergyWarning, SafetyQuestions
 from mesodesk.ui.course_dialog import area_list, checked_areas
 from mesodesk.ui.form import FormDialog, fit_screen, validated
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.labels import label, safety_text
 from mesodesk.ui.numbing_picker import NumbingPicker
 from mesodesk.ui.widgets import NOTE_STYLE, DateField, EnumCombo, parse_money, warning_banner
@@ -204,7 +204,6 @@ class SessionDialog(FormDialog):
         self.record = record
         self.session = session
         patient = record.patient
-        assert isinstance(patient, Patient)
         self.patient = patient
         self.loaded = False
         self.setWindowTitle(
@@ -348,7 +347,7 @@ class SessionDialog(FormDialog):
         )
         self.add_row(
             score_form,
-            self.tr("Price (%1)").replace("%1", formats.currency),
+            arg(self.tr("Price (%1)"), formats.currency),
             "price_cents",
             self.price,
         )
@@ -532,14 +531,16 @@ class SessionDialog(FormDialog):
             if lot_id not in {lot.id for lot in usable} and usable:
                 newest = max(usable, key=lambda lot: lot.expiry_date)
                 replaced.append(
-                    self.tr("lot %1 has expired: %2 instead")
-                    .replace("%1", line.lot_number)
-                    .replace("%2", newest.lot_number)
+                    arg(
+                        self.tr("lot %1 has expired: %2 instead"),
+                        line.lot_number,
+                        newest.lot_number,
+                    )
                 )
                 lot_id = newest.id
             self.blend.add_line(line.product_id, lot_id, line.amount_ml)
         when = self.window_.formats.date(last.started_at.date())
-        text = self.tr("Copied from the session of %1.").replace("%1", when)
+        text = arg(self.tr("Copied from the session of %1."), when)
         if replaced:
             joined = "; ".join(replaced)
             text += " " + joined[:1].upper() + joined[1:] + "."
@@ -561,17 +562,19 @@ class SessionDialog(FormDialog):
             parts = []
             for m in matches:
                 text = (
-                    self.tr("%1 in %2 matches the recorded allergy to %3").replace(
-                        "%1", m.ingredient
+                    arg(
+                        self.tr("%1 in %2 matches the recorded allergy to %3"),
+                        m.ingredient,
+                        m.product,
+                        m.allergy,
                     )
                     if m.ingredient
-                    else self.tr("%2 matches the recorded allergy to %3")
+                    else arg(self.tr("%1 matches the recorded allergy to %2"), m.product, m.allergy)
                 )
-                text = text.replace("%2", m.product).replace("%3", m.allergy)
                 if m.why:
                     text += f" ({safety_text(m.why)})"
                 parts.append(text)
-            self.allergy.setText(self.tr("Allergy: %1").replace("%1", "; ".join(parts)))
+            self.allergy.setText(arg(self.tr("Allergy: %1"), "; ".join(parts)))
         self.allergy.setVisible(bool(matches))
         self._volume_changed()
 
@@ -590,7 +593,7 @@ class SessionDialog(FormDialog):
             return
         found = volume_findings(total, [amount for _p, _l, amount in self.blend.lines()])
         error.show_message(
-            "\n".join(self.tr("Confirm: %1").replace("%1", self.safety_text(f)) for f in found),
+            "\n".join(arg(self.tr("Confirm: %1"), self.safety_text(f)) for f in found),
             note=True,
         )
 
@@ -688,10 +691,13 @@ class SessionDialog(FormDialog):
             self.show_findings(
                 findings,
                 {
-                    "override_reason": self.tr(
-                        "Say why the session goes ahead despite the contraindication "
-                        "(at least %1 characters)."
-                    ).replace("%1", str(MIN_OVERRIDE_REASON))
+                    "override_reason": arg(
+                        self.tr(
+                            "Say why the session goes ahead despite the contraindication "
+                            "(at least %1 characters)."
+                        ),
+                        str(MIN_OVERRIDE_REASON),
+                    )
                 },
             )
             self.override.setFocus()

@@ -36,7 +36,6 @@ from mesodesk.domain.enums import (
     ReportChannel,
     SideEffectKind,
 )
-from mesodesk.domain.patients import Patient
 from mesodesk.domain.safety import Finding, Level
 from mesodesk.domain.treatment import (
     OPEN_OUTCOMES,
@@ -48,7 +47,8 @@ from mesodesk.domain.treatment import (
 )
 from mesodesk.services.treatment import SafetyQuestions
 from mesodesk.ui.form import FormDialog, fit_screen, validated
-from mesodesk.ui.labels import label
+from mesodesk.ui.i18n import arg
+from mesodesk.ui.labels import grade_definition, label
 from mesodesk.ui.session_dialog import NONE, score_combo, set_combo
 from mesodesk.ui.widgets import DateField, EnumCombo
 
@@ -66,7 +66,7 @@ def grade_text(grade: Grade) -> str:
     """
     name = label(grade)
     word = name.partition(" ")[2]
-    definition = grade.definition
+    definition = grade_definition(grade)
     if word and definition.casefold().startswith(word.casefold()):
         return name + definition[len(word) :]
     return f"{name}: {definition}"
@@ -155,7 +155,6 @@ class SideEffectDialog(FormDialog):
         self.record = record
         self.effect = effect
         patient = record.patient
-        assert isinstance(patient, Patient)
         self.patient = patient
         # Only a real id chooses the session: a signal's `checked` flag (False) must not.
         given = session_id if type(session_id) is int else None
@@ -202,9 +201,7 @@ class SideEffectDialog(FormDialog):
         self.session.addItem(self.tr("No session"), None)
         for s in reversed(record.sessions):
             self.session.addItem(
-                self.tr("%1 · session %2")
-                .replace("%1", formats.datetime(s.started_at))
-                .replace("%2", str(s.number)),
+                arg(self.tr("%1 · session %2"), formats.datetime(s.started_at), str(s.number)),
                 s.id,
             )
         self.lots = SuspectedLots()

@@ -46,7 +46,9 @@ from mesodesk.domain.summary import (
 from mesodesk.services.printing import PrintJob, Sender
 from mesodesk.services.summary import BatchOutcome, print_title
 from mesodesk.ui.form import FormDialog
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import Job, Progress
+from mesodesk.ui.labels import label
 from mesodesk.ui.printing import PrintSetup, sender_for, to_file
 from mesodesk.ui.widgets import DateField
 
@@ -66,7 +68,7 @@ def file_name(patient: Patient, privacy: Privacy, today: date, code: str = "") -
 
 def pages_text(n: int) -> str:
     tr = QCoreApplication.translate
-    return tr("Summary", "1 page") if n == 1 else tr("Summary", "%1 pages").replace("%1", str(n))
+    return tr("Summary", "1 page") if n == 1 else arg(tr("Summary", "%1 pages"), str(n))
 
 
 class OptionsBox(QGroupBox):
@@ -83,7 +85,7 @@ class OptionsBox(QGroupBox):
         self.sections: dict[Section, QCheckBox] = {}
         grid = QGridLayout()
         for i, section in enumerate(Section):
-            box = QCheckBox(self.tr(section.label))
+            box = QCheckBox(label(section))
             box.setChecked(True)
             self.sections[section] = box
             grid.addWidget(box, i // 3, i % 3)
@@ -105,7 +107,7 @@ class OptionsBox(QGroupBox):
         free = QGridLayout()
         free.setContentsMargins(0, 0, 0, 0)
         for i, field in enumerate(FreeText):
-            box = QCheckBox(self.tr(field.label))
+            box = QCheckBox(label(field))
             box.toggled.connect(lambda on, f=field: self._ticked(f, on))
             self.free_text[field] = box
             free.addWidget(box, i // 2, i % 2)
@@ -179,8 +181,8 @@ class OptionsBox(QGroupBox):
             try:
                 values[key] = field.value()
             except ValueError:
-                problems[key] = self.tr("Not a date; write it as %1.").replace(
-                    "%1", self.window_.formats.date_hint
+                problems[key] = arg(
+                    self.tr("Not a date; write it as %1."), self.window_.formats.date_hint
                 )
                 values[key] = None
         if problems:
@@ -203,9 +205,7 @@ class SummaryDialog(FormDialog):
         super().__init__(parent)
         self.window_ = window
         self.patient = patient
-        self.setWindowTitle(
-            self.tr("Summary for the specialist · %1").replace("%1", patient.record_no)
-        )
+        self.setWindowTitle(arg(self.tr("Summary for the specialist · %1"), patient.record_no))
         self.box = OptionsBox(window)
         self.errors["date_from"] = self.errors["date_to"] = self.form_error
         self.fields["date_from"] = self.box.date_from
@@ -290,17 +290,17 @@ class SummaryDialog(FormDialog):
             self._print(written, options)
             return
         self.status.setText(
-            self.tr("Summary ready: %1 (%2).")
-            .replace("%1", str(written.path))
-            .replace("%2", pages_text(written.pages))
+            arg(self.tr("Summary ready: %1 (%2)."), str(written.path), pages_text(written.pages))
         )
         if written.code:
             self.status.setText(
                 self.status.text()
                 + " "
-                + self.tr("Its one-time code is %1; the audit trail links it to %2.")
-                .replace("%1", written.code)
-                .replace("%2", self.patient.record_no)
+                + arg(
+                    self.tr("Its one-time code is %1; the audit trail links it to %2."),
+                    written.code,
+                    self.patient.record_no,
+                )
             )
         if written.replaced_characters:
             self.status.setText(
@@ -358,7 +358,7 @@ class SummaryDialog(FormDialog):
         answer = QMessageBox.question(
             self,
             self.tr("Summary saved"),
-            self.tr("The summary was saved as %1. Open its folder?").replace("%1", path.name),
+            arg(self.tr("The summary was saved as %1. Open its folder?"), path.name),
             QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Close,
             QMessageBox.StandardButton.Close,
         )
@@ -375,18 +375,18 @@ def describe_job(job: PrintJob, pages: int) -> str:
     """What the person reads once the print service has the summary."""
     tr = QCoreApplication.translate
     if job.job_id:
-        text = tr("Printing", "Sent to the printer %1 as job %2 (%3%4).").replace("%2", job.job_id)
+        text = tr("Printing", "Sent to the printer %1 as job %2 (%3%4).")
     else:
         text = tr("Printing", "Sent to %1 (%3%4).")
     what = (
-        tr("Printing", "pages %1 of %2").replace("%1", job.pages).replace("%2", str(pages))
+        arg(tr("Printing", "pages %1 of %2"), job.pages, str(pages))
         if job.pages
         else tr("Printing", "1 page")
         if pages == 1
-        else tr("Printing", "%1 pages").replace("%1", str(pages))
+        else arg(tr("Printing", "%1 pages"), str(pages))
     )
-    copies = tr("Printing", ", %1 copies").replace("%1", str(job.copies)) if job.copies > 1 else ""
-    text = text.replace("%1", job.printer).replace("%3", what).replace("%4", copies)
+    copies = arg(tr("Printing", ", %1 copies"), str(job.copies)) if job.copies > 1 else ""
+    text = arg(text, job.printer, job.job_id, what, copies)
     if job.warning:
         text += " " + job.warning
     return text
@@ -431,7 +431,7 @@ class PdfPreview(QMainWindow):
         self.path = path
         self.patient_id = patient_id
         self.record_no = record_no
-        self.setWindowTitle(self.tr("Preview · %1").replace("%1", path.name))
+        self.setWindowTitle(arg(self.tr("Preview · %1"), path.name))
         self.document = QPdfDocument(self)
         self.document.load(str(path))
         self.view = QPdfView(self)
@@ -579,7 +579,7 @@ class BatchDialog(FormDialog):
         copies = printer.copyCount()
         self.printer_label.setText(
             (printer.printerName() or self.tr("the default printer"))
-            + (self.tr(", %1 copies").replace("%1", str(copies)) if copies > 1 else "")
+            + (arg(self.tr(", %1 copies"), str(copies)) if copies > 1 else "")
         )
         self.print_box.setChecked(True)
         return True
@@ -658,33 +658,33 @@ class BatchDialog(FormDialog):
         parts = []
         if folder is not None:
             parts.append(
-                (
+                arg(
                     self.tr("1 summary written to %2.")
                     if len(outcome.written) == 1
-                    else self.tr("%1 summaries written to %2.")
+                    else self.tr("%1 summaries written to %2."),
+                    str(len(outcome.written)),
+                    str(folder),
                 )
-                .replace("%1", str(len(outcome.written)))
-                .replace("%2", str(folder))
             )
         if printer is not None:
             jobs = [p.job.job_id for p in outcome.printed if p.job.job_id]
-            text = (
-                self.tr("%1 of %2 summaries sent to the printer %3")
-                .replace("%1", str(len(outcome.printed)))
-                .replace("%2", str(outcome.total))
-                .replace("%3", printer or self.tr("(default)"))
+            text = arg(
+                self.tr("%1 of %2 summaries sent to the printer %3"),
+                str(len(outcome.printed)),
+                str(outcome.total),
+                printer or self.tr("(default)"),
             )
             if jobs:
                 text += (
-                    " " + self.tr("(jobs %1 to %2)").replace("%1", jobs[0]).replace("%2", jobs[-1])
+                    " " + arg(self.tr("(jobs %1 to %2)"), jobs[0], jobs[-1])
                     if len(jobs) > 1
-                    else " " + self.tr("(job %1)").replace("%1", jobs[0])
+                    else " " + arg(self.tr("(job %1)"), jobs[0])
                 )
             parts.append(text + ".")
             warnings = {p.job.warning for p in outcome.printed if p.job.warning}
             parts += sorted(warnings)
         if outcome.failure:
-            parts.append(self.tr("Printing stopped there: %1").replace("%1", outcome.failure))
+            parts.append(arg(self.tr("Printing stopped there: %1"), outcome.failure))
         if outcome.cancelled:
             parts.append(self.tr("(Cancelled before the end.)"))
         return " ".join(parts)

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QCoreApplication
 
 from mesodesk.ui.jobs import JobRunner
 from mesodesk.ui.labels import Formats
@@ -34,6 +35,18 @@ def window(qtbot: Any, services: Any) -> Iterator[Any]:
     qtbot.waitUntil(lambda: not w.model.loading)
     yield w
     w.runner.wait(10_000)
+
+
+def settle(qtbot: Any, runner: JobRunner) -> None:
+    """Wait until nothing is left to happen: every job the runner was given has run, its result
+    has reached the GUI thread, and the events posted meanwhile (a zero timer, a queued
+    signal) have run without starting another job. Asserting that nothing was stored after a
+    fixed wait passes whenever the storing is slower than the wait; after this it cannot."""
+    while True:
+        qtbot.waitUntil(lambda: runner._running == 0, timeout=10_000)
+        QCoreApplication.processEvents()
+        if runner._running == 0:
+            return
 
 
 def wait_jobs(qtbot: Any, runner: JobRunner) -> None:

@@ -25,6 +25,7 @@ from mesodesk.ui.course_dialog import CourseDialog
 from mesodesk.ui.session_dialog import SessionDialog
 from mesodesk.ui.side_effect_dialog import SideEffectDialog
 from tests.conftest import NOW, patient_input
+from tests.gui.conftest import settle
 
 
 @pytest.fixture
@@ -200,7 +201,7 @@ def test_course_dialog_errors(
     setup(dialog)
     dialog.save()
     assert words in dialog.errors[field].text() and dialog.errors[field].isVisibleTo(dialog)
-    qtbot.wait(50)
+    settle(qtbot, window.runner)
     assert dialog.saved is None
     assert services.treatment.record(clinic["patient"].id).courses == ()
 
@@ -241,7 +242,7 @@ def test_session_dialog_depth_out_of_range(
     dialog.save()
     assert "between 1 and 4 mm" in dialog.errors["depth_mm"].text()
     assert dialog.errors["depth_mm"].isVisibleTo(dialog)
-    qtbot.wait(50)
+    settle(qtbot, window.runner)
     assert services.treatment.record(clinic["patient"].id).sessions == ()
 
 
@@ -318,7 +319,7 @@ def test_allergy_warns_before_the_session_is_saved(
     monkeypatch.setattr(dialog, "confirm_allergy", lambda text: asked.append(text) or False)
     dialog.save()
     qtbot.waitUntil(lambda: bool(asked))
-    qtbot.wait(50)
+    settle(qtbot, window.runner)
     assert dialog.saved is None and services.treatment.record(clinic["patient"].id).sessions == ()
     monkeypatch.setattr(dialog, "confirm_allergy", lambda text: True)
     dialog.save()
@@ -411,7 +412,7 @@ def test_side_effect_errors_beside_their_field(
     dialog.save()
     assert words in dialog.errors[field].text(), dialog.errors[field].text()
     assert dialog.errors[field].isVisibleTo(dialog)
-    qtbot.wait(50)
+    settle(qtbot, window.runner)
     assert services.treatment.record(clinic["patient"].id).side_effects == ()
 
 
