@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 
 from mesodesk.domain.audit import Actor, AuditQuery
 from mesodesk.services.backup import list_backups
@@ -321,6 +321,8 @@ def test_the_restore_confirmation_shows_what_comes_back(
     rows = dialog.table.rowCount()
     shown = {dialog.table.item(r, 0).text(): dialog.table.item(r, 1).text() for r in range(rows)}
     assert shown["patient"] == "1" and "audit entry" in shown
+    # b.db carries no time in its name: the file's own time is said, as such
+    assert any("last changed" in label.text() for label in dialog.findChildren(QLabel))
     assert dialog.width() <= 1024 and dialog.height() <= 740
     other = replace(contents, clinic_uid="0" * 32, clinic_name="Clinique du Lac")
     assert other.other_clinic
@@ -360,5 +362,13 @@ def test_without_the_clinic_key_the_app_reads_but_does_not_change(
         assert not controller.read_only_label.isHidden()
         assert not window.new_action.isEnabled()
         qtbot.waitUntil(lambda: window.model.total == 1)
+        # Tools > Check the database: the way out is the key, not a restore
+        said = Said(controller, monkeypatch)
+        controller.check_now()
+        qtbot.waitUntil(lambda: bool(said.messages), timeout=20_000)
+        kind, title, text = said.messages[-1]
+        assert kind == "w" and "clinic key" in title and "key import" in text
+        assert "Restore the database" not in text
+        controller.side.wait(10_000)
     finally:
         services.close()
