@@ -211,7 +211,8 @@ class SafetyController(QObject):
         backups.commits_at_backup = self.services.db.commits
         self.window.installEventFilter(_CloseGuard(self))
         if self.services.db.notice:
-            self.window.statusBar().showMessage(self.services.db.notice, 60_000)
+            if not self.read_only:  # read-only: the red label beside says it, whole here below
+                self.window.statusBar().showMessage(self.services.db.notice, 60_000)
             self.warn(self.tr("About this database"), self.services.db.notice)
         if not checked and backups.available and not self.read_only:
             db = self.services.db

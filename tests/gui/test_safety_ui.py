@@ -272,6 +272,42 @@ def test_a_second_app_on_the_same_database_says_who_has_it(
     first.release()
 
 
+def test_the_app_opens_a_database_on_a_read_only_disk(tmp_path: Path) -> None:
+    """No lock file can be made on a read-only disk: the app opens the database read-only and
+    says why (it used to refuse it, saying it could not make sure no other mesodesk used it)."""
+    from tests.unit.test_disks import _mount, _umount
+
+    point = tmp_path / "ro"
+    _mount(point, "8m")
+    try:
+        db = point / "clinic.sqlite3"
+        services = Services.open(db)
+        services.patients.create(patient_input())
+        services.close()
+        done = subprocess.run(
+            ["mount", "-o", "remount,ro", str(point)], capture_output=True, check=False
+        )
+        if done.returncode != 0:
+            pytest.skip("cannot remount read-only here")
+        env = {
+            "QT_QPA_PLATFORM": "offscreen",
+            "MESODESK_HOME": str(tmp_path / "home"),
+            "MESODESK_PROBE_STARTUP": "0",  # quits once the list is shown
+            "PATH": "/usr/bin:/bin",
+        }
+        shown = subprocess.run(
+            [sys.executable, "-m", "mesodesk", "--db", str(db)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,  # a refusal waits on its message box
+            check=False,
+        )
+        assert shown.returncode == 0 and "ready " in shown.stdout, shown.stderr
+    finally:
+        _umount(point)
+
+
 def test_the_lock_of_a_crashed_app_is_taken_over(tmp_path: Path) -> None:
     db = tmp_path / "clinic.db"
     holder = subprocess.Popen(
