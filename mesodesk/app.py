@@ -126,6 +126,17 @@ def _confirm_new(path: Path, db: str | None) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
+def _read_only_there(lock: InstanceLock, path: Path) -> bool:
+    """The lock file cannot be made because the database's folder cannot be written to (a
+    read-only disk, no permission): this mesodesk cannot write the database either, so it
+    opens it read-only and says why (README: a database in such a folder is not damaged)."""
+    from PySide6.QtCore import QLockFile
+
+    from mesodesk.store.safety import unwritable_folder
+
+    return lock.error == QLockFile.LockError.PermissionError and bool(unwritable_folder(path))
+
+
 def run_gui(db: str | None = None) -> int:
     from mesodesk.files import private_umask
 
@@ -139,13 +150,16 @@ def run_gui(db: str | None = None) -> int:
     path = _plain_file(db)
     if path is not None and not path.exists() and not _confirm_new(path, db):
         return 1
+    unlocked = False  # no lock file can be made there, and this mesodesk cannot write there
     if path is not None and path.exists():
         # One mesodesk per database: a second one says who has it open, and stops.
         lock = InstanceLock.for_database(path)
         if not lock.acquire():
-            QMessageBox.information(None, "mesodesk", lock.refusal())
-            return 1
-    quick = _first_paint(app, path) if lock is not None else None
+            if not _read_only_there(lock, path):
+                QMessageBox.information(None, "mesodesk", lock.refusal())
+                return 1
+            lock, unlocked = None, True
+    quick = _first_paint(app, path) if lock is not None or unlocked else None
     if quick is not None and probe:
         _probe("shown", float(probe))
     # the log starts once the first page shows: logging.handlers is a few imports more
@@ -160,11 +174,13 @@ def run_gui(db: str | None = None) -> int:
 
     try:
         target = resolve_target(db)
-        if lock is None and target.is_sqlite and target.path is not None:
+        if lock is None and not unlocked and target.is_sqlite and target.path is not None:
             lock = InstanceLock.for_database(target.path)
             if not lock.acquire():
-                QMessageBox.information(None, "mesodesk", lock.refusal())
-                return 1
+                if not _read_only_there(lock, target.path):
+                    QMessageBox.information(None, "mesodesk", lock.refusal())
+                    return 1
+                lock = None
         opened = open_for_app(target)
     except MesodeskError as exc:
         if quick is not None:

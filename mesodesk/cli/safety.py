@@ -377,6 +377,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_OK
     from mesodesk.paths import default_backup_dir
 
+    if report.only_the_key_is_missing:
+        print(
+            "mesodesk: the database could not be verified: its clinic key is not on this "
+            "computer. Bring the key (mesodesk key import FILE; README: Moving to a new "
+            "computer) and check again. A restore would not help: a backup's trail needs the "
+            "same key.",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     print(
         "mesodesk: the database is not sound. Restore it from a backup: mesodesk restore "
         f"BACKUP-FILE (backups are kept in {default_backup_dir()} unless you chose another "

@@ -29,7 +29,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +112,7 @@ class BackupContents:
     current_uid: str | None = None  # the clinic of the database it would replace
     current_name: str = ""
     replaces_data: bool = True  # False: there is no database there yet
+    file_changed_at: datetime | None = None  # UTC; said when the name carries no time
 
     @property
     def patients(self) -> int:
@@ -349,6 +350,7 @@ def inspect_backup(
         current_uid=current_uid,
         current_name=current_name,
         replaces_data=replaces,
+        file_changed_at=datetime.fromtimestamp(path.stat().st_mtime, UTC),
         **facts,
     )
 

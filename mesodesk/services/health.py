@@ -52,6 +52,7 @@ class Finding:
     name: str
     ok: bool
     message: str
+    needs_key: bool = False  # failed only because the clinic key is not on this computer
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,12 @@ class HealthReport:
     @property
     def ok(self) -> bool:
         return all(f.ok for f in self.findings)
+
+    @property
+    def only_the_key_is_missing(self) -> bool:
+        """Nothing failed but what needs the clinic key: the remedy is the key, not a restore
+        (a backup's trail needs the same key)."""
+        return not self.ok and all(f.ok or f.needs_key for f in self.findings)
 
 
 def check_database(
@@ -185,7 +192,15 @@ def check_database(
     elif chain.ok:
         findings.append(Finding("audit trail", True, _intact(chain)))
     else:
-        findings.append(Finding("audit trail", False, chain.describe()))
+        findings.append(
+            Finding(
+                "audit trail",
+                False,
+                chain.describe(),
+                # nothing else found wrong (a guard changed, an anchor not matched)
+                needs_key=bool(chain.cannot_verify) and chain.describe() == chain.cannot_verify,
+            )
+        )
     if clinic is None:
         findings.append(
             Finding(
@@ -198,7 +213,12 @@ def check_database(
         )
     elif chain.cannot_verify:
         findings.append(
-            Finding("records", False, "cannot be checked without the clinic key (see above)")
+            Finding(
+                "records",
+                False,
+                "cannot be checked without the clinic key (see above)",
+                needs_key=True,
+            )
         )
     else:
         findings.append(records_finding(found, damaged))

@@ -212,7 +212,8 @@ class SafetyController(QObject):
         backups.commits_at_backup = self.services.db.commits
         self.window.installEventFilter(_CloseGuard(self))
         if self.services.db.notice:
-            self.window.statusBar().showMessage(self.services.db.notice, 60_000)
+            if not self.read_only:  # read-only: the red label beside says it, whole here below
+                self.window.statusBar().showMessage(self.services.db.notice, 60_000)
             self.warn(self.tr("About this database"), self.services.db.notice)
         if not checked and backups.available and not self.read_only:
             db = self.services.db
@@ -526,6 +527,17 @@ class SafetyController(QObject):
                     self.tr("The database is sound"),
                     self.tr("No problem found.") + "\n\n" + "\n".join(lines),
                 )
+            elif report.only_the_key_is_missing:  # the remedy is the key, not a restore
+                self.warn(
+                    self.tr("Cannot verify without the clinic key"),
+                    "\n".join(lines)
+                    + "\n\n"
+                    + self.tr(
+                        "Bring this clinic's key to this computer (mesodesk key import FILE; "
+                        "README: Moving to a new computer), then check again. A restore would "
+                        "not help: a backup's trail needs the same key."
+                    ),
+                )
             else:
                 self.warn(
                     self.tr("Problems found"),
@@ -752,6 +764,7 @@ FIRST_SHOWN = (
     "treatment_session",
     "blend_item",
     "side_effect",
+    "side_effect_lot",
     "outcome_assessment",
     "product",
     "product_lot",
@@ -788,7 +801,14 @@ class RestoreConfirmDialog(QDialog):
         clinic.setTextFormat(Qt.TextFormat.PlainText)
         form.addRow(self.tr("Clinic:"), clinic)
         form.addRow(self.tr("Backup:"), _plain_label(contents.path.name))
-        taken = _local(formats, contents.taken_at) if contents.taken_at else self.tr("unknown")
+        if contents.taken_at is not None:
+            taken = _local(formats, contents.taken_at)
+        elif contents.file_changed_at is not None:  # a backup renamed, or made with --out
+            taken = self.tr("not in its name; the file was last changed %1").replace(
+                "%1", _local(formats, contents.file_changed_at)
+            )
+        else:
+            taken = self.tr("unknown")
         form.addRow(self.tr("Taken:"), QLabel(taken))
         newest = (
             _local(formats, contents.newest_entry_at)

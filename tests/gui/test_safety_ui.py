@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 
 from mesodesk.domain.audit import Actor, AuditQuery
 from mesodesk.services.backup import list_backups
@@ -272,6 +272,42 @@ def test_a_second_app_on_the_same_database_says_who_has_it(
     first.release()
 
 
+def test_the_app_opens_a_database_on_a_read_only_disk(tmp_path: Path) -> None:
+    """No lock file can be made on a read-only disk: the app opens the database read-only and
+    says why (it used to refuse it, saying it could not make sure no other mesodesk used it)."""
+    from tests.unit.test_disks import _mount, _umount
+
+    point = tmp_path / "ro"
+    _mount(point, "8m")
+    try:
+        db = point / "clinic.sqlite3"
+        services = Services.open(db)
+        services.patients.create(patient_input())
+        services.close()
+        done = subprocess.run(
+            ["mount", "-o", "remount,ro", str(point)], capture_output=True, check=False
+        )
+        if done.returncode != 0:
+            pytest.skip("cannot remount read-only here")
+        env = {
+            "QT_QPA_PLATFORM": "offscreen",
+            "MESODESK_HOME": str(tmp_path / "home"),
+            "MESODESK_PROBE_STARTUP": "0",  # quits once the list is shown
+            "PATH": "/usr/bin:/bin",
+        }
+        shown = subprocess.run(
+            [sys.executable, "-m", "mesodesk", "--db", str(db)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,  # a refusal waits on its message box
+            check=False,
+        )
+        assert shown.returncode == 0 and "ready " in shown.stdout, shown.stderr
+    finally:
+        _umount(point)
+
+
 def test_the_lock_of_a_crashed_app_is_taken_over(tmp_path: Path) -> None:
     db = tmp_path / "clinic.db"
     holder = subprocess.Popen(
@@ -321,6 +357,8 @@ def test_the_restore_confirmation_shows_what_comes_back(
     rows = dialog.table.rowCount()
     shown = {dialog.table.item(r, 0).text(): dialog.table.item(r, 1).text() for r in range(rows)}
     assert shown["patient"] == "1" and "audit entry" in shown
+    # b.db carries no time in its name: the file's own time is said, as such
+    assert any("last changed" in label.text() for label in dialog.findChildren(QLabel))
     assert dialog.width() <= 1024 and dialog.height() <= 740
     other = replace(contents, clinic_uid="0" * 32, clinic_name="Clinique du Lac")
     assert other.other_clinic
@@ -360,5 +398,13 @@ def test_without_the_clinic_key_the_app_reads_but_does_not_change(
         assert not controller.read_only_label.isHidden()
         assert not window.new_action.isEnabled()
         qtbot.waitUntil(lambda: window.model.total == 1)
+        # Tools > Check the database: the way out is the key, not a restore
+        said = Said(controller, monkeypatch)
+        controller.check_now()
+        qtbot.waitUntil(lambda: bool(said.messages), timeout=20_000)
+        kind, title, text = said.messages[-1]
+        assert kind == "w" and "clinic key" in title and "key import" in text
+        assert "Restore the database" not in text
+        controller.side.wait(10_000)
     finally:
         services.close()

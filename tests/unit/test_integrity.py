@@ -117,8 +117,10 @@ def test_without_the_clinic_key_nothing_is_called_intact(
     monkeypatch.setenv("MESODESK_HOME", str(away))  # another computer: no key there
     code, _, err = run(capsys, "--db", str(db), "audit", "verify")
     assert code == 1 and "cannot verify" in err.lower() and "clinic key" in err
-    code, out, _ = run(capsys, "--db", str(db), "check", "--quick")
+    code, out, err = run(capsys, "--db", str(db), "check", "--quick")
     assert code == 1 and "intact" not in out and "without the clinic key" in out
+    # the way out is the key: a restore would not help (a backup's trail needs the same key)
+    assert "key import" in err and "Restore it from a backup" not in err
     services = Services.open(db)
     try:
         assert services.db.key is None and "clinic key" in services.db.notice
