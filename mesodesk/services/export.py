@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, TextIO
 
-from mesodesk.domain.treatment import Recall, RecallSideEffect
+from mesodesk.domain.treatment import Recall, RecallEntry, RecallSideEffect
 
 RECALL_HEADERS = [
     "record_no",
@@ -22,6 +22,7 @@ RECALL_HEADERS = [
     "product",
     "lot",
     "amount_ml",
+    "used_as",
     "side_effect",
     "grade",
     "onset",
@@ -55,7 +56,8 @@ def recall_rows(recall: Recall) -> list[list[Any]]:
             e.started_at.strftime("%Y-%m-%d %H:%M"),
             e.product,
             e.lot_number,
-            e.amount_ml,
+            "" if e.amount_ml is None else e.amount_ml,
+            used_as(e),
         ]
         if not e.side_effects:
             rows.append([*session, "", "", "", "", "", "", ""])
@@ -75,6 +77,16 @@ def recall_rows(recall: Recall) -> list[list[Any]]:
     return rows
 
 
+def used_as(e: RecallEntry) -> str:
+    """How the session used the lot: "blend" (injected) or "numbing" (on the skin)."""
+    return "numbing" if e.numbing else "blend"
+
+
+def amount_words(e: RecallEntry) -> str:
+    """'1.5 ml' (in the blend) or 'numbing' (the numbing product: no amount), for the terminal."""
+    return "numbing" if e.amount_ml is None else f"{e.amount_ml:g} ml"
+
+
 def effect_words(x: RecallSideEffect) -> str:
     """'Pain grade 2 from 2026-03-02 (Ongoing)', as the terminal lists them."""
     return f"{x.kind.label} grade {int(x.grade)} from {x.onset_on.isoformat()} ({x.outcome.label})"
@@ -90,7 +102,7 @@ def recall_session_rows(recall: Recall) -> list[list[Any]]:
             e.first_name,
             e.phone,
             e.started_at.strftime("%Y-%m-%d %H:%M"),
-            e.amount_ml,
+            amount_words(e),
             "; ".join(effect_words(x) for x in e.side_effects if x.suspected),
             "; ".join(effect_words(x) for x in e.side_effects if not x.suspected),
         ]
