@@ -22,7 +22,6 @@ RECALL_HEADERS = [
     "product",
     "lot",
     "amount_ml",
-    "used_as",
     "side_effect",
     "grade",
     "onset",
@@ -30,6 +29,7 @@ RECALL_HEADERS = [
     "outcome",
     "suspected",
     "suspected_lot",
+    "used_as",  # last, so that the columns of earlier versions keep their places
 ]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -57,10 +57,9 @@ def recall_rows(recall: Recall) -> list[list[Any]]:
             e.product,
             e.lot_number,
             "" if e.amount_ml is None else e.amount_ml,
-            used_as(e),
         ]
         if not e.side_effects:
-            rows.append([*session, "", "", "", "", "", "", ""])
+            rows.append([*session, "", "", "", "", "", "", "", used_as(e)])
         for x in e.side_effects:
             rows.append(
                 [
@@ -72,6 +71,7 @@ def recall_rows(recall: Recall) -> list[list[Any]]:
                     x.outcome.label,
                     "true" if x.suspected else "false",
                     x.suspected_lot,
+                    used_as(e),
                 ]
             )
     return rows

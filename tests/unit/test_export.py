@@ -45,15 +45,12 @@ def test_recall_csv_has_a_row_per_side_effect_saying_whether_it_suspects_the_lot
     write_recall_csv(Recall("L-1", ((1, "HA 1%", date(2027, 1, 1)),), (entry, quiet)), out)
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     assert rows[0] == RECALL_HEADERS
-    first = [
-        *("MD-000007", "Müller", "'@Ana", "'+1 555", "2026-03-01 09:05", "HA 1%", "L-1", "1.5"),
-        "blend",
-    ]
-    second = [*first[:4], "2026-05-01 09:00", "HA 1%", "L-1", "2.0", "blend"]
+    first = ["MD-000007", "Müller", "'@Ana", "'+1 555", "2026-03-01 09:05", "HA 1%", "L-1", "1.5"]
+    second = [*first[:4], "2026-05-01 09:00", "HA 1%", "L-1", "2.0"]
     assert rows[1:] == [
-        [*first, "Pain", "2", "2026-03-02", "", "Ongoing", "true", "L-1"],
-        [*first, "Bruising", "1", "2026-04-02", "2026-04-05", "Resolved", "false", ""],
-        [*second, "", "", "", "", "", "", ""],
+        [*first, "Pain", "2", "2026-03-02", "", "Ongoing", "true", "L-1", "blend"],
+        [*first, "Bruising", "1", "2026-04-02", "2026-04-05", "Resolved", "false", "", "blend"],
+        [*second, "", "", "", "", "", "", "", "blend"],
     ]
 
 
