@@ -88,13 +88,8 @@ class SuspectedLots(QListWidget):
         self._filling = True
         self.clear()
         if session is not None:
-            self._add(
-                self.tr("Every lot of the session (the blend and the numbing product)")
-                if session.numbing is not None
-                else self.tr("Every lot of the session (the whole blend)"),
-                WHOLE_BLEND,
-                whole,
-            )
+            # short enough for the list's width at 1024x768; the lots are listed under it
+            self._add(self.tr("Every lot of the session"), WHOLE_BLEND, whole)
             chosen = set(ticked)
             for line in session.used_lots:
                 text = f"{line.product} · {self.tr('lot')} {line.lot_number}"

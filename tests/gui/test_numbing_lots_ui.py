@@ -59,7 +59,7 @@ def test_the_dialog_offers_the_numbing_lot_among_the_lots_the_session_used(
     # suggested: the last session and every lot it used, the cream's too
     assert suggested(dialog) == (session.id, True, (clinic.ha, clinic.vit, cream))
     lines = [dialog.lots.item(i).text() for i in range(dialog.lots.count())]
-    assert lines[0] == "Every lot of the session (the blend and the numbing product)"
+    assert lines[0] == "Every lot of the session"
     assert lines[-1] == "Lidocaine cream 4% · lot NC-2610-A · numbing"
     # the cream alone, ticked by hand, is what is saved
     dialog.lots.tick(WHOLE_BLEND, False)
