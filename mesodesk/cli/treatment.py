@@ -393,6 +393,7 @@ def cmd_recall(args: argparse.Namespace) -> int:
                         "product": e.product,
                         "lot": e.lot_number,
                         "amount": e.amount_ml,
+                        "used_as": "numbing" if e.numbing else "blend",
                         "side_effects": [
                             {
                                 "kind": x.kind.value,
@@ -418,7 +419,7 @@ def cmd_recall(args: argparse.Namespace) -> int:
             "First name",
             "Phone",
             "Session",
-            "ml",
+            "Used",
             "Side effects suspecting this lot",
             "Other side effects since",
         ],

@@ -957,8 +957,8 @@ def render_summary(
 
 def _suspected(e: Any, numbers: dict[int, int], day: Any) -> list[str]:
     """The session a side effect followed and the products and lots suspected (one or several
-    lots of its blend, or the whole blend): lot numbers repeat across products, so each lot goes
-    with its product."""
+    of the lots it used - its blend's and its numbing product's - or every one of them): lot
+    numbers repeat across products, so each lot goes with its product."""
     lines = []
     if e.session_id is not None and e.session_started_at is not None:
         number = numbers.get(e.session_id)
@@ -970,7 +970,7 @@ def _suspected(e: Any, numbers: dict[int, int], day: Any) -> list[str]:
     else:
         lines.append("No session named")
     if e.suspects_blend:
-        lines.append("the whole blend:")
+        lines.append("every lot of the session:")
     for lot in e.lots:
         lines.append(
             f"{lot.product} · lot {lot.lot_number}" if lot.product else f"lot {lot.lot_number}"

@@ -281,7 +281,7 @@ class AnalyticsService:
         all_k = sum(min(k, n) for _, _, _, n, k in used)
         rates = []
         for lot_id, number, product, n, k in used:
-            k = min(k, n)  # a suspected lot is always in its session's blend; guard all the same
+            k = min(k, n)  # a suspected lot is always one its session used; guard all the same
             same_n, same_k = by_product[product]
             other_n, other_k = same_n - n, same_k - k
             product_comparison = other_n > 0

@@ -699,6 +699,9 @@ class _Generator:
             pain = max(0, min(10, round(rng.gauss(2.5 if uses_anaesthetic else 3.8, 1.6))))
             satisfaction = max(0, min(10, round(rng.gauss(5.5 + 3 * progress, 1.4))))
             volume = round(rng.uniform(1.0, 3.0) * len(blend), 1)
+            numbing_agent, numbing_lot = self._numbing(
+                uses_anaesthetic or rng.random() < 0.4, numbing, day
+            )
             st.add(
                 "treatment_session",
                 SESSION_COLUMNS,
@@ -710,7 +713,8 @@ class _Generator:
                     started_at,
                     areas_stored,
                     depth,
-                    *self._numbing(uses_anaesthetic or rng.random() < 0.4, numbing, day),
+                    numbing_agent,
+                    numbing_lot,
                     "injector"
                     if indication in ("local_fat", "cellulite") and rng.random() < 0.4
                     else rng.choice(("nappage", "nappage", "papule", "point", "linear")),
@@ -740,6 +744,8 @@ class _Generator:
                     ("id", "session_id", "lot_id", "amount_ml", "position"),
                     (self.next_id("blend"), sid, lot.id, round(volume / len(blend), 2), position),
                 )
+            if numbing_lot is not None:  # a lot the session used too (store.session_lots)
+                st.session_days[("lot", str(numbing_lot), day_key)] += 1
             self.side_effects(
                 pid, sid, started, indication, areas, profile, used_lots, practitioner
             )
@@ -1442,7 +1448,7 @@ class SimulatedClinic:
     start: date
     end: date
     lots: tuple[LotInfo, ...]
-    exposures: list[ExposureRow]  # (patient, lot, day ordinal), one per blend line
+    exposures: list[ExposureRow]  # (patient, lot, day ordinal), one per lot a session used
     events: list[EventRow]  # (patient, kind, onset ordinal, grade, serious)
     sessions: int
     patients: int
@@ -1469,6 +1475,10 @@ def simulate_clinic(
         LotInfo(lot.id, index + 1, names[index], lot.number)
         for index, product_lots in catalogue.lots_by_product.items()
         for lot in product_lots
+    ) + tuple(
+        LotInfo(lot.id, len(data.PRODUCTS) + 1 + k, data.NUMBING_PRODUCTS[k][0], lot.number)
+        for k, product_lots in catalogue.numbing_lots.items()
+        for lot in product_lots
     )
     exposures: list[ExposureRow] = []
     events: list[EventRow] = []
@@ -1478,9 +1488,15 @@ def simulate_clinic(
         session_columns, session_rows = rows.tables.get("treatment_session", ((), []))
         when: dict[int, tuple[int, int]] = {}
         if session_rows:
-            sid, pid, at = (session_columns.index(c) for c in ("id", "patient_id", "started_at"))
+            sid, pid, at, numbing = (
+                session_columns.index(c)
+                for c in ("id", "patient_id", "started_at", "numbing_lot_id")
+            )
             for row in session_rows:
                 when[row[sid]] = (row[pid], row[at].toordinal())
+                # the numbing product's lot is one the session used (store.session_lots)
+                if row[numbing] is not None:
+                    exposures.append((row[pid], row[numbing], row[at].toordinal()))
             sessions += len(session_rows)
         for session_id, lot_id in (
             (row[1], row[2]) for row in rows.tables.get("blend_item", ((), []))[1]

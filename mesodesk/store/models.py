@@ -295,8 +295,9 @@ class SideEffect(SQLModel, table=True):
     session_id: int | None = Field(
         default=None, sa_column=_fk("treatment_session.id", "SET NULL", nullable=True, index=True)
     )
-    # The suspected lots are in side_effect_lot; with suspects_blend, every lot of the session's
-    # blend is suspected (and linked there too, so that counting stays one join).
+    # The suspected lots are in side_effect_lot; with suspects_blend, every lot the session used
+    # (its blend's and its numbing product's) is suspected, and linked there too, so that
+    # counting stays one join.
     suspects_blend: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     kind: str = Field(max_length=32, index=True)
     kind_note: str = Field(default="", max_length=200)
@@ -326,7 +327,8 @@ class SideEffect(SQLModel, table=True):
 
 
 class SideEffectLot(SQLModel, table=True):
-    """A lot a side effect suspects: one of its suspected session's blend (migration 0004)."""
+    """A lot a side effect suspects (migration 0004): one its suspected session used, in the
+    blend or as the numbing product (mesodesk.store.session_lots)."""
 
     __tablename__ = "side_effect_lot"
     __table_args__ = (Index("ix_side_effect_lot_lot", "lot_id", "side_effect_id"),)

@@ -29,11 +29,11 @@ def safety_text(text: str) -> str:
 
 def suspected_lots(effect: Any) -> str:
     """A side effect's suspected lots in words (a mesodesk.domain.treatment.SideEffect):
-    "LOT (Product), ...", "whole blend: ..." or "" when none is suspected."""
+    "LOT (Product), ...", "every lot of the session: ..." or "" when none is suspected."""
     listed = ", ".join(f"{lot.lot_number} ({lot.product})" for lot in effect.lots)
     if not effect.suspects_blend:
         return listed
-    whole = QCoreApplication.translate("Values", "whole blend")
+    whole = QCoreApplication.translate("Values", "every lot of the session")
     return f"{whole}: {listed}" if listed else whole
 
 

@@ -124,6 +124,8 @@ class RecallTableModel(ListTableModel[RecallEntry]):
         if column == 3:
             return self.formats.datetime(e.started_at)
         if column == 4:
+            if e.amount_ml is None:  # the session's numbing cream or spray: no amount
+                return self.tr("numbing")
             return arg(self.tr("%1 ml"), f"{e.amount_ml:g}")
         if column in (SUSPECTED_COLUMN, OTHER_COLUMN):
             effects = self.effects(e, column)
@@ -156,7 +158,7 @@ class RecallTableModel(ListTableModel[RecallEntry]):
         if column == 3:
             return e.started_at.isoformat()
         if column == 4:
-            return e.amount_ml
+            return -1.0 if e.amount_ml is None else e.amount_ml
         if column in (SUSPECTED_COLUMN, OTHER_COLUMN):
             effects = self.effects(e, column)
             return max((int(x.grade) for x in effects), default=0) * 100 + len(effects)
@@ -169,6 +171,8 @@ class RecallTableModel(ListTableModel[RecallEntry]):
         if column not in (SUSPECTED_COLUMN, OTHER_COLUMN):
             if role == Qt.ItemDataRole.TextAlignmentRole and column == 4:
                 return RIGHT
+            if role == Qt.ItemDataRole.ToolTipRole and column == 4 and e.numbing:
+                return self.tr("The session's numbing cream or spray, put on the skin")
             return None
         effects = self.effects(e, column)
         worst = max((x.grade for x in effects), default=0)

@@ -1,5 +1,5 @@
 """Recording a side effect with every field of DOMAIN.md, the CTCAE grade definitions at hand,
-the suspected session (the last one before the onset) and its blend chosen for you, and the
+the suspected session (the last one before the onset) and the lots it used chosen for you, and the
 coherence rules (mesodesk.domain.safety) said beside the fields before anything is saved."""
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ from mesodesk.ui.widgets import DateField, EnumCombo
 if TYPE_CHECKING:
     from mesodesk.ui.main_window import MainWindow
 
-WHOLE_BLEND = -1  # the item data of "Whole blend" in the list of suspected lots
+WHOLE_BLEND = -1  # the item data of "Every lot of the session" in the list of suspected lots
 
 
 def grade_text(grade: Grade) -> str:
@@ -73,7 +73,8 @@ def grade_text(grade: Grade) -> str:
 
 
 class SuspectedLots(QListWidget):
-    """The suspected session's blend, one line per lot to tick, and "Whole blend" first."""
+    """The lots the suspected session used (Session.used_lots: its blend's and its numbing
+    product's), one line per lot to tick, and "Every lot of the session" first."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,19 +83,19 @@ class SuspectedLots(QListWidget):
         self._filling = False
 
     def show_blend(self, session: Session | None, ticked: Iterable[int], whole: bool) -> None:
-        """The lots of ``session``'s blend, ``ticked`` ones ticked (all of them with
-        ``whole``)."""
+        """The lots ``session`` used, ``ticked`` ones ticked (all of them with ``whole``): its
+        blend's, then its numbing product's."""
         self._filling = True
         self.clear()
         if session is not None:
-            self._add(self.tr("Whole blend (every lot of the session)"), WHOLE_BLEND, whole)
+            # short enough for the list's width at 1024x768; the lots are listed under it
+            self._add(self.tr("Every lot of the session"), WHOLE_BLEND, whole)
             chosen = set(ticked)
-            for line in session.blend:
-                self._add(
-                    f"{line.product} · {self.tr('lot')} {line.lot_number}",
-                    line.lot_id,
-                    whole or line.lot_id in chosen,
-                )
+            for line in session.used_lots:
+                text = f"{line.product} · {self.tr('lot')} {line.lot_number}"
+                if line is session.numbing:
+                    text += " · " + self.tr("numbing")
+                self._add(text, line.lot_id, whole or line.lot_id in chosen)
         self._filling = False
         self._follow_whole()
 
@@ -110,7 +111,8 @@ class SuspectedLots(QListWidget):
             self._follow_whole()
 
     def _follow_whole(self) -> None:
-        """With "Whole blend" ticked every lot is, and cannot be unticked one by one."""
+        """With "Every lot of the session" ticked every lot is, and cannot be unticked one by
+        one."""
         whole = self.whole()
         self._filling = True
         for i in range(1, self.count()):
@@ -127,7 +129,7 @@ class SuspectedLots(QListWidget):
         return first is not None and first.checkState() == Qt.CheckState.Checked
 
     def lot_ids(self) -> tuple[int, ...]:
-        """The lots ticked one by one (all of them with "Whole blend")."""
+        """The lots ticked one by one (all of them with "Every lot of the session")."""
         return tuple(
             self.item(i).data(Qt.ItemDataRole.UserRole)
             for i in range(1, self.count())
@@ -385,7 +387,7 @@ class SideEffectDialog(FormDialog):
             ticked: tuple[int, ...] = self.lots.lot_ids() if self.lots.count() else ()
             self.lots.show_blend(session, ticked, self.lots.whole())
         else:
-            # a session suggested, or chosen: its whole blend is suspected until the clinician
+            # a session suggested, or chosen: every lot it used is suspected until the clinician
             # ticks fewer
             self.lots.show_blend(session, (), True)
             self.lots_chosen_by_hand = False

@@ -17,6 +17,7 @@ from mesodesk.store.db import resolve_target
 from mesodesk.store.migrate import open_database
 from tests.conftest import NOW
 from tests.unit.test_migration_due_recall import counts, to_revision
+from tests.unit.test_migration_numbing_lots import TRIGGERS, VIEW
 
 
 def schema(path: Path) -> dict[tuple[str, str], str]:
@@ -60,7 +61,12 @@ def test_a_database_of_the_previous_version_is_brought_up_with_nothing_lost(
         # every table, every row; opening may append to the audit trail (never take from it)
         assert after_counts["audit_entry"] >= before["audit_entry"]
         assert {**after_counts, "audit_entry": 0} == {**before, "audit_entry": 0}
-        assert schema(path) == objects  # every view and trigger, as it was
+        # every view and trigger, as it was, but those 0008 makes count the numbing lots
+        redone = {VIEW, *TRIGGERS}
+        assert {k: v for k, v in schema(path).items() if k[1] not in redone} == {
+            k: v for k, v in objects.items() if k[1] not in redone
+        }
+        assert set(schema(path)) == set(objects)
         assert services.analytics.drift() == dict.fromkeys(services.analytics.drift(), 0)
         record_ids = [r[0] for r in agents]
         con = sqlite3.connect(path)

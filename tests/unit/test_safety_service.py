@@ -543,7 +543,7 @@ def test_a_side_effect_suspects_some_lots_or_the_whole_blend(clinic: Clinic) -> 
         clinic.patient.id, clinic.effect_data(session_id=session.id, suspects_blend=True)
     ).value
     assert whole.suspects_blend and set(whole.lot_ids) == {clinic.ha, clinic.vit}
-    assert "whole blend" in whole.lots_text
+    assert "every lot of the session" in whole.lots_text
     # a lot that is not in the session's blend is refused
     other = clinic.s.catalogue.create_lot(LotInput(1, "HA-2702-X", date(2027, 9, 30))).value.id
     block(
@@ -552,7 +552,7 @@ def test_a_side_effect_suspects_some_lots_or_the_whole_blend(clinic: Clinic) -> 
             clinic.patient.id, clinic.effect_data(session_id=session.id, lot_ids=(other,))
         ),
         "lot_ids",
-        "not in that session's blend",
+        "not one that session used",
     )
     # the blend changes: a lot that left it is no longer suspected; the whole blend follows it
     treatment.update_session(
