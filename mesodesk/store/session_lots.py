@@ -26,7 +26,7 @@ BLEND = cast(Table, m.BlendItem.__table__)  # type: ignore[attr-defined]
 SESSION = cast(Table, m.TreatmentSession.__table__)  # type: ignore[attr-defined]
 
 
-def session_lots(lot_ids: Any = None) -> CompoundSelect:
+def session_lots(lot_ids: Any = None) -> CompoundSelect[Any]:
     """Rows ``(session_id, lot_id, amount_ml, numbing)``: one per lot of a session's blend
     (``numbing`` false, with its amount) and one for its numbing product's lot (``numbing``
     true, ``amount_ml`` NULL). ``lot_ids`` (a list of ids or a select of them) keeps only those
