@@ -232,7 +232,7 @@ def check_database(
     if derived is not None:
         findings.append(derived)
     if revision == HEAD_REVISION and done.ok:  # a damaged file is not read further
-        done = replace(done, warnings=safety_warnings(target))
+        done = replace(done, warnings=safety_warnings(target, progress=report))
     report(6, 6, "Done")
     return done
 

@@ -148,6 +148,8 @@ def commands(draw: Any) -> list[str]:
                 "demo",
                 "audit",
                 "key",
+                "signals",
+                "printers",
             ]
         )
     )
@@ -162,15 +164,19 @@ def commands(draw: Any) -> list[str]:
             draw,
             ("--search", WORD),
             ("--archived", None),
+            ("--archived-only", None),
             ("--limit", NUMBER),
             ("--json", None),
         )
     elif name == "show":
         args += [draw(RECORD), *_options(draw, ("--json", None))]
     elif name == "due":
-        args += _options(draw, ("--date", DATE), ("--json", None))
+        args += _options(draw, ("--date", DATE), ("--lapsed", None), ("--json", None))
     elif name == "recall":
-        args += [draw(WORD), *_options(draw, ("--json", None), ("--csv", None))]
+        args += [
+            draw(WORD),
+            *_options(draw, ("--product", WORD), ("--json", None), ("--csv", None)),
+        ]
     elif name == "chart":
         args += _options(draw, ("--clinic", None), ("--from", DATE), ("--to", DATE))
         if draw(st.booleans()):
@@ -183,8 +189,14 @@ def commands(draw: Any) -> list[str]:
             ("--from", DATE),
             ("--to", DATE),
             ("--deidentify", None),
+            ("--pseudonymise", None),
+            ("--include", st.one_of(WORD, st.sampled_from(["notes", "medical_notes"]))),
             ("--paper", st.sampled_from(["a4", "letter", "A5"])),
             ("--no-charts", None),
+            # never --print: a fuzz run must not send pages to this computer's printer; a
+            # printer or copies without it are refused in words
+            ("--printer", WORD),
+            ("--copies", NUMBER),
         )
     elif name == "backup":
         args += _options(draw, ("--out", paths()), ("--folder", paths()))
@@ -193,8 +205,14 @@ def commands(draw: Any) -> list[str]:
         args += _options(
             draw, ("--yes", None), ("--clinic", WORD), ("--folder", paths()), ("--create", None)
         )
-    elif name in ("check", "audit verify"):
+    elif name == "check":
+        args += _options(draw, ("--quick", None), ("--all-warnings", None), *anchors)
+    elif name == "audit verify":
         args += _options(draw, ("--quick", None), *anchors)
+    elif name == "signals":
+        args += _options(draw, ("--from", DATE), ("--to", DATE), ("--json", None))
+    elif name == "printers":
+        args += _options(draw, ("--json", None))
     elif name == "audit list":
         args += _options(
             draw,
