@@ -11,6 +11,7 @@ import pytest
 from alembic import command
 
 from mesodesk.domain.clock import Clock
+from mesodesk.services.analytics import AnalyticsService
 from mesodesk.services.demo import generate_demo
 from mesodesk.store.db import create_db_engine, resolve_target
 from mesodesk.store.derived import drift
@@ -65,10 +66,16 @@ def test_an_older_database_is_brought_up_with_nothing_lost(tmp_path: Path) -> No
     try:
         with db.read() as s:
             assert drift(s.connection(), Clock().today()) == []
+        # the dashboard's totals equal a recount (the sessions' numbing lots, counted there
+        # since 0008, left with their column on the way down through 0007)
+        assert set(AnalyticsService(db).drift().values()) == {0}
     finally:
         db.close()
     after = counts(path)
-    assert after == before  # every table, every row
+    stats = "stats_session_day"
+    assert {t: n for t, n in after.items() if t != stats} == {
+        t: n for t, n in before.items() if t != stats
+    }  # every other table, every row
     con = sqlite3.connect(path)
     try:
         assert con.execute("SELECT lot_folded FROM product_lot WHERE id = 1").fetchone() == (
