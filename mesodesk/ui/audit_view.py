@@ -29,7 +29,7 @@ from mesodesk.services.registry import Services
 from mesodesk.ui.jobs import JobRunner, Progress
 from mesodesk.ui.labels import Formats
 from mesodesk.ui.tables import RIGHT, Index, ListTableModel, make_table
-from mesodesk.ui.widgets import ERROR_STYLE, DateField
+from mesodesk.ui.widgets import ERROR_STYLE, DateField, date_problem
 
 PAGE = 200
 
@@ -343,11 +343,7 @@ class AuditWindow(QWidget):
         try:
             since, until = self.since.value(), self.until.value()
         except ValueError as exc:
-            self._show_filter_error(
-                self.tr("“%1” is not a date (%2).")
-                .replace("%1", str(exc))
-                .replace("%2", self.formats.date_hint)
-            )
+            self._show_filter_error(date_problem(exc, self.formats))
             return None
         if since and until and until < since:
             self._show_filter_error(self.tr("The “To” date is before the “From” date."))

@@ -44,7 +44,7 @@ from mesodesk.ui.tables import (
     source_row,
     while_alive,
 )
-from mesodesk.ui.widgets import DateField, mark_invalid
+from mesodesk.ui.widgets import DateField, date_problem, mark_invalid
 
 if TYPE_CHECKING:
     from mesodesk.ui.main_window import MainWindow
@@ -299,11 +299,9 @@ class ClinicDashboardView(QWidget):
             try:
                 values.append(field.value())
                 mark_invalid(field.edit, False)
-            except ValueError:
+            except ValueError as exc:
                 mark_invalid(field.edit, True)
-                self.headline.setText(
-                    self.tr("Type the dates as %1.").replace("%1", self.formats.date_hint)
-                )
+                self.headline.setText(date_problem(exc, self.formats))
                 return None
         start, end = values
         if start is not None and end is not None and start > end:

@@ -23,7 +23,7 @@ from mesodesk.domain.errors import ValidationError
 from mesodesk.domain.safety import Finding, Level
 from mesodesk.services.changes import Changes, Result
 from mesodesk.ui.labels import safety_text
-from mesodesk.ui.widgets import NOTE_STYLE, DateField, ErrorLabel, mark_invalid
+from mesodesk.ui.widgets import NOTE_STYLE, DateField, ErrorLabel, date_problem, mark_invalid
 
 T = TypeVar("T")
 
@@ -251,13 +251,8 @@ class FormDialog(QDialog):
         (with the field's ``name`` in it when given)."""
         try:
             return field.value()
-        except ValueError:
-            if name:
-                text = self.tr("%1 is not a date; write it as %2.").replace("%1", name)
-                problems[key] = text.replace("%2", field.formats.date_hint)
-            else:
-                text = self.tr("Not a date; write it as %1.")
-                problems[key] = text.replace("%1", field.formats.date_hint)
+        except ValueError as exc:
+            problems[key] = date_problem(exc, field.formats, name)
             return None
 
     def checked_input(self) -> Any:

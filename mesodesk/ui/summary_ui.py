@@ -48,7 +48,7 @@ from mesodesk.services.summary import BatchOutcome, print_title
 from mesodesk.ui.form import FormDialog
 from mesodesk.ui.jobs import Job, Progress
 from mesodesk.ui.printing import PrintSetup, sender_for, to_file
-from mesodesk.ui.widgets import DateField
+from mesodesk.ui.widgets import DateField, date_problem
 
 if TYPE_CHECKING:
     from mesodesk.domain.patients import Patient
@@ -178,10 +178,8 @@ class OptionsBox(QGroupBox):
         for key, field in (("date_from", self.date_from), ("date_to", self.date_to)):
             try:
                 values[key] = field.value()
-            except ValueError:
-                problems[key] = self.tr("Not a date; write it as %1.").replace(
-                    "%1", self.window_.formats.date_hint
-                )
+            except ValueError as exc:
+                problems[key] = date_problem(exc, self.window_.formats)
                 values[key] = None
         if problems:
             raise ValidationError(problems)

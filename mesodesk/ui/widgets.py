@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QDate, QSize, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QDate, QLocale, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QCalendarWidget,
     QComboBox,
@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidgetAction,
 )
 
-from mesodesk.domain.dates import parse_date
+from mesodesk.domain.dates import NoSuchDay, read_date
 from mesodesk.ui.labels import Formats
 
 ERROR_STYLE = "color: #b00020;"
@@ -55,6 +55,49 @@ class DateEdit(QLineEdit):
 
     def sizeHint(self) -> QSize:
         return super().sizeHint().expandedTo(self.minimumSizeHint())
+
+
+class DateTextError(ValueError):
+    """A date field holds something that is not a date; ``no_such_day`` when it is written
+    the right way but names no day ("31/02/1990")."""
+
+    def __init__(self, text: str, no_such_day: NoSuchDay | None = None) -> None:
+        super().__init__(text)
+        self.text = text
+        self.no_such_day = no_such_day
+
+
+def date_problem(error: ValueError, formats: Formats, name: str = "") -> str:
+    """What is wrong with a date typed in a field, in words: a day that does not exist is said
+    to be so (with how many days its month has), anything else is told how to write a date.
+    ``name``: the field's name, for a message shown away from the field."""
+    tr = QCoreApplication.translate
+    missing = error.no_such_day if isinstance(error, DateTextError) else None
+    if missing is None:
+        if name:
+            return (
+                tr("Dates", "%1 is not a date; write it as %2.")
+                .replace("%2", formats.date_hint)
+                .replace("%1", name)
+            )
+        return tr("Dates", "Not a date; write it as %1.").replace("%1", formats.date_hint)
+    typed = error.text if isinstance(error, DateTextError) else str(error)
+    if missing.days_in_month:
+        month = QLocale().standaloneMonthName(missing.month, QLocale.FormatType.LongFormat)
+        why = (
+            tr("Dates", "%1 %2 has %3 days")
+            .replace("%3", str(missing.days_in_month))
+            .replace("%2", str(missing.year))
+            .replace("%1", month)
+        )
+    elif not missing.month_exists:
+        why = tr("Dates", "there is no month %1").replace("%1", str(missing.month))
+    else:
+        why = tr("Dates", "there is no year %1").replace("%1", str(missing.year))
+    text = tr("Dates", "The day %1 does not exist: %2.").replace("%2", why).replace("%1", typed)
+    if name:
+        return tr("Dates", "%1: %2").replace("%2", text).replace("%1", name)
+    return text
 
 
 class DateField(QWidget):
@@ -97,14 +140,15 @@ class DateField(QWidget):
         return self.edit.text().strip()
 
     def value(self) -> date | None:
-        """The date, or None when empty. Raises ValueError when the text is not a date."""
+        """The date, or None when empty. Raises DateTextError (a ValueError) when the text is
+        not a date."""
         text = self.text()
         if not text:
             return None
-        parsed = parse_date(text, self.formats.order)
-        if parsed is None:
-            raise ValueError(text)
-        return parsed
+        found = read_date(text, self.formats.order)
+        if not isinstance(found, date):
+            raise DateTextError(text, found)
+        return found
 
     def set_value(self, value: date | None) -> None:
         self.edit.setText(self.formats.date(value))
