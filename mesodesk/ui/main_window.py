@@ -29,7 +29,7 @@ from mesodesk.ui.patient_list import PatientListView, count_text
 from mesodesk.ui.patient_model import PatientTableModel
 from mesodesk.ui.record_view import PatientRecordView
 from mesodesk.ui.settings import Settings
-from mesodesk.ui.widgets import ask_yes_no
+from mesodesk.ui.widgets import ElidedLabel, ask_yes_no
 
 
 def feature_installers() -> list[Any]:
@@ -80,7 +80,7 @@ class MainWindow(QMainWindow):
 
         self.count_label = QLabel()
         self.statusBar().addWidget(self.count_label)
-        where = QLabel(services.location)
+        where = ElidedLabel(services.location)
         where.setStyleSheet("color: #666666;")
         self.statusBar().addPermanentWidget(where)
         self.model.total_changed.connect(self._show_count)

@@ -45,9 +45,13 @@ class PatientHeader(QFrame):
         font.setBold(True)
         self.title.setFont(font)
         self.title.setTextFormat(Qt.TextFormat.PlainText)
+        # a long name wraps rather than widening the record (and the main window) past the
+        # screen, which would push the record's buttons off its right edge
+        self.title.setWordWrap(True)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.subtitle = QLabel()
         self.subtitle.setTextFormat(Qt.TextFormat.PlainText)
+        self.subtitle.setWordWrap(True)
         self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner = warning_banner("")
         self.no_alerts = QLabel(self.tr("No known allergies or contraindications recorded."))

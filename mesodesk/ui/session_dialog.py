@@ -44,7 +44,7 @@ from mesodesk.services.treatment import AllergyWarning, SafetyQuestions
 from mesodesk.ui.course_dialog import area_list, checked_areas
 from mesodesk.ui.form import FormDialog, fit_screen, validated
 from mesodesk.ui.labels import label
-from mesodesk.ui.widgets import DateField, EnumCombo, parse_money, warning_banner
+from mesodesk.ui.widgets import DateField, EnumCombo, compact_combo, parse_money, warning_banner
 
 if TYPE_CHECKING:
     from mesodesk.ui.main_window import MainWindow
@@ -106,10 +106,10 @@ class BlendTable(QTableWidget):
     ) -> None:
         row = self.rowCount()
         self.insertRow(row)
-        product = QComboBox()
+        product = compact_combo(QComboBox())
         for p in self.products:
             product.addItem(p.name, p.id)
-        lot = QComboBox()
+        lot = compact_combo(QComboBox())
         ml = QDoubleSpinBox()
         ml.setRange(0.0, 100.0)
         ml.setDecimals(2)
@@ -212,14 +212,14 @@ class SessionDialog(FormDialog):
         )
         formats = window.formats
 
-        self.course = QComboBox()
+        self.course = compact_combo(QComboBox(), 24)
         for c in reversed(record.courses):
             if c.status is not CourseStatus.STOPPED or (session and session.course_id == c.id):
                 self.course.addItem(f"{c.title} · {label(c.status)} · {c.progress}", c.id)
         self.day = DateField(formats)
         self.at = QTimeEdit()
         self.at.setDisplayFormat("HH:mm")
-        self.practitioner = QComboBox()
+        self.practitioner = compact_combo(QComboBox(), 24)
         self.practitioner.addItem(NONE, None)
         self.areas = area_list()
         self.areas.setMinimumHeight(100)

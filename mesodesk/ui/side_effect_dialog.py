@@ -50,7 +50,7 @@ from mesodesk.services.treatment import SafetyQuestions
 from mesodesk.ui.form import FormDialog, fit_screen, validated
 from mesodesk.ui.labels import label
 from mesodesk.ui.session_dialog import NONE, score_combo, set_combo
-from mesodesk.ui.widgets import DateField, EnumCombo
+from mesodesk.ui.widgets import DateField, EnumCombo, compact_combo
 
 if TYPE_CHECKING:
     from mesodesk.ui.main_window import MainWindow
@@ -225,7 +225,7 @@ class SideEffectDialog(FormDialog):
         self.reported_at.setDisplayFormat("HH:mm")
         now = window.services.clock.now()
         self.reported_at.setTime(QTime(now.hour, now.minute))
-        self.recorded_by = QComboBox()
+        self.recorded_by = compact_combo(QComboBox(), 24)
         self.recorded_by.addItem(NONE, None)
         self.notes = QPlainTextEdit()
         self.notes.setTabChangesFocus(True)

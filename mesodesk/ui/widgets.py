@@ -211,6 +211,56 @@ def placeholder(text: str = "") -> QLabel:
     return label
 
 
+class ElidedLabel(QLabel):
+    """A one-line text that gives way when room is short, cut in the middle ("/home/…/clinic
+    .sqlite3") and whole in its tooltip: a long database path in the status bar must not hold
+    the main window wider than a 1024-pixel screen, nor push the patient count out of sight."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.full = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.set_full_text(text)
+
+    def set_full_text(self, text: str) -> None:
+        self.full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(
+            min(hint.width(), self.fontMetrics().horizontalAdvance("x" * 12)), hint.height()
+        )
+
+    def sizeHint(self) -> QSize:
+        return QSize(
+            self.fontMetrics().horizontalAdvance(self.full) + 8, super().sizeHint().height()
+        )
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(
+            self.full, Qt.TextElideMode.ElideMiddle, max(self.width() - 4, 0)
+        )
+        if shown != self.text():
+            super().setText(shown)
+
+
+def compact_combo(combo: QComboBox, chars: int = 14) -> QComboBox:
+    """A choice filled from the clinic's data (practitioners, courses, products) asks for room
+    for ``chars`` characters, not for its longest entry: a 120-character practitioner name would
+    otherwise widen its dialog past a 1024-pixel screen. The list still shows every entry whole,
+    and the closed box tells the whole choice in its tooltip."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(chars)
+    combo.currentTextChanged.connect(combo.setToolTip)
+    return combo
+
+
 def warning_banner(text: str, parent: QWidget | None = None) -> QLabel:
     """A banner that stands out in colour and says in words what it is about."""
     banner = QLabel(text, parent)
