@@ -45,7 +45,7 @@ from mesodesk.domain.summary import (
 )
 from mesodesk.services.printing import PrintJob, Sender
 from mesodesk.services.summary import BatchOutcome, print_title
-from mesodesk.ui.form import FormDialog
+from mesodesk.ui.form import FormDialog, fit_screen
 from mesodesk.ui.jobs import Job, Progress
 from mesodesk.ui.printing import PrintSetup, sender_for, to_file
 from mesodesk.ui.widgets import DateField, date_problem
@@ -312,7 +312,7 @@ class SummaryDialog(FormDialog):
             self.offer_open_folder(written.path)
         else:
             PdfPreview.show_file(
-                self.window_, written.path, self.patient.id, self.patient.record_no
+                self.window_, written.path, self.patient.id, self.patient.record_no, owner=self
             )
 
     def _print(self, written: Any, options: SummaryOptions) -> None:
@@ -362,6 +362,18 @@ class SummaryDialog(FormDialog):
         )
         if answer == QMessageBox.StandardButton.Open:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent)))
+
+    def done(self, result: int) -> None:
+        # the previews opened from here outlive the dialog: they go to the main window, where
+        # they stay open (and can be raised) once nothing modal is in front of them
+        for preview in self.findChildren(
+            PdfPreview, options=Qt.FindChildOption.FindDirectChildrenOnly
+        ):
+            geometry = preview.geometry()
+            preview.setParent(self.window_, preview.windowFlags())
+            preview.setGeometry(geometry)
+            preview.show()
+        super().done(result)
 
     @classmethod
     def ask(cls, window: MainWindow, patient: Patient) -> None:
@@ -419,9 +431,16 @@ class PdfPreview(QMainWindow):
     """The summary as it will print, before it is printed or sent."""
 
     def __init__(
-        self, window: MainWindow, path: Path, patient_id: int, record_no: str = ""
+        self,
+        window: MainWindow,
+        path: Path,
+        patient_id: int,
+        record_no: str = "",
+        owner: QWidget | None = None,
     ) -> None:
-        super().__init__(window)
+        # A window owned by the modal Summary dialog sits in front of it and takes the keyboard
+        # and mouse; one owned by the main window would open behind the dialog, blocked by it.
+        super().__init__(owner or window)
         from PySide6.QtPdf import QPdfDocument
         from PySide6.QtPdfWidgets import QPdfView
 
@@ -445,7 +464,6 @@ class PdfPreview(QMainWindow):
         save_action.triggered.connect(self.save_copy)
         tools.addAction(print_action)
         tools.addAction(save_action)
-        self.resize(900, 720)
 
     def print_(self) -> None:
         pages = self.document.pageCount()
@@ -480,11 +498,19 @@ class PdfPreview(QMainWindow):
 
     @classmethod
     def show_file(
-        cls, window: MainWindow, path: Path, patient_id: int, record_no: str = ""
+        cls,
+        window: MainWindow,
+        path: Path,
+        patient_id: int,
+        record_no: str = "",
+        owner: QWidget | None = None,
     ) -> PdfPreview:
-        preview = cls(window, path, patient_id, record_no)
+        preview = cls(window, path, patient_id, record_no, owner)
         preview.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        fit_screen(preview, 900, 720)
         preview.show()
+        preview.raise_()
+        preview.activateWindow()
         return preview
 
 
