@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mesodesk.domain.catalogue import Lot, Practitioner, Product
+from mesodesk.domain.catalogue import Lot, Practitioner, Product, first_expiry_first_out
 from mesodesk.domain.enums import CourseStatus, Gais, NumbingAgent, Technique
 from mesodesk.domain.patients import Patient
 from mesodesk.domain.safety import MIN_OVERRIDE_REASON, Finding, Level
@@ -43,7 +43,7 @@ from mesodesk.domain.treatment import (
 from mesodesk.services.treatment import AllergyWarning, SafetyQuestions
 from mesodesk.ui.course_dialog import area_list, checked_areas
 from mesodesk.ui.form import FormDialog, fit_screen, validated
-from mesodesk.ui.labels import label
+from mesodesk.ui.labels import Formats, label
 from mesodesk.ui.widgets import DateField, EnumCombo, compact_combo, parse_money, warning_banner
 
 if TYPE_CHECKING:
@@ -87,6 +87,7 @@ class BlendTable(QTableWidget):
         self.lots: list[Lot] = []
         self.on: date = date.today()
         self.keep_lots: set[int] = set()  # lots already in the session being edited
+        self.formats = Formats()  # the clinic's, set by the dialog
         self.changed_callbacks: list[Any] = []
 
     def set_catalogue(self, products: list[Product], lots: list[Lot]) -> None:
@@ -94,12 +95,13 @@ class BlendTable(QTableWidget):
         self.lots = lots
 
     def usable(self, product_id: int) -> list[Lot]:
-        return [
-            lot
-            for lot in self.lots
-            if lot.product_id == product_id
-            and (lot.expiry_date >= self.on or lot.id in self.keep_lots)
-        ]
+        """The product's lots in date on the session's day (and those the session already
+        used), soonest to expire first: the first one is pre-filled (first-expiry-first-out,
+        mesodesk.domain.catalogue)."""
+        mine = [lot for lot in self.lots if lot.product_id == product_id]
+        in_date = first_expiry_first_out(mine, self.on)
+        kept = [lot for lot in mine if lot.id in self.keep_lots and lot not in in_date]
+        return in_date + kept
 
     def add_line(
         self, product_id: int | None = None, lot_id: int | None = None, amount: float = 1.0
@@ -138,12 +140,19 @@ class BlendTable(QTableWidget):
         if product_id is not None:
             lots = self.usable(product_id)
             for lot in lots:
-                combo.addItem(lot.label, lot.id)
+                combo.addItem(
+                    self.tr("%1 (exp. %2)")
+                    .replace("%1", lot.lot_number)
+                    .replace("%2", self.formats.date(lot.expiry_date)),
+                    lot.id,
+                )
             if wanted is not None and combo.findData(wanted) < 0:
                 # a lot from another session that is no longer usable: shown, and refused on save
                 known = next((x for x in self.lots if x.id == wanted), None)
                 text = (
-                    f"{known.lot_number} ({self.tr('expired')} {known.expiry_date.isoformat()})"
+                    self.tr("%1 (expired %2)")
+                    .replace("%1", known.lot_number)
+                    .replace("%2", self.formats.date(known.expiry_date))
                     if known
                     else "?"
                 )
@@ -240,6 +249,7 @@ class SessionDialog(FormDialog):
         self.volume.setMaxLength(8)
 
         self.blend = BlendTable()
+        self.blend.formats = formats
         self.blend.changed_callbacks.append(self._blend_changed)
         self.add_button = QPushButton(self.tr("Add product"))
         self.add_button.clicked.connect(lambda: self.blend.add_line())
@@ -475,7 +485,7 @@ class SessionDialog(FormDialog):
 
     def same_blend(self) -> None:
         """The blend of the last session of the course: the same lots while they are in date,
-        otherwise the newest lot in date of the same product."""
+        otherwise the lot of the same product to use first (the soonest-expiring in date)."""
         course_id = self.course.currentData()
         last = self._last_session(course_id) or self._last_session()
         if last is None or not self.loaded:
@@ -486,13 +496,13 @@ class SessionDialog(FormDialog):
             lot_id = line.lot_id
             usable = self.blend.usable(line.product_id)
             if lot_id not in {lot.id for lot in usable} and usable:
-                newest = max(usable, key=lambda lot: lot.expiry_date)
+                first = usable[0]
                 replaced.append(
                     self.tr("lot %1 has expired: %2 instead")
                     .replace("%1", line.lot_number)
-                    .replace("%2", newest.lot_number)
+                    .replace("%2", first.lot_number)
                 )
-                lot_id = newest.id
+                lot_id = first.id
             self.blend.add_line(line.product_id, lot_id, line.amount_ml)
         when = self.window_.formats.date(last.started_at.date())
         text = self.tr("Copied from the session of %1.").replace("%1", when)

@@ -229,6 +229,29 @@ def test_session_dialog_defaults_and_save(
     assert session.areas == (BodyArea.FOREHEAD,) and session.price_cents == 35000
 
 
+def test_the_lot_picker_offers_the_soonest_expiring_lot_first(
+    qtbot: Any, window: Any, services: Any, clinic: dict[str, Any]
+) -> None:
+    """First-expiry-first-out: a later-expiring lot received after HA-2601-A (30/06/2027) is
+    offered, but not pre-filled; expiries read as the clinic writes dates."""
+    with_course(services, clinic)
+    c = services.catalogue
+    c.create_lot(LotInput(clinic["ha"].id, "HA-2611-C", date(2028, 3, 31)))
+    c.create_lot(LotInput(clinic["ha"].id, "HA-2612-D", date(2027, 9, 30)))
+    view = open_record(qtbot, window, clinic["patient"].id)
+    dialog = session_dialog(qtbot, window, view)
+    dialog.add_button.click()
+    combo = dialog.blend.cellWidget(0, 1)
+    offered = [combo.itemText(i) for i in range(combo.count())]
+    assert offered == [
+        "HA-2601-A (exp. 30/06/2027)",
+        "HA-2612-D (exp. 30/09/2027)",
+        "HA-2611-C (exp. 31/03/2028)",
+    ]
+    assert combo.currentText() == offered[0]
+    assert dialog.blend.lines()[0][1] == clinic["ha_lot"].id
+
+
 @pytest.mark.parametrize("depth", [0.0, 7.0])
 def test_session_dialog_depth_out_of_range(
     qtbot: Any, window: Any, services: Any, clinic: dict[str, Any], depth: float
@@ -295,6 +318,8 @@ def test_same_blend_replaces_an_expired_lot_by_one_in_date(
             (BlendInput(clinic["ha_old"].id, 2.5),),
         ),
     )
+    # a later-expiring lot in date is not the one to use first
+    services.catalogue.create_lot(LotInput(clinic["ha"].id, "HA-2611-C", date(2028, 3, 31)))
     view = open_record(qtbot, window, clinic["patient"].id)
     dialog = session_dialog(qtbot, window, view)
     dialog.same_blend()
