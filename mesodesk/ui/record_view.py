@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mesodesk.domain.enums import AEOutcome, CourseStatus, Grade
+from mesodesk.domain.enums import CourseStatus, Grade
 from mesodesk.domain.patients import Patient
 from mesodesk.domain.safety import RULES
 from mesodesk.domain.treatment import Course, PatientRecord, Session, SideEffect
@@ -170,7 +170,7 @@ class PatientRecordView(QWidget):
         self.effect_table = self._table(self.effect_model, "side_effects", stretch=1)
         self.effect_table.doubleClicked.connect(lambda _i: self.edit_side_effect())
         self.effect_actions = self._action_bar(
-            ("resolve", self.tr("Mark resolved"), self.mark_resolved),
+            ("resolve", self.tr("Mark resolved…"), self.mark_resolved),
             ("edit", self.tr("Edit…"), self.edit_side_effect),
             ("delete", self.tr("Delete…"), self.delete_side_effect),
         )
@@ -616,7 +616,14 @@ class PatientRecordView(QWidget):
         effect = self._effect(selected_id(self.effect_table))
         for button in self.effect_actions.values():
             button.setEnabled(effect is not None)
-        self.effect_actions["resolve"].setEnabled(effect is not None and effect.ongoing)
+        # a resolved side effect can be reopened: marking it resolved is never a one-way step
+        resolve = self.effect_actions["resolve"]
+        resolve.setEnabled(effect is not None)
+        resolve.setText(
+            self.tr("Reopen…")
+            if effect is not None and not effect.ongoing
+            else self.tr("Mark resolved…")
+        )
 
     # -- lookups ------------------------------------------------------------------------------
 
@@ -809,15 +816,28 @@ class PatientRecordView(QWidget):
             )
 
     def mark_resolved(self) -> None:
+        """Ask on which day the selected side effect resolved (today proposed); on one already
+        resolved, offer to reopen it."""
+        from mesodesk.ui.side_effect_dialog import ResolveDialog
+
         effect = self._effect(selected_id(self.effect_table))
-        if effect is None or not effect.ongoing:
+        if effect is None:
+            return
+        if effect.ongoing:
+            self._applied(ResolveDialog.ask(self.window_, effect, self), "side_effect")
+            return
+        assert effect.resolved_on is not None
+        if not self.window_.confirm(
+            self.tr("Reopen the side effect"),
+            self.tr("“%1” is recorded as resolved on %2. Mark it ongoing again?")
+            .replace("%1", effect.title)
+            .replace("%2", self.window_.formats.date(effect.resolved_on)),
+        ):
             return
         treatment = self.window_.services.treatment
-        today = self.window_.services.clock.today()
-        resolved_on = max(today, effect.onset_on)
-        self.window_.runner.run(
-            lambda: treatment.resolve_side_effect(effect.id, resolved_on, AEOutcome.RESOLVED)
-        ).success(lambda result: self._applied(result, "side_effect"))
+        self.window_.runner.run(lambda: treatment.reopen_side_effect(effect.id)).success(
+            lambda result: self._applied(result, "side_effect")
+        )
 
     def delete_side_effect(self) -> None:
         effect = self._effect(selected_id(self.effect_table))

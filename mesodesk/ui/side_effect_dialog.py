@@ -36,6 +36,7 @@ from mesodesk.domain.enums import (
     ReportChannel,
     SideEffectKind,
 )
+from mesodesk.domain.errors import ValidationError
 from mesodesk.domain.patients import Patient
 from mesodesk.domain.safety import Finding, Level
 from mesodesk.domain.treatment import (
@@ -552,3 +553,57 @@ class SideEffectDialog(FormDialog):
         dialog = cls(window, record, effect, session_id, parent)
         dialog.exec()
         return dialog.saved
+
+
+class ResolveDialog(FormDialog):
+    """When an ongoing side effect resolved: the day asked (today proposed), and whether it left
+    anything behind. Nothing is changed until Save, so a click on Mark resolved by mistake
+    costs nothing."""
+
+    def __init__(self, window: MainWindow, effect: SideEffect, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.window_ = window
+        self.effect = effect
+        formats = window.formats
+        self.setWindowTitle(self.tr("Mark resolved"))
+        intro = QLabel(
+            self.tr("“%1”, onset %2: on which day did it resolve?")
+            .replace("%1", effect.title)
+            .replace("%2", formats.date(effect.onset_on))
+        )
+        intro.setWordWrap(True)
+        intro.setTextFormat(Qt.TextFormat.PlainText)
+        self.day = DateField(formats)
+        self.day.set_value(max(window.services.clock.today(), effect.onset_on))
+        self.outcome = EnumCombo(AEOutcome, (AEOutcome.RESOLVED, AEOutcome.SEQUELAE))
+        form = QFormLayout()
+        self.add_row(form, self.tr("Resolved on *"), "resolved_on", self.day, marked=self.day.edit)
+        self.add_row(form, self.tr("Outcome"), "outcome", self.outcome)
+        self.finish_layout(intro, form)
+        self.day.edit.setFocus()
+        self.day.edit.selectAll()
+
+    def collect(self) -> tuple[Any, AEOutcome]:
+        problems: dict[str, str] = {}
+        day = self.date_of(self.day, "resolved_on", problems)
+        if day is None and not problems:
+            problems["resolved_on"] = self.tr("Say on which day it resolved.")
+        if problems:
+            raise ValidationError(problems)
+        return day, self.outcome.value()
+
+    def save(self) -> None:
+        data = self.checked_input()
+        if data is None:
+            return
+        day, outcome = data
+        treatment = self.window_.services.treatment
+        effect_id = self.effect.id
+        self.window_.runner.run(
+            lambda: treatment.resolve_side_effect(effect_id, day, outcome)
+        ).success(self.saved_value).failure(self.failed)
+
+    @classmethod
+    def ask(cls, window: MainWindow, effect: SideEffect, parent: QWidget | None = None) -> Any:
+        """The service's Result once saved; None when cancelled."""
+        return cls(window, effect, parent).result_if_saved()

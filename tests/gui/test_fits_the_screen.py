@@ -142,7 +142,7 @@ def test_every_dialog_fits(qtbot: Any, demo: Any, services: Any, tmp_path: Path)
     from mesodesk.ui.patient_dialog import PatientDialog
     from mesodesk.ui.safety import ProgressDialog, RestoreDialog, WorkingAsDialog
     from mesodesk.ui.session_dialog import SessionDialog
-    from mesodesk.ui.side_effect_dialog import SideEffectDialog
+    from mesodesk.ui.side_effect_dialog import ResolveDialog, SideEffectDialog
     from mesodesk.ui.summary_ui import BatchDialog, SummaryDialog
 
     view = demo.open_patient(busiest_patient(services))
@@ -160,6 +160,7 @@ def test_every_dialog_fits(qtbot: Any, demo: Any, services: Any, tmp_path: Path)
         SessionDialog(demo, record, session, view),
         SideEffectDialog(demo, record, None, session.id, view),
         SideEffectDialog(demo, record, effect, None, view),
+        *([ResolveDialog(demo, effect, view)] if effect is not None else []),
         SummaryDialog(demo, record.patient, demo),
         BatchDialog(demo, demo),
         ProductDialog(services, runner, formats, product),

@@ -21,6 +21,7 @@ from mesodesk.domain.enums import (
     SideEffectKind,
 )
 from mesodesk.domain.treatment import BlendInput, CourseInput, SessionInput, SideEffectInput
+from mesodesk.services.changes import Result
 from mesodesk.ui.course_dialog import CourseDialog
 from mesodesk.ui.session_dialog import SessionDialog
 from mesodesk.ui.side_effect_dialog import SideEffectDialog
@@ -182,7 +183,8 @@ def test_course_dialog_happy_path(
             "indication_note",
             "Other",
         ),
-        (lambda d: d.started_on.edit.setText("31/02/2026"), "started_on", "Not a date"),
+        (lambda d: d.started_on.edit.setText("31/02/2026"), "started_on", "does not exist"),
+        (lambda d: d.started_on.edit.setText("next week"), "started_on", "Not a date"),
         (lambda d: d.price.setText("lots"), "price_per_session_cents", "number"),
     ],
 )
@@ -440,9 +442,11 @@ def test_side_effect_errors_beside_their_field(
     assert services.treatment.record(clinic["patient"].id).side_effects == ()
 
 
-def test_mark_resolved_in_one_action(
-    qtbot: Any, window: Any, services: Any, clinic: dict[str, Any]
+def test_mark_resolved_asks_the_day_and_can_be_undone(
+    qtbot: Any, window: Any, services: Any, clinic: dict[str, Any], monkeypatch: Any
 ) -> None:
+    from mesodesk.ui.side_effect_dialog import ResolveDialog
+
     course = with_course(services, clinic)
     s = logged(services, clinic, course, datetime(2026, 10, 1, 10))
     effect = services.treatment.record_side_effect(
@@ -460,14 +464,39 @@ def test_mark_resolved_in_one_action(
     ).value
     view = open_record(qtbot, window, clinic["patient"].id)
     view.select("side_effect", effect.id)
-    assert view.effect_actions["resolve"].isEnabled()
+    asked: list[ResolveDialog] = []
+
+    def answer(dialog: ResolveDialog, typed: str) -> Any:
+        asked.append(dialog)
+        assert dialog.day.value() == NOW.date()  # today proposed
+        dialog.day.edit.setText(typed)
+        dialog.save()
+        error = dialog.errors["resolved_on"]
+        qtbot.waitUntil(lambda: dialog.saved is not None or bool(error.text()))
+        if error.text():
+            return None  # the person would see the message and correct it, or cancel
+        return Result(dialog.saved, dialog.changes)
+
+    # Cancel (or a day before the onset, refused beside the field): nothing changes
+    monkeypatch.setattr(ResolveDialog, "result_if_saved", lambda d: answer(d, "30/09/2026"))
+    view.effect_actions["resolve"].click()
+    assert "before the onset" in asked[-1].errors["resolved_on"].text()
+    assert services.treatment.side_effect(effect.id).ongoing
+    monkeypatch.setattr(ResolveDialog, "result_if_saved", lambda d: answer(d, "31/10/2026"))
     view.effect_actions["resolve"].click()
     qtbot.waitUntil(lambda: not services.treatment.side_effect(effect.id).ongoing)
     resolved = services.treatment.side_effect(effect.id)
-    assert resolved.resolved_on == NOW.date() and resolved.outcome is AEOutcome.RESOLVED
+    assert resolved.resolved_on == date(2026, 10, 31) and resolved.outcome is AEOutcome.RESOLVED
     qtbot.waitUntil(
-        lambda: view.effect_model.rows and view.effect_model.rows[0].cells[4] != "ongoing"
+        lambda: view.effect_model.rows and view.effect_model.rows[0].cells[4] == "31/10/2026"
     )
+    # and undone: the same button reopens it
+    view.select("side_effect", effect.id)
+    assert view.effect_actions["resolve"].text() == "Reopen…"
+    monkeypatch.setattr(window, "confirm", lambda *a: True)
+    view.effect_actions["resolve"].click()
+    qtbot.waitUntil(lambda: services.treatment.side_effect(effect.id).ongoing)
+    assert services.treatment.side_effect(effect.id).outcome is AEOutcome.ONGOING
 
 
 def test_delete_session_asks_about_its_side_effects(
