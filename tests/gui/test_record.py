@@ -21,7 +21,7 @@ from mesodesk.domain.enums import (
     SideEffectKind,
 )
 from mesodesk.domain.treatment import BlendInput, CourseInput, SessionInput, SideEffectInput
-from mesodesk.services.changes import Result
+from mesodesk.services.changes import Result, patient_changed
 from mesodesk.ui.course_dialog import CourseDialog
 from mesodesk.ui.session_dialog import SessionDialog
 from mesodesk.ui.side_effect_dialog import SideEffectDialog
@@ -205,6 +205,27 @@ def test_course_dialog_errors(
     qtbot.wait(50)
     assert dialog.saved is None
     assert services.treatment.record(clinic["patient"].id).courses == ()
+
+
+def test_the_record_shows_the_medical_notes(
+    qtbot: Any, window: Any, services: Any, clinic: dict[str, Any]
+) -> None:
+    """Issue 15 item 9: the notes are on the record screen, not only under Edit and in the PDF."""
+    patient = clinic["patient"]
+    view = open_record(qtbot, window, patient.id)
+    assert not view.header.notes.isVisibleTo(view)  # none recorded: nothing shown
+    notes = "Takes warfarin since 2024.\nKeloid on the left shoulder.\n" + "More. " * 400
+    services.patients.update(
+        patient.id, patient_input(medical_notes=notes, allergies=("Lidocaine",))
+    )
+    window.apply(patient_changed(patient.id))
+    qtbot.waitUntil(lambda: view.header.notes.isVisibleTo(view))
+    stored = services.patients.get(patient.id).medical_notes
+    assert view.header.notes.toPlainText() == stored
+    assert stored.startswith("Takes warfarin since 2024.\nKeloid on the left shoulder.")
+    assert view.header.notes.isReadOnly()
+    # long notes scroll in their box: the record keeps its room for the tables
+    assert view.header.notes.height() < 120 and view.tabs.height() > 200
 
 
 def test_session_dialog_defaults_and_save(
