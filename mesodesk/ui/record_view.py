@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -187,7 +188,25 @@ class PatientRecordView(QWidget):
         self.tabs.addTab(
             self._page(self.effect_table, self.effect_actions), self.tr("Side effects")
         )
-        self.tabs.addTab(self.timeline, self.tr("Timeline"))
+        # which way the timeline runs, said and chosen above it
+        self.timeline_order = QComboBox()
+        self.timeline_order.addItem(self.tr("Newest first"), True)
+        self.timeline_order.addItem(self.tr("Oldest first"), False)
+        self.timeline_order.currentIndexChanged.connect(
+            lambda _i: self.record is not None and self._fill_timeline(self.record)
+        )
+        order_caption = QLabel(self.tr("&Order:"))
+        order_caption.setBuddy(self.timeline_order)
+        timeline_page = QWidget()
+        timeline_layout = QVBoxLayout(timeline_page)
+        timeline_layout.setContentsMargins(0, 4, 0, 0)
+        order_row = QHBoxLayout()
+        order_row.addWidget(order_caption)
+        order_row.addWidget(self.timeline_order)
+        order_row.addStretch(1)
+        timeline_layout.addLayout(order_row)
+        timeline_layout.addWidget(self.timeline, 1)
+        self.tabs.addTab(timeline_page, self.tr("Timeline"))
         # The chart is made when its tab is first shown: matplotlib loads only then.
         self.chart: Any = None
         self.chart_tab = QWidget()
@@ -489,7 +508,8 @@ class PatientRecordView(QWidget):
     def _fill_timeline(self, record: PatientRecord) -> None:
         f = self.window_.formats
         self.timeline.clear()
-        for event in reversed(record.timeline()):
+        events = record.timeline()  # oldest first
+        for event in reversed(events) if self.timeline_order.currentData() else events:
             when = f.datetime(event.when) if event.kind == "session" else f.date(event.when.date())
             item = QListWidgetItem(
                 f"{when}    {self._timeline_text(record, event.kind, event.ref_id)}"

@@ -125,6 +125,10 @@ def test_record_shows_identity_safety_and_everything(
     assert "Side effect: Swelling, grade" in lines[0] and "Side effect: Side effect" not in lines[0]
     assert "Session 1 of " in lines[1] and "HA-2601-A" in lines[1]
     assert "Course started: " in lines[2] and "Course: Course" not in lines[2]
+    # the timeline says which way it runs, and runs the other way when asked
+    assert view.timeline_order.currentText() == "Newest first"
+    view.timeline_order.setCurrentIndex(view.timeline_order.findText("Oldest first"))
+    assert [view.timeline.item(i).text() for i in range(3)] == lines[::-1]
     assert "Ongoing side effects: Swelling" in view.summary.text()
     assert window.tabs.tabText(window.tabs.indexOf(view)) == "Müller, José"
 
