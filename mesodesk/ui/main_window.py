@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.list_view, self.tr("Patients"))
         self.tabs.tabBar().setTabButton(0, self.tabs.tabBar().ButtonPosition.RightSide, None)
         self.tabs.tabCloseRequested.connect(self._close_tab)
+        self.tabs.currentChanged.connect(self._tab_shown)
         self.setCentralWidget(self.tabs)
         self.pages: dict[int, PatientRecordView] = {}
 
@@ -169,10 +170,10 @@ class MainWindow(QMainWindow):
         result = PatientDialog.ask(self, self.services, self.runner, self.formats)
         if result is not None:
             self.apply(result.changes)
+            self.open_patient(result.value.id)
             self.statusBar().showMessage(
                 self.tr("Registered %1.").replace("%1", result.value.record_no), 5000
             )
-            self.open_patient(result.value.id)
 
     def _current_patient_id(self) -> int | None:
         widget = self.tabs.currentWidget()
@@ -285,6 +286,12 @@ class MainWindow(QMainWindow):
             self.formats.currency = clinic.currency
             self.model.refresh()
 
+    def _tab_shown(self, _index: int) -> None:
+        """The status bar speaks of what is in front: the patient count only over the patient
+        list, and a message about an earlier action goes when the person moves on."""
+        self.statusBar().clearMessage()
+        self.count_label.setVisible(self.tabs.currentWidget() is self.list_view)
+
     def _show_count(self, total: int) -> None:
         self.count_label.setText(count_text(total, bool(self.model.query.text.strip())))
 
@@ -312,8 +319,9 @@ class MainWindow(QMainWindow):
             self.tr(
                 "This database holds no patients yet. Load a demo clinic of %1 invented patients, "
                 "with courses, sessions, side effects and product lots, to try mesodesk out?\n\n"
-                "Demo data can only go into an empty database: for real patients, start a new "
-                "database file afterwards (mesodesk --db FILE)."
+                "The invented patients stay in this database. Keep real patients in a "
+                "separate, new database: the file in use is shown at the bottom right of the "
+                "window and under Help ▸ About."
             ).replace("%1", str(DEMO_PATIENTS)),
         ):
             self.load_demo(DEMO_PATIENTS)
