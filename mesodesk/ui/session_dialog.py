@@ -470,6 +470,7 @@ class SessionDialog(FormDialog):
             )
         )
         self.loaded = True
+        self.mark_unchanged()
         self.buttons.setEnabled(True)
         self._blend_changed()
 

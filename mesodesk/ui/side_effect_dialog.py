@@ -411,10 +411,13 @@ class SideEffectDialog(FormDialog):
 
     def _practitioners_loaded(self, practitioners: list[Practitioner]) -> None:
         chosen = self.effect.recorded_by_id if self.effect else None
+        untouched = not self.has_changes()
         for p in practitioners:
             if p.active or p.id == chosen:
                 self.recorded_by.addItem(p.display, p.id)
         set_combo(self.recorded_by, chosen)
+        if untouched:  # the list filled in is not a change the person made
+            self.mark_unchanged()
 
     def _load(self, e: SideEffect) -> None:
         self.kind.set_value(e.kind)

@@ -197,6 +197,8 @@ class OptionsBox(QGroupBox):
 class SummaryDialog(FormDialog):
     """From a patient's record: preview, save as PDF, or print the summary."""
 
+    ask_before_discarding = False  # options to choose, nothing typed to lose
+
     def __init__(self, window: MainWindow, patient: Patient, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.window_ = window
@@ -517,6 +519,8 @@ class PdfPreview(QMainWindow):
 class BatchDialog(FormDialog):
     """Summaries for every patient seen in a period: saved into a folder, printed (one job per
     letter, after one print dialog for the whole batch), or both."""
+
+    ask_before_discarding = False
 
     def __init__(self, window: MainWindow, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -190,7 +190,10 @@ def test_dashboard_from_the_view_menu_lists_the_signals_and_checks_its_period(
     # a date that is not one, a period with no session, a period that ends before it starts
     view.start.edit.setText("31/31/2020")
     view.reload()
-    assert "Type the dates as" in view.headline.text()
+    assert "31/31/2020 does not exist: there is no month 31" in view.headline.text()
+    view.start.edit.setText("last spring")
+    view.reload()
+    assert "Not a date; write it as dd/mm/yyyy" in view.headline.text()
     view.start.edit.setText("01/01/2010")
     view.end.edit.setText("31/03/2010")
     view.reload()
