@@ -137,14 +137,19 @@ class FormDialog(QDialog):
         return self.opened_state is not None and form_state(self) != self.opened_state
 
     def confirm_discard(self) -> bool:
-        answer = QMessageBox.question(
-            self,
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
             self.tr("Discard the changes?"),
             self.tr("This form holds changes that are not saved. Close it and lose them?"),
-            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.NoButton,
+            self,
         )
-        return answer == QMessageBox.StandardButton.Discard
+        discard = box.addButton(self.tr("Discard changes"), QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton(self.tr("Keep editing"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        box.exec()
+        return box.clickedButton() is discard
 
     def reject(self) -> None:
         if (
@@ -235,7 +240,14 @@ class FormDialog(QDialog):
         return clear
 
     def show_errors(self, errors: dict[str, str]) -> None:
-        """Each message beside its field; fields that share one error line share its text."""
+        """Each message beside its field; fields that share one error line share its text.
+        A small dialog grows to show them whole."""
+        self._show_errors(errors)
+        hint = self.sizeHint()
+        if hint.width() > self.width() or hint.height() > self.height():
+            self.resize(self.size().expandedTo(hint))
+
+    def _show_errors(self, errors: dict[str, str]) -> None:
         first: QWidget | None = None
         by_label: dict[int, tuple[ErrorLabel, list[str]]] = {}
         unknown = [m for k, m in errors.items() if k not in self.errors]

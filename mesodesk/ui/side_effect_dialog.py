@@ -583,6 +583,7 @@ class ResolveDialog(FormDialog):
         self.add_row(form, self.tr("Resolved on *"), "resolved_on", self.day, marked=self.day.edit)
         self.add_row(form, self.tr("Outcome"), "outcome", self.outcome)
         self.finish_layout(intro, form)
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("x") * 60)
         self.day.edit.setFocus()
         self.day.edit.selectAll()
 
