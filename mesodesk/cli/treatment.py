@@ -119,6 +119,13 @@ def record_json(record: PatientRecord, today: date) -> dict[str, Any]:
                 "areas": [a.value for a in s.areas],
                 "depth_mm": s.depth_mm,
                 "numbing_agent": s.numbing_agent.value,
+                "numbing": {
+                    "product": s.numbing.product,
+                    "lot": s.numbing.lot_number,
+                    "expiry": s.numbing.expiry_date,
+                }
+                if s.numbing
+                else None,
                 "technique": s.technique.value,
                 "injection_points": s.injection_points,
                 "total_volume_ml": s.total_volume_ml,
@@ -199,15 +206,23 @@ def cmd_show(args: argparse.Namespace) -> int:
             f"\nCourse: {c.title} ({c.status.label}), sessions {c.progress}, "
             f"next due {due_words(c, record, today)}"
         )
+        review = record.review_of(c.id)
+        if review is not None:
+            by = f", assessed by {review.assessor}" if review.assessor else ""
+            print(
+                f"  Review {review.assessed_on.isoformat()}: "
+                f"{review.scores or 'no scores recorded'}{by}"
+            )
     if record.sessions:
         print()
         print_table(
-            ["Date", "Course", "Blend", "Depth", "Pain", "GAIS"],
+            ["Date", "Course", "Blend", "Numbing", "Depth", "Pain", "GAIS"],
             [
                 [
                     s.started_at.strftime("%Y-%m-%d %H:%M"),
                     f"#{s.number}",
                     "; ".join(f"{b.product} {b.lot_number} {b.amount_ml:g} ml" for b in s.blend),
+                    s.numbing_text,
                     f"{s.depth_mm:g} mm",
                     s.pain_nrs,
                     s.gais,

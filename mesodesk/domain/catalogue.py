@@ -84,6 +84,9 @@ class ProductInput:
     unit: str = "ml"
     notes: str = ""
     active: bool = True
+    # a cream or spray put on the skin before the session (a topical anaesthetic), chosen as the
+    # session's numbing product, never injected in a blend
+    numbing: bool = False
 
     def validated(self) -> ProductInput:
         errors = ErrorCollector()
@@ -134,6 +137,7 @@ class Product:
     active: bool
     ingredients: tuple[str, ...]
     lots: int = 0  # how many lots it has
+    numbing: bool = False  # a numbing cream or spray (ProductInput.numbing)
 
 
 @dataclass(frozen=True)

@@ -534,16 +534,22 @@ def _maintenance(course: Course, before: Sequence[Session], day: date) -> bool:
 
 
 def _volume(data: SessionInput) -> list[Finding]:
-    if data.total_volume_ml is None or not data.blend:
+    return volume_findings(data.total_volume_ml, [item.amount_ml for item in data.blend])
+
+
+def volume_findings(total_ml: float | None, amounts_ml: Sequence[float]) -> list[Finding]:
+    """Rule ``session.volume``: the total volume against the blend's amounts. The session
+    dialog asks it as the clinician types (beside the total), and again on Save."""
+    if total_ml is None or not amounts_ml:
         return []
-    blend = sum(item.amount_ml for item in data.blend)
-    if abs(blend - data.total_volume_ml) <= VOLUME_TOLERANCE_ML:
+    blend = round(sum(amounts_ml), 2)
+    if abs(blend - total_ml) <= VOLUME_TOLERANCE_ML:
         return []
     return [
         _finding(
             "session.volume",
             "total_volume_ml",
-            f"The total volume ({data.total_volume_ml:g} ml) is not what the blend's amounts "
+            f"The total volume ({total_ml:g} ml) is not what the blend's amounts "
             f"add up to ({blend:g} ml).",
         )
     ]

@@ -256,7 +256,13 @@ def redact(record: Any, options: SummaryOptions, code: str) -> Redacted:
         for e in record.side_effects
     )
     outcomes = tuple(
-        replace(o, notes=keep(FreeText.COURSE_NOTES, o.notes)) for o in record.outcomes
+        replace(
+            o,
+            notes=keep(FreeText.COURSE_NOTES, o.notes),
+            assessor="" if anonymous else o.assessor,
+            assessor_id=None if anonymous else o.assessor_id,
+        )
+        for o in record.outcomes
     )
     redacted = replace(
         record,

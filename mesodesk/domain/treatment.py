@@ -35,7 +35,7 @@ from mesodesk.domain.schedule import (
     CoursePlan,
     Due,
 )
-from mesodesk.domain.text import clean_block, clean_line, fold, has_control_chars
+from mesodesk.domain.text import clean_block, clean_line, has_control_chars
 
 MIN_DEPTH_MM, MAX_DEPTH_MM = 1.0, 4.0
 MAX_PRICE_CENTS = 10_000_000  # 100,000 in the clinic's currency: far above any session
@@ -259,6 +259,9 @@ class SessionInput:
     blend: tuple[BlendInput, ...] = ()
     practitioner_id: int | None = None
     numbing_agent: NumbingAgent = NumbingAgent.NONE
+    # the lot of the numbing cream or spray (a catalogue product marked numbing): with it, the
+    # numbing agent is TOPICAL_ANAESTHETIC
+    numbing_lot_id: int | None = None
     technique: Technique = Technique.NAPPAGE
     injection_points: int | None = None
     total_volume_ml: float | None = None
@@ -287,6 +290,17 @@ class SessionInput:
         elif not MIN_DEPTH_MM <= self.depth_mm <= MAX_DEPTH_MM:
             errors.add("depth_mm", "The depth must be between 1 and 4 mm.")
         numbing = _coded(errors, "numbing_agent", "Numbing agent", NumbingAgent, self.numbing_agent)
+        check_reference(errors, "numbing_lot_id", self.numbing_lot_id, NO_LOT)
+        if (
+            self.numbing_lot_id is not None
+            and "numbing_agent" not in errors
+            and numbing is not NumbingAgent.TOPICAL_ANAESTHETIC
+        ):
+            errors.add(
+                "numbing_agent",
+                "A numbing product's lot goes with a topical anaesthetic: choose the product, "
+                "or no lot.",
+            )
         technique = _coded(errors, "technique", "Technique", Technique, self.technique)
         _int_range(
             errors, "injection_points", "Injection points", self.injection_points, 0, MAX_POINTS
@@ -336,6 +350,17 @@ class BlendLine:
 
 
 @dataclass(frozen=True)
+class UsedLot:
+    """A product lot a session used outside its blend (the numbing cream or spray)."""
+
+    lot_id: int
+    product_id: int
+    product: str
+    lot_number: str
+    expiry_date: date
+
+
+@dataclass(frozen=True)
 class Session:
     id: int
     patient_id: int
@@ -359,6 +384,15 @@ class Session:
     # the safety rules confirmed or overridden when it was saved, and the override's reason
     safety_confirmed: tuple[str, ...] = ()
     override_reason: str = ""
+    numbing: UsedLot | None = None  # the numbing product's lot, when one was recorded
+
+    @property
+    def numbing_text(self) -> str:
+        """The numbing agent in words: the product and its lot, or what kind it was (a session
+        saved before numbing products had lots: "Topical anaesthetic cream")."""
+        if self.numbing is not None:
+            return f"{self.numbing.product}, lot {self.numbing.lot_number}"
+        return self.numbing_agent.label
 
     def as_input(self) -> SessionInput:
         return SessionInput(
@@ -369,6 +403,7 @@ class Session:
             blend=tuple(BlendInput(b.lot_id, b.amount_ml) for b in self.blend),
             practitioner_id=self.practitioner_id,
             numbing_agent=self.numbing_agent,
+            numbing_lot_id=self.numbing.lot_id if self.numbing else None,
             technique=self.technique,
             injection_points=self.injection_points,
             total_volume_ml=self.total_volume_ml,
@@ -397,41 +432,6 @@ def check_lots(
                 "an expired lot cannot be used.",
             )
     errors.raise_if_any()
-
-
-@dataclass(frozen=True)
-class AllergyMatch:
-    allergy: str
-    product: str
-    ingredient: str
-
-
-def allergy_matches(
-    allergies: Iterable[str], ingredients: Mapping[str, Sequence[str]]
-) -> list[AllergyMatch]:
-    """Ingredients of the blend (product -> ingredient names) that match a recorded allergy.
-
-    Case- and accent-blind; "Lidocaine" matches the ingredient "Lidocaine hydrochloride", and an
-    allergy written as a longer phrase ("allergic to procaine") matches "Procaine".
-    """
-    found: list[AllergyMatch] = []
-    for allergy in allergies:
-        a = " ".join(fold(allergy).split())
-        if len(a) < 3:
-            continue
-        for product, names in ingredients.items():
-            for ingredient in names:
-                i = " ".join(fold(ingredient).split())
-                if len(i) >= 3 and (a in i or i in a or _word_match(a, i)):
-                    found.append(AllergyMatch(allergy, product, ingredient))
-    return found
-
-
-def _word_match(allergy: str, ingredient: str) -> bool:
-    """A whole word of at least five letters in common (procaine / procaine hcl)."""
-    words_a = {w for w in allergy.replace("-", " ").split() if len(w) >= 5}
-    words_i = {w for w in ingredient.replace("-", " ").split() if len(w) >= 5}
-    return bool(words_a & words_i)
 
 
 # -- side effects -------------------------------------------------------------------------------
@@ -697,23 +697,34 @@ def suspected_session(sessions: Sequence[Session], onset: date) -> Session | Non
 
 @dataclass(frozen=True)
 class OutcomeInput:
+    """An outcome assessment; with a course, its course-end review. GAIS is scored twice, as
+    aesthetic studies do: by the practitioner (``gais``, what the dashboard's "GAIS by
+    indication" reads) and by the patient (``patient_gais``), with the patient's satisfaction
+    0 to 10 (DOMAIN.md, "Outcomes"). Notes are words only: photos are not kept."""
+
     assessed_on: date | None
     course_id: int | None = None
     gais: int | None = None
     satisfaction: int | None = None
     notes: str = ""
+    patient_gais: int | None = None
+    assessor_id: int | None = None
 
     def validated(self, today: date) -> OutcomeInput:
         errors = ErrorCollector()
         check_reference(errors, "course_id", self.course_id, NO_COURSE)
+        check_reference(errors, "assessor_id", self.assessor_id, NO_PRACTITIONER)
         if self.assessed_on is None:
             errors.add("assessed_on", "The date is required.")
         elif self.assessed_on > today:
             errors.add("assessed_on", "The assessment cannot be in the future.")
+        elif self.assessed_on.year < 2000:
+            errors.add("assessed_on", "The date must be after 2000.")
         _int_range(errors, "gais", "GAIS", self.gais, 1, 5)
+        _int_range(errors, "patient_gais", "GAIS by the patient", self.patient_gais, 1, 5)
         _int_range(errors, "satisfaction", "Satisfaction", self.satisfaction, 0, 10)
-        if self.gais is None and self.satisfaction is None:
-            errors.add("gais", "Record the GAIS, the satisfaction or both.")
+        if self.gais is None and self.patient_gais is None and self.satisfaction is None:
+            errors.add("gais", "Record a GAIS, the patient's satisfaction, or both.")
         notes = _text(errors, "notes", "Notes", self.notes, MAX_NOTE)
         errors.raise_if_any()
         return replace(self, notes=notes)
@@ -725,9 +736,37 @@ class OutcomeAssessment:
     patient_id: int
     course_id: int | None
     assessed_on: date
-    gais: int | None
+    gais: int | None  # by the practitioner
     satisfaction: int | None
     notes: str
+    patient_gais: int | None = None
+    assessor_id: int | None = None
+    assessor: str = ""  # the practitioner's name
+
+    @property
+    def scores(self) -> str:
+        """The review's scores in a line: "GAIS 2 by the practitioner, 3 by the patient;
+        satisfaction 8/10" (what was not recorded is left out)."""
+        gais = []
+        if self.gais is not None:
+            gais.append(f"{self.gais} by the practitioner")
+        if self.patient_gais is not None:
+            gais.append(f"{self.patient_gais} by the patient")
+        parts = ["GAIS " + ", ".join(gais)] if gais else []
+        if self.satisfaction is not None:
+            parts.append(f"satisfaction {self.satisfaction}/10")
+        return "; ".join(parts)
+
+    def as_input(self) -> OutcomeInput:
+        return OutcomeInput(
+            assessed_on=self.assessed_on,
+            course_id=self.course_id,
+            gais=self.gais,
+            satisfaction=self.satisfaction,
+            notes=self.notes,
+            patient_gais=self.patient_gais,
+            assessor_id=self.assessor_id,
+        )
 
 
 # -- the whole record ---------------------------------------------------------------------------
@@ -753,6 +792,11 @@ class PatientRecord:
     sessions: tuple[Session, ...]  # oldest first
     side_effects: tuple[SideEffect, ...]  # by onset, oldest first
     outcomes: tuple[OutcomeAssessment, ...] = field(default=())
+
+    def review_of(self, course_id: int) -> OutcomeAssessment | None:
+        """A course's end review (the latest, should an older version have left several)."""
+        found = [o for o in self.outcomes if o.course_id == course_id]
+        return found[-1] if found else None
 
     def timeline(self) -> list[TimelineEvent]:
         events: list[TimelineEvent] = []
@@ -795,13 +839,12 @@ class PatientRecord:
                     )
                 )
         for o in self.outcomes:
-            gais = o.gais if o.gais is not None else "-"
-            satisfaction = o.satisfaction if o.satisfaction is not None else "-"
+            # a review closes its day: after the session it often follows the same day
             events.append(
                 TimelineEvent(
-                    datetime.combine(o.assessed_on, datetime.min.time()),
+                    datetime.combine(o.assessed_on, datetime.max.time()),
                     "outcome",
-                    f"Outcome review: GAIS {gais}, satisfaction {satisfaction}",
+                    f"Course review: {o.scores or 'no scores'}",
                     o.id,
                 )
             )

@@ -614,6 +614,7 @@ def render_summary(
                     )
                 ]
             ]
+            spans = []
             for c in record.courses:
                 due = c.next_due
                 due_text = f"{day(due.on)} ({due.phase.label.lower()})" if due else "—"
@@ -639,8 +640,25 @@ def render_summary(
                         number(amount(c.total_price_cents)),
                     ]
                 )
+                review = record.review_of(c.id)
+                if review is not None:
+                    # the course-end review under its course (its notes go with the notes)
+                    by = f", assessed by {review.assessor}" if review.assessor else ""
+                    spans.append(len(rows))
+                    rows.append(
+                        [
+                            para(
+                                f"<b>Course review</b> of {t(day(review.assessed_on))}: "
+                                f"{t(review.scores or 'no scores recorded')}{t(by)}",
+                                st["cell"],
+                            ),
+                            *([""] * 7),
+                        ]
+                    )
             table = _table(
-                rows, [w * width for w in (0.17, 0.15, 0.11, 0.11, 0.13, 0.14, 0.09, 0.10)]
+                rows,
+                [w * width for w in (0.17, 0.15, 0.11, 0.11, 0.13, 0.14, 0.09, 0.10)],
+                spans=spans,
             )
             story.append(_keep_with_start([heading, table]))
         else:
@@ -709,7 +727,10 @@ def render_summary(
                     amounts.append(f"{s.total_volume_ml:g}{NBSP}ml{NBSP}total")
                 if amounts:
                     lines.append(" · ".join(amounts))
-                lines.append(f"Numbing: {s.numbing_agent.label.lower()}")
+                if s.numbing is not None:  # the product and its lot (issue 15, item 5)
+                    lines.append(f"Numbing: {s.numbing.product}, lot{NBSP}{s.numbing.lot_number}")
+                else:
+                    lines.append(f"Numbing: {s.numbing_agent.label.lower()}")
                 return items(lines, widths[3])
 
             rows = [
@@ -844,6 +865,9 @@ def render_summary(
         for c in record.courses:
             if c.notes:
                 notes.append((f"Course: {c.title or c.indication.label}", c.notes))
+            review = record.review_of(c.id)
+            if review is not None and review.notes:
+                notes.append((f"Course review: {c.title or c.indication.label}", review.notes))
         for s in sessions:
             if s.notes:
                 notes.append(

@@ -23,7 +23,7 @@ from mesodesk.domain.text import fold
 from mesodesk.services.changes import Changes, Result
 from mesodesk.store.db import Database
 from mesodesk.store.derived import fold_lot_number
-from mesodesk.store.models import BlendItem, Ingredient, ProductLot
+from mesodesk.store.models import BlendItem, Ingredient, ProductLot, TreatmentSession
 from mesodesk.store.models import Practitioner as PractitionerRow
 from mesodesk.store.models import Product as ProductRow
 
@@ -37,6 +37,7 @@ PD = _t(ProductRow).c
 IN = _t(Ingredient).c
 LT = _t(ProductLot).c
 BI = _t(BlendItem).c
+SE = _t(TreatmentSession).c
 CATALOGUE = Changes(catalogue=True)
 
 
@@ -106,7 +107,14 @@ class CatalogueService:
     def products(self, *, active_only: bool = False) -> list[Product]:
         with self.db.read() as s:
             stmt = select(
-                PD.id, PD.name, PD.manufacturer, PD.category, PD.unit, PD.notes, PD.active
+                PD.id,
+                PD.name,
+                PD.manufacturer,
+                PD.category,
+                PD.unit,
+                PD.notes,
+                PD.active,
+                PD.numbing,
             )
             if active_only:
                 stmt = stmt.where(PD.active == True)  # noqa: E712
@@ -125,6 +133,7 @@ class CatalogueService:
                 active=bool(r.active),
                 ingredients=tuple(ingredients.get(r.id, ())),
                 lots=lots.get(r.id, 0),
+                numbing=bool(r.numbing),
             )
             for r in rows
         ]
@@ -161,6 +170,7 @@ class CatalogueService:
                 unit=clean.unit,
                 notes=clean.notes,
                 active=clean.active,
+                numbing=clean.numbing,
                 created_at=now,
                 updated_at=now,
             )
@@ -184,6 +194,9 @@ class CatalogueService:
                 clean.category,
             )
             row.unit, row.notes, row.active = clean.unit, clean.notes, clean.active
+            if row.numbing != clean.numbing:
+                self._check_numbing_change(s, product_id, clean.numbing)
+                row.numbing = clean.numbing
             row.updated_at = self.clock.utcnow()
             current = list(
                 s.execute(
@@ -196,6 +209,25 @@ class CatalogueService:
                 s.flush()
                 self._set_ingredients(s, product_id, clean.ingredients)
         return Result(self.product(product_id), CATALOGUE)
+
+    def _check_numbing_change(self, s: Session, product_id: int, numbing: bool) -> None:
+        """A product used in a blend cannot become a numbing product, nor one used as a
+        session's numbing product an injectable: the record would then say something else than
+        what was done."""
+        lots = select(LT.id).where(LT.product_id == product_id)
+        if numbing:
+            used = select(func.count()).where(BI.lot_id.in_(lots))
+            what = "in the blends of"
+        else:
+            used = select(func.count()).where(SE.numbing_lot_id.in_(lots))
+            what = "as the numbing product of"
+        count = s.execute(used).scalar_one()
+        if count:
+            raise ValidationError.single(
+                "numbing",
+                f"This product was used {what} {count} session(s): it stays what it was. "
+                "Add a new product instead.",
+            )
 
     def delete_product(self, product_id: int) -> Result[None]:
         with self.db.write() as s:
@@ -290,6 +322,7 @@ class CatalogueService:
             if row is None:
                 raise NotFoundError("This lot no longer exists.")
             uses = s.execute(select(func.count()).where(BI.lot_id == lot_id)).scalar_one()
+            uses += s.execute(select(func.count()).where(SE.numbing_lot_id == lot_id)).scalar_one()
         return _lot(row, row.name, uses)
 
     def create_lot(self, data: LotInput) -> Result[Lot]:
@@ -338,6 +371,7 @@ class CatalogueService:
             if row is None:
                 raise NotFoundError("This lot no longer exists.")
             uses = s.execute(select(func.count()).where(BI.lot_id == lot_id)).scalar_one()
+            uses += s.execute(select(func.count()).where(SE.numbing_lot_id == lot_id)).scalar_one()
             if uses:
                 raise ConflictError(
                     f"Lot {row.lot_number} was used in {uses} session(s): it stays on record for "

@@ -22,12 +22,13 @@ import random
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, func, select
 
+from mesodesk.domain.allergy import allergy_matches
 from mesodesk.domain.audit import DEMO_LOAD, PendingEntry
 from mesodesk.domain.enums import (
     BodyArea,
@@ -192,11 +193,43 @@ class _Catalogue:
     ingredients: dict[int, list[str]]  # product index -> folded ingredient names
     profiles: dict[int, dict[str, float]]  # product index -> kind -> chance per session
     start: date  # the first day of the clinic's history
+    # the numbing creams and gels (data.NUMBING_PRODUCTS, by index) and their lots
+    numbing_lots: dict[int, list[_Lot]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._received = {
             index: [lot.received for lot in lots] for index, lots in self.lots_by_product.items()
         }
+        self._numbing_received = {
+            index: [lot.received for lot in lots] for index, lots in self.numbing_lots.items()
+        }
+
+    def numbing_lot_for(self, index: int, day: date) -> _Lot:
+        """The lot of a numbing product in use on a day: the last one received by then."""
+        i = bisect.bisect_right(self._numbing_received[index], day) - 1
+        return self.numbing_lots[index][max(i, 0)]
+
+    def numbing_for(self, allergies: list[str], course_id: int) -> int | None:
+        """The numbing product a course uses: one the patient's allergies do not rule out (the
+        app's own check, domain.allergy), the same for the whole course; None when none is
+        tolerated (ice then). Chosen from the course's id, not drawn: the clinic's random
+        stream stays what it was before numbing products had lots."""
+        options = [
+            (k, weight)
+            for k, ((name, _category, ingredients), weight) in enumerate(
+                zip(data.NUMBING_PRODUCTS, data.NUMBING_WEIGHTS, strict=True)
+            )
+            if k in self.numbing_lots
+            and not (allergies and allergy_matches(allergies, {name: ingredients}))
+        ]
+        if not options:
+            return None
+        point = (course_id * 2654435761 % 2**32) / 2**32 * sum(w for _k, w in options)
+        for k, weight in options:
+            point -= weight
+            if point < 0:
+                return k
+        return options[-1][0]
 
     def lot_number(self, lot_id: int) -> str:
         for lots in self.lots_by_product.values():
@@ -254,10 +287,11 @@ def _make_catalogue(
                 "unit",
                 "notes",
                 "active",
+                "numbing",
                 "created_at",
                 "updated_at",
             ),
-            (pid, name, "Demo Laboratories", category, "ml", "", True, now, now),
+            (pid, name, "Demo Laboratories", category, "ml", "", True, False, now, now),
         )
         for position, ingredient in enumerate(ingredients):
             ingredient_id += 1
@@ -323,6 +357,72 @@ def _make_catalogue(
     if anomalies and not infection_lot_id:  # nor 2025: the product's last lot
         infection_lot_id = lots_by_product[INFECTION_LOT_PRODUCT][-1].id
     ingredient_names = {i: [fold(x) for x in p[2]] for i, p in enumerate(data.PRODUCTS)}
+    # The numbing products, after the others (their own random stream: the injectables' lots
+    # stay what they were).
+    numbing_rng = random.Random(start.toordinal())
+    numbing_lots: dict[int, list[_Lot]] = {}
+    for k, (name, category, ingredients) in enumerate(data.NUMBING_PRODUCTS):
+        pid = len(data.PRODUCTS) + 1 + k
+        rows.add(
+            "product",
+            (
+                "id",
+                "name",
+                "manufacturer",
+                "category",
+                "unit",
+                "notes",
+                "active",
+                "numbing",
+                "created_at",
+                "updated_at",
+            ),
+            (pid, name, "Demo Laboratories", category, "g", "", True, True, now, now),
+        )
+        for position, ingredient in enumerate(ingredients):
+            ingredient_id += 1
+            rows.add(
+                "ingredient",
+                ("id", "product_id", "name", "folded", "position"),
+                (ingredient_id, pid, ingredient, fold(ingredient), position),
+            )
+        prefix = "N" + "".join(w[0] for w in name.replace("/", " ").split() if w[0].isalpha())[:2]
+        received = start - timedelta(days=120)
+        lots = []
+        letter = 0
+        while received <= today:
+            lot_id += 1
+            letter += 1
+            number = f"{prefix.upper()}-{received:%y%m}-{'ABCDEFGH'[letter % 8]}"
+            lot = _Lot(lot_id, k, number, received, add_months(received, 24))
+            lots.append(lot)
+            rows.add(
+                "product_lot",
+                (
+                    "id",
+                    "product_id",
+                    "lot_number",
+                    "lot_folded",
+                    "expiry_date",
+                    "received_on",
+                    "notes",
+                    "created_at",
+                    "updated_at",
+                ),
+                (
+                    lot_id,
+                    pid,
+                    number,
+                    fold_lot_number(number),
+                    rows.date(lot.expiry),
+                    rows.date(lot.received),
+                    "",
+                    now,
+                    now,
+                ),
+            )
+            received = received + timedelta(days=numbing_rng.randint(150, 240))
+        numbing_lots[k] = lots
     return _Catalogue(
         practitioner_ids,
         product_ids,
@@ -334,6 +434,7 @@ def _make_catalogue(
         ingredient_names,
         {i: _profile(p[0], p[1]) for i, p in enumerate(data.PRODUCTS)},
         start,
+        numbing_lots,
     )
 
 
@@ -523,6 +624,15 @@ class _Generator:
         row[COURSE_COLUMNS.index("next_due")] = None
         rows[-1] = tuple(row)
 
+    def _numbing(self, numbed: bool, product: int | None, day: date) -> tuple[str, int | None]:
+        """A session's numbing agent and lot: the course's numbing product with the lot in use
+        that day, or ice for a patient who tolerates none of them."""
+        if not numbed:
+            return "none", None
+        if product is None:
+            return "cold", None
+        return "topical", self.cat.numbing_lot_for(product, day).id
+
     def course(
         self, pid: int, start: date, allergies: list[str]
     ) -> tuple[int, date | None, datetime | None, date]:
@@ -548,6 +658,7 @@ class _Generator:
         uses_anaesthetic = bool(tolerated) and rng.random() < 0.25 and indication != "hair_loss"
         if uses_anaesthetic:
             blend.append(rng.choice(tolerated))
+        numbing = self.cat.numbing_for(allergies, cid)
         depth = round(rng.uniform(*depth_range) * 2) / 2
         # never deeper than the shallowest area's usual limit (domain.safety.DEPTH_LIMITS_MM)
         depth = min([depth, *(DEPTH_LIMITS_MM.get(BodyArea.parse(a), 4.0) for a in areas)])
@@ -596,7 +707,7 @@ class _Generator:
                     started_at,
                     areas_stored,
                     depth,
-                    "topical" if uses_anaesthetic or rng.random() < 0.4 else "none",
+                    *self._numbing(uses_anaesthetic or rng.random() < 0.4, numbing, day),
                     "injector"
                     if indication in ("local_fat", "cellulite") and rng.random() < 0.4
                     else rng.choice(("nappage", "nappage", "papule", "point", "linear")),
@@ -678,6 +789,21 @@ class _Generator:
             ),
         )
         if status is CourseStatus.COMPLETED and dates:
+            gais = max(1, min(5, gais_start - 2 + round(rng.gauss(0, 0.7))))
+            satisfaction = max(0, min(10, round(rng.gauss(8, 1.3))))
+            # The patient's own GAIS and the notes come from the course's own stream, so that
+            # the rest of the clinic stays what it was before the review had them. Patients
+            # score close to the practitioner, a little more often worse than better.
+            own = random.Random(cid)
+            patient_gais = max(1, min(5, gais + round(own.gauss(0.2, 0.7))))
+            notes = ""
+            if own.random() < 0.2:
+                good, modest, none = data.REVIEW_NOTES[:2] + data.REVIEW_NOTES[3:4], 2, 4
+                notes = (
+                    own.choice(good)
+                    if gais <= 2
+                    else data.REVIEW_NOTES[modest if gais == 3 else none]
+                )
             st.add(
                 "outcome_assessment",
                 (
@@ -687,6 +813,7 @@ class _Generator:
                     "session_id",
                     "assessed_on",
                     "gais",
+                    "patient_gais",
                     "satisfaction",
                     "assessor_id",
                     "notes",
@@ -699,10 +826,11 @@ class _Generator:
                     cid,
                     None,
                     st.date(dates[-1]),
-                    max(1, min(5, gais_start - 2 + round(rng.gauss(0, 0.7)))),
-                    max(0, min(10, round(rng.gauss(8, 1.3)))),
+                    gais,
+                    patient_gais,
+                    satisfaction,
                     practitioner,
-                    "",
+                    notes,
                     now,
                     now,
                 ),
@@ -963,6 +1091,7 @@ SESSION_COLUMNS = (
     "areas",
     "depth_mm",
     "numbing_agent",
+    "numbing_lot_id",
     "technique",
     "injection_points",
     "total_volume_ml",
@@ -1275,7 +1404,8 @@ def generate_demo(
         courses=counts["courses"],
         sessions=counts["sessions"],
         side_effects=counts["effects"],
-        lots=sum(len(v) for v in catalogue.lots_by_product.values()),
+        lots=sum(len(v) for v in catalogue.lots_by_product.values())
+        + sum(len(v) for v in catalogue.numbing_lots.values()),
         bad_lot=catalogue.lot_number(catalogue.bad_lot_id),
         infection_lot=catalogue.lot_number(catalogue.infection_lot_id),
     )

@@ -588,6 +588,27 @@ PRODUCTS: list[tuple[str, str, list[str], list[str]]] = [
     ("Procaine 2%", "Local anaesthetic", ["Procaine hydrochloride"], []),
 ]
 
+# Numbing products: creams and gels put on the skin 20 to 60 minutes before the session, each a
+# catalogue product with its lots (name, category, ingredients). Generic names of the usual
+# ones: the eutectic lidocaine 2.5 % / prilocaine 2.5 % cream, lidocaine 4 % cream, and
+# tetracaine (amethocaine) 4 % gel, an ester, for patients allergic to the amides.
+NUMBING_PRODUCTS: list[tuple[str, str, list[str]]] = [
+    ("Lidocaine 2.5% / prilocaine 2.5% cream", "Topical anaesthetic", ["Lidocaine", "Prilocaine"]),
+    ("Lidocaine 4% cream", "Topical anaesthetic", ["Lidocaine"]),
+    ("Tetracaine 4% gel", "Topical anaesthetic", ["Tetracaine"]),
+]
+# how often a clinic reaches for each (the same product for a whole course)
+NUMBING_WEIGHTS = (5, 3, 1)
+
+# Course-end review notes, a few of them (most reviews have none).
+REVIEW_NOTES = [
+    "Pleased with the result; would like maintenance sessions.",
+    "Visible improvement on the photos at the last session; patient agrees.",
+    "Modest change; patient expected more. Discussed expectations.",
+    "Patient reports smoother skin and fewer fine lines.",
+    "No change the patient can see; not continuing.",
+]
+
 # indication -> (areas to choose from, depth range in mm, price range per session in USD)
 INDICATION_PROFILE: dict[str, tuple[list[str], tuple[float, float], tuple[int, int]]] = {
     "wrinkles": (["forehead", "periorbital", "perioral", "cheeks", "face"], (1.0, 2.0), (300, 500)),

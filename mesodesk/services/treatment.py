@@ -20,6 +20,7 @@ from typing import Any, Literal, cast
 from sqlalchemy import String, Table, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import Session as DbSession
 
+from mesodesk.domain.allergy import AllergyMatch, allergy_matches, describe
 from mesodesk.domain.clock import Clock
 from mesodesk.domain.enums import (
     ActionTaken,
@@ -54,7 +55,6 @@ from mesodesk.domain.treatment import (
     NO_PRACTITIONER,
     NO_SESSION,
     NO_SUSPECTED_LOT,
-    AllergyMatch,
     BlendInput,
     BlendLine,
     Course,
@@ -72,7 +72,7 @@ from mesodesk.domain.treatment import (
     SideEffect,
     SideEffectInput,
     SuspectedLot,
-    allergy_matches,
+    UsedLot,
     check_lots,
 )
 from mesodesk.services.bulk import no_collector_pauses
@@ -369,12 +369,23 @@ def _recall_entries(
 
 
 class AllergyWarning(ConflictError):
-    """The blend holds an ingredient the patient is allergic to; save again once confirmed."""
+    """A product of the session (its blend or its numbing product) matches an allergy the
+    patient is recorded with; save again once confirmed."""
 
     def __init__(self, matches: list[AllergyMatch]) -> None:
         self.matches = matches
-        listed = "; ".join(f"{m.ingredient} in {m.product} (allergy: {m.allergy})" for m in matches)
-        super().__init__(f"The blend matches a recorded allergy: {listed}.")
+        listed = "; ".join(describe(m) for m in matches)
+        super().__init__(f"The session's products match a recorded allergy: {listed}.")
+
+
+def _apply_outcome(row: m.OutcomeAssessment, clean: OutcomeInput) -> None:
+    row.course_id = clean.course_id
+    row.assessed_on = clean.assessed_on  # type: ignore[assignment]
+    row.gais = clean.gais
+    row.patient_gais = clean.patient_gais
+    row.satisfaction = clean.satisfaction
+    row.assessor_id = clean.assessor_id
+    row.notes = clean.notes
 
 
 def treatment_changed(patient_id: int) -> Changes:
@@ -421,7 +432,13 @@ class TreatmentService:
         sessions = self._sessions(s, SE.patient_id == patient_id)
         courses = self._courses(s, patient_id, sessions)
         effects = self._side_effects(s, FX.patient_id == patient_id)
-        outcomes = [
+        outcomes = self._outcomes(s, OA.patient_id == patient_id)
+        return PatientRecord(
+            patient, tuple(courses), tuple(sessions), tuple(effects), tuple(outcomes)
+        )
+
+    def _outcomes(self, s: DbSession, where: Any) -> list[OutcomeAssessment]:
+        return [
             OutcomeAssessment(
                 id=r.id,
                 patient_id=r.patient_id,
@@ -430,16 +447,19 @@ class TreatmentService:
                 gais=r.gais,
                 satisfaction=r.satisfaction,
                 notes=r.notes,
+                patient_gais=r.patient_gais,
+                assessor_id=r.assessor_id,
+                assessor=r.assessor_name or "",
             )
             for r in s.execute(
-                select(_t(m.OutcomeAssessment))
-                .where(OA.patient_id == patient_id)
+                select(_t(m.OutcomeAssessment), PR.name.label("assessor_name"))
+                .select_from(
+                    _t(m.OutcomeAssessment).outerjoin(_t(m.Practitioner), OA.assessor_id == PR.id)
+                )
+                .where(where)
                 .order_by(OA.assessed_on, OA.id)
             )
         ]
-        return PatientRecord(
-            patient, tuple(courses), tuple(sessions), tuple(effects), tuple(outcomes)
-        )
 
     def records(self, patient_ids: Sequence[int]) -> list[PatientRecord]:
         """The records of many patients (their outcome reviews left out), a few queries for
@@ -564,6 +584,17 @@ class TreatmentService:
                         b.lot_id, b.product_id, b.name, b.lot_number, b.expiry_date, b.amount_ml
                     )
                 )
+        numbing: dict[int, UsedLot] = {}
+        wanted = {r.numbing_lot_id for r in rows if r.numbing_lot_id is not None}
+        if wanted:
+            for lot in s.execute(
+                select(LT.id, LT.product_id, PD.name, LT.lot_number, LT.expiry_date)
+                .select_from(_t(m.ProductLot).join(_t(m.Product)))
+                .where(LT.id.in_(wanted))
+            ):
+                numbing[lot.id] = UsedLot(
+                    lot.id, lot.product_id, lot.name, lot.lot_number, lot.expiry_date
+                )
         numbers: dict[int, int] = defaultdict(int)
         sessions = []
         for r in rows:
@@ -591,6 +622,7 @@ class TreatmentService:
                     notes=r.notes,
                     safety_confirmed=tuple(r.safety_confirmed or ()),
                     override_reason=r.override_reason or "",
+                    numbing=numbing.get(r.numbing_lot_id) if r.numbing_lot_id is not None else None,
                 )
             )
         return sessions
@@ -759,14 +791,18 @@ class TreatmentService:
 
     # -- sessions -------------------------------------------------------------------------------
 
-    def allergy_warnings(self, patient_id: int, blend: Sequence[BlendInput]) -> list[AllergyMatch]:
-        """Ingredients of a blend that match the patient's recorded allergies."""
+    def allergy_warnings(
+        self, patient_id: int, blend: Sequence[BlendInput], numbing_lot_id: int | None = None
+    ) -> list[AllergyMatch]:
+        """What in a session's products (the blend's, and the numbing product's) matches the
+        patient's recorded allergies, by product name and by ingredient (domain.allergy)."""
         patient = self.patients.get(patient_id)
-        if not patient.allergies or not blend:
+        lots = [b.lot_id for b in blend]
+        if numbing_lot_id is not None:
+            lots.append(numbing_lot_id)
+        if not patient.allergies or not lots:
             return []
-        return allergy_matches(
-            patient.allergies, self.catalogue.ingredients_by_lot(b.lot_id for b in blend)
-        )
+        return allergy_matches(patient.allergies, self.catalogue.ingredients_by_lot(lots))
 
     def session_findings(
         self, patient_id: int, data: SessionInput, session_id: int | None = None
@@ -938,7 +974,7 @@ class TreatmentService:
     def _check_allergies(self, patient_id: int, clean: SessionInput, confirmed: bool) -> None:
         if confirmed:
             return
-        matches = self.allergy_warnings(patient_id, clean.blend)
+        matches = self.allergy_warnings(patient_id, clean.blend, clean.numbing_lot_id)
         if matches:
             raise AllergyWarning(matches)
 
@@ -983,6 +1019,50 @@ class TreatmentService:
         unknown = [b for b in clean.blend if b.lot_id not in lots]
         if unknown:
             raise ValidationError.single("blend", NO_LOT)
+        self._check_numbing(s, clean, session_id)
+
+    def _check_numbing(self, s: DbSession, clean: SessionInput, session_id: int | None) -> None:
+        """The numbing product: a lot of a product marked numbing, in date on the session's
+        day (a lot the session already had stays acceptable on edit). A topical anaesthetic
+        needs its product and lot, except on a session saved before numbing products had lots
+        that keeps what it had."""
+        before = s.get(m.TreatmentSession, session_id) if session_id is not None else None
+        lot_id = clean.numbing_lot_id
+        if lot_id is None:
+            legacy = (
+                before is not None
+                and before.numbing_lot_id is None
+                and before.numbing_agent == NumbingAgent.TOPICAL_ANAESTHETIC.value
+            )
+            if clean.numbing_agent is NumbingAgent.TOPICAL_ANAESTHETIC and not legacy:
+                raise ValidationError.single(
+                    "numbing_agent",
+                    "Choose the numbing cream or spray and its lot (add it in Products and "
+                    "lots, marked as a numbing product), or another numbing agent.",
+                )
+            return
+        found = s.execute(
+            select(LT.lot_number, LT.expiry_date, PD.name, PD.numbing)
+            .select_from(_t(m.ProductLot).join(_t(m.Product)))
+            .where(LT.id == lot_id)
+        ).first()
+        if found is None:
+            raise ValidationError.single("numbing_lot_id", NO_LOT)
+        if not found.numbing:
+            raise ValidationError.single(
+                "numbing_lot_id",
+                f"{found.name} is not a numbing product: mark it as one in Products and lots, "
+                "or choose a numbing cream or spray.",
+            )
+        kept = before is not None and before.numbing_lot_id == lot_id
+        assert clean.started_at is not None
+        if not kept and found.expiry_date < clean.started_at.date():
+            raise ValidationError.single(
+                "numbing_lot_id",
+                f"Lot {found.lot_number} of {found.name} expired on "
+                f"{found.expiry_date.isoformat()}, before the session: an expired lot cannot be "
+                "used.",
+            )
 
     def _apply_session(self, row: m.TreatmentSession, clean: SessionInput) -> None:
         row.course_id = clean.course_id
@@ -991,6 +1071,7 @@ class TreatmentService:
         row.areas = [a.value for a in clean.areas]
         row.depth_mm = clean.depth_mm  # type: ignore[assignment]
         row.numbing_agent = clean.numbing_agent.value
+        row.numbing_lot_id = clean.numbing_lot_id
         row.technique = clean.technique.value
         row.injection_points = clean.injection_points
         row.total_volume_ml = clean.total_volume_ml
@@ -1248,37 +1329,85 @@ class TreatmentService:
     # -- outcomes -------------------------------------------------------------------------------
 
     def record_outcome(self, patient_id: int, data: OutcomeInput) -> Result[OutcomeAssessment]:
+        """Record an outcome assessment; with a course, its course-end review (one per course:
+        a second is refused, the first is edited instead)."""
         clean = data.validated(self.clock.today())
         now = self.clock.utcnow()
         with self.db.write() as s:
             self._patient_row(s, patient_id)
-            if clean.course_id is not None:
-                course = s.get(m.Course, clean.course_id)
-                if course is None or course.patient_id != patient_id:
-                    raise ValidationError.single("course_id", NO_COURSE)
+            self._check_outcome(s, patient_id, clean, None)
             row = m.OutcomeAssessment(
                 patient_id=patient_id,
-                course_id=clean.course_id,
                 assessed_on=clean.assessed_on,  # type: ignore[arg-type]
-                gais=clean.gais,
-                satisfaction=clean.satisfaction,
-                notes=clean.notes,
                 created_at=now,
                 updated_at=now,
             )
+            _apply_outcome(row, clean)
             s.add(row)
             s.flush()
             assert row.id is not None
-            value = OutcomeAssessment(
-                row.id,
-                patient_id,
-                clean.course_id,
-                row.assessed_on,
-                row.gais,
-                row.satisfaction,
-                row.notes,
+            outcome_id = row.id
+        return Result(self.outcome(outcome_id), treatment_changed(patient_id))
+
+    def update_outcome(self, outcome_id: int, data: OutcomeInput) -> Result[OutcomeAssessment]:
+        clean = data.validated(self.clock.today())
+        with self.db.write() as s:
+            row = self._outcome_row(s, outcome_id)
+            patient_id = row.patient_id
+            self._check_outcome(s, patient_id, clean, outcome_id)
+            _apply_outcome(row, clean)
+            row.updated_at = self.clock.utcnow()
+            s.flush()
+        return Result(self.outcome(outcome_id), treatment_changed(patient_id))
+
+    def delete_outcome(self, outcome_id: int) -> Result[None]:
+        with self.db.write() as s:
+            row = self._outcome_row(s, outcome_id)
+            patient_id = row.patient_id
+            s.delete(row)
+        return Result(None, treatment_changed(patient_id))
+
+    def outcome(self, outcome_id: int) -> OutcomeAssessment:
+        with self.db.read() as s:
+            found = self._outcomes(s, OA.id == outcome_id)
+        if not found:
+            raise NotFoundError("This course review no longer exists.")
+        return found[0]
+
+    def _outcome_row(self, s: DbSession, outcome_id: int) -> m.OutcomeAssessment:
+        row = s.get(m.OutcomeAssessment, outcome_id)
+        if row is None:
+            raise NotFoundError("This course review no longer exists.")
+        return row
+
+    def _check_outcome(
+        self, s: DbSession, patient_id: int, clean: OutcomeInput, outcome_id: int | None
+    ) -> None:
+        if clean.assessor_id is not None and s.get(m.Practitioner, clean.assessor_id) is None:
+            raise ValidationError.single("assessor_id", NO_PRACTITIONER)
+        if clean.course_id is None:
+            return
+        course = s.get(m.Course, clean.course_id)
+        if course is None or course.patient_id != patient_id:
+            raise ValidationError.single("course_id", NO_COURSE)
+        assert clean.assessed_on is not None
+        if clean.assessed_on < course.started_on:
+            raise ValidationError.single(
+                "assessed_on",
+                f"The review cannot be before the course started "
+                f"({course.started_on.isoformat()}).",
             )
-        return Result(value, treatment_changed(patient_id))
+        other = s.execute(
+            select(OA.assessed_on).where(
+                OA.course_id == clean.course_id, OA.id != (outcome_id or 0)
+            )
+        ).first()
+        if other is not None:
+            raise ValidationError.single(
+                "course_id",
+                f"This course already has its review (of {other.assessed_on.isoformat()}): "
+                "open that one to change it.",
+            )
 
     # -- who is due -----------------------------------------------------------------------------
 

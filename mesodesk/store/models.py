@@ -148,6 +148,8 @@ class Product(SQLModel, table=True):
     unit: str = Field(default="ml", max_length=16)
     notes: str = Field(default="", sa_type=Text)
     active: bool = Field(default=True)
+    # a numbing cream or spray, chosen as a session's numbing product (migration 0007)
+    numbing: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     created_at: datetime
     updated_at: datetime
 
@@ -239,6 +241,10 @@ class TreatmentSession(SQLModel, table=True):
     areas: list[str] = Field(default_factory=list, sa_type=JSON)
     depth_mm: float
     numbing_agent: str = Field(default="none", max_length=16)
+    # the numbing product's lot (migration 0007); sessions saved before keep their agent only
+    numbing_lot_id: int | None = Field(
+        default=None, sa_column=_fk("product_lot.id", "RESTRICT", nullable=True, index=True)
+    )
     technique: str = Field(default="nappage", max_length=16)
     injection_points: int | None = None
     total_volume_ml: float | None = None
@@ -348,12 +354,14 @@ def suspected_lot_rows(effect_id: int, lot_ids: Iterable[int]) -> list[tuple[int
 
 
 class OutcomeAssessment(SQLModel, table=True):
-    """An outcome recorded at a course review (GAIS, satisfaction), apart from session scores."""
+    """An outcome recorded at a course review (GAIS by the practitioner and by the patient,
+    satisfaction), apart from session scores."""
 
     __tablename__ = "outcome_assessment"
     __table_args__ = (
         CheckConstraint("gais BETWEEN 1 AND 5", name="gais"),
         CheckConstraint("satisfaction BETWEEN 0 AND 10", name="satisfaction"),
+        CheckConstraint("patient_gais BETWEEN 1 AND 5", name="patient_gais"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -365,7 +373,8 @@ class OutcomeAssessment(SQLModel, table=True):
         default=None, sa_column=_fk("treatment_session.id", "SET NULL", nullable=True)
     )
     assessed_on: date
-    gais: int | None = None
+    gais: int | None = None  # by the practitioner
+    patient_gais: int | None = None  # by the patient (migration 0007)
     satisfaction: int | None = None
     assessor_id: int | None = Field(
         default=None, sa_column=_fk("practitioner.id", "SET NULL", nullable=True)

@@ -2,4 +2,4 @@
 first moments of start-up (no SQLAlchemy, no Alembic). A test checks that it is the head of the
 migration scripts."""
 
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0007"

@@ -113,6 +113,9 @@ class ProductTableModel(ListTableModel[Product]):
         if column == 0:
             return p.name
         if column == 1:
+            if p.numbing:
+                numbing = self.tr("numbing")
+                return f"{p.category} ({numbing})" if p.category else numbing
             return p.category
         if column == 2:
             return ", ".join(p.ingredients)
@@ -406,6 +409,15 @@ class ProductDialog(CatalogueDialog):
         self.notes.setFixedHeight(64)
         self.active = QCheckBox(self.tr("Active: offered when a session is logged"))
         self.active.setChecked(True)
+        self.numbing = QCheckBox(
+            self.tr("Numbing product: a cream or spray put on before the session, not injected")
+        )
+        self.numbing.setToolTip(
+            self.tr(
+                "Offered as the session's numbing agent, with its lot, instead of in the blend; "
+                "its ingredients are checked against the patient's allergies too."
+            )
+        )
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
@@ -423,6 +435,7 @@ class ProductDialog(CatalogueDialog):
         )
         self.add_row(form, self.tr("Notes"), "notes", self.notes, tight=True)
         self.add_row(form, "", "active", self.active, changed=self.active.toggled)
+        self.add_row(form, "", "numbing", self.numbing, changed=self.numbing.toggled)
         hint = QLabel(
             self.tr(
                 "Ingredients are checked against each patient's allergies before a session is "
@@ -444,6 +457,7 @@ class ProductDialog(CatalogueDialog):
         self.ingredients.set_values(p.ingredients)
         self.notes.setPlainText(p.notes)
         self.active.setChecked(p.active)
+        self.numbing.setChecked(p.numbing)
 
     def collect(self) -> ProductInput:
         return ProductInput(
@@ -454,6 +468,7 @@ class ProductDialog(CatalogueDialog):
             unit=self.unit.currentText(),
             notes=self.notes.toPlainText(),
             active=self.active.isChecked(),
+            numbing=self.numbing.isChecked(),
         ).validated()
 
     def operation(self, data: ProductInput) -> Callable[[], Result[Any]]:
@@ -872,6 +887,8 @@ class CatalogueWindow(QMainWindow):
         self.lot_model.set_lots(lots, today)
         self.lots_box.setTitle(self.tr("Lots of %1").replace("%1", product.name))
         details = [part for part in (product.manufacturer, product.category) if part]
+        if product.numbing:
+            details.append(self.tr("numbing product"))
         details.append(self.tr("unit: %1").replace("%1", product.unit))
         expired = sum(1 for lot in lots if lot.expired_on(today))
         if not lots:

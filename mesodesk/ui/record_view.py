@@ -28,7 +28,13 @@ from PySide6.QtWidgets import (
 from mesodesk.domain.enums import CourseStatus, Grade
 from mesodesk.domain.patients import Patient
 from mesodesk.domain.safety import RULES
-from mesodesk.domain.treatment import Course, PatientRecord, Session, SideEffect
+from mesodesk.domain.treatment import (
+    Course,
+    OutcomeAssessment,
+    PatientRecord,
+    Session,
+    SideEffect,
+)
 from mesodesk.ui.labels import label, safety_text, suspected_lots
 from mesodesk.ui.patient_header import PatientHeader
 from mesodesk.ui.tables import (
@@ -105,12 +111,16 @@ class PatientRecordView(QWidget):
                 self.tr("Next due"),
                 self.tr("Price per session"),
                 self.tr("Total"),
+                self.tr("Review"),
             ]
         )
         self.course_table = self._table(self.course_model, "courses", stretch=1, date_column=3)
         self.course_table.doubleClicked.connect(lambda _i: self.edit_course())
+        self.course_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.course_table.customContextMenuRequested.connect(self._course_menu)
         self.course_actions = self._action_bar(
             ("edit", self.tr("Edit…"), self.edit_course),
+            ("review", self.tr("Review…"), lambda: self.review_course()),
             (
                 "complete",
                 self.tr("Complete…"),
@@ -380,6 +390,7 @@ class PatientRecordView(QWidget):
                         due_text,
                         f.money(c.price_per_session_cents),
                         f.money(c.total_price_cents),
+                        self._review_cell(self.record.review_of(c.id) if self.record else None),
                     ],
                     sort_keys=[
                         None,
@@ -392,9 +403,53 @@ class PatientRecordView(QWidget):
                         c.total_price_cents,
                     ],
                     colour=colour if c.status is not CourseStatus.STOPPED else "#777777",
+                    tooltip=self._review_tip(c),
                 )
             )
         self.course_model.set_rows(rows)
+
+    def _review_tip(self, course: Course) -> str:
+        review = self.record.review_of(course.id) if self.record else None
+        if review is None:
+            return ""
+        return "\n".join(
+            x
+            for x in (
+                self.tr("Course review of %1: %2")
+                .replace("%1", self.window_.formats.date(review.assessed_on))
+                .replace("%2", self._review_words(review)),
+                review.notes,
+            )
+            if x
+        )
+
+    def _review_cell(self, review: OutcomeAssessment | None) -> str:
+        """A course's end review in its row: the scores recorded, or nothing."""
+        if review is None:
+            return ""
+        parts = []
+        if review.gais is not None:
+            parts.append(self.tr("GAIS %1").replace("%1", str(review.gais)))
+        if review.patient_gais is not None:
+            parts.append(self.tr("(patient %1)").replace("%1", str(review.patient_gais)))
+        text = " ".join(parts)
+        if review.satisfaction is not None:
+            satisfaction = self.tr("%1/10").replace("%1", str(review.satisfaction))
+            text = f"{text}, {satisfaction}" if text else satisfaction
+        return text or self.tr("reviewed")
+
+    def _review_words(self, review: OutcomeAssessment) -> str:
+        """The whole review in words (the timeline, the row's tooltip)."""
+        nobody = "—"
+        text = (
+            self.tr("GAIS %1 by the practitioner, %2 by the patient; satisfaction %3/10")
+            .replace("%1", nobody if review.gais is None else str(review.gais))
+            .replace("%2", nobody if review.patient_gais is None else str(review.patient_gais))
+            .replace("%3", nobody if review.satisfaction is None else str(review.satisfaction))
+        )
+        if review.assessor:
+            text += " " + self.tr("(assessed by %1)").replace("%1", review.assessor)
+        return text
 
     def _fill_sessions(self, record: PatientRecord) -> None:
         f = self.window_.formats
@@ -402,6 +457,10 @@ class PatientRecordView(QWidget):
         rows = []
         for s in reversed(record.sessions):
             blend = "; ".join(f"{b.product} · {b.lot_number} · {b.amount_ml:g} ml" for b in s.blend)
+            if s.numbing is not None:
+                blend += "; " + self.tr("numbing: %1 · %2").replace(
+                    "%1", s.numbing.product
+                ).replace("%2", s.numbing.lot_number)
             safety, safety_tip = self._session_safety(s)
             rows.append(
                 Row(
@@ -549,10 +608,11 @@ class PatientRecordView(QWidget):
                 .replace("%2", str(int(effect.grade)))
             )
         outcome = next(o for o in record.outcomes if o.id == ref_id)
+        course_of = courses.get(outcome.course_id) if outcome.course_id is not None else None
         return (
-            self.tr("Course review: GAIS %1, satisfaction %2")
-            .replace("%1", "—" if outcome.gais is None else str(outcome.gais))
-            .replace("%2", "—" if outcome.satisfaction is None else str(outcome.satisfaction))
+            self.tr("Course review of %1: %2")
+            .replace("%1", course_of.title if course_of else "")
+            .replace("%2", self._review_words(outcome))
         )
 
     def _open_timeline_item(self, item: QListWidgetItem) -> None:
@@ -563,6 +623,10 @@ class PatientRecordView(QWidget):
             self.edit_side_effect(ref)
         elif kind == "course":
             self.edit_course(ref)
+        elif kind == "outcome" and self.record is not None:
+            outcome = next((o for o in self.record.outcomes if o.id == ref), None)
+            if outcome is not None and outcome.course_id is not None:
+                self.review_course(outcome.course_id)
 
     def session_menu(self, session_id: int) -> QMenu:
         """What can be done from a session (the sessions table's and the timeline's menu)."""
@@ -573,6 +637,43 @@ class PatientRecordView(QWidget):
             lambda: self.record_side_effect(session_id),
         )
         return menu
+
+    def course_menu(self, course_id: int) -> QMenu:
+        """What can be done from a course (its row's menu): the buttons under the table."""
+        menu = QMenu(self)
+        course = self._course(course_id)
+        menu.addAction(self.tr("Edit course…"), lambda: self.edit_course(course_id))
+        review = self.record.review_of(course_id) if self.record else None
+        menu.addAction(
+            self.tr("Review…") if review is None else self.tr("Open the review…"),
+            lambda: self.review_course(course_id),
+        )
+        if course is not None:
+            menu.addSeparator()
+            for key, status in (
+                ("complete", CourseStatus.COMPLETED),
+                ("stop", CourseStatus.STOPPED),
+                ("activate", CourseStatus.ACTIVE),
+            ):
+                button = self.course_actions[key]
+                action = menu.addAction(button.text(), self._status_action(status, course_id))
+                action.setEnabled(
+                    (course.status is CourseStatus.ACTIVE)
+                    if key == "complete"
+                    else course.status is not status
+                )
+        return menu
+
+    def _status_action(self, status: CourseStatus, course_id: int) -> Any:
+        return lambda: self.set_course_status(status, course_id)
+
+    def _course_menu(self, pos: Any) -> None:
+        index = self.course_table.indexAt(pos)
+        course_id = index.data(ID_ROLE) if index.isValid() else None
+        if course_id is None:
+            course_id = selected_id(self.course_table)
+        if course_id is not None:
+            self.course_menu(course_id).exec(self.course_table.viewport().mapToGlobal(pos))
 
     def _session_menu(self, pos: Any) -> None:
         index = self.session_table.indexAt(pos)
@@ -706,8 +807,8 @@ class PatientRecordView(QWidget):
         if course is not None:
             self._applied(CourseDialog.ask(self, self.window_, self.patient_id, course), "course")
 
-    def set_course_status(self, status: CourseStatus) -> None:
-        course = self._course(selected_id(self.course_table))
+    def set_course_status(self, status: CourseStatus, course_id: int | None = None) -> None:
+        course = self._course(course_id or selected_id(self.course_table))
         if course is None:
             return
         reason = ""
@@ -741,7 +842,45 @@ class PatientRecordView(QWidget):
         treatment = self.window_.services.treatment
         self.window_.runner.run(
             lambda: treatment.set_course_status(course.id, status, reason=reason)
-        ).success(lambda result: self._applied(result, "course"))
+        ).success(lambda result: self._status_set(result, status))
+
+    def _status_set(self, result: Any, status: CourseStatus) -> None:
+        """A course's status changed; one just completed is offered its end review (unless it
+        has one)."""
+        self._applied(result, "course")
+        course = result.value
+        if (
+            status is CourseStatus.COMPLETED
+            and self.record is not None
+            and self.record.review_of(course.id) is None
+        ):
+            self.review_course(course.id, course=course, just_completed=True)
+
+    def review_course(
+        self,
+        course_id: int | None = None,
+        *,
+        course: Course | None = None,
+        just_completed: bool = False,
+    ) -> None:
+        """Record a course's end review, or open the one it has."""
+        from mesodesk.ui.review_dialog import CourseReviewDialog
+
+        course = course or self._course(course_id or selected_id(self.course_table))
+        if course is None or self.record is None:
+            return
+        w = self.window_
+        result = CourseReviewDialog.ask(
+            self,
+            w.services,
+            w.runner,
+            w.formats,
+            course,
+            self.record.sessions,
+            self.record.review_of(course.id),
+            just_completed=just_completed,
+        )
+        self._applied(result)
 
     def delete_course(self) -> None:
         course = self._course(selected_id(self.course_table))

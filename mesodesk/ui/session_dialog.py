@@ -7,7 +7,7 @@ import contextlib
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, cast
 
-from PySide6.QtCore import QTime
+from PySide6.QtCore import QSize, QTime
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -28,23 +28,32 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mesodesk.domain.allergy import allergy_matches
 from mesodesk.domain.catalogue import Lot, Practitioner, Product, first_expiry_first_out
 from mesodesk.domain.enums import CourseStatus, Gais, NumbingAgent, Technique
 from mesodesk.domain.patients import Patient
-from mesodesk.domain.safety import MIN_OVERRIDE_REASON, Finding, Level
+from mesodesk.domain.safety import MIN_OVERRIDE_REASON, Finding, Level, volume_findings
 from mesodesk.domain.treatment import (
     BlendInput,
     Course,
     PatientRecord,
     Session,
     SessionInput,
-    allergy_matches,
 )
 from mesodesk.services.treatment import AllergyWarning, SafetyQuestions
 from mesodesk.ui.course_dialog import area_list, checked_areas
 from mesodesk.ui.form import FormDialog, fit_screen, validated
-from mesodesk.ui.labels import Formats, label
-from mesodesk.ui.widgets import DateField, EnumCombo, compact_combo, parse_money, warning_banner
+from mesodesk.ui.labels import Formats, label, safety_text
+from mesodesk.ui.numbing_picker import NumbingPicker
+from mesodesk.ui.widgets import (
+    NOTE_STYLE,
+    DateField,
+    EnumCombo,
+    ShortTextEdit,
+    compact_combo,
+    parse_money,
+    warning_banner,
+)
 
 if TYPE_CHECKING:
     from mesodesk.ui.main_window import MainWindow
@@ -89,6 +98,12 @@ class BlendTable(QTableWidget):
         self.keep_lots: set[int] = set()  # lots already in the session being edited
         self.formats = Formats()  # the clinic's, set by the dialog
         self.changed_callbacks: list[Any] = []
+
+    def sizeHint(self) -> QSize:
+        # room for the header and a few lines asked for, not Qt's 192 px: with the allergy
+        # banner and the outcome box under it the dialog would ask for more than 768 px
+        hint = super().sizeHint()
+        return QSize(hint.width(), self.minimumHeight())
 
     def set_catalogue(self, products: list[Product], lots: list[Lot]) -> None:
         self.products = products
@@ -239,7 +254,21 @@ class SessionDialog(FormDialog):
         self.depth_mm.setSuffix(" mm")
         self.depth_mm.setToolTip(self.tr("Between 1 and 4 mm"))
         self.depth_mm.setValue(1.5)
-        self.numbing = EnumCombo(NumbingAgent)
+        self.numbing = NumbingPicker(formats.date)
+        if session is not None:
+            self.numbing.keep_lot = session.numbing.lot_id if session.numbing else None
+            self.numbing.legacy = session.numbing is None and (
+                session.numbing_agent.value == "topical"
+            )
+        self.numbing_hint = QLabel(
+            self.tr(
+                "No numbing cream or spray in the catalogue yet: add one in Tools ▸ Products "
+                "and lots, marked as a numbing product."
+            )
+        )
+        self.numbing_hint.setWordWrap(True)
+        self.numbing_hint.setStyleSheet("color: #555555;")
+        self.numbing_hint.hide()
         self.technique = EnumCombo(Technique)
         self.points = QLineEdit()
         self.points.setPlaceholderText(self.tr("e.g. 120"))
@@ -251,6 +280,7 @@ class SessionDialog(FormDialog):
         self.blend = BlendTable()
         self.blend.formats = formats
         self.blend.changed_callbacks.append(self._blend_changed)
+        self.numbing.changed.connect(self._blend_changed)  # the allergy check reads it too
         self.add_button = QPushButton(self.tr("Add product"))
         self.add_button.clicked.connect(lambda: self.blend.add_line())
         self.remove_button = QPushButton(self.tr("Remove"))
@@ -268,7 +298,7 @@ class SessionDialog(FormDialog):
         self.satisfaction = score_combo(0, 10)
         self.price = QLineEdit()
         self.price.setMaxLength(12)
-        self.notes = QPlainTextEdit()
+        self.notes = ShortTextEdit(4)
         self.notes.setTabChangesFocus(True)
         self.notes.setMinimumHeight(50)
         # the safety rules (mesodesk.domain.safety): what they say about the patient, the offer
@@ -304,10 +334,21 @@ class SessionDialog(FormDialog):
         self.add_row(form, self.tr("Practitioner"), "practitioner_id", self.practitioner)
         self.add_row(form, self.tr("Treated areas *"), "areas", self.areas)
         self.add_row(form, self.tr("Depth *"), "depth_mm", self.depth_mm)
-        self.add_row(form, self.tr("Numbing agent"), "numbing_agent", self.numbing)
+        self.add_row(
+            form,
+            self.tr("Numbing"),
+            "numbing_agent",
+            self.numbing,
+            changed=self.numbing.changed,
+            note=self.numbing_hint,
+        )
+        # the lot shares the row's message line (show_errors joins them)
+        self.errors["numbing_lot_id"] = self.errors["numbing_agent"]
+        self.fields["numbing_lot_id"] = self.numbing.lot
         self.add_row(form, self.tr("Technique"), "technique", self.technique)
         self.add_row(form, self.tr("Injection points"), "injection_points", self.points)
         self.add_row(form, self.tr("Total volume (ml)"), "total_volume_ml", self.volume)
+        self.volume.textChanged.connect(lambda _t: self._volume_changed())
 
         blend_box = QGroupBox(self.tr("Blend *"))
         blend_layout = QVBoxLayout(blend_box)
@@ -378,7 +419,7 @@ class SessionDialog(FormDialog):
             self.at.setTime(QTime(s.started_at.hour, s.started_at.minute))
             self._check_areas(s.areas)
             self.depth_mm.setValue(s.depth_mm)
-            self.numbing.set_value(s.numbing_agent)
+            self._set_numbing(s)
             self.technique.set_value(s.technique)
             self.points.setText("" if s.injection_points is None else str(s.injection_points))
             self.volume.setText("" if s.total_volume_ml is None else f"{s.total_volume_ml:g}")
@@ -411,11 +452,19 @@ class SessionDialog(FormDialog):
         last = self._last_session(course.id) or self._last_session()
         self.depth_mm.setValue(last.depth_mm if last else 1.5)
         if last is not None:
-            self.numbing.set_value(last.numbing_agent)
+            self._set_numbing(last)
             self.technique.set_value(last.technique)
         price = course.price_per_session_cents
         self.price.setText("" if price is None else f"{price / 100:.2f}")
         self.same_button.setEnabled(last is not None)
+
+    def _set_numbing(self, session: Session) -> None:
+        lot = session.numbing
+        self.numbing.set_choice(
+            session.numbing_agent,
+            lot.lot_id if lot else None,
+            lot.product_id if lot else None,
+        )
 
     def _check_areas(self, areas: tuple[Any, ...]) -> None:
         from PySide6.QtCore import Qt
@@ -447,8 +496,16 @@ class SessionDialog(FormDialog):
         products, lots, practitioners = loaded
         keep = self.blend.keep_lots
         used_products = {lot.product_id for lot in lots if lot.id in keep}
-        self.blend.set_catalogue([p for p in products if p.active or p.id in used_products], lots)
+        # numbing creams and sprays go on the skin: they are not offered for the blend
+        self.blend.set_catalogue(
+            [p for p in products if (p.active or p.id in used_products) and not p.numbing], lots
+        )
         self.ingredients = {p.id: p for p in products}
+        on = date.today()
+        with contextlib.suppress(ValueError):
+            on = self.day.value() or on
+        self.numbing.set_catalogue(products, lots, on)
+        self.numbing_hint.setVisible(not self.numbing.products)
         chosen = self.session.practitioner_id if self.session else None
         if chosen is None:
             last = self._last_session()
@@ -483,6 +540,7 @@ class SessionDialog(FormDialog):
             return
         if day is not None and self.loaded:
             self.blend.refresh_lots(day)
+            self.numbing.refresh(day)
 
     def same_blend(self) -> None:
         """The blend of the last session of the course: the same lots while they are in date,
@@ -520,21 +578,46 @@ class SessionDialog(FormDialog):
             product = self.ingredients.get(product_id) if product_id is not None else None
             if product is not None:
                 names[product.name] = list(product.ingredients)
+        numbing = self.numbing.product()
+        if numbing is not None:
+            names[numbing.name] = list(numbing.ingredients)
         matches = allergy_matches(self.patient.allergies, names)
         if matches:
-            self.allergy.setText(
-                self.tr("Allergy: %1").replace(
-                    "%1",
-                    "; ".join(
-                        self.tr("%1 in %2 matches the recorded allergy to %3")
-                        .replace("%1", m.ingredient)
-                        .replace("%2", m.product)
-                        .replace("%3", m.allergy)
-                        for m in matches
-                    ),
+            parts = []
+            for m in matches:
+                text = (
+                    self.tr("%1 in %2 matches the recorded allergy to %3").replace(
+                        "%1", m.ingredient
+                    )
+                    if m.ingredient
+                    else self.tr("%2 matches the recorded allergy to %3")
                 )
-            )
+                text = text.replace("%2", m.product).replace("%3", m.allergy)
+                if m.why:
+                    text += f" ({safety_text(m.why)})"
+                parts.append(text)
+            self.allergy.setText(self.tr("Allergy: %1").replace("%1", "; ".join(parts)))
         self.allergy.setVisible(bool(matches))
+        self._volume_changed()
+
+    def _volume_changed(self) -> None:
+        """The total volume against the blend's amounts as they are typed: the safety rule's
+        question (domain.safety, rule session.volume) beside the total, before Save asks it."""
+        if not self.loaded:
+            return
+        error = self.errors["total_volume_ml"]
+        if error.text() and error.styleSheet() != NOTE_STYLE:
+            return  # an error in what was typed comes first
+        text = self.volume.text().strip().replace(",", ".")
+        try:
+            total = float(text) if text else None
+        except ValueError:
+            return
+        found = volume_findings(total, [amount for _p, _l, amount in self.blend.lines()])
+        error.show_message(
+            "\n".join(self.tr("Confirm: %1").replace("%1", self.safety_text(f)) for f in found),
+            note=True,
+        )
 
     # -- saving -------------------------------------------------------------------------------
 
@@ -566,6 +649,11 @@ class SessionDialog(FormDialog):
         except ValueError:
             price = None
             problems["price_cents"] = self.tr("Write the price as a number, such as 350 or 350.00.")
+        try:
+            numbing_agent, numbing_lot = self.numbing.value()
+        except ValueError as exc:
+            numbing_agent, numbing_lot = NumbingAgent.TOPICAL_ANAESTHETIC, None
+            problems["numbing_agent"] = str(exc)
         blend = []
         for _product, lot, amount in self.blend.lines():
             if lot is None:
@@ -579,7 +667,8 @@ class SessionDialog(FormDialog):
             depth_mm=self.depth_mm.value(),
             blend=tuple(blend),
             practitioner_id=self.practitioner.currentData(),
-            numbing_agent=self.numbing.value(),
+            numbing_agent=numbing_agent,
+            numbing_lot_id=numbing_lot,
             technique=self.technique.value(),
             injection_points=points,
             total_volume_ml=volume,
@@ -679,7 +768,7 @@ class SessionDialog(FormDialog):
         answer = QMessageBox.warning(
             self,
             self.tr("Allergy"),
-            text + "\n\n" + self.tr("Save the session with this blend anyway?"),
+            text + "\n\n" + self.tr("Save the session with these products anyway?"),
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,
         )

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QMessageBox,
+    QPlainTextEdit,
     QToolButton,
     QWidget,
     QWidgetAction,
@@ -55,6 +56,20 @@ class DateEdit(QLineEdit):
 
     def sizeHint(self) -> QSize:
         return super().sizeHint().expandedTo(self.minimumSizeHint())
+
+
+class ShortTextEdit(QPlainTextEdit):
+    """A multi-line text that asks for a few lines (Qt's default asks for 192 px, which makes a
+    dialog with two of them taller than a 1024 x 768 screen); it still grows with the room."""
+
+    def __init__(self, lines: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.lines = lines
+
+    def sizeHint(self) -> QSize:
+        frame = 2 * self.frameWidth() + int(self.document().documentMargin() * 2)
+        height = self.fontMetrics().lineSpacing() * self.lines + frame
+        return QSize(super().sizeHint().width(), max(height, self.minimumHeight()))
 
 
 class DateTextError(ValueError):

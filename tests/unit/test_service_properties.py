@@ -239,6 +239,14 @@ class Clinic:
         self.ha_accent = c.create_lot(LotInput(self.ha, "é-7", date(2027, 3, 31))).value.id
         self.lido_lot = c.create_lot(LotInput(self.lido, "LD-2602-B", date(2027, 12, 31))).value.id
         self.lots = (self.ha_lot, self.ha_old, self.ha_accent, self.lido_lot)
+        # numbing products: one the lidocaine-allergic patient tolerates, one they do not
+        gel = c.create_product(ProductInput("Tetracaine 4% gel", ("Tetracaine",), numbing=True))
+        cream = c.create_product(
+            ProductInput("Numbing cream 5%", ("Lidocaine", "Prilocaine"), numbing=True)
+        )
+        self.gel_lot = c.create_lot(LotInput(gel.value.id, "TG-1", date(2027, 5, 31))).value.id
+        self.cream_lot = c.create_lot(LotInput(cream.value.id, "NC-1", date(2027, 5, 31))).value.id
+        self.numbing_lots = (self.gel_lot, self.cream_lot, self.ha_lot)
         self.patient = services.patients.create(patient_input(allergies=("Lidocaine",))).value.id
         self.other = services.patients.create(
             patient_input(first_name="Ana", last_name="Silva")
@@ -625,6 +633,7 @@ def session_fields(clinic: Clinic) -> dict[str, st.SearchStrategy[Any]]:
         "blend": blend,
         "practitioner_id": maybe(ids(clinic.doctor)),
         "numbing_agent": coded(NumbingAgent),
+        "numbing_lot_id": maybe(ids(*clinic.numbing_lots)),
         "technique": coded(Technique),
         "injection_points": maybe(ints(0, 5000)),
         "total_volume_ml": maybe(floats(0, 200)),
@@ -645,6 +654,7 @@ def session_base(clinic: Clinic) -> SessionInput:
         blend=(BlendInput(clinic.ha_lot, 2.0), BlendInput(clinic.ha_accent, 0.5)),
         practitioner_id=clinic.doctor,
         numbing_agent=NumbingAgent.TOPICAL_ANAESTHETIC,
+        numbing_lot_id=clinic.gel_lot,
         injection_points=120,
         total_volume_ml=2.5,
         pain_nrs=3,
@@ -669,9 +679,12 @@ def answers(data: st.DataObject) -> dict[str, Any]:
 
 
 def allergy_allowed(clinic: Clinic, data: SessionInput, confirmed: bool) -> None:
-    """An allergy warning only for a blend that holds the lidocaine lot, and only unconfirmed."""
+    """An allergy warning only for a session with the lidocaine lot in its blend or the
+    lidocaine cream as its numbing product, and only unconfirmed."""
     assert not confirmed
-    assert any(b.lot_id == clinic.lido_lot for b in data.blend)
+    assert data.numbing_lot_id == clinic.cream_lot or any(
+        b.lot_id == clinic.lido_lot for b in data.blend
+    )
 
 
 @PROPERTY

@@ -3,6 +3,7 @@ from datetime import date, datetime
 
 import pytest
 
+from mesodesk.domain.allergy import allergy_matches
 from mesodesk.domain.enums import (
     AEOutcome,
     BodyArea,
@@ -18,7 +19,6 @@ from mesodesk.domain.treatment import (
     CourseInput,
     SessionInput,
     SideEffectInput,
-    allergy_matches,
     check_lots,
 )
 
