@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QWidget
 
 from mesodesk.services.demo import generate_demo
 from mesodesk.ui.settings import Settings
+from tests.chart_data import busy_dashboard
 from tests.gui.conftest import wait_jobs
 
 TODAY = date(2026, 11, 24)  # the test clock's day
@@ -139,7 +140,9 @@ def test_every_dialog_fits(qtbot: Any, demo: Any, services: Any, tmp_path: Path)
     )
     from mesodesk.ui.clinic_settings_dialog import ClinicSettingsDialog
     from mesodesk.ui.course_dialog import CourseDialog
+    from mesodesk.ui.dashboard import LotRatesDialog
     from mesodesk.ui.patient_dialog import PatientDialog
+    from mesodesk.ui.review_dialog import CourseReviewDialog
     from mesodesk.ui.safety import ProgressDialog, RestoreDialog, WorkingAsDialog
     from mesodesk.ui.session_dialog import SessionDialog
     from mesodesk.ui.side_effect_dialog import ResolveDialog, SideEffectDialog
@@ -172,6 +175,10 @@ def test_every_dialog_fits(qtbot: Any, demo: Any, services: Any, tmp_path: Path)
         ProgressDialog("Backing up", "Copying the database…", True, demo),
         AuditWindow(services, runner, formats),
         open_catalogue(demo),
+        CourseReviewDialog(
+            services, runner, formats, course, record.sessions, just_completed=True, parent=view
+        ),
+        LotRatesDialog(busy_dashboard(), formats, lambda _lot: None, demo),
     ]
     problems: list[str] = []
     for dialog in dialogs:
