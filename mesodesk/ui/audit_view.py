@@ -26,6 +26,7 @@ from mesodesk.domain import audit as A
 from mesodesk.domain.audit import AuditEntry, AuditPage, AuditQuery
 from mesodesk.domain.errors import MesodeskError
 from mesodesk.services.registry import Services
+from mesodesk.ui.files import remember, start_in
 from mesodesk.ui.jobs import JobRunner, Progress
 from mesodesk.ui.labels import Formats
 from mesodesk.ui.tables import RIGHT, Index, ListTableModel, make_table
@@ -426,7 +427,7 @@ class AuditWindow(QWidget):
         chosen, _filter = QFileDialog.getSaveFileName(
             self,
             self.tr("Export the audit trail"),
-            str(Path.home() / "audit-trail.csv"),
+            start_in("audit-trail.csv"),
             self.tr("CSV files (*.csv)"),
         )
         if not chosen:
@@ -438,6 +439,7 @@ class AuditWindow(QWidget):
         path = self.ask_save_path()
         if path is None:
             return
+        remember(path)
         audit = self.services.audit
         query = self.model.query
         self.export_button.setEnabled(False)

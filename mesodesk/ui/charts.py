@@ -198,8 +198,11 @@ class ChartView(QWidget):
         figure = self.figure()
         if figure is None:
             return
-        path = self.ask_export_path(self, f"{self.name}.png")
+        from mesodesk.ui.files import remember, start_in
+
+        path = self.ask_export_path(self, start_in(f"{self.name}.png"))
         if path is not None:
+            remember(path)
             self.save_to(path)
 
     def save_to(self, path: str) -> None:

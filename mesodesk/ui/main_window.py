@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -405,7 +406,63 @@ class MainWindow(QMainWindow):
             self.list_view.table.horizontalHeader().restoreState(header_state)
         self.list_view.show_archived.setChecked(self.settings.get(keys.SHOW_ARCHIVED))
 
+    def open_records(self) -> list[int]:
+        """The patients whose records are open, in the order of their tabs."""
+        by_view = {id(view): patient_id for patient_id, view in self.pages.items()}
+        found = (by_view.get(id(self.tabs.widget(i))) for i in range(self.tabs.count()))
+        return [patient_id for patient_id in found if patient_id is not None]
+
+    def _save_records(self) -> None:
+        current = next(
+            (pid for pid, view in self.pages.items() if view is self.tabs.currentWidget()), 0
+        )
+        self.settings.set(
+            keys.OPEN_RECORDS,
+            json.dumps(
+                {
+                    "database": self.services.location,
+                    "records": self.open_records(),
+                    "current": current,
+                }
+            ),
+        )
+
+    def restore_records(self) -> None:
+        """Open again the records that were open when the window last closed on this database,
+        in the same order, the one in front in front; a patient deleted since is left out."""
+        try:
+            saved = json.loads(self.settings.get(keys.OPEN_RECORDS) or "{}")
+            if not isinstance(saved, dict) or saved.get("database") != self.services.location:
+                return
+            wanted = [int(x) for x in saved.get("records", [])]
+            current = int(saved.get("current") or 0)
+        except (ValueError, TypeError):
+            return  # a setting this version cannot read: start with the patient list
+        if not wanted:
+            return
+        patients = self.services.patients
+
+        def existing() -> list[int]:
+            found = []
+            for patient_id in wanted:
+                try:
+                    patients.get(patient_id)
+                except MesodeskError:
+                    continue
+                found.append(patient_id)
+            return found
+
+        def reopen(found: list[int]) -> None:
+            for patient_id in found:
+                if patient_id not in self.pages:
+                    self.open_patient(patient_id)
+            front = self.pages.get(current)
+            self.tabs.setCurrentWidget(front if front is not None else self.list_view)
+
+        self.runner.run(existing).success(reopen)
+
     def save_layout(self) -> None:
+        self._save_records()
         self.settings.set(keys.WINDOW_GEOMETRY, self.saveGeometry())
         self.settings.set(keys.WINDOW_STATE, self.saveState())
         self.settings.set(keys.PATIENT_HEADER, self.list_view.table.horizontalHeader().saveState())

@@ -46,6 +46,7 @@ from mesodesk.ui.tables import (
     make_table,
     select_id,
     selected_id,
+    while_alive,
 )
 
 if TYPE_CHECKING:
@@ -296,7 +297,10 @@ class PatientRecordView(QWidget):
     def reload(self) -> None:
         treatment = self.window_.services.treatment
         patient_id = self.patient_id
-        self.window_.runner.run(lambda: treatment.record(patient_id)).success(self.show_record)
+        # the tab may be closed before the record comes back
+        self.window_.runner.run(lambda: treatment.record(patient_id)).success(
+            while_alive(self, self.show_record)
+        )
 
     def show_record(self, record: PatientRecord) -> None:
         self.record = record

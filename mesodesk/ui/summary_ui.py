@@ -45,6 +45,7 @@ from mesodesk.domain.summary import (
 )
 from mesodesk.services.printing import PrintJob, Sender
 from mesodesk.services.summary import BatchOutcome, print_title
+from mesodesk.ui.files import last_folder, remember, start_in
 from mesodesk.ui.form import FormDialog, fit_screen
 from mesodesk.ui.jobs import Job, Progress
 from mesodesk.ui.printing import PrintSetup, sender_for, to_file
@@ -257,9 +258,10 @@ class SummaryDialog(FormDialog):
         name = file_name(self.patient, options.privacy, today, code or "")
         action: str | None
         if what == "save":
-            target = self.choose_file(Path.home() / name)
+            target = self.choose_file(Path(start_in(name)))
             if target is None:
                 return
+            remember(target)
             action = "pdf_export"
         else:
             target = Path(tempfile.mkdtemp(prefix="mesodesk-")) / name
@@ -487,10 +489,11 @@ class PdfPreview(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(
             self,
             self.tr("Save a copy"),
-            str(Path.home() / self.path.name),
+            start_in(self.path.name),
             self.tr("PDF files (*.pdf)"),
         )
         if path:
+            remember(path)
             import shutil
 
             try:
@@ -530,7 +533,7 @@ class BatchDialog(FormDialog):
         today = window.services.clock.today()
         self.box.date_from.set_value(today.replace(day=1))
         self.box.date_to.set_value(today)
-        self.folder = Path.home() / "mesodesk summaries"
+        self.folder = last_folder() or Path.home() / "mesodesk summaries"
         self.save_box = QCheckBox(self.tr("Save into:"))
         self.save_box.setChecked(True)
         self.folder_label = QLabel(str(self.folder))
@@ -585,6 +588,7 @@ class BatchDialog(FormDialog):
             self, self.tr("Folder for the summaries"), str(self.folder)
         )
         if path:
+            remember(path)
             self.folder = Path(path)
             self.folder_label.setText(path)
 
