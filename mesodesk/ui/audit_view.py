@@ -25,10 +25,11 @@ from PySide6.QtWidgets import (
 from mesodesk.domain import audit as A
 from mesodesk.domain.audit import AuditEntry, AuditPage, AuditQuery
 from mesodesk.domain.errors import MesodeskError
+from mesodesk.services.audit_names import RecordName
 from mesodesk.services.registry import Services
 from mesodesk.ui.files import remember, start_in
 from mesodesk.ui.jobs import JobRunner, Progress
-from mesodesk.ui.labels import Formats
+from mesodesk.ui.labels import Formats, label
 from mesodesk.ui.tables import RIGHT, Index, ListTableModel, make_table
 from mesodesk.ui.widgets import ERROR_STYLE, DateField, date_problem
 
@@ -70,6 +71,37 @@ def entity_label(entity: str | None) -> str:
     }.get(entity, entity)
 
 
+def record_words(name: RecordName, formats: Formats) -> str:
+    """An entry's record as a person knows it ("the session of 12/03/2026", "Lidocaine 2% lot
+    L-2208-B"), in the clinic's date format."""
+    tr = QCoreApplication.translate
+    day = formats.date(name.on) if name.on else "?"
+    kind = label(name.kind).lower() if name.kind else tr("Audit", "side effect")
+    indication = label(name.indication) if name.indication else tr("Audit", "course")
+    templates = {
+        "patient": tr("Audit", "patient %1").replace("%1", name.patient),
+        "practitioner": tr("Audit", "practitioner %1").replace("%1", name.name),
+        "product": tr("Audit", "product %1").replace("%1", name.name),
+        "ingredient": tr("Audit", "ingredient %1").replace("%1", name.name),
+        "product_lot": name.name,
+        "course": tr("Audit", "course %1 started %2").replace("%1", indication).replace("%2", day),
+        "treatment_session": tr("Audit", "session of %1").replace("%1", day),
+        "blend_item": tr("Audit", "%1 in the session of %2")
+        .replace("%1", name.name)
+        .replace("%2", day),
+        "side_effect": tr("Audit", "%1 of %2").replace("%1", kind).replace("%2", day),
+        "side_effect_lot": tr("Audit", "%1 suspected in the %2 of %3")
+        .replace("%1", name.name)
+        .replace("%2", kind)
+        .replace("%3", day),
+        "outcome_assessment": tr("Audit", "course review (%1) of %2")
+        .replace("%1", indication)
+        .replace("%2", day),
+    }
+    text = templates.get(name.entity, entity_label(name.entity))
+    return text + (tr("Audit", " (deleted since)") if name.gone else "")
+
+
 def _value(value: Any) -> str:
     if value is None or value == "":
         return "—"
@@ -79,8 +111,8 @@ def _value(value: Any) -> str:
     return text if len(text) <= 200 else text[:200] + "…"
 
 
-def describe(entry: AuditEntry, formats: Formats) -> str:
-    """The whole entry for the detail pane."""
+def describe(entry: AuditEntry, formats: Formats, name: RecordName | None = None) -> str:
+    """The whole entry for the detail pane (``name``: its record as a person knows it)."""
     when = formats.datetime(entry.at.astimezone().replace(tzinfo=None))
     lines = [
         QCoreApplication.translate("Audit", "Entry %1 · %2 · %3")
@@ -89,10 +121,19 @@ def describe(entry: AuditEntry, formats: Formats) -> str:
         .replace("%3", entry.actor),
     ]
     what = action_label(entry.action)
-    if entry.entity:
+    if name is not None:
+        what += " " + record_words(name, formats)
+        if name.patient and name.entity != "patient":
+            what += f" ({name.patient})"
+    elif entry.entity:
         what += f" {entity_label(entry.entity)} {entry.entity_id or ''}".rstrip()
-    if entry.record_no:
+    if name is None and entry.record_no:
         what += f" ({entry.record_no})"
+    if entry.entity and entry.entity_id is not None:
+        # the internal id still, for whoever checks the trail against the database
+        what += " · " + QCoreApplication.translate("Audit", "%1 #%2").replace(
+            "%1", entity_label(entry.entity)
+        ).replace("%2", str(entry.entity_id))
     if entry.detail:
         what += f" — {entry.detail}"
     lines += [what, ""]
@@ -105,6 +146,14 @@ def describe(entry: AuditEntry, formats: Formats) -> str:
             lines.append(f"{key}: {_value(after.get(key, before.get(key)))}")
     lines += ["", QCoreApplication.translate("Audit", "Seal: %1").replace("%1", entry.hash)]
     return "\n".join(lines)
+
+
+def named_page(
+    audit: Any, query: AuditQuery, offset: int
+) -> tuple[AuditPage, dict[int, RecordName]]:
+    """A page of entries and their records' names (off the GUI thread)."""
+    page = audit.search(query, offset=offset, limit=PAGE)
+    return page, audit.names(page.entries)
 
 
 class AuditTableModel(ListTableModel[AuditEntry]):
@@ -121,6 +170,7 @@ class AuditTableModel(ListTableModel[AuditEntry]):
         self.runner = runner
         self.formats = formats
         self.query = AuditQuery()
+        self.names: dict[int, RecordName] = {}  # by entry number, for the entries fetched
         self.total = 0
         self.loading = False
         self._generation = 0
@@ -149,13 +199,14 @@ class AuditTableModel(ListTableModel[AuditEntry]):
         query = self.query
         audit = self.services.audit
         self.loading = True
-        self.runner.run(lambda: audit.search(query, offset=0, limit=PAGE)).success(
-            lambda page: self._replace(generation, page)
+        self.runner.run(lambda: named_page(audit, query, 0)).success(
+            lambda found: self._replace(generation, *found)
         ).failure(lambda error: self._failed(generation, error))
 
-    def _replace(self, generation: int, page: AuditPage) -> None:
+    def _replace(self, generation: int, page: AuditPage, names: dict[int, RecordName]) -> None:
         if generation != self._generation:
             return
+        self.names = dict(names)
         self.total = page.total
         self.set_rows(page.entries)
         self.loading = False
@@ -177,16 +228,17 @@ class AuditTableModel(ListTableModel[AuditEntry]):
         offset = len(self.entries)
         audit = self.services.audit
         self.loading = True
-        self.runner.run(lambda: audit.search(query, offset=offset, limit=PAGE)).success(
-            lambda page: self._append(generation, page)
+        self.runner.run(lambda: named_page(audit, query, offset)).success(
+            lambda found: self._append(generation, *found)
         ).failure(lambda error: self._failed(generation, error))
 
-    def _append(self, generation: int, page: AuditPage) -> None:
+    def _append(self, generation: int, page: AuditPage, names: dict[int, RecordName]) -> None:
         if generation != self._generation:
             return
         self.loading = False
         if page.offset != len(self.entries) or not page.entries:
             return
+        self.names.update(names)
         first = len(self.entries)
         self.beginInsertRows(QModelIndex(), first, first + len(page.entries) - 1)
         self.entries.extend(page.entries)
@@ -202,12 +254,18 @@ class AuditTableModel(ListTableModel[AuditEntry]):
         if column == 3:
             return action_label(entry.action)
         if column == 4:
+            name = self.names.get(entry.seq)
             if entry.entity == "patient":
                 return entity_label(entry.entity)  # the Patient column names it
+            if name is not None:
+                return record_words(name, self.formats)
             if entry.entity:
                 return f"{entity_label(entry.entity)} {entry.entity_id or ''}".rstrip()
             return entry.detail
         if column == 5:
+            name = self.names.get(entry.seq)
+            if name is not None and name.patient:
+                return name.patient
             return entry.record_no or ""
         if column == 6:
             return ", ".join(entry.changed_fields())
@@ -394,7 +452,9 @@ class AuditWindow(QWidget):
 
     def _show_entry(self, current: QModelIndex, _previous: QModelIndex) -> None:
         entry = self.model.item(current.row())
-        self.detail.setPlainText(describe(entry, self.formats) if entry else "")
+        self.detail.setPlainText(
+            describe(entry, self.formats, self.model.names.get(entry.seq)) if entry else ""
+        )
 
     # -- verify and export ------------------------------------------------------------------------
 
