@@ -10,6 +10,7 @@ same.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -85,6 +86,25 @@ class _Rows:
             for i in chunk:
                 self.cache.setdefault((table, i), None)
 
+    def kept(self, table: str, row_id: Any) -> dict[str, Any]:
+        """A deleted record's values as its last entry in the trail kept them (a blend item
+        deleted with its session is named by the session's day)."""
+        if not isinstance(row_id, int):
+            return {}
+        key = ("kept:" + table, row_id)
+        if key not in self.cache:
+            text = self.conn.exec_driver_sql(
+                "SELECT coalesce(old_values, new_values) FROM audit_entry "
+                "WHERE entity = ? AND entity_id = ? ORDER BY seq DESC LIMIT 1",
+                (table, row_id),
+            ).scalar()
+            try:
+                values = json.loads(text) if text else {}
+            except ValueError:
+                values = {}
+            self.cache[key] = values if isinstance(values, dict) else {}
+        return self.cache[key] or {}
+
     def get(self, table: str, row_id: Any) -> dict[str, Any] | None:
         if not isinstance(row_id, int):
             return None
@@ -130,7 +150,9 @@ def _name(entry: AuditEntry, rows: _Rows) -> RecordName:
 
     def session_day(session_id: Any) -> date | None:
         session = rows.get("treatment_session", session_id)
-        return _day(session["started_at"]) if session else None
+        if session is None:
+            session = rows.kept("treatment_session", session_id)
+        return _day(session.get("started_at"))
 
     name = RecordName(entity, patient=patient, gone=gone)
     if entity == "patient":

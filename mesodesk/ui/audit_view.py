@@ -28,6 +28,7 @@ from mesodesk.domain.errors import MesodeskError
 from mesodesk.services.audit_names import RecordName
 from mesodesk.services.registry import Services
 from mesodesk.ui.files import remember, start_in
+from mesodesk.ui.form import fit_screen
 from mesodesk.ui.jobs import JobRunner, Progress
 from mesodesk.ui.labels import Formats, label
 from mesodesk.ui.tables import RIGHT, Index, ListTableModel, make_table
@@ -331,7 +332,12 @@ class AuditWindow(QWidget):
         self.filter_error.hide()
 
         self.table = make_table(
-            self.model, "audit_entries", widths=(60, 130, 240, 100, 150, 95, 200), qt_header=True
+            self.model,
+            "audit_entries",
+            # the record and the patient in words need the room; the fields take what is left
+            widths=(55, 125, 160, 95, 290, 200),
+            stretch=6,
+            qt_header=True,
         )
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.selectionModel().currentRowChanged.connect(self._show_entry)
@@ -375,7 +381,7 @@ class AuditWindow(QWidget):
         self.close_button.clicked.connect(self.close)
         self.model.loaded.connect(self._loaded)
         self.model.failed.connect(self._show_filter_error)
-        self.resize(1100, 640)
+        fit_screen(self, 1100, 640)  # or less, on a 1024 x 768 screen
         self._load_actors()
         self.model.set_query(AuditQuery())
 

@@ -30,6 +30,12 @@ def fits(widget: QWidget) -> list[str]:
     for what, size in (("size hint", widget.sizeHint()), ("minimum", widget.minimumSizeHint())):
         if size.width() > ROOM.width() or size.height() > ROOM.height():
             problems.append(f"{type(widget).__name__} {what} {size.width()}x{size.height()}")
+    # and the size it opens at, on the test's screen (a window resized to a fixed 1100 px
+    # ran off a 1024 px screen: each sizes itself to the screen it is on, as fit_screen does)
+    size, screen = widget.size(), widget.screen()
+    room = ROOM.expandedTo(screen.availableGeometry().size()) if screen is not None else ROOM
+    if widget.isWindow() and (size.width() > room.width() or size.height() > room.height()):
+        problems.append(f"{type(widget).__name__} opens at {size.width()}x{size.height()}")
     minimum = widget.minimumSize()
     if minimum.width() > ROOM.width() or minimum.height() > ROOM.height():
         problems.append(

@@ -92,6 +92,10 @@ def test_a_record_deleted_since_is_named_from_its_entry(services: Any) -> None:
     assert words[("create", "treatment_session")] == "session of 2026-10-01 (deleted since)"
     assert words[("delete", "treatment_session")] == "session of 2026-10-01 (deleted since)"
     assert words[("delete", "side_effect")] == "swelling of 2026-10-02 (deleted since)"
+    # a blend item deleted with its session: the session's day from the session's own entry
+    assert words[("delete", "blend_item")] == (
+        "Lidocaine 2% lot L-2208-B in the session of 2026-10-01 (deleted since)"
+    )
     # the sealed chain is what it was
     assert services.audit.verify().ok
 
