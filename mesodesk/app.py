@@ -215,6 +215,7 @@ def run_gui(db: str | None = None) -> int:
             controller.start_automatic(
                 checked=opened.checked, crashed_before=lock is not None and lock.took_over
             )
+        window.restore_records()
         window.offer_demo_if_empty()
     try:
         return app.exec()

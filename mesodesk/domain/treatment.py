@@ -812,6 +812,9 @@ class TimelineEvent:
     ref_id: int
 
 
+TIMELINE_ORDER = {"course": 0, "session": 1, "side_effect": 2, "resolved": 3, "outcome": 4}
+
+
 @dataclass(frozen=True)
 class PatientRecord:
     patient: Patient
@@ -875,7 +878,11 @@ class PatientRecord:
                     o.id,
                 )
             )
-        events.sort(key=lambda ev: (ev.when, ev.kind))
+        # Oldest first. Course starts, onsets, resolutions and reviews have a day, not a time:
+        # within one day the events go in the order they can happen (the course starts, the
+        # session takes place, a side effect follows it and may resolve, the review comes
+        # last), and sessions of the same day by their time.
+        events.sort(key=lambda ev: (ev.when.date(), TIMELINE_ORDER[ev.kind], ev.when, ev.ref_id))
         return events
 
 

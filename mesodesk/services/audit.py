@@ -34,6 +34,7 @@ from mesodesk.domain.clock import Clock
 from mesodesk.domain.errors import DatabaseError, ValidationError
 from mesodesk.domain.integrity import Anchor, anchor_problem
 from mesodesk.domain.patients import format_record_no
+from mesodesk.services.audit_names import RecordName, name_entries, plain_words
 from mesodesk.services.changes import Changes, Result
 from mesodesk.store import audit as store_audit
 from mesodesk.store.db import Database
@@ -65,6 +66,9 @@ CSV_HEADERS = (
     "after",
     "detail",
     "hash",
+    # what a person knows the record by, worked out when exported (services/audit_names.py)
+    "record named",
+    "patient named",
 )
 AUDIT_CHANGED = Changes(audit=True)
 
@@ -132,6 +136,10 @@ class AuditService:
             rows = s.execute(stmt.order_by(order).offset(offset).limit(limit)).fetchall()
         return AuditPage([_entry(r) for r in rows], total, offset)
 
+    def names(self, entries: list[AuditEntry]) -> dict[int, RecordName]:
+        """Each entry's record as a person knows it, by entry number (audit_names)."""
+        return name_entries(self.db, entries)
+
     def actors(self) -> list[str]:
         """Everyone who appears in the trail, for a filter."""
         with self.db.read() as s:
@@ -182,7 +190,9 @@ class AuditService:
             while True:
                 page = self.search(query, offset=offset, limit=MAX_PAGE, newest_first=False)
                 total = page.total if total is None else total
+                names = self.names(page.entries)
                 for e in page.entries:
+                    named = names.get(e.seq)
                     out.writerow(
                         [
                             csv_safe(v)
@@ -199,6 +209,8 @@ class AuditService:
                                 _json(e.after),
                                 e.detail,
                                 e.hash,
+                                plain_words(named) if named else "",
+                                named.patient if named else "",
                             )
                         ]
                     )

@@ -1224,6 +1224,17 @@ class TreatmentService:
             confirmed=current.safety_confirmed,
         )
 
+    def reopen_side_effect(self, effect_id: int) -> Result[SideEffect]:
+        """Undo a resolution: the side effect is ongoing again (no resolution date)."""
+        current = self.side_effect(effect_id)
+        if current.ongoing:
+            raise ConflictError("This side effect is already ongoing.")
+        return self.update_side_effect(
+            effect_id,
+            replace(current.as_input(), resolved_on=None, outcome=AEOutcome.ONGOING),
+            confirmed=current.safety_confirmed,
+        )
+
     def delete_side_effect(self, effect_id: int) -> Result[None]:
         with self.db.write() as s:
             row = self._effect_row(s, effect_id)

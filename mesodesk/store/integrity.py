@@ -412,6 +412,35 @@ def _expected(conn: Connection, table: str) -> tuple[Expected, list[str]]:
         return Expected(seal_seq, [], newer), problems
 
 
+def _superseded_seal_damage(conn: Connection, table: str, newest: int | None) -> list[str]:
+    """The older seals of a table (a later seal replaced them) must still match the digests
+    their entries sealed: an upgrade or a bulk load seals every row again, and the seals it
+    replaced stay part of the record."""
+    problems: list[str] = []
+    older = conn.execute(
+        select(ENTRIES.c.seq, ENTRIES.c.new_values)
+        .where(ENTRIES.c.action == A.SEAL, ENTRIES.c.entity == table)
+        .where(ENTRIES.c.seq < (newest or 0))
+        .order_by(ENTRIES.c.seq)
+    ).fetchall()
+    for seal in older:
+        try:
+            digests = list(json.loads(seal.new_values or "{}").get("parts", []))
+        except (ValueError, AttributeError):
+            digests = []
+        stored = conn.execute(
+            select(SEALS.c["keys"], SEALS.c["macs"])
+            .where(SEALS.c.seq == int(seal.seq))
+            .order_by(SEALS.c.part)
+        ).fetchall()
+        if [part_digest(str(r[0]), bytes(r[1])) for r in stored] != digests:
+            problems.append(
+                f"The row seals of audit entry {int(seal.seq):,} ({table}) were changed "
+                "outside mesodesk."
+            )
+    return problems
+
+
 def row_findings(
     conn: Connection, key: ClinicKey, progress: Progress | None = None
 ) -> tuple[list[RowFinding], list[str]]:
@@ -425,6 +454,7 @@ def row_findings(
             progress(index, len(tables), f"Checking {table}")
         expected, damaged = _expected(conn, table)
         problems.extend(damaged)
+        problems.extend(_superseded_seal_damage(conn, table, expected.seal_seq))
         shape = table_shape(conn, table)
         for found_key, mac in iter_macs(conn, key.secret, shape):
             finding = expected.check(table, found_key, mac)

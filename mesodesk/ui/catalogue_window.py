@@ -49,7 +49,7 @@ from mesodesk.domain.catalogue import (
 from mesodesk.domain.errors import MesodeskError
 from mesodesk.services.changes import Changes, Result
 from mesodesk.services.registry import Services
-from mesodesk.ui.form import FormDialog, validated
+from mesodesk.ui.form import FormDialog, fit_screen, validated
 from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import JobRunner
 from mesodesk.ui.labels import Formats
@@ -699,7 +699,7 @@ class CatalogueWindow(QMainWindow):
         self.tabs.addTab(self._build_products(), self.tr("Products and lots"))
         self.tabs.addTab(self._build_practitioners(), self.tr("Practitioners"))
         self.setCentralWidget(self.tabs)
-        self.resize(1180, 660)  # fits a 1366x768 laptop screen with its panel and title bar
+        fit_screen(self, 1180, 660)  # a 1366x768 laptop's room; less on a 1024x768 screen
         main.changes_applied.connect(self._changes_applied)
         self.reload()
 

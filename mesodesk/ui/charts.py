@@ -7,11 +7,12 @@ matplotlib (and its Qt canvas) is imported when the first chart widget is made, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QPoint, QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 EXPORT_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 REBUILD_DELAY_MS = 180  # a timeline is drawn again for its new size once resizing pauses
+FIGURE_DPI = 100  # the charts' figure.dpi (mesodesk.reports.charts.STYLE): pixels an inch
 
 
 class ChartView(QWidget):
@@ -73,6 +75,18 @@ class ChartView(QWidget):
         self._layout.setSpacing(0)
         self._layout.addLayout(tools)
         self._layout.addWidget(self.message, 1)
+        self._tools = tools
+        # a chart made for its place (set_builder): made again for a new size
+        self._builder: Callable[[float, float], Figure] | None = None
+        self._built_size = QSize()
+        self._rebuild_timer = QTimer(self)
+        self._rebuild_timer.setSingleShot(True)
+        self._rebuild_timer.setInterval(REBUILD_DELAY_MS)
+        self._rebuild_timer.timeout.connect(self._rebuild_if_resized)
+
+    def add_tool(self, button: QPushButton) -> None:
+        """A button of the chart's own, before Export… and Copy."""
+        self._tools.insertWidget(1, button)
 
     # -- what it shows ---------------------------------------------------------------------
 
@@ -104,8 +118,47 @@ class ChartView(QWidget):
             button.setEnabled(True)
         self.canvas_changed.emit(self.canvas)
 
+    def set_builder(self, build: Callable[[float, float], Figure]) -> None:
+        """Show the figure ``build(width, height)`` makes for the place the chart has (in
+        inches), and have it made again for a new size once resizing pauses: the charts choose
+        where lines wrap, how many legend entries go on a row and the room for the labels
+        from their size, and a figure merely stretched to a new size would cut them."""
+        self._builder = build
+        self._build()
+
+    def _place(self) -> QSize:
+        """The size the figure has (or will have) on screen, in pixels."""
+        for place in (self.canvas, self.message):
+            if place is not None and place.isVisible() and not place.size().isEmpty():
+                return QSize(place.size())
+        tools = self._tools.sizeHint().height()
+        return QSize(self.width(), max(0, self.height() - tools))
+
+    def _build(self) -> None:
+        if self._builder is None:
+            return
+        size = self._place()
+        if size.width() < 200 or size.height() < 150:  # not laid out yet: a usual size
+            size = QSize(750, 480)
+        self._built_size = size
+        self.set_figure(self._builder(size.width() / FIGURE_DPI, size.height() / FIGURE_DPI))
+
+    def _rebuild_if_resized(self) -> None:
+        if self._builder is None or self.canvas is None:
+            return
+        size = self.canvas.size()
+        grown = size - self._built_size
+        if abs(grown.width()) > 4 or abs(grown.height()) > 4:
+            self._build()
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        if self._builder is not None:
+            self._rebuild_timer.start()
+
     def show_message(self, text: str) -> None:
         """Words in place of a chart: loading, nothing to show, an error."""
+        self._builder = None
         if self.canvas is not None:
             self._layout.removeWidget(self.canvas)
             self.canvas.hide()
@@ -146,8 +199,11 @@ class ChartView(QWidget):
         figure = self.figure()
         if figure is None:
             return
-        path = self.ask_export_path(self, f"{self.name}.png")
+        from mesodesk.ui.files import remember, start_in
+
+        path = self.ask_export_path(self, start_in(f"{self.name}.png"))
         if path is not None:
+            remember(path)
             self.save_to(path)
 
     def save_to(self, path: str) -> None:

@@ -46,7 +46,7 @@ from mesodesk.ui.tables import (
     selected_id,
     while_alive,
 )
-from mesodesk.ui.widgets import DateField, ErrorLabel, mark_invalid, placeholder
+from mesodesk.ui.widgets import DateField, ErrorLabel, date_problem, mark_invalid, placeholder
 
 if TYPE_CHECKING:
     from mesodesk.ui.main_window import MainWindow
@@ -290,8 +290,9 @@ class DueView(QWidget):
     def _apply_typed_date(self) -> None:
         try:
             value = self.date.value()
-        except ValueError:
-            value = None
+        except ValueError as exc:
+            self._show_date_error(date_problem(exc, self.formats))
+            return
         if value is None or value.year < 2000:
             self._show_date_error(arg(self.tr("Write the date as %1."), self.formats.date_hint))
             return

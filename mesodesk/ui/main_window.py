@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -30,7 +31,7 @@ from mesodesk.ui.patient_list import PatientListView, count_text
 from mesodesk.ui.patient_model import PatientTableModel
 from mesodesk.ui.record_view import PatientRecordView
 from mesodesk.ui.settings import Settings
-from mesodesk.ui.widgets import ask_yes_no
+from mesodesk.ui.widgets import ElidedLabel, ask_yes_no
 
 
 def feature_installers() -> list[Any]:
@@ -77,12 +78,13 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.list_view, self.tr("Patients"))
         self.tabs.tabBar().setTabButton(0, self.tabs.tabBar().ButtonPosition.RightSide, None)
         self.tabs.tabCloseRequested.connect(self._close_tab)
+        self.tabs.currentChanged.connect(self._tab_shown)
         self.setCentralWidget(self.tabs)
         self.pages: dict[int, PatientRecordView] = {}
 
         self.count_label = QLabel()
         self.statusBar().addWidget(self.count_label)
-        where = QLabel(services.location)
+        where = ElidedLabel(services.location)
         where.setStyleSheet("color: #666666;")
         self.statusBar().addPermanentWidget(where)
         self.model.total_changed.connect(self._show_count)
@@ -171,10 +173,10 @@ class MainWindow(QMainWindow):
         result = PatientDialog.ask(self, self.services, self.runner, self.formats)
         if result is not None:
             self.apply(result.changes)
+            self.open_patient(result.value.id)
             self.statusBar().showMessage(
                 arg(self.tr("Registered %1."), result.value.record_no), 5000
             )
-            self.open_patient(result.value.id)
 
     def _current_patient_id(self) -> int | None:
         widget = self.tabs.currentWidget()
@@ -287,6 +289,12 @@ class MainWindow(QMainWindow):
             self.formats.currency = clinic.currency
             self.model.refresh()
 
+    def _tab_shown(self, _index: int) -> None:
+        """The status bar speaks of what is in front: the patient count only over the patient
+        list, and a message about an earlier action goes when the person moves on."""
+        self.statusBar().clearMessage()
+        self.count_label.setVisible(self.tabs.currentWidget() is self.list_view)
+
     def _show_count(self, total: int) -> None:
         self.count_label.setText(count_text(total, bool(self.model.query.text.strip())))
 
@@ -316,8 +324,9 @@ class MainWindow(QMainWindow):
                     "This database holds no patients yet. Load a demo clinic of %1 invented "
                     "patients, with courses, sessions, side effects and product lots, to try "
                     "mesodesk out?\n\n"
-                    "Demo data can only go into an empty database: for real patients, start a new "
-                    "database file afterwards (mesodesk --db FILE)."
+                    "The invented patients stay in this database. Keep real patients in a "
+                    "separate, new database: the file in use is shown at the bottom right of the "
+                    "window and under Help ▸ About."
                 ),
                 str(DEMO_PATIENTS),
             ),
@@ -415,7 +424,63 @@ class MainWindow(QMainWindow):
             self.list_view.table.horizontalHeader().restoreState(header_state)
         self.list_view.show_archived.setChecked(self.settings.get(keys.SHOW_ARCHIVED))
 
+    def open_records(self) -> list[int]:
+        """The patients whose records are open, in the order of their tabs."""
+        by_view = {id(view): patient_id for patient_id, view in self.pages.items()}
+        found = (by_view.get(id(self.tabs.widget(i))) for i in range(self.tabs.count()))
+        return [patient_id for patient_id in found if patient_id is not None]
+
+    def _save_records(self) -> None:
+        current = next(
+            (pid for pid, view in self.pages.items() if view is self.tabs.currentWidget()), 0
+        )
+        self.settings.set(
+            keys.OPEN_RECORDS,
+            json.dumps(
+                {
+                    "database": self.services.location,
+                    "records": self.open_records(),
+                    "current": current,
+                }
+            ),
+        )
+
+    def restore_records(self) -> None:
+        """Open again the records that were open when the window last closed on this database,
+        in the same order, the one in front in front; a patient deleted since is left out."""
+        try:
+            saved = json.loads(self.settings.get(keys.OPEN_RECORDS) or "{}")
+            if not isinstance(saved, dict) or saved.get("database") != self.services.location:
+                return
+            wanted = [int(x) for x in saved.get("records", [])]
+            current = int(saved.get("current") or 0)
+        except (ValueError, TypeError):
+            return  # a setting this version cannot read: start with the patient list
+        if not wanted:
+            return
+        patients = self.services.patients
+
+        def existing() -> list[int]:
+            found = []
+            for patient_id in wanted:
+                try:
+                    patients.get(patient_id)
+                except MesodeskError:
+                    continue
+                found.append(patient_id)
+            return found
+
+        def reopen(found: list[int]) -> None:
+            for patient_id in found:
+                if patient_id not in self.pages:
+                    self.open_patient(patient_id)
+            front = self.pages.get(current)
+            self.tabs.setCurrentWidget(front if front is not None else self.list_view)
+
+        self.runner.run(existing).success(reopen)
+
     def save_layout(self) -> None:
+        self._save_records()
         self.settings.set(keys.WINDOW_GEOMETRY, self.saveGeometry())
         self.settings.set(keys.WINDOW_STATE, self.saveState())
         self.settings.set(keys.PATIENT_HEADER, self.list_view.table.horizontalHeader().saveState())

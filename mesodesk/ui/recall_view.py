@@ -20,7 +20,6 @@ from PySide6.QtCore import (
     QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
-    QStandardPaths,
     Qt,
     QTimer,
     Signal,
@@ -53,6 +52,7 @@ from mesodesk.domain.treatment import (
 from mesodesk.services.changes import Changes
 from mesodesk.services.export import save_recall_csv
 from mesodesk.services.registry import Services
+from mesodesk.ui.files import remember, start_in
 from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import JobRunner
 from mesodesk.ui.labels import Formats, label
@@ -589,10 +589,7 @@ class RecallView(QWidget):
     def suggested_file(self, recall: Recall) -> str:
         safe = re.sub(r"[^A-Za-z0-9._-]+", "-", recall.lot_number).strip("-.") or "lot"
         day = self.services.clock.today().isoformat()
-        folder = QStandardPaths.writableLocation(
-            QStandardPaths.StandardLocation.DocumentsLocation
-        ) or str(Path.home())
-        return str(Path(folder) / f"recall-{safe}-{day}.csv")
+        return start_in(f"recall-{safe}-{day}.csv")
 
     def choose_file(self, suggested: str) -> str:
         """Where to save the CSV ('' when cancelled); tests replace this."""
@@ -611,6 +608,7 @@ class RecallView(QWidget):
         path = self.choose_file(self.suggested_file(recall))
         if not path:
             return
+        remember(path)
         if not Path(path).suffix:
             path += ".csv"
         self.export_button.setEnabled(False)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mesodesk.domain.enums import AEOutcome, CourseStatus, Grade
+from mesodesk.domain.enums import CourseStatus, Grade
 from mesodesk.domain.safety import RULES
 from mesodesk.domain.treatment import (
     Course,
@@ -45,6 +46,7 @@ from mesodesk.ui.tables import (
     make_table,
     select_id,
     selected_id,
+    while_alive,
 )
 
 if TYPE_CHECKING:
@@ -180,7 +182,7 @@ class PatientRecordView(QWidget):
         self.effect_table = self._table(self.effect_model, "side_effects", stretch=1)
         self.effect_table.doubleClicked.connect(lambda _i: self.edit_side_effect())
         self.effect_actions = self._action_bar(
-            ("resolve", self.tr("Mark resolved"), self.mark_resolved),
+            ("resolve", self.tr("Mark resolved…"), self.mark_resolved),
             ("edit", self.tr("Edit…"), self.edit_side_effect),
             ("delete", self.tr("Delete…"), self.delete_side_effect),
         )
@@ -197,7 +199,25 @@ class PatientRecordView(QWidget):
         self.tabs.addTab(
             self._page(self.effect_table, self.effect_actions), self.tr("Side effects")
         )
-        self.tabs.addTab(self.timeline, self.tr("Timeline"))
+        # which way the timeline runs, said and chosen above it
+        self.timeline_order = QComboBox()
+        self.timeline_order.addItem(self.tr("Newest first"), True)
+        self.timeline_order.addItem(self.tr("Oldest first"), False)
+        self.timeline_order.currentIndexChanged.connect(
+            lambda _i: self.record is not None and self._fill_timeline(self.record)
+        )
+        order_caption = QLabel(self.tr("&Order:"))
+        order_caption.setBuddy(self.timeline_order)
+        timeline_page = QWidget()
+        timeline_layout = QVBoxLayout(timeline_page)
+        timeline_layout.setContentsMargins(0, 4, 0, 0)
+        order_row = QHBoxLayout()
+        order_row.addWidget(order_caption)
+        order_row.addWidget(self.timeline_order)
+        order_row.addStretch(1)
+        timeline_layout.addLayout(order_row)
+        timeline_layout.addWidget(self.timeline, 1)
+        self.tabs.addTab(timeline_page, self.tr("Timeline"))
         # The chart is made when its tab is first shown: matplotlib loads only then.
         self.chart: Any = None
         self.chart_tab = QWidget()
@@ -277,7 +297,10 @@ class PatientRecordView(QWidget):
     def reload(self) -> None:
         treatment = self.window_.services.treatment
         patient_id = self.patient_id
-        self.window_.runner.run(lambda: treatment.record(patient_id)).success(self.show_record)
+        # the tab may be closed before the record comes back
+        self.window_.runner.run(lambda: treatment.record(patient_id)).success(
+            while_alive(self, self.show_record)
+        )
 
     def show_record(self, record: PatientRecord) -> None:
         self.record = record
@@ -544,7 +567,8 @@ class PatientRecordView(QWidget):
     def _fill_timeline(self, record: PatientRecord) -> None:
         f = self.window_.formats
         self.timeline.clear()
-        for event in reversed(record.timeline()):
+        events = record.timeline()  # oldest first
+        for event in reversed(events) if self.timeline_order.currentData() else events:
             when = f.datetime(event.when) if event.kind == "session" else f.date(event.when.date())
             item = QListWidgetItem(
                 f"{when}    {self._timeline_text(record, event.kind, event.ref_id)}"
@@ -709,7 +733,14 @@ class PatientRecordView(QWidget):
         effect = self._effect(selected_id(self.effect_table))
         for button in self.effect_actions.values():
             button.setEnabled(effect is not None)
-        self.effect_actions["resolve"].setEnabled(effect is not None and effect.ongoing)
+        # a resolved side effect can be reopened: marking it resolved is never a one-way step
+        resolve = self.effect_actions["resolve"]
+        resolve.setEnabled(effect is not None)
+        resolve.setText(
+            self.tr("Reopen…")
+            if effect is not None and not effect.ongoing
+            else self.tr("Mark resolved…")
+        )
 
     # -- lookups ------------------------------------------------------------------------------
 
@@ -943,15 +974,30 @@ class PatientRecordView(QWidget):
             )
 
     def mark_resolved(self) -> None:
+        """Ask on which day the selected side effect resolved (today proposed); on one already
+        resolved, offer to reopen it."""
+        from mesodesk.ui.side_effect_dialog import ResolveDialog
+
         effect = self._effect(selected_id(self.effect_table))
-        if effect is None or not effect.ongoing:
+        if effect is None:
+            return
+        if effect.ongoing:
+            self._applied(ResolveDialog.ask(self.window_, effect, self), "side_effect")
+            return
+        assert effect.resolved_on is not None
+        if not self.window_.confirm(
+            self.tr("Reopen the side effect"),
+            arg(
+                self.tr("“%1” is recorded as resolved on %2. Mark it ongoing again?"),
+                effect.title,
+                self.window_.formats.date(effect.resolved_on),
+            ),
+        ):
             return
         treatment = self.window_.services.treatment
-        today = self.window_.services.clock.today()
-        resolved_on = max(today, effect.onset_on)
-        self.window_.runner.run(
-            lambda: treatment.resolve_side_effect(effect.id, resolved_on, AEOutcome.RESOLVED)
-        ).success(lambda result: self._applied(result, "side_effect"))
+        self.window_.runner.run(lambda: treatment.reopen_side_effect(effect.id)).success(
+            lambda result: self._applied(result, "side_effect")
+        )
 
     def delete_side_effect(self) -> None:
         effect = self._effect(selected_id(self.effect_table))

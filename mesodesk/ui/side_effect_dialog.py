@@ -36,6 +36,7 @@ from mesodesk.domain.enums import (
     ReportChannel,
     SideEffectKind,
 )
+from mesodesk.domain.errors import ValidationError
 from mesodesk.domain.safety import Finding, Level
 from mesodesk.domain.treatment import (
     OPEN_OUTCOMES,
@@ -50,7 +51,7 @@ from mesodesk.ui.form import FormDialog, fit_screen, validated
 from mesodesk.ui.i18n import arg
 from mesodesk.ui.labels import grade_definition, label
 from mesodesk.ui.session_dialog import NONE, score_combo, set_combo
-from mesodesk.ui.widgets import DateField, EnumCombo
+from mesodesk.ui.widgets import DateField, EnumCombo, compact_combo
 
 if TYPE_CHECKING:
     from mesodesk.ui.main_window import MainWindow
@@ -224,7 +225,7 @@ class SideEffectDialog(FormDialog):
         self.reported_at.setDisplayFormat("HH:mm")
         now = window.services.clock.now()
         self.reported_at.setTime(QTime(now.hour, now.minute))
-        self.recorded_by = QComboBox()
+        self.recorded_by = compact_combo(QComboBox(), 24)
         self.recorded_by.addItem(NONE, None)
         self.notes = QPlainTextEdit()
         self.notes.setTabChangesFocus(True)
@@ -409,10 +410,13 @@ class SideEffectDialog(FormDialog):
 
     def _practitioners_loaded(self, practitioners: list[Practitioner]) -> None:
         chosen = self.effect.recorded_by_id if self.effect else None
+        untouched = not self.has_changes()
         for p in practitioners:
             if p.active or p.id == chosen:
                 self.recorded_by.addItem(p.display, p.id)
         set_combo(self.recorded_by, chosen)
+        if untouched:  # the list filled in is not a change the person made
+            self.mark_unchanged()
 
     def _load(self, e: SideEffect) -> None:
         self.kind.set_value(e.kind)
@@ -551,3 +555,60 @@ class SideEffectDialog(FormDialog):
         dialog = cls(window, record, effect, session_id, parent)
         dialog.exec()
         return dialog.saved
+
+
+class ResolveDialog(FormDialog):
+    """When an ongoing side effect resolved: the day asked (today proposed), and whether it left
+    anything behind. Nothing is changed until Save, so a click on Mark resolved by mistake
+    costs nothing."""
+
+    def __init__(self, window: MainWindow, effect: SideEffect, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.window_ = window
+        self.effect = effect
+        formats = window.formats
+        self.setWindowTitle(self.tr("Mark resolved"))
+        intro = QLabel(
+            arg(
+                self.tr("“%1”, onset %2: on which day did it resolve?"),
+                effect.title,
+                formats.date(effect.onset_on),
+            )
+        )
+        intro.setWordWrap(True)
+        intro.setTextFormat(Qt.TextFormat.PlainText)
+        self.day = DateField(formats)
+        self.day.set_value(max(window.services.clock.today(), effect.onset_on))
+        self.outcome = EnumCombo(AEOutcome, (AEOutcome.RESOLVED, AEOutcome.SEQUELAE))
+        form = QFormLayout()
+        self.add_row(form, self.tr("Resolved on *"), "resolved_on", self.day, marked=self.day.edit)
+        self.add_row(form, self.tr("Outcome"), "outcome", self.outcome)
+        self.finish_layout(intro, form)
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("x") * 60)
+        self.day.edit.setFocus()
+        self.day.edit.selectAll()
+
+    def collect(self) -> tuple[Any, AEOutcome]:
+        problems: dict[str, str] = {}
+        day = self.date_of(self.day, "resolved_on", problems)
+        if day is None and not problems:
+            problems["resolved_on"] = self.tr("Say on which day it resolved.")
+        if problems:
+            raise ValidationError(problems)
+        return day, self.outcome.value()
+
+    def save(self) -> None:
+        data = self.checked_input()
+        if data is None:
+            return
+        day, outcome = data
+        treatment = self.window_.services.treatment
+        effect_id = self.effect.id
+        self.window_.runner.run(
+            lambda: treatment.resolve_side_effect(effect_id, day, outcome)
+        ).success(self.saved_value).failure(self.failed)
+
+    @classmethod
+    def ask(cls, window: MainWindow, effect: SideEffect, parent: QWidget | None = None) -> Any:
+        """The service's Result once saved; None when cancelled."""
+        return cls(window, effect, parent).result_if_saved()

@@ -45,12 +45,13 @@ from mesodesk.domain.summary import (
 )
 from mesodesk.services.printing import PrintJob, Sender
 from mesodesk.services.summary import BatchOutcome, print_title
-from mesodesk.ui.form import FormDialog
+from mesodesk.ui.files import last_folder, remember, start_in
+from mesodesk.ui.form import FormDialog, fit_screen
 from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import Job, Progress
 from mesodesk.ui.labels import label
 from mesodesk.ui.printing import PrintSetup, sender_for, to_file
-from mesodesk.ui.widgets import DateField
+from mesodesk.ui.widgets import DateField, date_problem
 
 if TYPE_CHECKING:
     from mesodesk.domain.patients import Patient
@@ -180,10 +181,8 @@ class OptionsBox(QGroupBox):
         for key, field in (("date_from", self.date_from), ("date_to", self.date_to)):
             try:
                 values[key] = field.value()
-            except ValueError:
-                problems[key] = arg(
-                    self.tr("Not a date; write it as %1."), self.window_.formats.date_hint
-                )
+            except ValueError as exc:
+                problems[key] = date_problem(exc, self.window_.formats)
                 values[key] = None
         if problems:
             raise ValidationError(problems)
@@ -200,6 +199,8 @@ class OptionsBox(QGroupBox):
 
 class SummaryDialog(FormDialog):
     """From a patient's record: preview, save as PDF, or print the summary."""
+
+    ask_before_discarding = False  # options to choose, nothing typed to lose
 
     def __init__(self, window: MainWindow, patient: Patient, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -257,9 +258,10 @@ class SummaryDialog(FormDialog):
         name = file_name(self.patient, options.privacy, today, code or "")
         action: str | None
         if what == "save":
-            target = self.choose_file(Path.home() / name)
+            target = self.choose_file(Path(start_in(name)))
             if target is None:
                 return
+            remember(target)
             action = "pdf_export"
         else:
             target = Path(tempfile.mkdtemp(prefix="mesodesk-")) / name
@@ -314,7 +316,7 @@ class SummaryDialog(FormDialog):
             self.offer_open_folder(written.path)
         else:
             PdfPreview.show_file(
-                self.window_, written.path, self.patient.id, self.patient.record_no
+                self.window_, written.path, self.patient.id, self.patient.record_no, owner=self
             )
 
     def _print(self, written: Any, options: SummaryOptions) -> None:
@@ -364,6 +366,18 @@ class SummaryDialog(FormDialog):
         )
         if answer == QMessageBox.StandardButton.Open:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent)))
+
+    def done(self, result: int) -> None:
+        # the previews opened from here outlive the dialog: they go to the main window, where
+        # they stay open (and can be raised) once nothing modal is in front of them
+        for preview in self.findChildren(
+            PdfPreview, options=Qt.FindChildOption.FindDirectChildrenOnly
+        ):
+            geometry = preview.geometry()
+            preview.setParent(self.window_, preview.windowFlags())
+            preview.setGeometry(geometry)
+            preview.show()
+        super().done(result)
 
     @classmethod
     def ask(cls, window: MainWindow, patient: Patient) -> None:
@@ -421,9 +435,16 @@ class PdfPreview(QMainWindow):
     """The summary as it will print, before it is printed or sent."""
 
     def __init__(
-        self, window: MainWindow, path: Path, patient_id: int, record_no: str = ""
+        self,
+        window: MainWindow,
+        path: Path,
+        patient_id: int,
+        record_no: str = "",
+        owner: QWidget | None = None,
     ) -> None:
-        super().__init__(window)
+        # A window owned by the modal Summary dialog sits in front of it and takes the keyboard
+        # and mouse; one owned by the main window would open behind the dialog, blocked by it.
+        super().__init__(owner or window)
         from PySide6.QtPdf import QPdfDocument
         from PySide6.QtPdfWidgets import QPdfView
 
@@ -447,7 +468,6 @@ class PdfPreview(QMainWindow):
         save_action.triggered.connect(self.save_copy)
         tools.addAction(print_action)
         tools.addAction(save_action)
-        self.resize(900, 720)
 
     def print_(self) -> None:
         pages = self.document.pageCount()
@@ -469,10 +489,11 @@ class PdfPreview(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(
             self,
             self.tr("Save a copy"),
-            str(Path.home() / self.path.name),
+            start_in(self.path.name),
             self.tr("PDF files (*.pdf)"),
         )
         if path:
+            remember(path)
             from mesodesk.files import copy_atomically
 
             try:  # whole or not at all, owner-only, never through a link (issue 12)
@@ -482,17 +503,27 @@ class PdfPreview(QMainWindow):
 
     @classmethod
     def show_file(
-        cls, window: MainWindow, path: Path, patient_id: int, record_no: str = ""
+        cls,
+        window: MainWindow,
+        path: Path,
+        patient_id: int,
+        record_no: str = "",
+        owner: QWidget | None = None,
     ) -> PdfPreview:
-        preview = cls(window, path, patient_id, record_no)
+        preview = cls(window, path, patient_id, record_no, owner)
         preview.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        fit_screen(preview, 900, 720)
         preview.show()
+        preview.raise_()
+        preview.activateWindow()
         return preview
 
 
 class BatchDialog(FormDialog):
     """Summaries for every patient seen in a period: saved into a folder, printed (one job per
     letter, after one print dialog for the whole batch), or both."""
+
+    ask_before_discarding = False
 
     def __init__(self, window: MainWindow, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -502,7 +533,7 @@ class BatchDialog(FormDialog):
         today = window.services.clock.today()
         self.box.date_from.set_value(today.replace(day=1))
         self.box.date_to.set_value(today)
-        self.folder = Path.home() / "mesodesk summaries"
+        self.folder = last_folder() or Path.home() / "mesodesk summaries"
         self.save_box = QCheckBox(self.tr("Save into:"))
         self.save_box.setChecked(True)
         self.folder_label = QLabel(str(self.folder))
@@ -557,6 +588,7 @@ class BatchDialog(FormDialog):
             self, self.tr("Folder for the summaries"), str(self.folder)
         )
         if path:
+            remember(path)
             self.folder = Path(path)
             self.folder_label.setText(path)
 

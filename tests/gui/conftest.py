@@ -52,3 +52,13 @@ def settle(qtbot: Any, runner: JobRunner) -> None:
 def wait_jobs(qtbot: Any, runner: JobRunner) -> None:
     """Wait until the runner's queue is empty and every result has reached the GUI thread."""
     qtbot.waitUntil(lambda: runner._running == 0, timeout=10_000)
+
+
+@pytest.fixture(autouse=True)
+def _discard_without_asking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A filled form closed at a test's end (pytest-qt closes every widget) would ask whether
+    to discard its changes, in a modal box nobody answers. Tests that check the question
+    replace it on their dialog (tests/gui/test_cancel_asks.py)."""
+    from mesodesk.ui.form import FormDialog
+
+    monkeypatch.setattr(FormDialog, "confirm_discard", lambda self: True)

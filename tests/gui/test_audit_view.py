@@ -1,6 +1,7 @@
 """The audit view: entries filtered by patient, who and date; values; verify; export."""
 
 import csv
+import re
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -45,7 +46,7 @@ def test_model_passes_the_model_tester(
     qtmodeltester.check(model)
     assert model.data(model.index(0, 0)) == "5"  # newest first
     assert model.data(model.index(0, 3)) == "archived"
-    assert model.data(model.index(0, 5)) == "MD-000002"
+    assert model.data(model.index(0, 5)) == "MD-000002 Smith, Anna"  # as a person knows them
     assert model.data(model.index(1, 6)) == "last_name"
     assert model.data(model.index(3, 2)) == "Dr. Amelia Hart"
 
@@ -102,7 +103,10 @@ def test_filter_errors_show_beside_the_filters(qtbot: Any, view: AuditWindow) ->
     view.patient.setText("")
     view.since.edit.setText("31/02/2026")
     view.apply_filters()
-    assert "not a date" in view.filter_error.text()
+    assert "31/02/2026 does not exist" in view.filter_error.text()
+    view.since.edit.setText("last week")
+    view.apply_filters()
+    assert "Not a date; write it as dd/mm/yyyy" in view.filter_error.text()
     view.since.set_value(date(2026, 12, 1))
     view.until.set_value(date(2026, 11, 1))
     view.apply_filters()
@@ -156,3 +160,33 @@ def test_opened_from_the_tools_menu_and_kept_current(qtbot: Any, window: Any) ->
     controller.actions["audit"].trigger()  # the same window again
     assert controller.audit_window is audit
     audit.close()
+
+
+def test_the_view_names_records_as_a_person_knows_them(
+    qtbot: Any, services: Any, runner: Any, formats: Any
+) -> None:
+    from tests.unit.test_audit_names import clinic_day
+
+    clinic_day(services)
+    w = AuditWindow(services, runner, formats)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.model.rowCount() > 0 and bool(w.model.names))
+    model = w.model
+    shown = {model.data(model.index(r, 4)) for r in range(model.rowCount())}
+    # in the clinic's date format, never "session 3" or "blend item 1"
+    assert "session of 01/10/2026" in shown
+    assert "Lidocaine 2% lot L-2208-B in the session of 01/10/2026" in shown
+    assert "Lidocaine 2% lot L-2208-B" in shown
+    assert not any(re.fullmatch(r"(session|blend item|product lot) \d+", t) for t in shown)
+    row = next(
+        r
+        for r in range(model.rowCount())
+        if model.data(model.index(r, 4)) == "session of 01/10/2026"
+    )
+    assert model.data(model.index(row, 5)) == "MD-000001 Müller, José"
+    w.table.selectRow(row)
+    detail = w.detail.toPlainText()
+    assert "created session of 01/10/2026 (MD-000001 Müller, José)" in detail
+    assert "session #" in detail  # the internal id is still there for whoever checks
+    wait_jobs(qtbot, runner)

@@ -127,6 +127,34 @@ def test_enter_opens_the_best_match(qtbot: Any, window: Any) -> None:
     assert page.header.title.text() == "Müller, José"
 
 
+def test_muller_and_enter_opens_mueller_not_becker_mueller(qtbot: Any, window: Any) -> None:
+    """Issue 15 item 8, as the clinician does it."""
+    window.services.patients.create(patient_input(first_name="Birgit", last_name="Becker-Müller"))
+    window.services.patients.create(patient_input(first_name="Birgit", last_name="Müller"))
+    qtbot.keyClicks(window.list_view.search, "muller")
+    qtbot.waitUntil(lambda: window.model.text_matches("muller") and window.model.rowCount() == 2)
+    qtbot.keyClick(window.list_view.search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.tabs.count() == 2)
+    page = window.tabs.currentWidget()
+    qtbot.waitUntil(lambda: page.record is not None)
+    assert page.header.title.text() == "Müller, Birgit"
+
+
+def test_the_status_bar_speaks_of_what_is_in_front(qtbot: Any, window: Any) -> None:
+    """Issue 15 item 12: no "1 patient found" over a record, no message left from earlier."""
+    window.services.patients.create(patient_input())
+    qtbot.keyClicks(window.list_view.search, "jose")
+    qtbot.waitUntil(lambda: window.model.text_matches("jose") and window.model.rowCount() == 1)
+    assert window.count_label.isVisible() and "1 patient" in window.count_label.text()
+    window.statusBar().showMessage("Backed up to somewhere.", 60_000)
+    qtbot.keyClick(window.list_view.search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.tabs.count() == 2)
+    assert not window.count_label.isVisible()
+    assert window.statusBar().currentMessage() == ""
+    window.tabs.setCurrentIndex(0)
+    assert window.count_label.isVisible()
+
+
 def test_archive_asks_and_hides_the_patient(qtbot: Any, window: Any, monkeypatch: Any) -> None:
     patient = window.services.patients.create(patient_input()).value
     window.model.refresh()
@@ -168,6 +196,17 @@ def test_offers_demo_on_an_empty_database_once(qtbot: Any, window: Any, monkeypa
     window.offer_demo_if_empty()
     qtbot.wait(200)
     assert offered == [True]
+
+
+def test_the_demo_offer_speaks_to_a_clinician(qtbot: Any, window: Any, monkeypatch: Any) -> None:
+    """No command-line terms in the offer (issue 15 item 12)."""
+    from mesodesk.ui import main_window
+
+    asked: list[str] = []
+    monkeypatch.setattr(main_window, "ask_yes_no", lambda _w, _t, text: asked.append(text) or False)
+    window.offer_demo()
+    assert "--db" not in asked[0] and "FILE" not in asked[0]
+    assert "separate, new database" in asked[0]
 
 
 def test_demo_loads_with_progress(qtbot: Any, window: Any, monkeypatch: Any) -> None:
