@@ -9,6 +9,8 @@ tree first on the path, e.g. for 0.1 (schema 0003) and for main before issue 12 
     PYTHONPATH=/tmp/old01 .venv/bin/python tests/data/old_clinic.py tests/data/clinic-0003.sql.gz
     git archive a49bfc8 | tar -x -C /tmp/old05
     PYTHONPATH=/tmp/old05 .venv/bin/python tests/data/old_clinic.py tests/data/clinic-0005.sql.gz
+    git archive 41b2cae | tar -x -C /tmp/old07   # main with the numbing product, before issue 12
+    PYTHONPATH=/tmp/old07 .venv/bin/python tests/data/old_clinic.py tests/data/clinic-0007.sql.gz
 """
 
 from __future__ import annotations

@@ -14,7 +14,9 @@ and a digest of them all, so none of them can change later unnoticed. Then every
 is sealed as the upgrade found it. Nothing is rewritten and nothing is lost.
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0008 (it was written after 0007 and 0008 had shipped on main, so it runs after
+them: a database at 0007 or 0008 gets it too, and it seals every row as the columns of 0007
+and 0008 left it)
 Create Date: 2026-12-03
 """
 
@@ -24,7 +26,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 revision = "0006"
-down_revision = "0005"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

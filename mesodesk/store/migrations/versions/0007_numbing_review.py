@@ -15,7 +15,7 @@ running totals of 0003/0004, and any other) are set aside and made again exactly
 so the totals stay as they are: a copy fires no trigger.
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0005
 Create Date: 2026-12-04
 """
 
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
