@@ -12,9 +12,10 @@ from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from mesodesk import APP_NAME, __version__
+from mesodesk import APP_NAME, __version__, logs
 from mesodesk.domain.errors import MesodeskError
 from mesodesk.paths import resource_path
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.instance import InstanceLock
 from mesodesk.ui.settings import Settings
 
@@ -101,20 +102,69 @@ def _first_paint(app: QApplication, path: Path | None) -> QuickWindow | None:
     return window
 
 
+def _confirm_new(path: Path, db: str | None) -> bool:
+    """A database named on the command line (or in MESODESK_DB) that does not exist is made
+    only when the person says so: a mistyped name must not become a new, empty clinic. The
+    default database is made on first start without asking."""
+    if db is None and not os.environ.get("MESODESK_DB"):
+        return True
+    tr = QApplication.translate
+    answer = QMessageBox.question(
+        None,
+        "mesodesk",
+        arg(
+            tr(
+                "app",
+                "There is no database at %1.\n\nCreate a new, empty database there? (If you "
+                "meant an existing one, check its name.)",
+            ),
+            str(path),
+        ),
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def _read_only_there(lock: InstanceLock, path: Path) -> bool:
+    """The lock file cannot be made because the database's folder cannot be written to (a
+    read-only disk, no permission): this mesodesk cannot write the database either, so it
+    opens it read-only and says why (README: a database in such a folder is not damaged)."""
+    from PySide6.QtCore import QLockFile
+
+    from mesodesk.store.safety import unwritable_folder
+
+    return lock.error == QLockFile.LockError.PermissionError and bool(unwritable_folder(path))
+
+
 def run_gui(db: str | None = None) -> int:
+    from mesodesk.files import private_umask
+
+    private_umask()  # the database, its log, backups and exports: owner-only
     app = make_application()
+    from mesodesk.ui import crash
+
+    crash.install()
     probe = os.environ.get("MESODESK_PROBE_STARTUP")
     lock: InstanceLock | None = None
     path = _plain_file(db)
+    if path is not None and not path.exists() and not _confirm_new(path, db):
+        return 1
+    unlocked = False  # no lock file can be made there, and this mesodesk cannot write there
     if path is not None and path.exists():
         # One mesodesk per database: a second one says who has it open, and stops.
         lock = InstanceLock.for_database(path)
         if not lock.acquire():
-            QMessageBox.information(None, "mesodesk", lock.refusal())
-            return 1
-    quick = _first_paint(app, path) if lock is not None else None
+            if not _read_only_there(lock, path):
+                QMessageBox.information(None, "mesodesk", lock.refusal())
+                return 1
+            lock, unlocked = None, True
+    quick = _first_paint(app, path) if lock is not None or unlocked else None
     if quick is not None and probe:
         _probe("shown", float(probe))
+    # the log starts once the first page shows: logging.handlers is a few imports more
+    logs.setup()
+    logs.started("gui")
 
     # The rest of mesodesk: about a second of imports, behind the first page.
     from mesodesk.services.health import open_for_app
@@ -124,11 +174,13 @@ def run_gui(db: str | None = None) -> int:
 
     try:
         target = resolve_target(db)
-        if lock is None and target.is_sqlite and target.path is not None:
+        if lock is None and not unlocked and target.is_sqlite and target.path is not None:
             lock = InstanceLock.for_database(target.path)
             if not lock.acquire():
-                QMessageBox.information(None, "mesodesk", lock.refusal())
-                return 1
+                if not _read_only_there(lock, target.path):
+                    QMessageBox.information(None, "mesodesk", lock.refusal())
+                    return 1
+                lock = None
         opened = open_for_app(target)
     except MesodeskError as exc:
         if quick is not None:
@@ -163,6 +215,7 @@ def run_gui(db: str | None = None) -> int:
             controller.start_automatic(
                 checked=opened.checked, crashed_before=lock is not None and lock.took_over
             )
+        window.restore_records()
         window.offer_demo_if_empty()
     try:
         return app.exec()

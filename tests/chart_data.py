@@ -260,3 +260,71 @@ def dashboard(*, empty: bool = False, bad_lot: bool = True) -> ClinicDashboard:
             GaisCounts(Indication.LOCAL_FAT, (5, 10, 5, 3, 0)),
         ),
     )
+
+
+def busy_dashboard(lot_count: int = 134) -> ClinicDashboard:
+    """A busy clinic over four years: many lots with long product names, every indication and
+    treated area, every grade and GAIS score (what the charts must fit at every size)."""
+    rng = random.Random(7)
+    months = []
+    first = date(2022, 12, 1)
+    for i in range(49):
+        year, month = divmod(first.month - 1 + i, 12)
+        months.append(
+            MonthCounts(
+                date(first.year + year, month + 1, 1),
+                rng.randint(40, 90),
+                {kind: rng.randint(0, 12) for kind in list(SideEffectKind)[:9]},
+            )
+        )
+    products = [
+        "Phosphatidylcholine 5% / deoxycholate 2.5%",
+        "Polyrevitalising complex with hyaluronic acid",
+        "Artichoke extract",
+        "L-carnitine 20%",
+        "Vitamin C 20%",
+        "Organic silicon 0.5%",
+        "Lidocaine 2%",
+    ]
+    lots = []
+    for i in range(lot_count):
+        product = products[i % len(products)]
+        n = rng.randint(4, 200)
+        k = rng.randint(0, n)
+        lots.append(
+            LotRate(
+                i + 1,
+                f"{product[:2].upper()}-{2300 + i:04d}-{chr(65 + i % 26)}",
+                product,
+                Proportion.of(k, n),
+                Proportion.of(400, 1600),
+                i % 9 != 0,
+            )
+        )
+    lots.sort(key=lambda r: -r.rate.low)
+    return ClinicDashboard(
+        start=date(2022, 12, 23),
+        end=date(2026, 12, 3),
+        sessions=sum(m.sessions for m in months),
+        effects=sum(m.total_effects for m in months),
+        severe=12,
+        unlinked_effects=3,
+        months=tuple(months),
+        lots=tuple(lots),
+        all_lots=Proportion.of(sum(x.rate.events for x in lots), sum(x.rate.total for x in lots)),
+        indications=tuple(
+            GroupRate(ind, rng.randint(100, 800), rng.randint(50, 500), rng.randint(0, 5))
+            for ind in Indication
+        ),
+        areas=tuple(
+            GroupRate(area, rng.randint(50, 600), rng.randint(20, 300), rng.randint(0, 4))
+            for area in BodyArea
+        ),
+        grades=tuple(
+            KindGrades(kind, (rng.randint(5, 400), rng.randint(0, 90), rng.randint(0, 9), 1, 0))
+            for kind in SideEffectKind
+        ),
+        gais=tuple(
+            GaisCounts(ind, tuple(rng.randint(0, 20) for _ in range(5))) for ind in Indication
+        ),
+    )

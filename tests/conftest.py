@@ -18,10 +18,37 @@ from mesodesk.domain.patients import PatientInput
 NOW = datetime(2026, 11, 24, 10, 30)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Clinic keys kept for the whole run: a database a module fixture makes stays usable in
+    the next test, as on one computer. Module fixtures run under a home of the session (never
+    the real config folder)."""
+    keys = tmp_path_factory.mktemp("keys")
+    home = tmp_path_factory.mktemp("session-home")
+    (home / "config").mkdir()
+    (home / "config" / "keys").symlink_to(keys)
+    before = os.environ.get("MESODESK_HOME")
+    os.environ["MESODESK_HOME"] = str(home)
+    yield keys
+    if before is None:
+        os.environ.pop("MESODESK_HOME", None)
+    else:
+        os.environ["MESODESK_HOME"] = before
+
+
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MESODESK_HOME", str(tmp_path / "home"))
+def _isolated_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_keys: Path
+) -> Iterator[None]:
+    from mesodesk import logs
+
+    home = tmp_path / "home"
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "keys").symlink_to(shared_keys)
+    monkeypatch.setenv("MESODESK_HOME", str(home))
     monkeypatch.delenv("MESODESK_DB", raising=False)
+    yield
+    logs.shutdown()  # a command a test ran logged into this test's folder: let it go
 
 
 @pytest.fixture

@@ -241,9 +241,19 @@ def kill_demo(workdir: Path, patients: int = 5000, at_percent: int = 10) -> Path
     """Start `mesodesk demo` in a process of its own, kill it with SIGKILL once it reports
     progress, and return the database it was writing."""
     db = workdir / "demo-killed.sqlite3"
-    env = dict(os.environ, MESODESK_HOME=str(workdir / "home"))
+    env = dict(os.environ)  # the same home (and clinic key) as whoever checks it afterwards
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mesodesk", "--db", str(db), "demo", "--patients", str(patients)],
+        [
+            sys.executable,
+            "-m",
+            "mesodesk",
+            "--db",
+            str(db),
+            "demo",
+            "--patients",
+            str(patients),
+            "--create",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

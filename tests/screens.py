@@ -102,7 +102,7 @@ def main(argv: list[str]) -> int:
             "08-patient-edit",
             lambda: PatientDialog(services, window.runner, window.formats, record.patient, view),
         ),
-        ("09-summary", lambda: SummaryDialog(window, record.patient, view)),  # type: ignore[arg-type]
+        ("09-summary", lambda: SummaryDialog(window, record.patient, view)),
     ]
     for name, make in dialogs:
         if name == "05-session-edit" and not record.sessions:

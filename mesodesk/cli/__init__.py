@@ -2,12 +2,14 @@
 
 Wrong arguments give a message and exit status 2; a problem with the data or the database gives
 a message and exit status 1; never a traceback (MESODESK_DEBUG=1 shows one for a real bug).
-Messages name fields and files, never a patient's data.
+Messages name fields and files, never a patient's data. A database file that does not exist is
+created only with --create: a mistyped --db is an error, not a new empty clinic.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -15,10 +17,11 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any, NoReturn, TextIO
 
-from mesodesk import __version__
+from mesodesk import __version__, logs
 from mesodesk.domain.errors import MesodeskError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+log = logs.get(__name__)
 
 
 class UsageError(Exception):
@@ -58,6 +61,12 @@ def _db_option(parser: argparse.ArgumentParser, *, top: bool) -> None:
         default=None if top else argparse.SUPPRESS,
         help="database file or SQLAlchemy URL (default: $MESODESK_DB, else the file in the "
         "user's data folder)",
+    )
+    parser.add_argument(
+        "--create",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="create the database file (and its folder) when it does not exist yet",
     )
 
 
@@ -140,9 +149,14 @@ class TerminalProgress:
 
 
 def open_services(args: argparse.Namespace) -> Any:
+    """The services over ``--db``, created only with ``--create``; a warning the database
+    carries (its trail does not match its witness, a network drive) goes to stderr."""
     from mesodesk.services.registry import Services
 
-    return Services.open(args.db)
+    services = Services.open(args.db, create=bool(getattr(args, "create", False)))
+    if services.db.notice:
+        print(f"mesodesk: warning: {services.db.notice}", file=sys.stderr)
+    return services
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
@@ -172,32 +186,73 @@ def _frozen_environment() -> None:
             pass  # matplotlib falls back to a temporary folder
 
 
+def _safe_streams() -> None:
+    """Text a terminal cannot show (a file name in another encoding) is escaped, never a
+    crash."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     if getattr(sys, "frozen", False):
         import multiprocessing
 
         multiprocessing.freeze_support()  # the demo's worker processes, in a frozen build
+    from mesodesk.files import private_umask
+
+    private_umask()  # every file this process makes is its owner's only
+    _safe_streams()
     _frozen_environment()
     parser = build_parser()
     args = parser.parse_args(argv)
     command: Callable[[argparse.Namespace], int] = getattr(args, "run", cmd_gui)
+    name = "smoke" if args.smoke else (args.command or "gui")
     if args.smoke:
         from mesodesk.app import run_smoke
 
         command = lambda _args: run_smoke()  # noqa: E731
+    if name != "gui":  # the window's first page comes first; run_gui starts the log after it
+        logs.setup()
+        logs.started(name)
+    status = EXIT_ERROR
     try:
-        return command(args)
+        status = command(args)
+        return status
     except UsageError as exc:
+        status = EXIT_USAGE
         parser.error(str(exc))
     except MesodeskError as exc:
+        log.info("%s refused: %s", name, type(exc).__name__)
         print(f"mesodesk: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
+        status = 130
         print("mesodesk: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        status = EXIT_OK
         return EXIT_OK
+    except UnicodeError:
+        # bytes from the shell that are not UTF-8 text (a mistyped or pasted argument)
+        print(
+            "mesodesk: an argument holds characters that are not valid text (not UTF-8); "
+            "type it again.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except OSError as exc:
+        # The operating system refused something (a full disk, no permission, a name too
+        # long): its words and the file, never a traceback.
+        from mesodesk.files import os_error_message
+
+        where = exc.filename if exc.filename is not None else "a file"
+        print(f"mesodesk: {os_error_message(exc, where, 'use')}", file=sys.stderr)
+        return EXIT_ERROR
     except Exception as exc:
+        log.error("%s failed", name, exc_info=exc)  # the type and the code lines, no text
         if os.environ.get("MESODESK_DEBUG"):
             raise
         # The type only: an exception's text can hold the values of a record.
@@ -207,3 +262,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
+    finally:
+        log.info("%s ended with status %s", name, status)

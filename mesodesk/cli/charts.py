@@ -84,9 +84,9 @@ def cmd_chart(args: argparse.Namespace) -> int:
         if args.clinic
         else charts.patient_timeline(record, today)
     )
-    try:
-        charts.save(figure, str(out), fmt)
-    except OSError as exc:
-        raise MesodeskError(f"Cannot write {out}: {exc.strerror or exc}.") from exc
+    from mesodesk.files import write_atomically
+
+    # whole or not at all (never a 0-byte picture on a full disk), owner-only, not via a link
+    write_atomically(out, lambda fh: charts.save(figure, fh, fmt))
     print(f"Wrote {what} to {out}.")
     return EXIT_OK

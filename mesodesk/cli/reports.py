@@ -134,16 +134,20 @@ def cmd_report(args: argparse.Namespace) -> int:
             result = services.summaries.write(patient.id, out, options)
             pages = result.pages
             code = result.code
+            warning = result.warning
         else:
             printed = services.summaries.print_summary(
                 patient.id, options, printing.sender(job_options), keep=out
             )
             pages = printed.pages
             code = printed.code
+            warning = printed.warning
     finally:
         services.close()
     if out is not None:
         print(f"Summary written to {out} ({_pages(pages)}).")
+    if warning:
+        print(f"mesodesk: warning: {warning}", file=sys.stderr)
     if code:
         # the clinic's way back from the letter to the patient: also in the audit trail
         print(f"{options.privacy.label} as {code} (the audit trail links it to {args.record_no}).")

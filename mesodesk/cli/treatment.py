@@ -79,9 +79,6 @@ def patient_json(p: Patient) -> dict[str, Any]:
 
 
 def record_json(record: PatientRecord, today: date) -> dict[str, Any]:
-    from mesodesk.domain.patients import Patient
-
-    assert isinstance(record.patient, Patient)
     return {
         "patient": patient_json(record.patient),
         "courses": [
@@ -182,8 +179,6 @@ def _money(cents: int | None) -> float | None:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from mesodesk.domain.patients import Patient
-
     services = open_services(args)
     try:
         patient = services.patients.get_by_record_no(args.record_no)
@@ -195,7 +190,6 @@ def cmd_show(args: argparse.Namespace) -> int:
         print_json(record_json(record, today))
         return EXIT_OK
     p = record.patient
-    assert isinstance(p, Patient)
     print(f"{p.record_no}  {p.last_name}, {p.first_name}  born {p.birth_date.isoformat()}")
     if p.allergies:
         print(f"ALLERGIES: {', '.join(p.allergies)}")
@@ -399,6 +393,7 @@ def cmd_recall(args: argparse.Namespace) -> int:
                         "product": e.product,
                         "lot": e.lot_number,
                         "amount": e.amount_ml,
+                        "used_as": "numbing" if e.numbing else "blend",
                         "side_effects": [
                             {
                                 "kind": x.kind.value,
@@ -424,7 +419,7 @@ def cmd_recall(args: argparse.Namespace) -> int:
             "First name",
             "Phone",
             "Session",
-            "ml",
+            "Used",
             "Side effects suspecting this lot",
             "Other side effects since",
         ],

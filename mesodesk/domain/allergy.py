@@ -170,12 +170,20 @@ def _class_match(allergy: list[str], other: list[str]) -> str | None:
         if kind == ESTER and (ESTER in named.values() or _PABA & set(allergy)):
             return "ester local anaesthetics cross-react (a shared metabolite, PABA)"
     words = set(allergy)
+    # "every amide local anaesthetic" names the amides only: a class word narrows the group
+    classes = set()
+    if {"ester", "esters"} & words:
+        classes.add(ESTER)
+    if {"amide", "amides"} & words:
+        classes.add(AMIDE)
+    if classes:
+        if ESTER in classes and ESTER in given.values():
+            return "an ester local anaesthetic"
+        if AMIDE in classes and AMIDE in given.values():
+            return "an amide local anaesthetic"
+        return None
     if words & _GROUP_WORDS or {"local", "anaesthesia"} <= words:
         return "a local anaesthetic"
-    if {"ester", "esters"} & words and ESTER in given.values():
-        return "an ester local anaesthetic"
-    if {"amide", "amides"} & words and AMIDE in given.values():
-        return "an amide local anaesthetic"
     return None
 
 

@@ -4,9 +4,12 @@ A backup is ``<database name>-<UTC time>.sqlite3`` in the backup folder, for exa
 ``mesodesk-20261124T103000Z.sqlite3``. The copy taken just before a restore is
 ``<database name>-before-restore-<UTC time>.sqlite3``: rotation never removes it.
 
-Rotation keeps, like restic's ``--keep-daily 7 --keep-weekly 4 --keep-monthly 12``: the newest
-backup of each of the 7 most recent days that have one, of each of the 4 most recent weeks, and
-of each of the 12 most recent months (days, weeks and months of the clinic's local calendar).
+Rotation keeps, like restic's ``--keep-within 48h --keep-daily 7 --keep-weekly 4
+--keep-monthly 12``: every backup of the last 48 hours (so that a morning backup can undo an
+afternoon mistake, and yesterday's can undo today's), then the newest backup of each of the 7
+most recent days that have one, of each of the 4 most recent weeks, and of each of the 12 most
+recent months (days, weeks and months of the clinic's local calendar). A copy taken before a
+restore is never rotated away.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 SUFFIX = ".sqlite3"
 BEFORE_RESTORE = "before-restore"
 KEEP_DAILY = 7
 KEEP_WEEKLY = 4
 KEEP_MONTHLY = 12
+KEEP_WITHIN = timedelta(hours=48)
 _STAMP = "%Y%m%dT%H%M%SZ"
 _NAME = re.compile(r"^(?P<stem>.+?)-(?P<kind>before-restore-)?(?P<stamp>\d{8}T\d{6}Z)\.sqlite3$")
 
@@ -64,11 +68,17 @@ def to_keep(
     daily: int = KEEP_DAILY,
     weekly: int = KEEP_WEEKLY,
     monthly: int = KEEP_MONTHLY,
+    within: timedelta = KEEP_WITHIN,
+    now: datetime | None = None,
     day_of: Callable[[datetime], date] = _local_day,
 ) -> set[datetime]:
-    """The instants (of regular backups) that rotation keeps; the others may be removed."""
+    """The instants (of regular backups) that rotation keeps; the others may be removed.
+    ``now`` (default: the newest backup) is where the last ``within`` hours end."""
     newest_first = sorted(set(instants), reverse=True)
-    keep: set[datetime] = set()
+    if not newest_first:
+        return set()
+    end = max(now or newest_first[0], newest_first[0])
+    keep: set[datetime] = {i for i in newest_first if i >= end - within}
 
     def bucket(key: Callable[[date], object], count: int) -> None:
         seen: set[object] = set()

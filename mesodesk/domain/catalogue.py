@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -184,3 +185,17 @@ class Lot:
     @property
     def label(self) -> str:
         return f"{self.lot_number} (exp. {self.expiry_date.isoformat()})"
+
+
+def first_expiry_first_out(lots: Iterable[Lot], on: date) -> list[Lot]:
+    """The lots in date on ``on``, the one to use first at the head: the soonest to expire.
+
+    First-expiry-first-out ("FEFO") is how stock of dated medicinal products is rotated: EU
+    Guidelines on Good Distribution Practice of medicinal products (2013/C 343/01, 5.5 Storage:
+    stock rotated by the "first expiry, first out" principle, exceptions documented), and WHO
+    Good storage and distribution practices for medical products (TRS 1025, Annex 7, 2020).
+    Clinics follow it so that the soonest-expiring lot is used before it lapses. Lots expiring
+    the same day keep the order they were received in (then their id), so the choice is stable.
+    """
+    usable = [lot for lot in lots if not lot.expired_on(on)]
+    return sorted(usable, key=lambda lot: (lot.expiry_date, lot.received_on or date.min, lot.id))

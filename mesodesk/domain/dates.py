@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import calendar
 import re
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
@@ -41,10 +43,33 @@ def _year(text: str, today: date) -> int | None:
     return None
 
 
-def parse_date(text: str, order: DateOrder, today: date | None = None) -> date | None:
+@dataclass(frozen=True)
+class NoSuchDay:
+    """A date written the right way that names no day of the calendar ("31/02/1990"), so that
+    the person is told the day does not exist rather than that the format is wrong."""
+
+    year: int
+    month: int
+    day: int
+
+    @property
+    def month_exists(self) -> bool:
+        return 1 <= self.month <= 12
+
+    @property
+    def days_in_month(self) -> int:
+        """How many days the month has (0 when there is no such month)."""
+        if not self.month_exists or not 1 <= self.year <= 9999:
+            return 0
+        return calendar.monthrange(self.year, self.month)[1]
+
+
+def read_date(text: str, order: DateOrder, today: date | None = None) -> date | NoSuchDay | None:
     """A date typed as the clinic writes it ("24/03/1985", "24.3.85", "1985-03-24", "24031985").
 
-    ISO (year first) is always understood. Returns None when the text is not a valid date.
+    ISO (year first) is always understood. A text in a date's form that names no day
+    ("31/02/1990", "12/13/2020" in day-month order) is a NoSuchDay; None when the text is not
+    written as a date at all.
     """
     today = today or date.today()
     text = text.strip()
@@ -53,6 +78,8 @@ def parse_date(text: str, order: DateOrder, today: date | None = None) -> date |
         a, b, c = match.groups()
         if len(a) == 4:
             y, m, d = int(a), int(b), int(c)
+        elif len(a) > 2:
+            return None
         else:
             yy = _year(c, today)
             if yy is None:
@@ -73,7 +100,13 @@ def parse_date(text: str, order: DateOrder, today: date | None = None) -> date |
     try:
         return date(y, m, d)
     except ValueError:
-        return None
+        return NoSuchDay(y, m, d)
+
+
+def parse_date(text: str, order: DateOrder, today: date | None = None) -> date | None:
+    """The date in ``text`` (see read_date), or None when it is not a valid date."""
+    found = read_date(text, order, today)
+    return found if isinstance(found, date) else None
 
 
 def age_on(birth: date, today: date) -> int:

@@ -1,12 +1,15 @@
 """The value lists of the domain (DOMAIN.md), each stored by its code.
 
-Labels are English source strings; the GUI passes them through Qt's translation.
+Labels are English source strings, marked for Qt's lupdate (mesodesk.domain.i18n); the GUI
+passes them through Qt's translation in the context "Values" (mesodesk.ui.labels.label).
 """
 
 from __future__ import annotations
 
 from enum import IntEnum, StrEnum
 from typing import Self
+
+from mesodesk.domain.i18n import QT_TRANSLATE_NOOP
 
 
 class Coded(StrEnum):
@@ -43,73 +46,88 @@ class Coded(StrEnum):
 
 
 class Sex(Coded):
-    FEMALE = ("female", "Female")
-    MALE = ("male", "Male")
-    OTHER = ("other", "Other")
-    UNKNOWN = ("unknown", "Not recorded")
+    FEMALE = ("female", QT_TRANSLATE_NOOP("Values", "Female"))
+    MALE = ("male", QT_TRANSLATE_NOOP("Values", "Male"))
+    OTHER = ("other", QT_TRANSLATE_NOOP("Values", "Other"))
+    UNKNOWN = ("unknown", QT_TRANSLATE_NOOP("Values", "Not recorded"))
 
 
 class Contraindication(Coded):
-    PREGNANCY = ("pregnancy", "Pregnancy or breast-feeding")
-    SKIN_INFECTION = ("skin_infection", "Active skin infection or inflammation at the site")
-    ANTICOAGULANT = ("anticoagulant", "Anticoagulant or antiplatelet therapy")
-    BLEEDING_DISORDER = ("bleeding_disorder", "Bleeding disorder")
-    INGREDIENT_ALLERGY = ("ingredient_allergy", "Known allergy to an ingredient")
-    AUTOIMMUNE = ("autoimmune", "Autoimmune disease")
-    DIABETES = ("diabetes", "Uncontrolled diabetes")
-    CANCER = ("cancer", "Active cancer or chemotherapy")
-    KELOID = ("keloid", "History of keloid scarring")
+    PREGNANCY = ("pregnancy", QT_TRANSLATE_NOOP("Values", "Pregnancy or breast-feeding"))
+    SKIN_INFECTION = (
+        "skin_infection",
+        QT_TRANSLATE_NOOP("Values", "Active skin infection or inflammation at the site"),
+    )
+    ANTICOAGULANT = (
+        "anticoagulant",
+        QT_TRANSLATE_NOOP("Values", "Anticoagulant or antiplatelet therapy"),
+    )
+    BLEEDING_DISORDER = ("bleeding_disorder", QT_TRANSLATE_NOOP("Values", "Bleeding disorder"))
+    INGREDIENT_ALLERGY = (
+        "ingredient_allergy",
+        QT_TRANSLATE_NOOP("Values", "Known allergy to an ingredient"),
+    )
+    AUTOIMMUNE = ("autoimmune", QT_TRANSLATE_NOOP("Values", "Autoimmune disease"))
+    DIABETES = ("diabetes", QT_TRANSLATE_NOOP("Values", "Uncontrolled diabetes"))
+    CANCER = ("cancer", QT_TRANSLATE_NOOP("Values", "Active cancer or chemotherapy"))
+    KELOID = ("keloid", QT_TRANSLATE_NOOP("Values", "History of keloid scarring"))
 
 
 class Indication(Coded):
-    WRINKLES = ("wrinkles", "Wrinkles and laughter lines")
-    ACNE_SCARS = ("acne_scars", "Acne scarring")
-    PIGMENTATION = ("pigmentation", "Uneven tone and pigmentation")
-    LOCAL_FAT = ("local_fat", "Local fat")
-    CELLULITE = ("cellulite", "Cellulite")
-    SKIN_LAXITY = ("skin_laxity", "Loose skin (tightening)")
-    HAIR_LOSS = ("hair_loss", "Alopecia / hair loss")
-    REJUVENATION = ("rejuvenation", "General skin rejuvenation")
-    OTHER = ("other", "Other")
+    WRINKLES = ("wrinkles", QT_TRANSLATE_NOOP("Values", "Wrinkles and laughter lines"))
+    ACNE_SCARS = ("acne_scars", QT_TRANSLATE_NOOP("Values", "Acne scarring"))
+    PIGMENTATION = ("pigmentation", QT_TRANSLATE_NOOP("Values", "Uneven tone and pigmentation"))
+    LOCAL_FAT = ("local_fat", QT_TRANSLATE_NOOP("Values", "Local fat"))
+    CELLULITE = ("cellulite", QT_TRANSLATE_NOOP("Values", "Cellulite"))
+    SKIN_LAXITY = ("skin_laxity", QT_TRANSLATE_NOOP("Values", "Loose skin (tightening)"))
+    HAIR_LOSS = ("hair_loss", QT_TRANSLATE_NOOP("Values", "Alopecia / hair loss"))
+    REJUVENATION = ("rejuvenation", QT_TRANSLATE_NOOP("Values", "General skin rejuvenation"))
+    OTHER = ("other", QT_TRANSLATE_NOOP("Values", "Other"))
 
 
 class BodyArea(Coded):
-    FOREHEAD = ("forehead", "Forehead")
-    PERIORBITAL = ("periorbital", "Around the eyes")
-    CHEEKS = ("cheeks", "Cheeks")
-    PERIORAL = ("perioral", "Around the mouth")
-    JAWLINE = ("jawline", "Jawline and chin")
-    FACE = ("face", "Whole face")
-    NECK = ("neck", "Neck")
-    DECOLLETE = ("decollete", "Décolleté")
-    SCALP = ("scalp", "Scalp")
-    HANDS = ("hands", "Hands")
-    UPPER_ARMS = ("upper_arms", "Upper arms")
-    ABDOMEN = ("abdomen", "Abdomen")
-    FLANKS = ("flanks", "Hips and flanks")
-    BACK = ("back", "Back")
-    BUTTOCKS = ("buttocks", "Buttocks")
-    THIGHS = ("thighs", "Thighs")
-    KNEES = ("knees", "Knees")
-    OTHER = ("other", "Other")
+    FOREHEAD = ("forehead", QT_TRANSLATE_NOOP("Values", "Forehead"))
+    PERIORBITAL = ("periorbital", QT_TRANSLATE_NOOP("Values", "Around the eyes"))
+    CHEEKS = ("cheeks", QT_TRANSLATE_NOOP("Values", "Cheeks"))
+    PERIORAL = ("perioral", QT_TRANSLATE_NOOP("Values", "Around the mouth"))
+    JAWLINE = ("jawline", QT_TRANSLATE_NOOP("Values", "Jawline and chin"))
+    FACE = ("face", QT_TRANSLATE_NOOP("Values", "Whole face"))
+    NECK = ("neck", QT_TRANSLATE_NOOP("Values", "Neck"))
+    DECOLLETE = ("decollete", QT_TRANSLATE_NOOP("Values", "Décolleté"))
+    SCALP = ("scalp", QT_TRANSLATE_NOOP("Values", "Scalp"))
+    HANDS = ("hands", QT_TRANSLATE_NOOP("Values", "Hands"))
+    UPPER_ARMS = ("upper_arms", QT_TRANSLATE_NOOP("Values", "Upper arms"))
+    ABDOMEN = ("abdomen", QT_TRANSLATE_NOOP("Values", "Abdomen"))
+    FLANKS = ("flanks", QT_TRANSLATE_NOOP("Values", "Hips and flanks"))
+    BACK = ("back", QT_TRANSLATE_NOOP("Values", "Back"))
+    BUTTOCKS = ("buttocks", QT_TRANSLATE_NOOP("Values", "Buttocks"))
+    THIGHS = ("thighs", QT_TRANSLATE_NOOP("Values", "Thighs"))
+    KNEES = ("knees", QT_TRANSLATE_NOOP("Values", "Knees"))
+    OTHER = ("other", QT_TRANSLATE_NOOP("Values", "Other"))
 
 
 class SideEffectKind(Coded):
-    PAIN = ("pain", "Pain")
-    SWELLING = ("swelling", "Swelling")
-    NAUSEA = ("nausea", "Nausea")
-    RASH = ("rash", "Rash")
-    SENSITIVITY = ("sensitivity", "Skin sensitivity")
-    INFECTION = ("infection", "Infection")
-    HYPERPIGMENTATION = ("hyperpigmentation", "Dark skin patches (hyperpigmentation)")
-    ITCHING = ("itching", "Itching")
-    REDNESS_BUMPS = ("redness_bumps", "Redness and bumps at injection sites")
-    BRUISING = ("bruising", "Bruising")
-    NODULES = ("nodules", "Nodules / lumps")
+    PAIN = ("pain", QT_TRANSLATE_NOOP("Values", "Pain"))
+    SWELLING = ("swelling", QT_TRANSLATE_NOOP("Values", "Swelling"))
+    NAUSEA = ("nausea", QT_TRANSLATE_NOOP("Values", "Nausea"))
+    RASH = ("rash", QT_TRANSLATE_NOOP("Values", "Rash"))
+    SENSITIVITY = ("sensitivity", QT_TRANSLATE_NOOP("Values", "Skin sensitivity"))
+    INFECTION = ("infection", QT_TRANSLATE_NOOP("Values", "Infection"))
+    HYPERPIGMENTATION = (
+        "hyperpigmentation",
+        QT_TRANSLATE_NOOP("Values", "Dark skin patches (hyperpigmentation)"),
+    )
+    ITCHING = ("itching", QT_TRANSLATE_NOOP("Values", "Itching"))
+    REDNESS_BUMPS = (
+        "redness_bumps",
+        QT_TRANSLATE_NOOP("Values", "Redness and bumps at injection sites"),
+    )
+    BRUISING = ("bruising", QT_TRANSLATE_NOOP("Values", "Bruising"))
+    NODULES = ("nodules", QT_TRANSLATE_NOOP("Values", "Nodules / lumps"))
     # Injection-site numbness (hypoaesthesia): 66 % of subjects on the deoxycholate label
     # (KYBELLA USPI, section 6.1), so the clinician needs it as its own kind.
-    NUMBNESS = ("numbness", "Numbness")
-    OTHER = ("other", "Other")
+    NUMBNESS = ("numbness", QT_TRANSLATE_NOOP("Values", "Numbness"))
+    OTHER = ("other", QT_TRANSLATE_NOOP("Values", "Other"))
 
     @property
     def systemic(self) -> bool:
@@ -145,103 +163,107 @@ class Grade(IntEnum):
 
 
 GRADE_LABELS = {
-    Grade.MILD: "1 Mild",
-    Grade.MODERATE: "2 Moderate",
-    Grade.SEVERE: "3 Severe",
-    Grade.LIFE_THREATENING: "4 Life-threatening",
-    Grade.DEATH: "5 Death",
+    Grade.MILD: QT_TRANSLATE_NOOP("Values", "1 Mild"),
+    Grade.MODERATE: QT_TRANSLATE_NOOP("Values", "2 Moderate"),
+    Grade.SEVERE: QT_TRANSLATE_NOOP("Values", "3 Severe"),
+    Grade.LIFE_THREATENING: QT_TRANSLATE_NOOP("Values", "4 Life-threatening"),
+    Grade.DEATH: QT_TRANSLATE_NOOP("Values", "5 Death"),
 }
 
 GRADE_DEFINITIONS = {
-    Grade.MILD: "Mild: no or mild symptoms; observation only.",
-    Grade.MODERATE: (
+    Grade.MILD: QT_TRANSLATE_NOOP("Values", "Mild: no or mild symptoms; observation only."),
+    Grade.MODERATE: QT_TRANSLATE_NOOP(
+        "Values",
         "Moderate: minimal, local or non-invasive intervention indicated; "
-        "limits instrumental activities of daily living."
+        "limits instrumental activities of daily living.",
     ),
-    Grade.SEVERE: (
+    Grade.SEVERE: QT_TRANSLATE_NOOP(
+        "Values",
         "Severe or medically significant but not immediately life-threatening; "
-        "hospitalisation indicated; limits self-care."
+        "hospitalisation indicated; limits self-care.",
     ),
-    Grade.LIFE_THREATENING: "Life-threatening consequences; urgent intervention indicated.",
-    Grade.DEATH: "Death related to the event.",
+    Grade.LIFE_THREATENING: QT_TRANSLATE_NOOP(
+        "Values", "Life-threatening consequences; urgent intervention indicated."
+    ),
+    Grade.DEATH: QT_TRANSLATE_NOOP("Values", "Death related to the event."),
 }
 
 
 class Severity(Coded):
-    MILD = ("mild", "Mild")
-    MODERATE = ("moderate", "Moderate")
-    SEVERE = ("severe", "Severe")
+    MILD = ("mild", QT_TRANSLATE_NOOP("Values", "Mild"))
+    MODERATE = ("moderate", QT_TRANSLATE_NOOP("Values", "Moderate"))
+    SEVERE = ("severe", QT_TRANSLATE_NOOP("Values", "Severe"))
 
 
 class AEOutcome(Coded):
     """FHIR AdverseEvent.outcome codes."""
 
-    RESOLVED = ("resolved", "Resolved")
-    RECOVERING = ("recovering", "Recovering")
-    ONGOING = ("ongoing", "Ongoing")
-    SEQUELAE = ("resolvedWithSequelae", "Resolved with sequelae")
-    FATAL = ("fatal", "Fatal")
-    UNKNOWN = ("unknown", "Unknown")
+    RESOLVED = ("resolved", QT_TRANSLATE_NOOP("Values", "Resolved"))
+    RECOVERING = ("recovering", QT_TRANSLATE_NOOP("Values", "Recovering"))
+    ONGOING = ("ongoing", QT_TRANSLATE_NOOP("Values", "Ongoing"))
+    SEQUELAE = ("resolvedWithSequelae", QT_TRANSLATE_NOOP("Values", "Resolved with sequelae"))
+    FATAL = ("fatal", QT_TRANSLATE_NOOP("Values", "Fatal"))
+    UNKNOWN = ("unknown", QT_TRANSLATE_NOOP("Values", "Unknown"))
 
 
 class Causality(Coded):
     """WHO-UMC causality categories, and "not yet assessed": what a side effect says until a
     clinician has assessed it (never a silent "possible")."""
 
-    NOT_ASSESSED = ("not_assessed", "Not yet assessed")
-    CERTAIN = ("certain", "Certain")
-    PROBABLE = ("probable", "Probable / likely")
-    POSSIBLE = ("possible", "Possible")
-    UNLIKELY = ("unlikely", "Unlikely")
-    CONDITIONAL = ("conditional", "Conditional / unclassified")
-    UNASSESSABLE = ("unassessable", "Unassessable / unclassifiable")
+    NOT_ASSESSED = ("not_assessed", QT_TRANSLATE_NOOP("Values", "Not yet assessed"))
+    CERTAIN = ("certain", QT_TRANSLATE_NOOP("Values", "Certain"))
+    PROBABLE = ("probable", QT_TRANSLATE_NOOP("Values", "Probable / likely"))
+    POSSIBLE = ("possible", QT_TRANSLATE_NOOP("Values", "Possible"))
+    UNLIKELY = ("unlikely", QT_TRANSLATE_NOOP("Values", "Unlikely"))
+    CONDITIONAL = ("conditional", QT_TRANSLATE_NOOP("Values", "Conditional / unclassified"))
+    UNASSESSABLE = ("unassessable", QT_TRANSLATE_NOOP("Values", "Unassessable / unclassifiable"))
 
 
 class ActionTaken(Coded):
-    NONE = ("none", "None")
-    COLD_COMPRESS = ("cold_compress", "Cold compress")
-    TOPICAL = ("topical", "Topical treatment")
-    ANTIHISTAMINE = ("antihistamine", "Antihistamine")
-    ANTIBIOTIC = ("antibiotic", "Antibiotic")
-    REFERRAL = ("referral", "Referral")
-    OTHER = ("other", "Other")
+    NONE = ("none", QT_TRANSLATE_NOOP("Values", "None"))
+    COLD_COMPRESS = ("cold_compress", QT_TRANSLATE_NOOP("Values", "Cold compress"))
+    TOPICAL = ("topical", QT_TRANSLATE_NOOP("Values", "Topical treatment"))
+    ANTIHISTAMINE = ("antihistamine", QT_TRANSLATE_NOOP("Values", "Antihistamine"))
+    ANTIBIOTIC = ("antibiotic", QT_TRANSLATE_NOOP("Values", "Antibiotic"))
+    REFERRAL = ("referral", QT_TRANSLATE_NOOP("Values", "Referral"))
+    OTHER = ("other", QT_TRANSLATE_NOOP("Values", "Other"))
 
 
 class ReportChannel(Coded):
-    PHONE = ("phone", "Patient by phone")
-    IN_CLINIC = ("in_clinic", "Seen in clinic")
-    MESSAGE = ("message", "Patient by message or e-mail")
-    FOLLOW_UP = ("follow_up", "Found at follow-up session")
-    OTHER = ("other", "Other")
+    PHONE = ("phone", QT_TRANSLATE_NOOP("Values", "Patient by phone"))
+    IN_CLINIC = ("in_clinic", QT_TRANSLATE_NOOP("Values", "Seen in clinic"))
+    MESSAGE = ("message", QT_TRANSLATE_NOOP("Values", "Patient by message or e-mail"))
+    FOLLOW_UP = ("follow_up", QT_TRANSLATE_NOOP("Values", "Found at follow-up session"))
+    OTHER = ("other", QT_TRANSLATE_NOOP("Values", "Other"))
 
 
 class CourseStatus(Coded):
-    ACTIVE = ("active", "Active")
-    COMPLETED = ("completed", "Completed")
-    STOPPED = ("stopped", "Stopped")
+    ACTIVE = ("active", QT_TRANSLATE_NOOP("Values", "Active"))
+    COMPLETED = ("completed", QT_TRANSLATE_NOOP("Values", "Completed"))
+    STOPPED = ("stopped", QT_TRANSLATE_NOOP("Values", "Stopped"))
 
 
 class LaterInterval(Coded):
     """How often sessions follow once induction is over."""
 
-    BIWEEKLY = ("2w", "Every 2 weeks")
-    MONTHLY = ("1m", "Monthly")
+    BIWEEKLY = ("2w", QT_TRANSLATE_NOOP("Values", "Every 2 weeks"))
+    MONTHLY = ("1m", QT_TRANSLATE_NOOP("Values", "Monthly"))
 
 
 class Technique(Coded):
-    NAPPAGE = ("nappage", "Nappage")
-    PAPULE = ("papule", "Papules")
-    POINT_BY_POINT = ("point", "Point by point")
-    LINEAR = ("linear", "Linear retrograde")
-    INJECTOR = ("injector", "Injector gun")
-    OTHER = ("other", "Other")
+    NAPPAGE = ("nappage", QT_TRANSLATE_NOOP("Values", "Nappage"))
+    PAPULE = ("papule", QT_TRANSLATE_NOOP("Values", "Papules"))
+    POINT_BY_POINT = ("point", QT_TRANSLATE_NOOP("Values", "Point by point"))
+    LINEAR = ("linear", QT_TRANSLATE_NOOP("Values", "Linear retrograde"))
+    INJECTOR = ("injector", QT_TRANSLATE_NOOP("Values", "Injector gun"))
+    OTHER = ("other", QT_TRANSLATE_NOOP("Values", "Other"))
 
 
 class NumbingAgent(Coded):
-    NONE = ("none", "None")
-    TOPICAL_ANAESTHETIC = ("topical", "Topical anaesthetic cream")
-    COLD = ("cold", "Cold / ice")
-    OTHER = ("other", "Other")
+    NONE = ("none", QT_TRANSLATE_NOOP("Values", "None"))
+    TOPICAL_ANAESTHETIC = ("topical", QT_TRANSLATE_NOOP("Values", "Topical anaesthetic cream"))
+    COLD = ("cold", QT_TRANSLATE_NOOP("Values", "Cold / ice"))
+    OTHER = ("other", QT_TRANSLATE_NOOP("Values", "Other"))
 
 
 class Gais(IntEnum):
@@ -259,11 +281,11 @@ class Gais(IntEnum):
 
 
 GAIS_LABELS = {
-    Gais.VERY_MUCH_IMPROVED: "1 Very much improved",
-    Gais.MUCH_IMPROVED: "2 Much improved",
-    Gais.IMPROVED: "3 Improved",
-    Gais.NO_CHANGE: "4 No change",
-    Gais.WORSE: "5 Worse",
+    Gais.VERY_MUCH_IMPROVED: QT_TRANSLATE_NOOP("Values", "1 Very much improved"),
+    Gais.MUCH_IMPROVED: QT_TRANSLATE_NOOP("Values", "2 Much improved"),
+    Gais.IMPROVED: QT_TRANSLATE_NOOP("Values", "3 Improved"),
+    Gais.NO_CHANGE: QT_TRANSLATE_NOOP("Values", "4 No change"),
+    Gais.WORSE: QT_TRANSLATE_NOOP("Values", "5 Worse"),
 }
 
 

@@ -29,6 +29,10 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 _PHONE_CHARS = re.compile(r"^\+?[0-9 ()./\-]+$")
 
 
+# The named counter that gives record numbers (never given twice, even across a restore).
+RECORD_COUNTER = "patient_record"
+
+
 def format_record_no(number: int) -> str:
     return f"{RECORD_PREFIX}{number:06d}"
 

@@ -31,6 +31,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from mesodesk.domain.enums import CourseStatus, Indication, LaterInterval
+from mesodesk.domain.i18n import QT_TRANSLATE_NOOP
 from mesodesk.domain.text import fold
 
 MIN_PLANNED, MAX_PLANNED = 3, 15
@@ -49,9 +50,11 @@ class Phase(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"induction": "Induction", "later": "Spaced", "maintenance": "Maintenance"}[
-            self.value
-        ]
+        return {
+            "induction": QT_TRANSLATE_NOOP("Values", "Induction"),
+            "later": QT_TRANSLATE_NOOP("Values", "Spaced"),
+            "maintenance": QT_TRANSLATE_NOOP("Values", "Maintenance"),
+        }[self.value]
 
 
 @dataclass(frozen=True)
@@ -74,10 +77,10 @@ class DueState(StrEnum):
     @property
     def label(self) -> str:
         return {
-            "upcoming": "Due",
-            "due_today": "Due today",
-            "overdue": "Overdue",
-            "lapsed": "Lapsed",
+            "upcoming": QT_TRANSLATE_NOOP("Values", "Due"),
+            "due_today": QT_TRANSLATE_NOOP("Values", "Due today"),
+            "overdue": QT_TRANSLATE_NOOP("Values", "Overdue"),
+            "lapsed": QT_TRANSLATE_NOOP("Values", "Lapsed"),
         }[self.value]
 
 

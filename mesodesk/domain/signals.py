@@ -63,6 +63,7 @@ from datetime import date
 from enum import StrEnum
 
 from mesodesk.domain.enums import SideEffectKind
+from mesodesk.domain.i18n import QT_TRANSLATE_NOOP
 
 METHOD = (
     "BCPNN IC025 (Norén et al. 2013) per product lot and kind of side effect; exposed patients "
@@ -128,8 +129,8 @@ class Comparison(StrEnum):
     @property
     def label(self) -> str:
         if self is Comparison.PRODUCT:
-            return "the other lots of the product"
-        return "the clinic's other lots"
+            return QT_TRANSLATE_NOOP("Values", "the other lots of the product")
+        return QT_TRANSLATE_NOOP("Values", "the clinic's other lots")
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ class Signal:
     @property
     def ratio(self) -> float:
         """Observed to expected, shrunk: 2 ** IC."""
-        return 2.0**self.ic
+        return float(2.0**self.ic)
 
     @property
     def product(self) -> str:

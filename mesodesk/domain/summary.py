@@ -8,11 +8,12 @@ import secrets
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
 
 from mesodesk.domain.dates import age_on
 from mesodesk.domain.errors import ValidationError
+from mesodesk.domain.i18n import QT_TRANSLATE_NOOP
 from mesodesk.domain.settings import ClinicSettings, Paper
+from mesodesk.domain.treatment import PatientRecord
 
 
 class Section(StrEnum):
@@ -26,12 +27,12 @@ class Section(StrEnum):
     @property
     def label(self) -> str:
         return {
-            "safety": "Allergies and contraindications",
-            "courses": "Courses",
-            "sessions": "Sessions",
-            "side_effects": "Side effects",
-            "charts": "Charts",
-            "notes": "Notes",
+            "safety": QT_TRANSLATE_NOOP("Values", "Allergies and contraindications"),
+            "courses": QT_TRANSLATE_NOOP("Values", "Courses"),
+            "sessions": QT_TRANSLATE_NOOP("Values", "Sessions"),
+            "side_effects": QT_TRANSLATE_NOOP("Values", "Side effects"),
+            "charts": QT_TRANSLATE_NOOP("Values", "Charts"),
+            "notes": QT_TRANSLATE_NOOP("Values", "Notes"),
         }[self.value]
 
 
@@ -54,9 +55,9 @@ class Privacy(StrEnum):
     @property
     def label(self) -> str:
         return {
-            "identified": "Identified",
-            "pseudonymised": "Pseudonymised",
-            "deidentified": "De-identified",
+            "identified": QT_TRANSLATE_NOOP("Values", "Identified"),
+            "pseudonymised": QT_TRANSLATE_NOOP("Values", "Pseudonymised"),
+            "deidentified": QT_TRANSLATE_NOOP("Values", "De-identified"),
         }[self.value]
 
 
@@ -74,12 +75,14 @@ class FreeText(StrEnum):
     @property
     def label(self) -> str:
         return {
-            "allergies": "Allergies (as typed)",
-            "contraindication_note": "Contraindication note",
-            "medical_notes": "Medical notes",
-            "course_notes": "Course notes, other indications and reasons for stopping",
-            "session_notes": "Session notes",
-            "side_effect_notes": "Side-effect descriptions and notes",
+            "allergies": QT_TRANSLATE_NOOP("Values", "Allergies (as typed)"),
+            "contraindication_note": QT_TRANSLATE_NOOP("Values", "Contraindication note"),
+            "medical_notes": QT_TRANSLATE_NOOP("Values", "Medical notes"),
+            "course_notes": QT_TRANSLATE_NOOP(
+                "Values", "Course notes, other indications and reasons for stopping"
+            ),
+            "session_notes": QT_TRANSLATE_NOOP("Values", "Session notes"),
+            "side_effect_notes": QT_TRANSLATE_NOOP("Values", "Side-effect descriptions and notes"),
         }[self.value]
 
     @classmethod
@@ -163,7 +166,7 @@ def age_band(birth: date, on: date) -> str:
     return f"{low}–{high}"
 
 
-def first_day(record: Any, today: date) -> date:
+def first_day(record: PatientRecord, today: date) -> date:
     """Day 0 of a de-identified summary: the patient's first session (else the first course
     start or side effect, else today)."""
     days = [s.started_at.date() for s in record.sessions]
@@ -182,12 +185,12 @@ class Redacted:
     """A record with what the chosen privacy leaves out taken out, and what was: the
     renderer prints from this record only, so a field it forgets cannot leak."""
 
-    record: Any  # PatientRecord
+    record: PatientRecord
     code: str
     left_out: dict[FreeText, int]  # how many entries of each field were left out
 
 
-def redact(record: Any, options: SummaryOptions, code: str) -> Redacted:
+def redact(record: PatientRecord, options: SummaryOptions, code: str) -> Redacted:
     """The record as a pseudonymised or de-identified summary may show it (identified: as
     it is). Names, initials, contact details and the record number go (the record number
     becomes the one-time code); free text goes unless ``options.shows`` it; practitioner names
@@ -280,7 +283,7 @@ class SummaryInput:
     """Everything the summary prints: the record (already redacted when the summary is
     pseudonymised or de-identified), the clinic, and the figures already drawn."""
 
-    record: object  # mesodesk.domain.treatment.PatientRecord
+    record: PatientRecord
     clinic: ClinicSettings
     made_at: datetime
     author: str = ""
@@ -288,3 +291,4 @@ class SummaryInput:
     code: str = ""  # the one-time code of a pseudonymised or de-identified summary
     # what redaction left out (FreeText -> entries), for the summary to say so
     left_out: dict[FreeText, int] = field(default_factory=dict)
+    anchor: str = ""  # the audit trail's head when it was made: "ENTRY:SEAL16", in the footer

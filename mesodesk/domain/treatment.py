@@ -24,6 +24,7 @@ from mesodesk.domain.enums import (
     Technique,
 )
 from mesodesk.domain.errors import ErrorCollector, ValidationError
+from mesodesk.domain.patients import Patient
 from mesodesk.domain.safety import refused, side_effect_findings
 from mesodesk.domain.schedule import (
     MAX_INDUCTION_DAYS,
@@ -42,6 +43,8 @@ MAX_PRICE_CENTS = 10_000_000  # 100,000 in the clinic's currency: far above any 
 MAX_NOTE = 20_000
 MAX_SHORT = 200
 MAX_BLEND_ITEMS = 12
+MAX_SESSION_LOTS = MAX_BLEND_ITEMS + 1  # the blend's and the numbing product's
+EVERY_LOT = "every lot of the session"
 MAX_AMOUNT_ML = 100.0
 MAX_VOLUME_ML = 200.0
 MAX_POINTS = 5_000
@@ -49,7 +52,9 @@ NO_COURSE = "Choose one of this patient's courses."
 NO_SESSION = "Choose one of this patient's sessions."
 NO_PRACTITIONER = "This practitioner no longer exists."
 NO_LOT = "A lot of the blend no longer exists in the catalogue."
-NO_SUSPECTED_LOT = "The suspected lot is not in that session's blend."
+NO_SUSPECTED_LOT = (
+    "The suspected lot is not one that session used (its blend or its numbing product)."
+)
 RESOLVED_OUTCOMES = frozenset({AEOutcome.RESOLVED, AEOutcome.SEQUELAE, AEOutcome.FATAL})
 OPEN_OUTCOMES = frozenset({AEOutcome.ONGOING, AEOutcome.RECOVERING, AEOutcome.UNKNOWN})
 
@@ -394,6 +399,22 @@ class Session:
             return f"{self.numbing.product}, lot {self.numbing.lot_number}"
         return self.numbing_agent.label
 
+    @property
+    def used_lots(self) -> tuple[UsedLot, ...]:
+        """The lots the session used: its blend's, in the blend's order, then its numbing
+        product's. The one rule for "the lots a session used": a side effect may suspect any of
+        them ("every lot of the session" is all of them), and a recall, the lot rates and the
+        signals follow each of them (mesodesk.store.session_lots is the same rule in SQL)."""
+        blend = tuple(
+            UsedLot(b.lot_id, b.product_id, b.product, b.lot_number, b.expiry_date)
+            for b in self.blend
+        )
+        return blend if self.numbing is None else (*blend, self.numbing)
+
+    @property
+    def used_lot_ids(self) -> tuple[int, ...]:
+        return tuple(lot.lot_id for lot in self.used_lots)
+
     def as_input(self) -> SessionInput:
         return SessionInput(
             course_id=self.course_id,
@@ -456,7 +477,9 @@ class SideEffectInput:
     serious: bool = False
     body_area: BodyArea | None = None
     session_id: int | None = None
-    # the suspected lots, from the suspected session's blend; or the whole blend
+    # the suspected lots, among those the suspected session used (Session.used_lots: its blend
+    # and its numbing product); or every lot of the session (``suspects_blend``, the name it
+    # had when a session's lots were its blend's)
     lot_ids: tuple[int, ...] = ()
     suspects_blend: bool = False
     action_taken: ActionTaken = ActionTaken.NONE
@@ -580,9 +603,13 @@ class SideEffectInput:
             if lot_ids:
                 errors.add("lot_ids", "A suspected lot comes from a suspected session.")
             if self.suspects_blend:
-                errors.add("suspects_blend", "The whole blend is a suspected session's blend.")
-        elif len(lot_ids) > MAX_BLEND_ITEMS:
-            errors.add("lot_ids", f"A blend holds at most {MAX_BLEND_ITEMS} lots.")
+                errors.add("suspects_blend", "Every lot of the session needs a suspected session.")
+        elif len(lot_ids) > MAX_SESSION_LOTS:
+            errors.add(
+                "lot_ids",
+                f"A session uses at most {MAX_SESSION_LOTS} lots ({MAX_BLEND_ITEMS} in the blend "
+                "and a numbing product).",
+            )
         # the coherence rules that refuse whatever the session (mesodesk.domain.safety)
         probe = replace(self, kind=kind, causality=causality, body_area=area)  # type: ignore[arg-type]
         for key, message in refused(side_effect_findings(probe, None)).items():
@@ -612,8 +639,10 @@ class SideEffect:
     patient_id: int
     session_id: int | None
     session_started_at: datetime | None
-    lots: tuple[SuspectedLot, ...]  # the suspected lots, in the blend's order
-    suspects_blend: bool  # the whole blend is suspected (and each of its lots is in ``lots``)
+    lots: tuple[SuspectedLot, ...]  # the suspected lots, by product and lot number
+    # every lot of the session is suspected, its blend's and its numbing product's (each is in
+    # ``lots`` too)
+    suspects_blend: bool
     kind: SideEffectKind
     kind_note: str
     onset_on: date
@@ -639,10 +668,11 @@ class SideEffect:
 
     @property
     def lots_text(self) -> str:
-        """The suspected lots in words: "whole blend" or "LOT (Product), ..." ("" for none)."""
+        """The suspected lots in words: "LOT (Product), ...", "every lot of the session: ..."
+        or "" for none."""
         listed = ", ".join(f"{lot.lot_number} ({lot.product})" for lot in self.lots)
         if self.suspects_blend:
-            return f"whole blend: {listed}" if listed else "whole blend"
+            return f"{EVERY_LOT}: {listed}" if listed else EVERY_LOT
         return listed
 
     @property
@@ -782,9 +812,12 @@ class TimelineEvent:
     ref_id: int
 
 
+TIMELINE_ORDER = {"course": 0, "session": 1, "side_effect": 2, "resolved": 3, "outcome": 4}
+
+
 @dataclass(frozen=True)
 class PatientRecord:
-    patient: object  # mesodesk.domain.patients.Patient (kept loose to avoid a cycle)
+    patient: Patient
     courses: tuple[Course, ...]
     sessions: tuple[Session, ...]  # oldest first
     side_effects: tuple[SideEffect, ...]  # by onset, oldest first
@@ -845,7 +878,11 @@ class PatientRecord:
                     o.id,
                 )
             )
-        events.sort(key=lambda ev: (ev.when, ev.kind))
+        # Oldest first. Course starts, onsets, resolutions and reviews have a day, not a time:
+        # within one day the events go in the order they can happen (the course starts, the
+        # session takes place, a side effect follows it and may resolve, the review comes
+        # last), and sessions of the same day by their time.
+        events.sort(key=lambda ev: (ev.when.date(), TIMELINE_ORDER[ev.kind], ev.when, ev.ref_id))
         return events
 
 
@@ -893,9 +930,10 @@ class RecallSideEffect(NamedTuple):
 
 
 class RecallEntry(NamedTuple):
-    """A session that used the lot. ``side_effects``: those that suspect this session's lot,
-    and the other side effects the patient reported from this session until the next one that
-    used the lot."""
+    """A session that used the lot, in its blend (``amount_ml`` injected) or as its numbing
+    product (``numbing``; no amount: it is put on the skin). ``side_effects``: those that
+    suspect this session's lot, and the other side effects the patient reported from this
+    session until the next one that used the lot."""
 
     patient_id: int
     record_no: str
@@ -906,8 +944,9 @@ class RecallEntry(NamedTuple):
     started_at: datetime
     product: str
     lot_number: str
-    amount_ml: float
+    amount_ml: float | None  # None for a numbing product
     side_effects: tuple[RecallSideEffect, ...]
+    numbing: bool = False  # the session's numbing product, not a lot of its blend
 
 
 @dataclass(frozen=True)

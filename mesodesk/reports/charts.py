@@ -18,7 +18,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, cast
+from functools import cache
+from typing import IO, TYPE_CHECKING, Any, cast
 from weakref import WeakKeyDictionary
 
 from mesodesk.domain.analytics import (
@@ -138,12 +139,75 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
+def _width_of(target: Figure | SubFigure) -> float:
+    """The width in inches a chart has: its figure's, or its part of a figure."""
+    if hasattr(target, "get_figwidth"):
+        return float(target.get_figwidth())
+    return float(target.bbox.width / target.figure.dpi)
+
+
+def _fit(text: str, width_inches: float, fontsize: float, *, bold: bool = False) -> str:
+    """Text wrapped to lines that fit a width (by the average advance of DejaVu Sans, the
+    charts' font: about 0.55 of the size a character, 0.62 in bold)."""
+    per_char = fontsize * (0.62 if bold else 0.55) / 72
+    chars = max(12, int(width_inches / per_char))
+    return "\n".join(
+        "\n".join(textwrap.wrap(line, chars, break_on_hyphens=False)) or line
+        for line in text.split("\n")
+    )
+
+
+def _chart_title(target: Figure | SubFigure, title: str) -> None:
+    """The chart's title at the top left of the figure, above everything the axes hold (an
+    axes title starts where the plot starts, after the row names, and collides with the texts
+    written above the plot): constrained layout keeps room for it."""
+    width = _width_of(target) - 0.1
+    target.suptitle(
+        _fit(title, width, 10.5, bold=True),
+        x=0.01,
+        ha="left",
+        fontsize=10.5,
+        fontweight="bold",
+        color=INK,
+    )
+
+
 def _date_axis(ax: Axes, width_inches: float) -> None:
     import matplotlib.dates as mdates
 
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=max(4, int(width_inches * 1.1)))
+    # matplotlib.dates leaves these two untyped
+    locator = mdates.AutoDateLocator(  # type: ignore[no-untyped-call]
+        minticks=3, maxticks=max(4, int(width_inches * 1.1))
+    )
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(_month_first_formatter()(locator))
+
+
+@cache
+def _month_first_formatter() -> Any:
+    """The date formatter of the charts' time axes (a class made on first use: this module
+    does not import matplotlib until a chart is drawn)."""
+    import matplotlib.dates as mdates
+
+    class MonthFirst(mdates.ConciseDateFormatter):
+        """Matplotlib's concise dates ("2024", "Apr", "Jul"...), except that the first date
+        shown names its month: "Jan 2023", not a bare "2023" a reader takes for the whole
+        year, and "08 Mar", not "08"."""
+
+        def format_ticks(self, values: Any) -> list[str]:
+            labels = list(super().format_ticks(values))  # type: ignore[no-untyped-call]
+            if self.axis is None:
+                return labels
+            low, high = sorted(self.axis.get_view_interval())
+            slack = (high - low) * 1e-6
+            for i, value in enumerate(values):
+                if low - slack <= value <= high + slack:
+                    day = mdates.num2date(value)  # type: ignore[no-untyped-call]
+                    labels[i] = day.strftime("%b %Y") if day.day == 1 else day.strftime("%d %b")
+                    break
+            return labels
+
+    return MonthFirst
 
 
 def _day_axis(ax: Axes, width_inches: float, zero: float, x_min: float, x_max: float) -> None:
@@ -700,7 +764,7 @@ def patient_timeline(
             ax.set_axis_off()
             _note(ax, "No sessions, side effects or outcomes recorded yet.")
             return figure
-        num = _date_number(datetime.fromisoformat(mdates.get_epoch()))
+        num = _date_number(datetime.fromisoformat(mdates.get_epoch()))  # type: ignore[no-untyped-call]
 
         # -- the dates shown
         xs = [num(s.started_at) for s in sessions]
@@ -1079,7 +1143,7 @@ def draw_monthly_rates(target: Figure | SubFigure, dashboard: ClinicDashboard) -
     from matplotlib.patches import Patch
 
     ax = target.add_subplot()
-    ax.set_title("Side effects per 100 sessions, by month")
+    _chart_title(target, "Side effects per 100 sessions, by month")
     months = list(dashboard.months)
     if not any(m.sessions for m in months):
         ax.set_axis_off()
@@ -1093,7 +1157,7 @@ def draw_monthly_rates(target: Figure | SubFigure, dashboard: ClinicDashboard) -
     series: list[tuple[str, list[SideEffectKind]]] = [(k.label, [k]) for k in ranked[:5]]
     if ranked[5:]:
         series.append(("All other kinds", ranked[5:]))
-    num = _date_number(datetime.fromisoformat(mdates.get_epoch()))
+    num = _date_number(datetime.fromisoformat(mdates.get_epoch()))  # type: ignore[no-untyped-call]
     x = [num(m.month) + 14 for m in months]
     half = 12.0
     bottom = [0.0] * len(months)
@@ -1144,7 +1208,8 @@ def draw_lot_rates(
     from matplotlib.collections import LineCollection
 
     ax = target.add_subplot()
-    ax.set_title("Reactions by product lot")
+    _chart_title(target, "Reactions by product lot")
+    width = _width_of(target) - 0.2
     lots = list(dashboard.lots[:limit])
     if not lots:
         ax.set_axis_off()
@@ -1216,7 +1281,7 @@ def draw_lot_rates(
         color=MUTED,
         va="bottom",
     )
-    ax.set_xlabel("% of its sessions with a side effect suspecting it")
+    ax.set_xlabel(_fit("% of its sessions with a side effect suspecting it", width * 0.6, 9))
     ax.grid(axis="x", color="#ececec", linewidth=0.6)
     ax.set_axisbelow(True)
     ax.text(
@@ -1229,7 +1294,7 @@ def draw_lot_rates(
         ha="right",
     )
     shown = (
-        f"{len(lots)} of {len(dashboard.lots)} lots shown"
+        f"the {len(lots)} highest of {len(dashboard.lots)} lots shown"
         if len(dashboard.lots) > len(lots)
         else ""
     )
@@ -1237,13 +1302,15 @@ def draw_lot_rates(
     if any(not lot.product_comparison for lot in lots):
         marks.append("× grey: every other lot (no other lot of the product in the period)")
     marks.append("- - -  all lots")
+    lines = [
+        ";   ".join(marks),
+        "Interval: 95 %, Wilson score" + (f";  {shown}" if shown else ""),
+        "All kinds pooled, per session: rates to look at, not signals (see the signals table).",
+    ]
     # a figure-level label below the chart: constrained layout makes room for its height and
-    # never narrows the plot for its width
+    # never narrows the plot for its width (so each line is wrapped to the width)
     target.supxlabel(
-        "    ".join(marks)
-        + "\nInterval: 95 %, Wilson score"
-        + (f";  {shown}" if shown else "")
-        + "\nAll kinds pooled, per session: rates to look at, not signals (see the signals table).",
+        "\n".join(_fit(line, width, 7) for line in lines),
         x=0.02,
         ha="left",
         fontsize=7,
@@ -1261,7 +1328,7 @@ def draw_group_rates(
     from matplotlib.patches import Patch
 
     ax = target.add_subplot()
-    ax.set_title(title)
+    _chart_title(target, title)
     rows = [g for g in groups if g.sessions][:14]
     if not rows:
         ax.set_axis_off()
@@ -1287,24 +1354,36 @@ def draw_group_rates(
         gid="severe",
         **worst,
     )
-    ax.set_yticks(ys, [_wrap(g.label, 24) for g in rows], fontsize=7.5)
+    names = [_wrap(g.label, 24) for g in rows]
+    ax.set_yticks(ys, names, fontsize=7.5)
     ax.set_ylim(len(rows) - 0.4, -0.6)
     top = max(rates) if max(rates) > 0 else 1.0
-    ax.set_xlim(0, top * 1.42 + 1)
+    counts = [f"{g.rate:.1f}   ({g.effects:,} / {g.sessions:,})" for g in rows]
+    # room on the right for the longest count beside its bar: the plot is the figure less the
+    # row names (the widths by the font's average advance, as _fit)
+    name_width = max(len(line) for n in names for line in n.split("\n")) * 7.5 * 0.55 / 72
+    plot_width = max(1.0, _width_of(target) - name_width - 0.45)
+    gap = top * 0.02
+    right = top * 1.05 + 1
+    for rate, text in zip(rates, counts, strict=True):
+        share = min(0.8, (len(text) * 7.0 * 0.55 / 72 + 0.08) / plot_width)
+        right = max(right, (rate + gap) / (1 - share))
+    ax.set_xlim(0, right)
     _path_labels(
         ax,
         [
-            _Label(
-                g.rate + top * 0.02,
-                y,
-                f"{g.rate:.1f}   ({g.effects:,} / {g.sessions:,})",
-                ha="left",
-            )
-            for y, g in zip(ys, rows, strict=True)
+            _Label(g.rate + gap, y, text, ha="left")
+            for y, g, text in zip(ys, rows, counts, strict=True)
         ],
         7.0,
     )
-    ax.set_xlabel(f"side effects per 100 sessions {what}   (side effects / sessions)")
+    ax.set_xlabel(
+        _fit(
+            f"side effects per 100 sessions {what}   (side effects / sessions)",
+            _width_of(target) * 0.6,
+            9,
+        )
+    )
     ax.grid(axis="x", color="#ececec", linewidth=0.6)
     ax.set_axisbelow(True)
     ax.legend(
@@ -1312,8 +1391,14 @@ def draw_group_rates(
             Patch(label="all grades", **every),
             Patch(label="of which grade 3 or above", **worst),
         ],
-        loc="lower right",
+        # above the plot: in it, it would cover the counts of the last bars
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncols=2,
         fontsize=7,
+        handlelength=1.3,
+        columnspacing=0.9,
+        borderaxespad=0.2,
     )
     return ax
 
@@ -1325,6 +1410,7 @@ def _stacked_shares(
     styles: Sequence[tuple[str, str, str]],
     names: Sequence[str],
     unit: Any,
+    width: float,
 ) -> None:
     from matplotlib.patches import Patch
 
@@ -1371,11 +1457,14 @@ def _stacked_shares(
         )
         for (face, hatch, ink), name in zip(styles, names, strict=True)
     ]
+    # as many entries a row as the width holds (an entry: its patch, a gap, its words)
+    entry = max(1.3 + 0.8 + 0.9 + 0.55 * len(name) for name in names) * 7 / 72
+    ncols = max(1, min(len(handles), int(width * 0.95 / entry)))
     ax.legend(
         handles=handles,
         loc="lower left",
         bbox_to_anchor=(0.0, 1.0),
-        ncols=len(handles),
+        ncols=ncols,
         fontsize=7,
         handlelength=1.3,
         columnspacing=0.9,
@@ -1386,7 +1475,7 @@ def _stacked_shares(
 def draw_grades(target: Figure | SubFigure, dashboard: ClinicDashboard) -> Axes:
     """How severe each kind of side effect was: the share of each grade, kind by kind."""
     ax = target.add_subplot()
-    ax.set_title("Grades (CTCAE) of the side effects, by kind", pad=22)
+    _chart_title(target, "Grades (CTCAE) of the side effects, by kind")
     rows = [k for k in dashboard.grades if k.total]
     if not rows:
         ax.set_axis_off()
@@ -1408,6 +1497,7 @@ def draw_grades(target: Figure | SubFigure, dashboard: ClinicDashboard) -> Axes:
         styles,
         names,
         lambda n: f"{n:,} side effect" + ("" if n == 1 else "s"),
+        _width_of(target) * 0.7,
     )
     ax.get_yticklabels()[0].set_fontweight("bold")
     ax.set_xlabel("share of the side effects of each kind")
@@ -1417,7 +1507,7 @@ def draw_grades(target: Figure | SubFigure, dashboard: ClinicDashboard) -> Axes:
 def draw_gais(target: Figure | SubFigure, dashboard: ClinicDashboard) -> Axes:
     """GAIS at course review, per indication, as shares of 1 (very much improved) to 5 (worse)."""
     ax = target.add_subplot()
-    ax.set_title("Improvement at course review (GAIS), by indication", pad=22)
+    _chart_title(target, "Improvement at course review (GAIS), by indication")
     rows = [g for g in dashboard.gais if g.total]
     if not rows:
         ax.set_axis_off()
@@ -1435,6 +1525,7 @@ def draw_gais(target: Figure | SubFigure, dashboard: ClinicDashboard) -> Axes:
         GAIS_STYLE,
         names,
         lambda n: f"{n:,} review" + ("" if n == 1 else "s"),
+        _width_of(target) * 0.7,
     )
     ax.set_xlabel("share of the course reviews")
     return ax
@@ -1564,8 +1655,9 @@ def clinic_dashboard(
         return figure
 
 
-def save(figure: Figure, path: str, fmt: str | None = None) -> None:
-    """Write a figure as PNG, SVG or PDF (from the file's extension unless ``fmt`` is given)."""
+def save(figure: Figure, path: str | IO[bytes], fmt: str | None = None) -> None:
+    """Write a figure as PNG, SVG or PDF (from the file's extension unless ``fmt`` is given),
+    to a file name or an open binary file."""
     figure.savefig(path, format=fmt, facecolor="white", dpi=150)
 
 

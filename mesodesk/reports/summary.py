@@ -175,13 +175,15 @@ def _styles() -> dict[str, Any]:
     }
 
 
-def _make_canvas(made: str, clinic: str, title: str) -> Any:
+def _make_canvas(made: str, clinic: str, title: str, anchor: str = "") -> Any:
     """A canvas that writes, on every page, the clinic, "page X of Y", the date the summary was
-    made and the confidentiality line (Y is known only once all pages are laid out). ``clinic``
-    and ``title`` are markup (our ``_Text``'s): a name in any script prints there too."""
+    made, the confidentiality line (Y is known only once all pages are laid out) and the audit
+    trail's anchor: the entry and seal the trail ended with when the summary was made, which
+    `mesodesk audit verify --anchor` checks later (a trail cut or rewritten since shows).
+    ``clinic`` and ``title`` are markup (our ``_Text``'s): a name in any script prints there too."""
     from reportlab.pdfgen import canvas as rl_canvas
 
-    class NumberedCanvas(rl_canvas.Canvas):
+    class NumberedCanvas(rl_canvas.Canvas):  # type: ignore[misc]  # reportlab has no types
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             # The embedded font from the start: reportlab's default Helvetica would be a font
             # that is referenced but not embedded.
@@ -215,6 +217,8 @@ def _make_canvas(made: str, clinic: str, title: str) -> Any:
             self.drawRightString(
                 width - 40, 20, f"Made {made}  ·  page {self._pageNumber} of {total}"
             )
+            if anchor:
+                self.drawString(40, 20, f"Audit anchor {anchor}")
             self.restoreState()
 
     return NumberedCanvas
@@ -229,7 +233,7 @@ def _table_class() -> Any:
         from reportlab.platypus import Table
         from reportlab.platypus.doctemplate import FrameBreak
 
-        class SplitTable(Table):
+        class SplitTable(Table):  # type: ignore[misc]  # reportlab has no types
             def split(self, availWidth: float, availHeight: float) -> list[Any]:
                 parts: list[Any] = super().split(availWidth, availHeight)
                 return [parts[0], FrameBreak(), *parts[1:]] if len(parts) > 1 else parts
@@ -279,7 +283,7 @@ def _keep_with_start(flowables: list[Any]) -> Any:
         from reportlab.platypus import KeepTogether
         from reportlab.platypus.doctemplate import FrameBreak
 
-        class KeepWithStart(KeepTogether):
+        class KeepWithStart(KeepTogether):  # type: ignore[misc]  # reportlab has no types
             def split(self, aW: float, aH: float) -> list[Any]:
                 frame = getattr(self, "_frame", None)
                 content = list(self._content)
@@ -919,7 +923,7 @@ def render_summary(
         title=f"{title}: {meta_who}",
         author=author,
         subject=subject,
-        keywords="",
+        keywords=f"mesodesk audit anchor {data.anchor}" if data.anchor else "",
         creator="mesodesk",
         producer="mesodesk",
         # a redacted summary's file dates would be the date it was made: a fixed one instead
@@ -940,7 +944,7 @@ def render_summary(
             else:
                 high = mid - 1
         head_title = f"{t(title)} · {t(who[:low].rstrip() + '…')}{t(who_tail)}"
-    canvas = _make_canvas(made, clinic_head, head_title)
+    canvas = _make_canvas(made, clinic_head, head_title, data.anchor)
     pages: list[int] = []
     doc.build(
         story,
@@ -953,8 +957,8 @@ def render_summary(
 
 def _suspected(e: Any, numbers: dict[int, int], day: Any) -> list[str]:
     """The session a side effect followed and the products and lots suspected (one or several
-    lots of its blend, or the whole blend): lot numbers repeat across products, so each lot goes
-    with its product."""
+    of the lots it used - its blend's and its numbing product's - or every one of them): lot
+    numbers repeat across products, so each lot goes with its product."""
     lines = []
     if e.session_id is not None and e.session_started_at is not None:
         number = numbers.get(e.session_id)
@@ -966,7 +970,7 @@ def _suspected(e: Any, numbers: dict[int, int], day: Any) -> list[str]:
     else:
         lines.append("No session named")
     if e.suspects_blend:
-        lines.append("the whole blend:")
+        lines.append("every lot of the session:")
     for lot in e.lots:
         lines.append(
             f"{lot.product} · lot {lot.lot_number}" if lot.product else f"lot {lot.lot_number}"

@@ -466,7 +466,7 @@ def rich_text(markup: str, style: Any) -> Any:
     if cls is None:
         from reportlab.platypus.flowables import Flowable
 
-        class RichText(Flowable):
+        class RichText(Flowable):  # type: ignore[misc]  # reportlab has no types
             def __init__(self, markup: str, style: Any, lines: list[Line] | None = None) -> None:
                 super().__init__()
                 self.markup = markup

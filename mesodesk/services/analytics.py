@@ -132,6 +132,9 @@ def _month(text_month: str) -> date:
     return date(int(year), int(month), 1)
 
 
+MAX_PERIOD_YEARS = 100  # a month-by-month chart of more says nothing
+
+
 def _months(start: date, end: date) -> list[date]:
     months = []
     current = date(start.year, start.month, 1)
@@ -167,6 +170,10 @@ class AnalyticsService:
             start = min(start, end)
         if start > end:
             raise ValidationError.single("start", "The period starts after it ends.")
+        if end.year - start.year > MAX_PERIOD_YEARS:
+            raise ValidationError.single(
+                "end", f"A period is at most {MAX_PERIOD_YEARS} years; choose a shorter one."
+            )
         return Period(start, end)
 
     def dashboard(self, start: date | None = None, end: date | None = None) -> ClinicDashboard:
@@ -274,7 +281,7 @@ class AnalyticsService:
         all_k = sum(min(k, n) for _, _, _, n, k in used)
         rates = []
         for lot_id, number, product, n, k in used:
-            k = min(k, n)  # a suspected lot is always in its session's blend; guard all the same
+            k = min(k, n)  # a suspected lot is always one its session used; guard all the same
             same_n, same_k = by_product[product]
             other_n, other_k = same_n - n, same_k - k
             product_comparison = other_n > 0

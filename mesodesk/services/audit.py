@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -28,14 +29,23 @@ from mesodesk.domain.audit import (
     csv_safe,
     format_at,
     parse_at,
-    verify_chain,
 )
 from mesodesk.domain.clock import Clock
 from mesodesk.domain.errors import DatabaseError, ValidationError
+from mesodesk.domain.integrity import Anchor, anchor_problem
 from mesodesk.domain.patients import format_record_no
+from mesodesk.services.audit_names import RecordName, name_entries, plain_words
 from mesodesk.services.changes import Changes, Result
 from mesodesk.store import audit as store_audit
 from mesodesk.store.db import Database
+from mesodesk.store.integrity import (
+    entry_seal,
+    load_key,
+    replaced_heads,
+    verify_trail,
+    witness_where,
+)
+from mesodesk.store.keys import ClinicKey, KeyStore
 from mesodesk.store.models import Patient as PatientTable
 
 E = store_audit.ENTRIES.c
@@ -43,12 +53,6 @@ H = store_audit.HEAD.c
 PATIENTS = cast(Table, PatientTable.__table__)  # type: ignore[attr-defined]
 P = PATIENTS.c
 MAX_PAGE = 1000
-GUARD_TRIGGERS = (
-    "audit_entry_no_update",
-    "audit_entry_no_delete",
-    "audit_head_no_delete",
-    "audit_head_forward_only",
-)
 CSV_HEADERS = (
     "entry",
     "when (UTC)",
@@ -62,6 +66,9 @@ CSV_HEADERS = (
     "after",
     "detail",
     "hash",
+    # what a person knows the record by, worked out when exported (services/audit_names.py)
+    "record named",
+    "patient named",
 )
 AUDIT_CHANGED = Changes(audit=True)
 
@@ -129,10 +136,21 @@ class AuditService:
             rows = s.execute(stmt.order_by(order).offset(offset).limit(limit)).fetchall()
         return AuditPage([_entry(r) for r in rows], total, offset)
 
+    def names(self, entries: list[AuditEntry]) -> dict[int, RecordName]:
+        """Each entry's record as a person knows it, by entry number (audit_names)."""
+        return name_entries(self.db, entries)
+
     def actors(self) -> list[str]:
         """Everyone who appears in the trail, for a filter."""
         with self.db.read() as s:
             return [r[0] for r in s.execute(select(E.actor).distinct().order_by(E.actor))]
+
+    def anchor(self) -> str:
+        """The trail's head as a summary prints it: "ENTRY:SEAL" (its first 16 digits), so a
+        printed page can later prove the trail then held that entry."""
+        with self.db.read() as s:
+            head = s.execute(select(H.seq, H.hash).where(H.id == 1)).first()
+        return f"{head.seq}:{head.hash[:16]}" if head is not None and head.seq else ""
 
     def count(self) -> int:
         with self.db.read() as s:
@@ -140,9 +158,14 @@ class AuditService:
 
     # -- verifying ------------------------------------------------------------------------------
 
-    def verify(self) -> ChainReport:
+    def verify(self, folders: Sequence[Path] = (), anchors: Sequence[Anchor] = ()) -> ChainReport:
+        """Verify the trail and its anchors: the witness, the backups in ``folders``, and
+        anchors given (from printed summaries)."""
+        where = witness_where(self.db)
         with self.db.read() as s:
-            return verify_connection(s.connection())
+            return verify_connection(
+                s.connection(), keys=self.db.keys, where=where, folders=folders, anchors=anchors
+            )
 
     # -- exporting ------------------------------------------------------------------------------
 
@@ -156,52 +179,51 @@ class AuditService:
         """Write the matching entries, oldest first, to a CSV file (UTF-8 with a byte-order
         mark, which spreadsheets need to read accents); returns how many. Cells that a
         spreadsheet would take for a formula are neutralised (domain.audit.csv_safe)."""
-        written = 0
-        partial = path.with_name(path.name + ".partial")
-        try:
-            with partial.open("w", encoding="utf-8-sig", newline="") as fh:
-                out = csv.writer(fh)
-                out.writerow(CSV_HEADERS)
-                offset = 0
-                total = None
-                while True:
-                    page = self.search(query, offset=offset, limit=MAX_PAGE, newest_first=False)
-                    total = page.total if total is None else total
-                    for e in page.entries:
-                        out.writerow(
-                            [
-                                csv_safe(v)
-                                for v in (
-                                    e.seq,
-                                    A.format_at(e.at),
-                                    e.actor,
-                                    e.actor_id,
-                                    e.action,
-                                    e.entity,
-                                    e.entity_id,
-                                    e.record_no,
-                                    _json(e.before),
-                                    _json(e.after),
-                                    e.detail,
-                                    e.hash,
-                                )
-                            ]
-                        )
-                    written += len(page.entries)
-                    if progress is not None:
-                        progress(written, total or 0, f"{written:,} of {total or 0:,} entries")
-                    if cancelled is not None and cancelled():
-                        raise DatabaseError("The export was cancelled; no file was written.")
-                    if len(page.entries) < MAX_PAGE:
-                        break
-                    offset += MAX_PAGE
-            partial.replace(path)
-        except OSError as exc:
-            partial.unlink(missing_ok=True)
-            raise DatabaseError(f"Cannot write {path}: {exc.strerror}.") from exc
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
+        from mesodesk.files import write_text_atomically
+
+        def write(fh: Any) -> int:
+            written = 0
+            out = csv.writer(fh)
+            out.writerow(CSV_HEADERS)
+            offset = 0
+            total = None
+            while True:
+                page = self.search(query, offset=offset, limit=MAX_PAGE, newest_first=False)
+                total = page.total if total is None else total
+                names = self.names(page.entries)
+                for e in page.entries:
+                    named = names.get(e.seq)
+                    out.writerow(
+                        [
+                            csv_safe(v)
+                            for v in (
+                                e.seq,
+                                A.format_at(e.at),
+                                e.actor,
+                                e.actor_id,
+                                e.action,
+                                e.entity,
+                                e.entity_id,
+                                e.record_no,
+                                _json(e.before),
+                                _json(e.after),
+                                e.detail,
+                                e.hash,
+                                plain_words(named) if named else "",
+                                named.patient if named else "",
+                            )
+                        ]
+                    )
+                written += len(page.entries)
+                if progress is not None:
+                    progress(written, total or 0, f"{written:,} of {total or 0:,} entries")
+                if cancelled is not None and cancelled():
+                    raise DatabaseError("The export was cancelled; no file was written.")
+                if len(page.entries) < MAX_PAGE:
+                    return written
+                offset += MAX_PAGE
+
+        written = write_text_atomically(Path(path), write, encoding="utf-8-sig")
         return written
 
 
@@ -239,23 +261,144 @@ def _loads(text: str | None) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else {"?": value}
 
 
-def verify_connection(conn: Connection) -> ChainReport:
-    """Verify the chain over a connection (the app's, or a read-only one on any file)."""
-    names = set(sa_inspect(conn).get_table_names())
-    if "audit_entry" not in names or "audit_head" not in names:
-        return ChainReport(
-            0, 0, None, "This database has no audit trail yet (it opens with mesodesk to add one)."
+GUARDED = ("audit_entry", "audit_head", "audit_row_seal", "clinic")
+_PDF_ANCHOR = re.compile(rb"mesodesk audit anchor (\d{1,12}):([0-9a-f]{16,64})")
+
+
+def guard_problems(conn: Connection) -> list[str]:
+    """The guard triggers of the trail (and any other trigger on its tables) against those the
+    migrations build: not by name only, by what they do (a same-name trigger made harmless with
+    ``WHEN 0`` is a changed trigger)."""
+    if conn.dialect.name != "sqlite":
+        return []
+    from mesodesk.domain.integrity import schema_differences
+    from mesodesk.store.integrity import actual_schema
+    from mesodesk.store.migrate import expected_schema, known_revisions
+    from mesodesk.store.safety import schema_revision
+
+    revision = schema_revision(conn.connection.driver_connection)  # type: ignore[arg-type]
+    if revision is None or revision not in known_revisions():
+        return []
+    expected = {
+        n: o
+        for n, o in expected_schema(revision).items()
+        if o.kind == "trigger" and o.table in GUARDED
+    }
+    actual = {
+        n: o for n, o in actual_schema(conn).items() if o.kind == "trigger" and o.table in GUARDED
+    }
+    return [f"The audit trail's guard: {p}." for p in schema_differences(expected, actual)]
+
+
+def pdf_anchor(path: Path) -> Anchor:
+    """The anchor a PDF summary carries (its footer prints it; its metadata holds it too)."""
+    from mesodesk.files import read_input
+
+    data = read_input(path, limit=200_000_000, what="PDF summary")
+    found = _PDF_ANCHOR.search(data)
+    if found is None:
+        raise DatabaseError(f"{path} is not a PDF summary made by this version of mesodesk.")
+    return Anchor(f"the PDF summary {path.name}", int(found[1]), found[2].decode())
+
+
+def parse_anchor(text: str) -> Anchor:
+    """An anchor typed from a printed page: ``ENTRY:SEAL`` (the seal's first 16 digits)."""
+    number, _, seal_text = text.replace(",", "").replace(" ", "").partition(":")
+    if not number.isdigit() or len(number) > 12 or not re.fullmatch(r"[0-9a-f]{12,64}", seal_text):
+        raise ValidationError.single(
+            "anchor",
+            "An anchor is the entry number and the seal printed on a summary, such as "
+            "1234:9f2c4e1a0b3d5c7e.",
         )
-    head = conn.execute(select(H.seq, H.hash).where(H.id == 1)).one_or_none()
-    if head is None:
-        return ChainReport(0, 0, 1, "The audit trail's head is missing (deleted outside mesodesk).")
-    report = verify_chain(store_audit.chain_links(conn), int(head.seq), str(head.hash))
-    if conn.dialect.name == "sqlite":
-        triggers = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='trigger'")
-        present = {r[0] for r in triggers}
-        missing = tuple(t for t in GUARD_TRIGGERS if t not in present)
-        if missing:
-            report = ChainReport(
-                report.entries, report.head_seq, report.first_bad, report.problem, missing
+    return Anchor("the anchor given", int(number), seal_text)
+
+
+def verify_connection(
+    conn: Connection,
+    *,
+    keys: KeyStore | None = None,
+    where: str | None = None,
+    folders: Sequence[Path] = (),
+    anchors: Sequence[Anchor] = (),
+) -> ChainReport:
+    """Verify the trail over a connection (the app's, or a read-only one on any file): the
+    chain with the clinic key, the guard triggers, and every anchor that can be found: the
+    witness file of this database, the backups in ``folders``, and ``anchors`` given."""
+    from mesodesk.store.keys import FileKeyStore
+
+    keys = keys or FileKeyStore()
+    report, clinic = verify_trail(conn, keys)
+    if conn.dialect.name == "sqlite" and "audit_entry" in set(sa_inspect(conn).get_table_names()):
+        guards = guard_problems(conn)
+        if guards:
+            report = report.with_problems(*guards)
+    if clinic is None or report.cannot_verify:
+        return report
+    key, _why = load_key(clinic, keys)
+    if key is None:
+        return report
+    return check_anchors(conn, report, key, where, folders, anchors)
+
+
+def check_anchors(
+    conn: Connection,
+    report: ChainReport,
+    key: ClinicKey,
+    where: str | None,
+    folders: Sequence[Path],
+    anchors: Sequence[Anchor],
+) -> ChainReport:
+    from mesodesk.store.anchors import Witness, WitnessDamaged, backup_head
+
+    found: list[Anchor] = list(anchors)
+    problems: list[str] = []
+    notes: list[str] = []
+    witnessed = 0
+    if where is not None:
+        witness = Witness(key, where)
+        try:
+            seen = witness.read()
+        except WitnessDamaged as exc:
+            problems.append(f"The witness file {witness.path} {exc}.")
+            seen = None
+        if seen is not None:
+            found.append(seen.anchor(witness.path))
+            witnessed = 1
+        elif not problems:
+            notes.append(
+                f"There is no witness file for this database on this computer yet ({witness.path})."
             )
-    return report
+    backups = 0
+    for folder in dict.fromkeys(folders):
+        try:
+            files = sorted(folder.glob("*.sqlite3"))
+        except OSError:
+            continue
+        for path in files:
+            head = backup_head(path)
+            if head is None or head.uid != key.uid or head.seq == 0:
+                continue
+            backups += 1
+            found.append(Anchor(f"the backup {path.name}", head.seq, head.hash, head.at))
+    end = int(conn.execute(select(func.coalesce(func.max(E.seq), 0))).scalar_one())
+    replaced: list[Any] | None = None
+    for anchor in found:
+        stored = entry_seal(conn, anchor.seq)
+        if stored is not None and anchor.matches(stored):
+            continue
+        if replaced is None:
+            replaced = replaced_heads(conn)
+        problem = anchor_problem(anchor, stored, end, replaced)
+        if problem:
+            problems.append(problem)
+    given = len(anchors)
+    parts = []
+    if witnessed:
+        parts.append("the witness file")
+    if backups:
+        parts.append(f"{backups} backup{'s' if backups != 1 else ''}")
+    if given:
+        parts.append(f"{given} anchor{'s' if given != 1 else ''} given")
+    if parts:
+        notes.insert(0, f"Checked against {', '.join(parts)}.")
+    return report.with_problems(*problems).with_notes(*notes)

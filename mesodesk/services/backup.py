@@ -6,9 +6,16 @@ table as the snapshot had), synced to the disk, and only then given its final na
 like a backup is a verified one. Rotation (domain/backups.py) runs after each new backup in the
 backup folder and never removes the copy taken before a restore.
 
-A restore first backs up the database as it is (or, when it is too damaged for that, keeps a
-plain copy of its files), then writes the backup's contents into the database file through the
-backup API in one transaction, checks the result and brings its schema up to date.
+A restore first verifies the backup (its integrity, references, audit chain and every record
+against the chain) and shows what it holds; another clinic's backup needs its name typed. It
+then backs up the database as it is (or, when it is too damaged for that, keeps a plain copy of
+its files), builds a fresh database from mesodesk's migrations with the backup's rows only
+(mesodesk.store.restore: no trigger, view or index of the backup), adds the restore's entry to
+the trail, keeps the record-number counter from going back, and writes it into the database file
+through the backup API in one transaction. Every other mesodesk process has closed the database
+meanwhile (the in-use lock, mesodesk.store.locks), so no acknowledged change can be lost.
+
+Backups and the copies kept before a restore are owner-only files (0600) in an owner-only folder.
 
 The functions work on files, so that the command line can restore a database too damaged to
 open; ``BackupService`` wraps them for an open database (audit entries, reopening).
@@ -22,23 +29,31 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from mesodesk.domain import audit as A
+from mesodesk.domain.audit import Actor
 from mesodesk.domain.backups import backup_name, parse_backup_name, to_keep
 from mesodesk.domain.clock import Clock
-from mesodesk.domain.errors import DatabaseError
+from mesodesk.domain.errors import DatabaseError, MesodeskError
+from mesodesk.domain.integrity import schema_differences
+from mesodesk.domain.patients import RECORD_COUNTER
+from mesodesk.files import make_private, os_error_message, private_dir
 from mesodesk.paths import default_backup_dir
 from mesodesk.services.audit import AuditService
 from mesodesk.services.changes import Changes, Result
 from mesodesk.services.settings import SettingsService
-from mesodesk.store.db import Database, Target, check_sqlite_file
+from mesodesk.store.db import Database, Target, check_sqlite_file, create_db_engine
+from mesodesk.store.keys import FileKeyStore, KeyStore
 from mesodesk.store.migrate import HEAD_REVISION, known_revisions, upgrade
 from mesodesk.store.safety import (
     CopyCancelled,
+    _remove_copy,
     connect_read_only,
     copy_into,
+    foreign_key_problems,
     fsync_path,
     integrity_problems,
     online_copy,
@@ -80,16 +95,54 @@ class BackupResult:
 
 @dataclass(frozen=True)
 class BackupContents:
-    """What a backup file holds, read before restoring it."""
+    """What a backup file holds, read (and verified) before restoring it: what a person is
+    shown before saying yes."""
 
     path: Path
     revision: str
     rows: dict[str, int]
     taken_at: datetime | None
+    clinic_uid: str | None = None  # None: a backup from before clinic identities (0.1)
+    clinic_name: str = ""
+    newest_entry_at: datetime | None = None
+    head_seq: int = 0
+    head_hash: str = ""
+    record_high: int = 0
+    not_restored: tuple[str, ...] = ()  # schema objects of the backup that are left behind
+    current_uid: str | None = None  # the clinic of the database it would replace
+    current_name: str = ""
+    replaces_data: bool = True  # False: there is no database there yet
+    file_changed_at: datetime | None = None  # UTC; said when the name carries no time
 
     @property
     def patients(self) -> int:
         return self.rows.get("patient", 0)
+
+    @property
+    def display_name(self) -> str:
+        """The name a person types to confirm restoring another clinic's backup."""
+        if self.clinic_name:
+            return self.clinic_name
+        return f"clinic {self.clinic_uid[:8]}" if self.clinic_uid else "a clinic with no name"
+
+    @property
+    def other_clinic(self) -> bool:
+        """Whether the backup is (or may be) another clinic's than the data it replaces: then a
+        person confirms by typing the backup's clinic name."""
+        if not self.replaces_data:
+            return False
+        if self.clinic_uid is not None and self.current_uid is not None:
+            return self.clinic_uid != self.current_uid
+        if self.current_uid is None and not self.current_name:
+            return True  # the database cannot be read: nothing tells it is the same clinic
+        return _folded(self.clinic_name) != _folded(self.current_name)
+
+    def confirms(self, typed: str | None) -> bool:
+        return typed is not None and _folded(typed) == _folded(self.display_name)
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split()).casefold()
 
 
 @dataclass(frozen=True)
@@ -136,10 +189,16 @@ def list_backups(folder: Path, stem: str) -> list[BackupInfo]:
     return found
 
 
-def rotate(folder: Path, stem: str, protect: Path | None = None) -> list[Path]:
-    """Remove the regular backups that rotation does not keep; returns what was removed."""
-    regular = [b for b in list_backups(folder, stem) if not b.before_restore]
-    keep = to_keep(b.taken_at for b in regular)
+def rotate(
+    folder: Path, stem: str, protect: Path | None = None, now: datetime | None = None
+) -> list[Path]:
+    """Remove the regular backups that rotation does not keep; returns what was removed.
+    Backups made by an older mesodesk are made owner-only on the way."""
+    found = list_backups(folder, stem)
+    for backup in found:
+        make_private(backup.path)
+    regular = [b for b in found if not b.before_restore]
+    keep = to_keep((b.taken_at for b in regular), now=now)
     removed = []
     for backup in regular:
         if backup.taken_at not in keep and backup.path != protect:
@@ -201,11 +260,9 @@ def make_backup(
     else:
         assert folder is not None
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            private_dir(folder)
         except OSError as exc:
-            raise DatabaseError(
-                f"Cannot create the backup folder {folder}: {exc.strerror}."
-            ) from exc
+            raise DatabaseError(os_error_message(exc, folder, "create the backup folder")) from exc
         _clear_stale_partials(folder, stem)
         final = _free_name(folder, stem, now, before_restore)
     partial = final.with_name(final.name + ".partial")
@@ -232,7 +289,7 @@ def make_backup(
     except BaseException:
         _unlink(partial)
         raise
-    removed = rotate(final.parent, stem, final) if out is None and not before_restore else []
+    removed = rotate(final.parent, stem, final, now) if out is None and not before_restore else []
     report(100, 100, "Backup done")
     named = parse_backup_name(final.name)
     taken = named.taken_at if named is not None and out is None else now
@@ -243,11 +300,18 @@ def _unlink(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
-def inspect_backup(path: Path) -> BackupContents:
-    """Check that a file is a sound mesodesk backup this version can restore."""
+def inspect_backup(
+    path: Path, *, dest: Path | None = None, keys: KeyStore | None = None
+) -> BackupContents:
+    """Check that a file is a sound mesodesk backup this version can restore: SQLite's
+    integrity check, its references, its audit chain (with its clinic's key) and every record
+    against that chain. ``dest`` is the database it would replace (to tell another clinic)."""
     path = path.expanduser().resolve()
+    keys = keys or FileKeyStore()
     if not path.exists():
         raise DatabaseError(f"There is no file {path}.")
+    if not path.is_file():
+        raise DatabaseError(f"{path} is not a backup file.")
     check_sqlite_file(path)
     problems = integrity_problems(path)
     if problems:
@@ -269,20 +333,142 @@ def inspect_backup(path: Path) -> BackupContents:
             f"{path.name} was made by a newer version of mesodesk (schema {revision}); update "
             "mesodesk to restore it."
         )
+    broken = foreign_key_problems(path, limit=3)
+    if broken:
+        raise DatabaseError(
+            f"{path.name} holds broken references ({broken[0]}); it cannot be restored. Choose "
+            "another backup."
+        )
+    facts = _verify_backup(path, revision, keys)
     name = parse_backup_name(path.name)
-    return BackupContents(path, revision, rows, name.taken_at if name else None)
+    current_uid, current_name, replaces = _current_clinic(dest)
+    return BackupContents(
+        path,
+        revision,
+        {t: n for t, n in rows.items() if not t.startswith("sqlite_")},
+        name.taken_at if name else None,
+        current_uid=current_uid,
+        current_name=current_name,
+        replaces_data=replaces,
+        file_changed_at=datetime.fromtimestamp(path.stat().st_mtime, UTC),
+        **facts,
+    )
+
+
+def _verify_backup(path: Path, revision: str, keys: KeyStore) -> dict[str, Any]:
+    from sqlalchemy import inspect as sa_inspect
+
+    from mesodesk.domain.audit import parse_at
+    from mesodesk.services.audit import verify_connection
+    from mesodesk.store.integrity import actual_schema, load_key, read_clinic, row_findings
+    from mesodesk.store.migrate import expected_schema
+
+    engine = create_db_engine(Target(f"sqlite:///{path}", path), read_only=True, pool=False)
+    try:
+        with engine.connect() as conn:
+            chain = verify_connection(conn, keys=keys)
+            if chain.cannot_verify:
+                raise DatabaseError(
+                    f"{path.name} cannot be restored: its audit trail cannot be verified. "
+                    + chain.cannot_verify
+                )
+            if not chain.ok and not (chain.entries == 0 and "no audit trail" in chain.problem):
+                raise DatabaseError(
+                    f"{path.name} cannot be restored: its audit trail is not intact. "
+                    + chain.describe()
+                )
+            clinic = read_clinic(conn)
+            if clinic is not None:
+                key, _why = load_key(clinic, keys)
+                assert key is not None  # the chain verified with it
+                found, damaged = row_findings(conn, key)
+                if found or damaged:
+                    shown = "; ".join([*damaged, *(f.describe() for f in found[:3])])
+                    raise DatabaseError(
+                        f"{path.name} cannot be restored: {len(found) + len(damaged):,} of its "
+                        f"records no longer match its audit trail ({shown})."
+                    )
+            extra = [
+                d
+                for d in schema_differences(expected_schema(revision), actual_schema(conn))
+                if "not one that mesodesk makes" in d or "differs" in d
+            ]
+            tables = set(sa_inspect(conn).get_table_names())
+            head = newest = high = name = None
+            if "audit_head" in tables:
+                head = conn.exec_driver_sql("SELECT seq, hash FROM audit_head WHERE id = 1").first()
+                newest = conn.exec_driver_sql(
+                    "SELECT at FROM audit_entry ORDER BY seq DESC LIMIT 1"
+                ).scalar()
+            if "counter" in tables:
+                high = conn.exec_driver_sql(
+                    "SELECT value FROM counter WHERE name = ?", (RECORD_COUNTER,)
+                ).scalar()
+            if "app_setting" in tables:
+                name = conn.exec_driver_sql(
+                    "SELECT value FROM app_setting WHERE key = 'clinic_name'"
+                ).scalar()
+    except DatabaseError:
+        raise
+    except Exception as exc:
+        raise DatabaseError(
+            f"{path.name} cannot be read as a backup ({type(exc).__name__})."
+        ) from exc
+    finally:
+        engine.dispose()
+    return {
+        "clinic_uid": clinic.uid if clinic is not None else None,
+        "clinic_name": str(name or ""),
+        "newest_entry_at": parse_at(str(newest)) if newest else None,
+        "head_seq": int(head[0]) if head else 0,
+        "head_hash": str(head[1]) if head else "",
+        "record_high": int(high or 0),
+        "not_restored": tuple(extra),
+    }
+
+
+def _current_clinic(dest: Path | None) -> tuple[str | None, str, bool]:
+    """The clinic of the database a restore would replace: (id, name, whether it holds data).
+    A database that cannot be read gives (None, "", True): another clinic is then possible."""
+    if dest is None or not dest.exists():
+        return None, "", False
+    try:
+        con = connect_read_only(dest)
+        try:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+            uid = None
+            if "clinic" in tables:
+                row = con.execute("SELECT uid FROM clinic WHERE id = 1").fetchone()
+                uid = str(row[0]) if row else None
+            name = ""
+            if "app_setting" in tables:
+                row = con.execute(
+                    "SELECT value FROM app_setting WHERE key = 'clinic_name'"
+                ).fetchone()
+                name = str(row[0]) if row else ""
+            holds = any(
+                table in tables and con.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()  # noqa: S608
+                for table in ("patient", "product", "practitioner")
+            )
+            return uid, name, bool(holds)
+        finally:
+            con.close()
+    except (sqlite3.Error, DatabaseError):
+        return None, "", True
 
 
 def _keep_damaged(dest: Path, folder: Path, now: datetime) -> Path:
     """Keep a plain copy of a damaged database's files (no SQLite connection can read it
     whole, and nothing is writing to it) before the restore replaces them."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     kept = _free_name(folder, dest.stem, now, before_restore=True)
     kept = kept.with_name(kept.name.replace(".sqlite3", "-damaged.sqlite3"))
     shutil.copyfile(dest, kept)
+    make_private(kept)
     wal = Path(f"{dest}-wal")
     if wal.exists():
         shutil.copyfile(wal, Path(f"{kept}-wal"))
+        make_private(Path(f"{kept}-wal"))
     fsync_path(kept)
     return kept
 
@@ -294,18 +480,38 @@ def restore_file(
     folder: Path,
     now: datetime,
     progress: Progress | None = None,
+    confirmed_name: str | None = None,
+    keys: KeyStore | None = None,
+    actor: Actor | None = None,
+    contents: BackupContents | None = None,
 ) -> RestoreResult:
-    """Replace a database's data with a backup's. Nothing else may write to the database
-    meanwhile: the app runs it as its only database job, the command line under the lock."""
+    """Replace a database's data with a backup's. The caller holds the database's in-use lock
+    exclusively (no other mesodesk has it open), so nothing acknowledged can be lost.
+
+    The backup is verified first; another clinic's backup needs its name (``confirmed_name``).
+    A fresh file is built from the migrations and gets the backup's rows only; the restore's
+    own entry (naming the trail it replaces) goes into it; the record-number counter never goes
+    back; then it is written into the database in one transaction of the backup API."""
     dest = database_file(target)
+    refuse_restore_target(dest)
+    keys = keys or FileKeyStore()
+    actor = actor or Actor.system()
     source = source.expanduser().resolve()
     if source == dest.resolve():
         raise DatabaseError("That file is the database itself; choose a backup.")
     report = progress or (lambda done, total, message: None)
     report(0, 100, "Checking the backup")
-    contents = inspect_backup(source)
+    if contents is None or contents.path != source:
+        contents = inspect_backup(source, dest=dest, keys=keys)
+    if contents.other_clinic and not contents.confirms(confirmed_name):
+        raise DatabaseError(
+            f"{source.name} is a backup of {contents.display_name}, not of "
+            f"{contents.current_name or 'the clinic in this database'}. To replace this "
+            f"database with it, confirm by typing that clinic's name: {contents.display_name}."
+        )
     report(5, 100, "Backing up the current data")
     verified = True
+    replaced = _current_head(dest)
     if not dest.exists():
         saved = None
     elif integrity_problems(dest):
@@ -317,14 +523,21 @@ def restore_file(
             now=now,
             folder=folder,
             before_restore=True,
-            progress=_scaled(progress, 5, 50),
+            progress=_scaled(progress, 5, 40),
         ).path
-    report(50, 100, "Restoring")
+    report(40, 100, "Building the restored database")
+    fresh = dest.with_name(dest.name + ".restoring")
+    _remove_copy(fresh)
     try:
-        copy_into(source, dest, progress=_scaled(progress, 50, 90))
-    except sqlite3.Error:
-        # Too damaged for SQLite to write into: build the restored file beside it instead.
-        replace_file(source, dest, progress=_scaled(progress, 50, 90))
+        _build(contents, fresh, dest, keys, actor, now, replaced, saved)
+        report(70, 100, "Restoring")
+        try:
+            copy_into(fresh, dest, progress=_scaled(progress, 70, 90))
+        except sqlite3.Error:
+            # Too damaged for SQLite to write into: put the restored file in its place instead.
+            replace_file(fresh, dest, progress=_scaled(progress, 70, 90))
+    finally:
+        _remove_copy(fresh)
     report(90, 100, "Checking the restored database")
     problems = integrity_problems(dest)
     if problems:
@@ -332,20 +545,185 @@ def restore_file(
             f"The restored database failed SQLite's integrity check ({problems[0]}). "
             f"The data from before the restore are in {saved}."
         )
-    if contents.revision != HEAD_REVISION:
-        upgrade(target)
+    _reset_witness(target, keys)
     report(100, 100, "Restore done")
     return RestoreResult(contents, saved, verified)
 
 
-def restore_event(result: RestoreResult) -> dict[str, object]:
-    return {
-        "backup": result.source.path.name,
-        "backup_folder": str(result.source.path.parent),
-        "backup_taken_at": result.source.taken_at,
-        "patients": result.source.patients,
-        "saved_before_as": str(result.saved_before) if result.saved_before else None,
-    }
+def refuse_restore_target(dest: Path) -> None:
+    """A restore writes over a mesodesk database (damaged or not) or makes a new one; never
+    over a device, a folder, a link or a file that is not a database."""
+    import stat as st
+
+    try:
+        info = os.lstat(dest)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise DatabaseError(os_error_message(exc, dest, "restore into")) from exc
+    if not st.S_ISREG(info.st_mode):
+        raise DatabaseError(
+            f"{dest} is not an ordinary database file (a folder, a link or a device); "
+            "nothing was restored."
+        )
+    with dest.open("rb") as fh:
+        header = fh.read(16)
+    if header != b"SQLite format 3\x00":
+        raise DatabaseError(
+            f"{dest} is not a mesodesk database; it was left untouched and nothing was restored."
+        )
+
+
+@dataclass(frozen=True)
+class _Head:
+    seq: int
+    hash: str
+    record_high: int
+
+
+def _current_head(dest: Path) -> _Head:
+    """The head of the trail a restore replaces, and the highest record number given in it
+    (read as far as the file can be read)."""
+    from mesodesk.store.anchors import backup_head
+
+    found = backup_head(dest) if dest.exists() else None
+    if found is None:
+        return _Head(0, "", 0)
+    return _Head(found.seq, found.hash, found.record_high)
+
+
+def _build(
+    contents: BackupContents,
+    fresh: Path,
+    dest: Path,
+    keys: KeyStore,
+    actor: Actor,
+    now: datetime,
+    replaced: _Head,
+    saved: Path | None,
+) -> None:
+    from mesodesk.domain.audit import format_at
+    from mesodesk.services.analytics import recount_stats
+    from mesodesk.store.integrity import load_key, read_clinic
+    from mesodesk.store.restore import build_fresh
+
+    build_fresh(contents.path, fresh, contents.revision)
+    target = Target(f"sqlite:///{fresh}", fresh)
+    if contents.revision != HEAD_REVISION:
+        # A backup from before the keyed trail: it becomes this database's clinic (the one it
+        # replaces, when that can be read and is the same clinic by name), keyed with its key.
+        identity = None
+        current_uid, _name, _holds = _current_clinic(dest)
+        if current_uid is not None and not contents.other_clinic:
+            identity = keys.load(current_uid)
+        upgrade(target, keys=keys, identity=identity, actor=actor, now=now)
+    high = max(contents.record_high, replaced.record_high, _witnessed_high(dest, keys))
+    engine = create_db_engine(target, pool=False)
+    try:
+        with engine.connect() as conn, conn.begin():
+            clinic = read_clinic(conn)
+            if clinic is None:
+                raise DatabaseError("The restored database has no clinic identity.")
+            key, why = load_key(clinic, keys)
+            if key is None:
+                raise DatabaseError(why)
+            recount_stats(conn)
+            _append_restore(conn, key, actor, format_at(now), contents, replaced, saved, high)
+    finally:
+        engine.dispose()
+
+
+def _witnessed_high(dest: Path, keys: KeyStore) -> int:
+    """The highest record number the witness of this database saw given (even when the
+    database itself can no longer be read)."""
+    from mesodesk.store.anchors import Witness, WitnessDamaged
+
+    uid, _name, _holds = _current_clinic(dest)
+    key = keys.load(uid) if uid is not None else None
+    if key is None:
+        return 0
+    try:
+        seen = Witness(key, str(dest)).read()
+    except WitnessDamaged:
+        return 0
+    return seen.record_high if seen is not None else 0
+
+
+def _append_restore(
+    conn: Any,
+    key: Any,
+    actor: Actor,
+    at: str,
+    contents: BackupContents,
+    replaced: _Head,
+    saved: Path | None,
+    high: int,
+) -> None:
+    from mesodesk.domain.audit import PendingEntry
+    from mesodesk.store.audit import append_links
+
+    restore = [
+        PendingEntry(
+            A.RESTORE,
+            after={
+                "backup": contents.path.name,
+                "backup_folder": str(contents.path.parent),
+                "backup_taken_at": contents.taken_at,
+                "backup_head_seq": contents.head_seq,
+                "backup_head": contents.head_hash,
+                "backup_clinic": contents.display_name,
+                "patients": contents.patients,
+                "replaced_head_seq": replaced.seq,
+                "replaced_head": replaced.hash,
+                "saved_before_as": str(saved) if saved else None,
+                "not_restored": list(contents.not_restored),
+            },
+            detail="data replaced from a backup",
+        )
+    ]
+    current = conn.exec_driver_sql(
+        "SELECT value FROM counter WHERE name = ?", (RECORD_COUNTER,)
+    ).scalar()
+    if high > int(current or 0):
+        # record numbers given since the backup stay given: the counter never goes back
+        conn.exec_driver_sql(
+            "INSERT INTO counter (name, value) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (RECORD_COUNTER, high),
+        )
+    restore[0].after = {**(restore[0].after or {}), "record_numbers_given_up_to": high}
+    append_links(conn, restore, key=key.secret, actor=actor, at=at)
+
+
+def _reset_witness(target: Target, keys: KeyStore) -> None:
+    """After a restore the witness follows the restored trail (whose restore entry names the
+    trail it replaced)."""
+    from mesodesk.store.anchors import Witness
+    from mesodesk.store.audit import link_from_row
+    from mesodesk.store.integrity import load_key, read_clinic
+
+    engine = create_db_engine(target, read_only=True, pool=False)
+    try:
+        with engine.connect() as conn:
+            clinic = read_clinic(conn)
+            if clinic is None:
+                return
+            key, _why = load_key(clinic, keys)
+            if key is None:
+                return
+            row = conn.exec_driver_sql(
+                "SELECT * FROM audit_entry WHERE seq = (SELECT seq FROM audit_head WHERE id = 1)"
+            ).first()
+            high = conn.exec_driver_sql(
+                "SELECT value FROM counter WHERE name = ?", (RECORD_COUNTER,)
+            ).scalar()
+    finally:
+        engine.dispose()
+    if row is not None:
+        link = link_from_row(row)
+        Witness(key, str(target.path)).update(
+            link.seq, link.hash, link.at, int(high or 0), reset=True
+        )
 
 
 class BackupService:
@@ -411,38 +789,63 @@ class BackupService:
             cancelled=cancelled,
         )
         changes = Changes()
+        warning = ""
         if not self.db.read_only:
-            commits += 1  # the entry below
-            changes = self.audit.record_event(
-                A.BACKUP,
-                details={
-                    "file": result.path.name,
-                    "folder": str(result.path.parent),
-                    "reason": reason,
-                    "patients": result.patients,
-                    "rotated_out": len(result.removed),
-                },
-                detail=reason,
-            ).changes
+            try:
+                changes = self.audit.record_event(
+                    A.BACKUP,
+                    details={
+                        "file": result.path.name,
+                        "folder": str(result.path.parent),
+                        "reason": reason,
+                        "patients": result.patients,
+                        "rotated_out": len(result.removed),
+                    },
+                    detail=reason,
+                ).changes
+                commits += 1  # the entry
+            except MesodeskError as exc:
+                # The backup is written and verified: say so, and why its entry is missing.
+                warning = f"the backup is sound, but its audit entry could not be written: {exc}"
         self.commits_at_backup = commits
-        return Result(result, changes)
+        return Result(result, changes, warning)
 
-    def restore(self, source: Path, *, progress: Progress | None = None) -> Result[RestoreResult]:
+    def inspect(self, source: Path) -> BackupContents:
+        """What a backup holds, verified, compared with this database's clinic."""
+        return inspect_backup(source, dest=self.source, keys=self.db.keys)
+
+    def restore(
+        self,
+        source: Path,
+        *,
+        progress: Progress | None = None,
+        confirmed_name: str | None = None,
+    ) -> Result[RestoreResult]:
         """Replace the open database's data with a backup's, then reopen it. Run it as the only
         database job (the app's job runner has one thread)."""
         target = self.db.target
+        lock = self.db.lock
+        if lock is not None:
+            lock.exclusive()  # every other mesodesk has closed the database, or it refuses
         self.db.engine.dispose()
         try:
             result = restore_file(
-                target, source, folder=self.folder, now=self.clock.utcnow(), progress=progress
+                target,
+                source,
+                folder=self.folder,
+                now=self.clock.utcnow(),
+                progress=progress,
+                confirmed_name=confirmed_name,
+                keys=self.db.keys,
+                actor=self.db.actor,
             )
         except BaseException:
             self.db.reopen(read_only=self.db.read_only)
             raise
+        finally:
+            if lock is not None:
+                lock.downgrade()
         self.db.reopen(read_only=False)  # a damaged database opened read-only is sound again
         self.settings.invalidate()
-        self.audit.record_event(
-            A.RESTORE, details=restore_event(result), detail="data replaced from a backup"
-        )
         self.commits_at_backup = None
         return Result(result, EVERYTHING)

@@ -26,6 +26,7 @@ from mesodesk.store.derived import fold_lot_number
 from mesodesk.store.models import BlendItem, Ingredient, ProductLot, TreatmentSession
 from mesodesk.store.models import Practitioner as PractitionerRow
 from mesodesk.store.models import Product as ProductRow
+from mesodesk.store.session_lots import session_lots
 
 
 def _t(model: Any) -> Table:
@@ -321,8 +322,7 @@ class CatalogueService:
             ).first()
             if row is None:
                 raise NotFoundError("This lot no longer exists.")
-            uses = s.execute(select(func.count()).where(BI.lot_id == lot_id)).scalar_one()
-            uses += s.execute(select(func.count()).where(SE.numbing_lot_id == lot_id)).scalar_one()
+            uses = self._uses(s, lot_id)
         return _lot(row, row.name, uses)
 
     def create_lot(self, data: LotInput) -> Result[Lot]:
@@ -370,8 +370,7 @@ class CatalogueService:
             row = s.get(ProductLot, lot_id)
             if row is None:
                 raise NotFoundError("This lot no longer exists.")
-            uses = s.execute(select(func.count()).where(BI.lot_id == lot_id)).scalar_one()
-            uses += s.execute(select(func.count()).where(SE.numbing_lot_id == lot_id)).scalar_one()
+            uses = self._uses(s, lot_id)
             if uses:
                 raise ConflictError(
                     f"Lot {row.lot_number} was used in {uses} session(s): it stays on record for "
@@ -379,6 +378,12 @@ class CatalogueService:
                 )
             s.delete(row)
         return Result(None, CATALOGUE)
+
+    @staticmethod
+    def _uses(s: Session, lot_id: int) -> int:
+        """The sessions that used a lot, in their blend or as their numbing product."""
+        used = session_lots([lot_id]).subquery()
+        return s.execute(select(func.count()).select_from(used)).scalar_one()
 
     def _unique_lot(self, s: Session, product_id: int, number: str, exclude: int | None) -> None:
         # Case- and accent-blind, as a recall finds it: "ÅB-12ç" and "AB-12C" are one lot.

@@ -38,6 +38,7 @@ class Result(Generic[T]):
 
     value: T
     changes: Changes
+    warning: str = ""  # the change was made, but something after it was not (said, not raised)
 
 
 def patient_changed(patient_id: int) -> Changes:

@@ -24,10 +24,12 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from time import perf_counter
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, func, select
 
+from mesodesk import logs
 from mesodesk.domain.allergy import allergy_matches
 from mesodesk.domain.audit import DEMO_LOAD, PendingEntry
 from mesodesk.domain.enums import (
@@ -38,14 +40,14 @@ from mesodesk.domain.enums import (
     SideEffectKind,
 )
 from mesodesk.domain.errors import ConflictError, MesodeskError, ValidationError
+from mesodesk.domain.patients import RECORD_COUNTER
 from mesodesk.domain.safety import CONTRAINDICATION_RULES, DEPTH_LIMITS_MM
 from mesodesk.domain.schedule import CoursePlan, add_months, next_due
 from mesodesk.domain.search import MAX_SCORE, patient_tokens, prefix_entries, sort_key
 from mesodesk.domain.signals import EventRow, ExposureRow, LotInfo
 from mesodesk.domain.text import fold
 from mesodesk.services import demo_data as data
-from mesodesk.services.patients import RECORD_COUNTER
-from mesodesk.store import audit
+from mesodesk.store import integrity
 from mesodesk.store import models as m
 from mesodesk.store.db import Database
 from mesodesk.store.derived import fold_lot_number, refresh_schedules
@@ -55,6 +57,7 @@ Progress = Callable[[int, int, str], None]
 Profile = tuple[list[tuple[str, float]], list[tuple[str, float]]]
 Cancelled = Callable[[], bool]
 
+log = logs.get(__name__)
 MAX_PATIENTS = 1_000_000
 DEMO_VERSION = 5  # changes whenever the same seed would give a different clinic
 CHUNK = 2_000
@@ -696,6 +699,9 @@ class _Generator:
             pain = max(0, min(10, round(rng.gauss(2.5 if uses_anaesthetic else 3.8, 1.6))))
             satisfaction = max(0, min(10, round(rng.gauss(5.5 + 3 * progress, 1.4))))
             volume = round(rng.uniform(1.0, 3.0) * len(blend), 1)
+            numbing_agent, numbing_lot = self._numbing(
+                uses_anaesthetic or rng.random() < 0.4, numbing, day
+            )
             st.add(
                 "treatment_session",
                 SESSION_COLUMNS,
@@ -707,7 +713,8 @@ class _Generator:
                     started_at,
                     areas_stored,
                     depth,
-                    *self._numbing(uses_anaesthetic or rng.random() < 0.4, numbing, day),
+                    numbing_agent,
+                    numbing_lot,
                     "injector"
                     if indication in ("local_fat", "cellulite") and rng.random() < 0.4
                     else rng.choice(("nappage", "nappage", "papule", "point", "linear")),
@@ -737,6 +744,8 @@ class _Generator:
                     ("id", "session_id", "lot_id", "amount_ml", "position"),
                     (self.next_id("blend"), sid, lot.id, round(volume / len(blend), 2), position),
                 )
+            if numbing_lot is not None:  # a lot the session used too (store.session_lots)
+                st.session_days[("lot", str(numbing_lot), day_key)] += 1
             self.side_effects(
                 pid, sid, started, indication, areas, profile, used_lots, practitioner
             )
@@ -1235,18 +1244,22 @@ def _write_stats(
     recount from the tables, AnalyticsService.drift)."""
     for table in ("stats_session_day", "stats_effect_day", "stats_lot_reaction"):
         conn.exec_driver_sql(f"DELETE FROM {table}")  # noqa: S608 - fixed names
-    conn.exec_driver_sql(
-        "INSERT INTO stats_session_day (dim, code, day, sessions) VALUES (?, ?, ?, ?)",
-        [(*key, n) for key, n in session_days.items()],
-    )
-    conn.exec_driver_sql(
-        "INSERT INTO stats_effect_day (dim, code, grade, day, effects) VALUES (?, ?, ?, ?, ?)",
-        [(*key, n) for key, n in effect_days.items()],
-    )
-    conn.exec_driver_sql(
-        "INSERT INTO stats_lot_reaction (lot_id, session_id, day, effects) VALUES (?, ?, ?, ?)",
-        [(lot, session, day, n) for (lot, session), (day, n) in reactions.items()],
-    )
+    for sql, rows in (
+        (
+            "INSERT INTO stats_session_day (dim, code, day, sessions) VALUES (?, ?, ?, ?)",
+            [(*key, n) for key, n in session_days.items()],
+        ),
+        (
+            "INSERT INTO stats_effect_day (dim, code, grade, day, effects) VALUES (?, ?, ?, ?, ?)",
+            [(*key, n) for key, n in effect_days.items()],
+        ),
+        (
+            "INSERT INTO stats_lot_reaction (lot_id, session_id, day, effects) VALUES (?, ?, ?, ?)",
+            [(lot, session, day, n) for (lot, session), (day, n) in reactions.items()],
+        ),
+    ):
+        if rows:  # a clinic of one patient may have no session at all
+            conn.exec_driver_sql(sql, rows)
 
 
 def _stats_triggers(conn: Connection) -> list[tuple[str, str]]:
@@ -1292,6 +1305,9 @@ def generate_demo(
             "patients", f"Patients must be between 1 and {MAX_PATIENTS:,}."
         )
     today = today or date.today()
+    if not date(1950, 1, 1) <= today <= date(2100, 12, 31):
+        raise ValidationError.single("as_of", "The demo's date is between 1950 and 2100.")
+    started = perf_counter()
     with db.read() as s:
         existing = s.execute(select(func.count()).select_from(_table(m.Patient))).scalar_one()
         products = s.execute(select(func.count()).select_from(_table(m.Product))).scalar_one()
@@ -1370,8 +1386,9 @@ def generate_demo(
                     counter = _table(m.Counter)
                     conn.execute(counter.delete().where(counter.c.name == RECORD_COUNTER))
                     conn.execute(counter.insert().values(name=RECORD_COUNTER, value=patients))
-                    # Written in bulk, past the session's audit hooks: one entry for it all.
-                    audit.append(
+                    # Written in bulk, past the session's audit hooks: one entry for it all,
+                    # and a seal of every row it wrote (mesodesk.store.integrity).
+                    integrity.append_bulk_load(
                         conn,
                         db,
                         [
@@ -1399,6 +1416,15 @@ def generate_demo(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+    log.info(
+        "demo clinic loaded: %d patients, %d sessions, %d side effects, %d worker processes, "
+        "%.1f s",
+        patients,
+        counts["sessions"],
+        counts["effects"],
+        workers,
+        perf_counter() - started,
+    )
     return DemoSummary(
         patients=patients,
         courses=counts["courses"],
@@ -1422,7 +1448,7 @@ class SimulatedClinic:
     start: date
     end: date
     lots: tuple[LotInfo, ...]
-    exposures: list[ExposureRow]  # (patient, lot, day ordinal), one per blend line
+    exposures: list[ExposureRow]  # (patient, lot, day ordinal), one per lot a session used
     events: list[EventRow]  # (patient, kind, onset ordinal, grade, serious)
     sessions: int
     patients: int
@@ -1449,6 +1475,10 @@ def simulate_clinic(
         LotInfo(lot.id, index + 1, names[index], lot.number)
         for index, product_lots in catalogue.lots_by_product.items()
         for lot in product_lots
+    ) + tuple(
+        LotInfo(lot.id, len(data.PRODUCTS) + 1 + k, data.NUMBING_PRODUCTS[k][0], lot.number)
+        for k, product_lots in catalogue.numbing_lots.items()
+        for lot in product_lots
     )
     exposures: list[ExposureRow] = []
     events: list[EventRow] = []
@@ -1458,9 +1488,15 @@ def simulate_clinic(
         session_columns, session_rows = rows.tables.get("treatment_session", ((), []))
         when: dict[int, tuple[int, int]] = {}
         if session_rows:
-            sid, pid, at = (session_columns.index(c) for c in ("id", "patient_id", "started_at"))
+            sid, pid, at, numbing = (
+                session_columns.index(c)
+                for c in ("id", "patient_id", "started_at", "numbing_lot_id")
+            )
             for row in session_rows:
                 when[row[sid]] = (row[pid], row[at].toordinal())
+                # the numbing product's lot is one the session used (store.session_lots)
+                if row[numbing] is not None:
+                    exposures.append((row[pid], row[numbing], row[at].toordinal()))
             sessions += len(session_rows)
         for session_id, lot_id in (
             (row[1], row[2]) for row in rows.tables.get("blend_item", ((), []))[1]

@@ -644,7 +644,7 @@ INDICATION_WEIGHTS = {
 
 
 def per_session(per_subject: float, sessions: float = 4.0) -> float:
-    return 1.0 - (1.0 - per_subject) ** (1.0 / sessions)
+    return 1.0 - float((1.0 - per_subject) ** (1.0 / sessions))
 
 
 # Deoxycholate (ATX-101, KYBELLA USPI section 6.1, adverse reactions in >= 5 % of subjects):

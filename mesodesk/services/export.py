@@ -9,9 +9,9 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
-from mesodesk.domain.treatment import Recall, RecallSideEffect
+from mesodesk.domain.treatment import Recall, RecallEntry, RecallSideEffect
 
 RECALL_HEADERS = [
     "record_no",
@@ -29,6 +29,7 @@ RECALL_HEADERS = [
     "outcome",
     "suspected",
     "suspected_lot",
+    "used_as",  # last, so that the columns of earlier versions keep their places
 ]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -55,10 +56,10 @@ def recall_rows(recall: Recall) -> list[list[Any]]:
             e.started_at.strftime("%Y-%m-%d %H:%M"),
             e.product,
             e.lot_number,
-            e.amount_ml,
+            "" if e.amount_ml is None else e.amount_ml,
         ]
         if not e.side_effects:
-            rows.append([*session, "", "", "", "", "", "", ""])
+            rows.append([*session, "", "", "", "", "", "", "", used_as(e)])
         for x in e.side_effects:
             rows.append(
                 [
@@ -70,9 +71,20 @@ def recall_rows(recall: Recall) -> list[list[Any]]:
                     x.outcome.label,
                     "true" if x.suspected else "false",
                     x.suspected_lot,
+                    used_as(e),
                 ]
             )
     return rows
+
+
+def used_as(e: RecallEntry) -> str:
+    """How the session used the lot: "blend" (injected) or "numbing" (on the skin)."""
+    return "numbing" if e.numbing else "blend"
+
+
+def amount_words(e: RecallEntry) -> str:
+    """'1.5 ml' (in the blend) or 'numbing' (the numbing product: no amount), for the terminal."""
+    return "numbing" if e.amount_ml is None else f"{e.amount_ml:g} ml"
 
 
 def effect_words(x: RecallSideEffect) -> str:
@@ -90,7 +102,7 @@ def recall_session_rows(recall: Recall) -> list[list[Any]]:
             e.first_name,
             e.phone,
             e.started_at.strftime("%Y-%m-%d %H:%M"),
-            e.amount_ml,
+            amount_words(e),
             "; ".join(effect_words(x) for x in e.side_effects if x.suspected),
             "; ".join(effect_words(x) for x in e.side_effects if not x.suspected),
         ]
@@ -98,7 +110,7 @@ def recall_session_rows(recall: Recall) -> list[list[Any]]:
     ]
 
 
-def write_recall_csv(recall: Recall, out: TextIO) -> None:
+def write_recall_csv(recall: Recall, out: IO[str] | TextIO) -> None:
     writer = csv.writer(out)
     writer.writerow(RECALL_HEADERS)
     for row in recall_rows(recall):
@@ -111,12 +123,9 @@ def save_recall_csv(recall: Recall, path: str | os.PathLike[str]) -> int:
     UTF-8 with a byte-order mark, so that spreadsheet programs read accented names correctly.
     The file appears whole or not at all: it is written beside the target, then renamed.
     """
-    target = Path(path)
-    partial = target.with_name(target.name + ".part")
-    try:
-        with partial.open("w", encoding="utf-8-sig", newline="") as out:
-            write_recall_csv(recall, out)
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
+    from mesodesk.files import write_text_atomically
+
+    write_text_atomically(
+        Path(path), lambda out: write_recall_csv(recall, out), encoding="utf-8-sig"
+    )
     return len(recall.entries)

@@ -10,21 +10,31 @@ right after start-up (`startup_problems`), before any change can be saved.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import Engine
 
+from mesodesk.domain.audit import ChainReport
 from mesodesk.domain.clock import Clock
 from mesodesk.domain.errors import DatabaseError
+from mesodesk.domain.integrity import Anchor, RowFinding, schema_differences
 from mesodesk.services.audit import verify_connection
 from mesodesk.services.backup import database_file, list_backups
 from mesodesk.services.registry import Services
 from mesodesk.services.safety_check import RecordWarning, safety_warnings
 from mesodesk.store.db import Database, Target, check_sqlite_file, create_db_engine, sqlite_tables
 from mesodesk.store.derived import drift
-from mesodesk.store.migrate import HEAD_REVISION, known_revisions
+from mesodesk.store.integrity import (
+    actual_schema,
+    load_key,
+    read_clinic,
+    record_number_problem,
+    row_findings,
+)
+from mesodesk.store.keys import ClinicKey, FileKeyStore, KeyStore
+from mesodesk.store.migrate import HEAD_REVISION, expected_schema, known_revisions
 from mesodesk.store.safety import (
     connect_read_only,
     foreign_key_problems,
@@ -34,6 +44,7 @@ from mesodesk.store.safety import (
 )
 
 Progress = Callable[[int, int, str], None]
+MAX_SHOWN = 12
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,7 @@ class Finding:
     name: str
     ok: bool
     message: str
+    needs_key: bool = False  # failed only because the clinic key is not on this computer
 
 
 @dataclass(frozen=True)
@@ -56,9 +68,21 @@ class HealthReport:
     def ok(self) -> bool:
         return all(f.ok for f in self.findings)
 
+    @property
+    def only_the_key_is_missing(self) -> bool:
+        """Nothing failed but what needs the clinic key: the remedy is the key, not a restore
+        (a backup's trail needs the same key)."""
+        return not self.ok and all(f.ok or f.needs_key for f in self.findings)
+
 
 def check_database(
-    target: Target, *, full: bool = True, progress: Progress | None = None
+    target: Target,
+    *,
+    full: bool = True,
+    progress: Progress | None = None,
+    folders: Sequence[Path] = (),
+    anchors: Sequence[Anchor] = (),
+    keys: KeyStore | None = None,
 ) -> HealthReport:
     path = database_file(target)
     report = progress or (lambda done, total, message: None)
@@ -82,7 +106,7 @@ def check_database(
             + (f". It is on a network file system: {where.warning()}" if where.network else ""),
         )
     )
-    report(1, 5, "Checking every page (integrity check)")
+    report(1, 6, "Checking every page (integrity check)")
     problems = integrity_problems(path, full=full)
     findings.append(
         Finding(
@@ -93,7 +117,7 @@ def check_database(
             else "damage found: " + "; ".join(problems[:5]),
         )
     )
-    report(2, 5, "Checking references between records")
+    report(2, 6, "Checking references between records")
     try:
         broken = foreign_key_problems(path)
     except DatabaseError as exc:
@@ -107,7 +131,7 @@ def check_database(
             else "broken references: " + "; ".join(broken[:5]),
         )
     )
-    report(3, 5, "Checking the schema")
+    report(3, 6, "Checking the schema")
     try:
         con = connect_read_only(path)
         try:
@@ -139,29 +163,77 @@ def check_database(
             )
         )
         return done
-    report(4, 5, "Checking the audit trail")
+    findings.append(schema_finding(target, revision))
+    report(4, 6, "Checking the audit trail")
+    keys = keys or FileKeyStore()
     engine = create_db_engine(target, read_only=True, pool=False)
     try:
         with engine.connect() as conn:
-            chain = verify_connection(conn)
+            chain = verify_connection(
+                conn, keys=keys, where=str(path), folders=folders, anchors=anchors
+            )
+            clinic = read_clinic(conn)
+            numbers = ""
+            if clinic is not None and not chain.cannot_verify:
+                key, _why = load_key(clinic, keys)
+                report(5, 6, "Checking every record against the audit trail")
+                found, damaged = row_findings(conn, key) if key is not None else ([], [])
+                numbers = record_number_problem(conn, _witnessed_high(key, str(path)))
+            else:
+                found, damaged = [], []
+        derived = _derived_finding(engine) if revision == HEAD_REVISION else None
     except Exception as exc:
         findings.append(Finding("audit trail", False, f"cannot be read ({type(exc).__name__})"))
-    else:
-        if revision != HEAD_REVISION and not chain.entries and "no audit trail" in chain.problem:
-            findings.append(Finding("audit trail", True, "none yet (added when mesodesk opens it)"))
-        elif chain.ok:
-            findings.append(
-                Finding("audit trail", True, f"intact, {chain.entries:,} entries sealed and linked")
-            )
-        else:
-            findings.append(Finding("audit trail", False, chain.describe()))
-        if revision == HEAD_REVISION:
-            findings.append(_derived_finding(engine))
+        return done
     finally:
         engine.dispose()
+    if revision != HEAD_REVISION and not chain.entries and "no audit trail" in chain.problem:
+        findings.append(Finding("audit trail", True, "none yet (added when mesodesk opens it)"))
+    elif chain.ok:
+        findings.append(Finding("audit trail", True, _intact(chain)))
+    else:
+        findings.append(
+            Finding(
+                "audit trail",
+                False,
+                chain.describe(),
+                # nothing else found wrong (a guard changed, an anchor not matched)
+                needs_key=bool(chain.cannot_verify) and chain.describe() == chain.cannot_verify,
+            )
+        )
+    if clinic is None:
+        findings.append(
+            Finding(
+                "records",
+                revision != HEAD_REVISION,
+                "sealed when mesodesk upgrades the database"
+                if revision != HEAD_REVISION
+                else "cannot be checked: the database's clinic identity is missing",
+            )
+        )
+    elif chain.cannot_verify:
+        findings.append(
+            Finding(
+                "records",
+                False,
+                "cannot be checked without the clinic key (see above)",
+                needs_key=True,
+            )
+        )
+    else:
+        findings.append(records_finding(found, damaged))
+        findings.append(
+            Finding(
+                "record numbers",
+                not numbers,
+                numbers or "the counter has never given a number twice",
+            )
+        )
+    if derived is not None:
+        findings.append(derived)
     if revision == HEAD_REVISION and done.ok:  # a damaged file is not read further
-        done = replace(done, warnings=safety_warnings(target))
-    report(5, 5, "Done")
+        done = replace(done, warnings=safety_warnings(target, progress=report))
+    report(6, 6, "Done")
     return done
 
 
@@ -181,6 +253,55 @@ def _derived_finding(engine: Engine) -> Finding:
         + "; ".join(off[:5])
         + ". Any change to the patient's record recomputes them.",
     )
+
+
+def _witnessed_high(key: ClinicKey | None, where: str) -> int:
+    from mesodesk.store.anchors import Witness, WitnessDamaged
+
+    if key is None:
+        return 0
+    try:
+        seen = Witness(key, where).read()
+    except WitnessDamaged:
+        return 0
+    return seen.record_high if seen is not None else 0
+
+
+def _intact(chain: ChainReport) -> str:
+    text = f"intact, {chain.entries:,} entries sealed with the clinic key and linked."
+    if not chain.keyed:
+        text = f"intact, {chain.entries:,} entries sealed and linked."
+    return " ".join((text, *chain.notes))
+
+
+def records_finding(found: list[RowFinding], damaged: list[str]) -> Finding:
+    if not found and not damaged:
+        return Finding("records", True, "every record matches its newest entry in the audit trail")
+    shown = [*damaged, *(f.describe() for f in found[:MAX_SHOWN])]
+    more = len(found) - MAX_SHOWN
+    text = (
+        f"{len(found):,} record(s) no longer match the audit trail: "
+        + "; ".join(shown)
+        + (f"; and {more:,} more" if more > 0 else "")
+    )
+    return Finding("records", False, text)
+
+
+def schema_finding(target: Target, revision: str) -> Finding:
+    """The file's tables, indexes, triggers and views against those the migrations build for
+    its revision (not names alone: what each does)."""
+    engine = create_db_engine(target, read_only=True, pool=False)
+    try:
+        with engine.connect() as conn:
+            actual = actual_schema(conn)
+    finally:
+        engine.dispose()
+    differences = schema_differences(expected_schema(revision), actual)
+    if not differences:
+        return Finding(
+            "schema objects", True, "tables, indexes, triggers and views as mesodesk makes them"
+        )
+    return Finding("schema objects", False, "; ".join(differences[:MAX_SHOWN]))
 
 
 def startup_problems(db: Database) -> list[str]:

@@ -13,6 +13,7 @@ from mesodesk.domain.clock import Clock
 from mesodesk.domain.enums import Contraindication, Sex
 from mesodesk.domain.errors import NotFoundError, ValidationError
 from mesodesk.domain.patients import (
+    RECORD_COUNTER,
     Patient,
     PatientInput,
     PatientPage,
@@ -42,7 +43,6 @@ PATIENTS = PatientTable.__table__  # type: ignore[attr-defined]
 P = PATIENTS.c
 T = PatientToken.__table__  # type: ignore[attr-defined]
 X = PatientPrefix.__table__  # type: ignore[attr-defined]
-RECORD_COUNTER = "patient_record"
 MAX_PAGE = 1000
 
 _ROW_COLUMNS = (
@@ -391,7 +391,13 @@ class PatientService:
         archived = self._archived(query, P.archived)
         if archived is not None:
             stmt = stmt.where(archived)
-        return stmt, self._order(query, score)
+        order = self._order(query, score)
+        if score is not None and query.sort is PatientSort.RELEVANCE:
+            # "muller" + Enter opens Müller, not Becker-Müller: among equal matches, a surname
+            # that is the typed word itself comes before one that only holds it
+            whole = case((or_(*(P.last_folded == term for term in prefixes)), 0), else_=1)
+            order.insert(1, whole)
+        return stmt, order
 
     def _order(self, query: PatientQuery, score: ColumnElement[Any] | None) -> list[Any]:
         name = [P.last_folded, P.first_folded, P.id]

@@ -64,9 +64,12 @@ class Services:
         *,
         clock: Clock | None = None,
         read_only: bool = False,
+        create: bool = True,
     ) -> Services:
         target = where if isinstance(where, Target) else resolve_target(where)
-        return cls.for_database(open_database(target, read_only=read_only), clock)
+        now = clock.utcnow() if clock is not None else None
+        db = open_database(target, read_only=read_only, create=create, now=now)
+        return cls.for_database(db, clock)
 
     @property
     def location(self) -> str:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from mesodesk.domain.patients import Patient
 from mesodesk.domain.safety import Finding, session_findings, side_effect_findings
 from mesodesk.domain.treatment import PatientRecord
 from mesodesk.services.registry import Services
@@ -35,7 +34,6 @@ def record_warnings(record: PatientRecord) -> Iterator[RecordWarning]:
     """What the rules say about one patient's stored sessions and side effects, less what was
     answered (confirmed, or overridden with a reason) when each was saved."""
     patient = record.patient
-    assert isinstance(patient, Patient)
     courses = {c.id: c for c in record.courses}
     sessions = {s.id: s for s in record.sessions}
     # what concerns the patient as a whole (a contraindication, no consent) is said once, with

@@ -1,8 +1,9 @@
 """Lot safety signals over a period (mesodesk.domain.signals does the statistics).
 
 The detector reads what was given and what followed, not what the clinician suspected: every
-blend line of every session up to the end of the period (which patient received which lot on
-which day) and every side effect by its patient, kind, onset, grade and seriousness. A side
+lot every session used up to the end of the period - each of its blend and its numbing cream or
+spray, the one rule of mesodesk.store.session_lots - (which patient received which lot on which
+day) and every side effect by its patient, kind, onset, grade and seriousness. A side
 effect's suspected session or lot plays no part, so a side effect recorded without a lot, or
 against the wrong one, still counts against the lots the patient actually received.
 """
@@ -18,6 +19,7 @@ from mesodesk.domain.errors import DatabaseError
 from mesodesk.domain.signals import EventRow, ExposureRow, LotInfo, SignalReport, detect
 from mesodesk.services.analytics import AnalyticsService
 from mesodesk.store.db import Database
+from mesodesk.store.session_lots import session_lots_sql
 
 # Read through the driver: a million blend lines are too many for SQLAlchemy's rows.
 LOTS = (
@@ -25,10 +27,8 @@ LOTS = (
     "JOIN product p ON p.id = l.product_id"
 )
 # started_at is the clinic's wall-clock time as text: the day is its first ten characters
-EXPOSURES = (
-    "SELECT s.patient_id, b.lot_id, substr(s.started_at, 1, 10) FROM treatment_session s "
-    "{index} JOIN blend_item b ON b.session_id = s.id WHERE s.started_at < ?"
-)
+EXPOSURES = "s.patient_id, {lot}, substr(s.started_at, 1, 10)"
+BEFORE = "s.started_at < ?"
 # (patient_id, started_at) covers what is read: scanning it is four times quicker than the
 # table's wide rows that SQLite's own choice (the started_at index) leads to
 COVERING_INDEX = "INDEXED BY ix_treatment_session_patient_start"
@@ -61,10 +61,14 @@ class SignalService:
             raw = s.connection().connection.driver_connection
             assert raw is not None
             lots = [LotInfo(*row) for row in raw.execute(LOTS).fetchall()]
+            # every lot each session used (store.session_lots: its blend's and its numbing
+            # product's)
             try:
-                rows = raw.execute(EXPOSURES.format(index=COVERING_INDEX), (after_end,))
+                rows = raw.execute(
+                    session_lots_sql(EXPOSURES, BEFORE, COVERING_INDEX), (after_end, after_end)
+                )
             except sqlite3.OperationalError:  # a database without that index
-                rows = raw.execute(EXPOSURES.format(index=""), (after_end,))
+                rows = raw.execute(session_lots_sql(EXPOSURES, BEFORE), (after_end, after_end))
             exposures: list[ExposureRow] = [
                 (patient, lot, ordinal(day)) for patient, lot, day in rows.fetchall()
             ]

@@ -8,7 +8,6 @@ the printer and the job, never before (a cancelled print dialog printed nothing)
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from mesodesk.domain.summary import (
     redacted_file_name,
 )
 from mesodesk.domain.treatment import PatientRecord
+from mesodesk.files import os_error_message, private_dir, write_atomically
 from mesodesk.services.audit import AuditService
 from mesodesk.services.printing import PrintError, PrintJob, Sender
 from mesodesk.services.settings import SettingsService
@@ -44,6 +44,7 @@ class SummaryWritten:
     replaced_characters: int
     record_no: str = ""  # the record number, or the one-time code of a redacted summary
     code: str = ""  # the one-time code of a pseudonymised or de-identified summary
+    warning: str = ""  # written, but its audit entry could not be (a read-only database)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class SummaryPrinted:
     saved: Path | None  # where a copy was kept, if one was
     replaced_characters: int = 0
     code: str = ""  # the one-time code of a pseudonymised or de-identified summary
+    warning: str = ""  # printed, but its audit entry could not be written (a read-only database)
 
 
 @dataclass
@@ -156,36 +158,36 @@ class SummaryService:
             charts=figures,
             code=code,
             left_out=redacted.left_out,
+            anchor=self.audit.anchor(),
         )
         out = Path(out)
         folder = out.parent if str(out.parent) else Path(".")
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(prefix=".mesodesk-", suffix=".pdf", dir=folder)
+            private_dir(folder)
         except OSError as exc:
-            raise MesodeskError(f"Cannot write to {folder}: {exc.strerror}.") from exc
+            raise MesodeskError(os_error_message(exc, folder, "create the folder")) from exc
         try:
-            with os.fdopen(fd, "wb") as fh:
-                result = render_summary(data, options, fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(temp, out)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+            # whole or not at all, owner-only, never through a link or onto a device
+            result = write_atomically(out, lambda fh: render_summary(data, options, fh))
         finally:
             for figure in figures:
                 _close(figure)
+        warning = ""
         if action is not None:
-            self.audit.record_event(
-                action,
-                patient_id=patient_id,
-                entity="patient",
-                entity_id=patient_id,
-                details={"file": out.name, "pages": result.pages, **_period(options, code)},
-            )
+            try:
+                self.audit.record_event(
+                    action,
+                    patient_id=patient_id,
+                    entity="patient",
+                    entity_id=patient_id,
+                    details={"file": out.name, "pages": result.pages, **_period(options, code)},
+                )
+            except MesodeskError as exc:
+                warning = f"the summary was written, but its audit entry could not be: {exc}"
         record_no = code or str(getattr(record.patient, "record_no", ""))
-        return SummaryWritten(out, result.pages, result.replaced_characters, record_no, code)
+        return SummaryWritten(
+            out, result.pages, result.replaced_characters, record_no, code, warning
+        )
 
     def record_printed(
         self,
@@ -232,9 +234,19 @@ class SummaryService:
                     patient_id, Path(folder) / "summary.pdf", options, action=None, code=code
                 )
                 job = send(written.path, print_title(written.record_no))
-        self.record_printed(patient_id, job, written.pages, options, written.code)
+        warning = written.warning
+        try:
+            self.record_printed(patient_id, job, written.pages, options, written.code)
+        except MesodeskError as exc:
+            warning = f"the summary was printed, but its audit entry could not be written: {exc}"
         return SummaryPrinted(
-            patient_id, written.pages, job, keep, written.replaced_characters, written.code
+            patient_id,
+            written.pages,
+            job,
+            keep,
+            written.replaced_characters,
+            written.code,
+            warning,
         )
 
     def seen_between(self, date_from: date, date_to: date) -> list[int]:

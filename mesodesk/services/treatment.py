@@ -82,6 +82,7 @@ from mesodesk.services.patients import PatientService, row_to_patient
 from mesodesk.store import models as m
 from mesodesk.store.db import Database
 from mesodesk.store.derived import fold_lot_number, refresh_schedules
+from mesodesk.store.session_lots import session_lots
 
 
 def _t(model: Any) -> Table:
@@ -165,10 +166,10 @@ def _from_first_exposures(s: DbSession, rows: list[Any], lot_ids: list[int]) -> 
         patient = func.json_extract(pairs.c.value, "$[0]")
         since = func.json_extract(pairs.c.value, "$[1]")
         return pairs.join(effects, and_(FX.patient_id == patient, FX.onset_on >= since))
+    used = session_lots(lot_ids).subquery()
     first = (
         select(SE.patient_id.label("pid"), func.min(SE.started_at).label("since"))
-        .select_from(_t(m.BlendItem).join(_t(m.TreatmentSession)))
-        .where(BI.lot_id.in_(lot_ids))
+        .select_from(used.join(_t(m.TreatmentSession), SE.id == used.c.session_id))
         .group_by(SE.patient_id)
         .subquery()
     )
@@ -224,8 +225,8 @@ def _answered_effect(
 
 def suspected_lot_pairs() -> Any:
     """Which lots each side effect suspects, as (side_effect_id, lot_id) rows: the one place
-    that reads it (the ``side_effect_lot`` links of migration 0004: one or several lots of the
-    suspected session, or all of them for the whole blend)."""
+    that reads it (the ``side_effect_lot`` links of migration 0004: one or several of the lots
+    the suspected session used, or all of them)."""
     return select(SL.side_effect_id.label("side_effect_id"), SL.lot_id.label("lot_id"))
 
 
@@ -345,7 +346,7 @@ def _recall_entries(
     names = {r.id: r.name for r in lots}
     numbers = {r.id: r.lot_number for r in lots}  # as the catalogue spells it
     entries = []
-    for i, (sid, pid, at_time, amount, lot_id) in enumerate(rows):
+    for i, (sid, pid, at_time, amount, lot_id, numbing) in enumerate(rows):
         record_no, first_name, last_name, phone = people[pid]
         listed = given[i]
         if len(listed) > 1:
@@ -363,6 +364,7 @@ def _recall_entries(
                 numbers[lot_id],
                 amount,
                 tuple(listed),
+                numbing,
             )
         )
     return tuple(entries)
@@ -895,9 +897,11 @@ class TreatmentService:
                     s.delete(item)
                 s.flush()
                 self._write_blend(s, session_id, clean.blend)
-            # A suspected lot that is no longer in the blend is no longer suspected; a side
-            # effect that suspects the whole blend suspects each of its lots.
-            lots = [b.lot_id for b in clean.blend]
+            # A suspected lot the session no longer used (in its blend or as its numbing
+            # product) is no longer suspected; a side effect that suspects every lot of the
+            # session suspects each of them (Session.used_lots).
+            s.flush()
+            lots = self._sessions(s, SE.id == session_id)[0].used_lot_ids
             for effect in s.execute(
                 select(m.SideEffect).where(FX.session_id == session_id)
             ).scalars():
@@ -916,7 +920,7 @@ class TreatmentService:
         course = next(c for c in record.courses if c.id == clean.course_id)
         return session_findings(
             clean,
-            record.patient,  # type: ignore[arg-type]
+            record.patient,
             course,
             record.sessions,
             record.side_effects,
@@ -1220,6 +1224,17 @@ class TreatmentService:
             confirmed=current.safety_confirmed,
         )
 
+    def reopen_side_effect(self, effect_id: int) -> Result[SideEffect]:
+        """Undo a resolution: the side effect is ongoing again (no resolution date)."""
+        current = self.side_effect(effect_id)
+        if current.ongoing:
+            raise ConflictError("This side effect is already ongoing.")
+        return self.update_side_effect(
+            effect_id,
+            replace(current.as_input(), resolved_on=None, outcome=AEOutcome.ONGOING),
+            confirmed=current.safety_confirmed,
+        )
+
     def delete_side_effect(self, effect_id: int) -> Result[None]:
         with self.db.write() as s:
             row = self._effect_row(s, effect_id)
@@ -1254,10 +1269,10 @@ class TreatmentService:
                 select(func.min(SE.started_at)).where(SE.course_id == row.course_id)
             ).scalar()
             first_on = first.date() if first else None
-            blend = [b.lot_id for b in session.blend]
+            used = session.used_lot_ids  # its blend's lots and its numbing product's
             if data.suspects_blend:
-                data = replace(data, lot_ids=tuple(blend))
-            elif any(lot not in blend for lot in data.lot_ids):
+                data = replace(data, lot_ids=used)
+            elif any(lot not in used for lot in data.lot_ids):
                 raise ValidationError.single("lot_ids", NO_SUSPECTED_LOT)
         else:
             first = s.execute(
@@ -1507,7 +1522,8 @@ class TreatmentService:
     # -- lot recall -----------------------------------------------------------------------------
 
     def recall(self, lot_number: str, product: str | None = None) -> Recall:
-        """Every patient and session that received a lot of one product, with the side effects
+        """Every patient and session that received a lot of one product - in the session's
+        blend or as its numbing product (mesodesk.store.session_lots) - with the side effects
         each patient reported from that session on: those that suspect the lot, and the others.
 
         The number is matched case- and accent-blind (``product_lot.lot_folded``). When several
@@ -1534,20 +1550,22 @@ class TreatmentService:
                 lot_ids = [r.id for r in lots]
                 # Dates come as text and are read here: SQLAlchemy's per-row date processing was
                 # most of the time of a recall over thousands of sessions.
+                # Every session that used the lot: in its blend or as its numbing product.
+                used = session_lots(lot_ids).subquery()
                 exposures = _plain_rows(
                     s,
                     select(
                         SE.id,
                         SE.patient_id,
                         type_coerce(SE.started_at, String),
-                        BI.amount_ml,
-                        BI.lot_id,
+                        used.c.amount_ml,
+                        used.c.lot_id,
+                        used.c.numbing,
                     )
-                    .select_from(_t(m.BlendItem).join(_t(m.TreatmentSession)))
-                    .where(BI.lot_id.in_(lot_ids))
+                    .select_from(used.join(_t(m.TreatmentSession), SE.id == used.c.session_id))
                     .order_by(SE.patient_id, SE.started_at, SE.id),
                 )
-                rows = [(e[0], e[1], _moment(e[2]), e[3], e[4]) for e in exposures]
+                rows = [(e[0], e[1], _moment(e[2]), e[3], e[4], bool(e[5])) for e in exposures]
                 # Each patient once (a patient often had the lot several times).
                 exposed = list(dict.fromkeys(row[1] for row in rows))
                 people: dict[int, tuple[str, str, str, str]] = {}

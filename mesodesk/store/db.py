@@ -8,6 +8,7 @@ another writer got there first, whatever the busy timeout.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -24,14 +25,22 @@ from sqlalchemy.orm import configure_mappers, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from mesodesk.domain.audit import Actor
+from mesodesk.domain.audit import Actor, ChainLink
 from mesodesk.domain.clock import Clock
 from mesodesk.domain.errors import DatabaseError
+from mesodesk.domain.patients import RECORD_COUNTER
 from mesodesk.paths import DB_ENV, default_database
+
+if TYPE_CHECKING:
+    from mesodesk.store.anchors import Witness
+    from mesodesk.store.integrity import ClinicRecord
+    from mesodesk.store.keys import ClinicKey, KeyStore
+    from mesodesk.store.locks import InUseLock
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
 _WRITE = "mesodesk_write"
+_HEAD = "mesodesk_new_head"  # on a connection's info: the head its transaction appended
 
 
 @dataclass(frozen=True)
@@ -63,8 +72,11 @@ def resolve_target(value: str | os.PathLike[str] | None = None) -> Target:
         except Exception as exc:
             raise DatabaseError(f"{raw!r} is not a database file path or URL.") from exc
         if url.get_backend_name() == "sqlite":
-            if not url.database or url.database == ":memory:":
-                return Target(raw, None)
+            if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+                raise DatabaseError(
+                    f"{raw!r} names no database file (a database in memory keeps nothing). "
+                    "Give a file: sqlite:///path/to/clinic.sqlite3, or just the path."
+                )
             path = Path(url.database).expanduser().resolve()
             return Target(f"sqlite:///{path}", path)
         return Target(raw, None)
@@ -114,6 +126,8 @@ def _refuse_truncated(path: Path) -> None:
     if header[24:28] != header[92:96] or not pages:
         return
     size = path.stat().st_size
+    if size < pages * page_size and _log_completes(path):
+        return
     if size < pages * page_size:
         raise DatabaseError(
             f"{path} is damaged: it is shorter than SQLite says it should be ({size:,} of "
@@ -123,9 +137,26 @@ def _refuse_truncated(path: Path) -> None:
         )
 
 
+def _log_completes(path: Path) -> bool:
+    """A file shorter than its header says is sound when its write-ahead log holds the rest: a
+    checkpoint that a full disk stopped half-way leaves exactly that, and SQLite reads the
+    pages from the log. SQLite's own quick check decides (SQLite, "Write-Ahead Logging")."""
+    wal = Path(f"{path}-wal")
+    try:
+        if not wal.exists() or wal.stat().st_size == 0:
+            return False
+    except OSError:
+        return False
+    from mesodesk.store.safety import integrity_problems
+
+    return not integrity_problems(path)
+
+
 def sqlite_tables(path: Path) -> dict[str, Any]:
     """Read-only look at a SQLite file: its tables and its schema revision, if any."""
-    uri = f"file:{path}?mode=ro"
+    from mesodesk.store.safety import read_only_suffix
+
+    uri = f"file:{path}?{read_only_suffix(path)}"
     try:
         con = sqlite3.connect(uri, uri=True)
     except sqlite3.Error as exc:
@@ -186,7 +217,51 @@ class Database:
         self.notice = ""  # a warning for the person using it (a network file system)
         self._writable = threading.Event()  # cleared while the file is being checked
         self._writable.set()
+        # The clinic and its key (mesodesk.store.integrity.attach fills these in at open)
+        self.clinic: ClinicRecord | None = None
+        self.key: ClinicKey | None = None
+        self.keys: KeyStore | None = None
+        self.key_problem = ""  # why changes cannot be sealed (the key is not on this computer)
+        self.witness: Witness | None = None
+        self.anchor_problem = ""  # the witness found the trail cut or rewritten
+        self.lock: InUseLock | None = None
+        self.read_only_reason = ""  # why it is open read-only, when that is not damage
+        self._witnessed: tuple[int, str] | None = None  # the witness's entry, as last seen
         self._use(engine, read_only)
+
+    # -- the audit trail's key and anchors --------------------------------------------------------
+
+    def require_key(self) -> ClinicKey:
+        """The clinic key that seals new entries; without it nothing can be changed."""
+        if self.key is None:
+            raise DatabaseError(
+                self.key_problem
+                or "This database has no clinic key to seal changes with; open it with mesodesk."
+            )
+        return self.key
+
+    def appended(self, conn: Any, link: ChainLink) -> None:
+        """Called inside the transaction that appended ``link``: remember the new head, for
+        the witness once the transaction is committed. A trail that no longer holds the
+        witness's entry keeps the witness where it is (the evidence of a cut)."""
+        witness_entry = self._witnessed
+        if witness_entry is not None and witness_entry[0] > 0:
+            stored = conn.exec_driver_sql(
+                "SELECT hash FROM audit_entry WHERE seq = ?", (witness_entry[0],)
+            ).scalar()
+            if stored != witness_entry[1]:
+                conn.info[_HEAD] = None
+                return
+        high = conn.exec_driver_sql(
+            "SELECT value FROM counter WHERE name = ?", (RECORD_COUNTER,)
+        ).scalar()
+        conn.info[_HEAD] = (link.seq, link.hash, link.at, int(high or 0))
+
+    def _advance_witness(self, head: tuple[int, str, str, int] | None) -> None:
+        if head is None or self.witness is None:
+            return
+        if self.witness.update(*head):
+            self._witnessed = (head[0], head[1])
 
     def _use(self, engine: Engine, read_only: bool) -> None:
         from mesodesk.store import audit
@@ -206,6 +281,7 @@ class Database:
         # for it.
         configure_mappers()
         event.listen(engine, "commit", self._committed)
+        event.listen(engine, "rollback", _forget_head)
 
     def _committed(self, _conn: Any) -> None:
         self.commits += 1
@@ -223,6 +299,13 @@ class Database:
         found at start-up; a restore that replaced the data)."""
         self.engine.dispose()
         self._use(create_db_engine(self.target, read_only=read_only), read_only)
+        if self.keys is not None:
+            from mesodesk.store.integrity import attach
+
+            self.key = self.witness = self.clinic = None
+            self.key_problem = self.anchor_problem = ""
+            self._witnessed = None
+            attach(self, self.keys)
 
     @property
     def is_sqlite(self) -> bool:
@@ -242,19 +325,37 @@ class Database:
         self._writable.wait()
         if self.read_only:
             raise DatabaseError(
-                "This database is open read-only; nothing can be changed. "
+                self.read_only_reason
+                or "This database is open read-only; nothing can be changed. "
                 "Restore it from a backup to work on it again."
             )
+        head = None
         with self._write() as session, _translate_errors(self.target):
             try:
                 yield session
+                if session.in_transaction():
+                    head = session.connection().info.pop(_HEAD, None)
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+        self._advance_witness(head)
 
     def close(self) -> None:
+        if self.witness is not None and self.key is not None and not self.read_only:
+            from mesodesk.store.integrity import sync_witness
+
+            # closing must not fail over a witness; the next open catches it up
+            with contextlib.suppress(Exception):
+                sync_witness(self)
         self.engine.dispose()
+        if self.lock is not None:
+            self.lock.close()
+
+
+def _forget_head(conn: Any) -> None:
+    """A rolled-back transaction's new head never happened."""
+    conn.info.pop(_HEAD, None)
 
 
 @contextmanager
@@ -269,9 +370,16 @@ def _translate_errors(target: Target) -> Iterator[None]:
             ) from exc
         if "readonly" in text or "read-only" in text:
             raise DatabaseError(f"{target.describe()} cannot be written to ({text}).") from exc
-        if "disk is full" in text or "disk I/O" in text:
+        if "disk is full" in text:
             raise DatabaseError(
-                f"Saving to {target.describe()} failed: {text}. Nothing of this change was stored."
+                f"The disk holding {target.describe()} is full: this change was not saved, "
+                "and nothing of it was stored. The database itself is unharmed; free some "
+                "space on that disk and save again."
+            ) from exc
+        if "disk I/O" in text:
+            raise DatabaseError(
+                f"Saving to {target.describe()} failed: the disk reported an error ({text}). "
+                "Nothing of this change was stored."
             ) from exc
         raise
 
@@ -289,8 +397,22 @@ def create_db_engine(target: Target, *, read_only: bool = False, pool: bool = Tr
         if target.path is not None:
             journal = placement(target.path).journal_mode
         if read_only and target.path is not None:
-            url = f"sqlite:///file:{target.path}?mode=ro&uri=true"
+            from mesodesk.store.safety import read_only_suffix
+
+            url = f"sqlite:///file:{target.path}?{read_only_suffix(target.path)}&uri=true"
         engine = create_engine(url, connect_args=connect_args, **extra)
         _install_sqlite_hooks(engine, read_only=read_only, journal=journal)
         return engine
-    return create_engine(target.url, pool_pre_ping=True, **extra)
+    try:
+        return create_engine(target.url, pool_pre_ping=True, **extra)
+    except ImportError as exc:  # the driver of that kind of database is not installed
+        raise DatabaseError(
+            f"Cannot open {target.describe()}: this mesodesk has no driver for that kind of "
+            f"database ({getattr(exc, 'name', None) or 'not installed'}). Only SQLite database "
+            "files are supported so far."
+        ) from exc
+    except Exception as exc:  # NoSuchModuleError, ArgumentError: not a database URL
+        raise DatabaseError(
+            f"{target.describe()} is not a database mesodesk can open "
+            f"({type(exc).__name__}). Give a database file."
+        ) from exc

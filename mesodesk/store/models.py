@@ -34,7 +34,7 @@ SQLModel.metadata.naming_convention = NAMING
 metadata = SQLModel.metadata
 
 
-def _fk(target: str, ondelete: str, *, nullable: bool = False, index: bool = False) -> Column:
+def _fk(target: str, ondelete: str, *, nullable: bool = False, index: bool = False) -> Column[int]:
     return Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index)
 
 
@@ -295,8 +295,9 @@ class SideEffect(SQLModel, table=True):
     session_id: int | None = Field(
         default=None, sa_column=_fk("treatment_session.id", "SET NULL", nullable=True, index=True)
     )
-    # The suspected lots are in side_effect_lot; with suspects_blend, every lot of the session's
-    # blend is suspected (and linked there too, so that counting stays one join).
+    # The suspected lots are in side_effect_lot; with suspects_blend, every lot the session used
+    # (its blend's and its numbing product's) is suspected, and linked there too, so that
+    # counting stays one join.
     suspects_blend: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     kind: str = Field(max_length=32, index=True)
     kind_note: str = Field(default="", max_length=200)
@@ -326,7 +327,8 @@ class SideEffect(SQLModel, table=True):
 
 
 class SideEffectLot(SQLModel, table=True):
-    """A lot a side effect suspects: one of its suspected session's blend (migration 0004)."""
+    """A lot a side effect suspects (migration 0004): one its suspected session used, in the
+    blend or as the numbing product (mesodesk.store.session_lots)."""
 
     __tablename__ = "side_effect_lot"
     __table_args__ = (Index("ix_side_effect_lot_lot", "lot_id", "side_effect_id"),)
@@ -396,6 +398,7 @@ class AuditRow(SQLModel, table=True):
         Index("ix_audit_entry_patient", "patient_id", "seq"),
         Index("ix_audit_entry_actor", "actor", "seq"),
         Index("ix_audit_entry_at", "at"),
+        Index("ix_audit_entry_row", "entity", "row_key", "seq"),
     )
 
     seq: int = Field(primary_key=True)  # 1, 2, 3 ... without gaps
@@ -411,6 +414,34 @@ class AuditRow(SQLModel, table=True):
     detail: str = Field(default="", sa_type=Text)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    # (migration 0006) the row the entry leaves in a new state, and the MAC of its content
+    row_key: str | None = Field(default=None, sa_type=Text)
+    row_mac: str | None = Field(default=None, max_length=32)
+
+
+class AuditRowSeal(SQLModel, table=True):
+    """The row MACs of a ``seal`` entry (rows written in bulk), in parts of up to 50,000 rows:
+    the packed row keys and their 8-byte MACs, one after the other. The entry seals each part's
+    digest, so a part cannot change unnoticed (mesodesk.domain.integrity)."""
+
+    __tablename__ = "audit_row_seal"
+    seq: int = Field(primary_key=True)
+    part: int = Field(primary_key=True)
+    keys: str = Field(sa_type=Text)
+    macs: bytes
+
+
+class Clinic(SQLModel, table=True):
+    """Which clinic this database belongs to (one row, migration 0006): its id, the id of its
+    key (the key itself is outside the file, mesodesk.store.keys), and the entry from which the
+    audit trail is sealed with that key."""
+
+    __tablename__ = "clinic"
+    id: int = Field(primary_key=True)
+    uid: str = Field(max_length=32)
+    key_id: str = Field(max_length=16)
+    keyed_from: int
+    created_at: str = Field(max_length=32)
 
 
 class AuditHead(SQLModel, table=True):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mesodesk.domain.errors import DatabaseError
+from mesodesk.files import create_private
 
 Progress = Callable[[int, int, str], None]
 Cancelled = Callable[[], bool]
@@ -163,10 +164,38 @@ def refuse_network_fs(path: Path) -> Placement:
 # -- looking at a file ----------------------------------------------------------------------------
 
 
+def unwritable_folder(path: Path) -> str:
+    """Why the folder of a database cannot be written to ("" when it can): a read-only disk,
+    or no permission. SQLite needs to write its log and shared-memory files there."""
+    folder = path.parent
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return f"the folder {folder} is on a read-only disk"
+    except (OSError, AttributeError):
+        pass
+    if not os.access(folder, os.W_OK):
+        return f"you may not write in the folder {folder}"
+    return ""
+
+
+def read_only_suffix(path: Path) -> str:
+    """URI parameters for reading a database without writing anything: on a read-only disk
+    SQLite cannot make the shared-memory file WAL needs, and ``immutable`` (safe there: nothing
+    can change the file) lets it read anyway (SQLite, "Write-Ahead Logging", read-only)."""
+    try:
+        if os.statvfs(path.parent).f_flag & os.ST_RDONLY:
+            return "mode=ro&immutable=1"
+    except (OSError, AttributeError):
+        pass
+    return "mode=ro"
+
+
 def connect_read_only(path: Path) -> sqlite3.Connection:
     """A read-only connection of its own (nothing it does can change the file)."""
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+        con = sqlite3.connect(
+            f"file:{path}?{read_only_suffix(path)}", uri=True, isolation_level=None
+        )
     except sqlite3.Error as exc:
         raise DatabaseError(f"Cannot open {path}: {exc}.") from exc
     con.execute("PRAGMA query_only=ON")
@@ -280,11 +309,14 @@ def online_copy(
     """
     if dest.exists():
         raise DatabaseError(f"{dest} already exists; it was left untouched.")
-    src = sqlite3.connect(source, isolation_level=None, timeout=10)
+    src = sqlite3.connect(
+        f"file:{source}?{read_only_suffix(source)}", uri=True, isolation_level=None, timeout=10
+    )
     try:
         src.execute("PRAGMA query_only=ON")
         src.execute("BEGIN")
         counts = row_counts(src)
+        create_private(dest)  # owner-only; SQLite fills the empty file
         dst = sqlite3.connect(dest, isolation_level=None)
         try:
             src.backup(
@@ -362,8 +394,9 @@ def replace_file(source: Path, dest: Path, *, progress: Progress | None = None) 
     """When ``dest`` is too damaged for the backup API to write into it: build the restored
     database beside it (through the backup API), then move it into place. The damaged file's
     write-ahead log goes first, since SQLite would replay it onto the new file."""
-    fresh = dest.with_name(dest.name + ".restoring")
+    fresh = dest.with_name(dest.name + ".replacing")
     _remove_copy(fresh)
+    create_private(fresh)
     src = connect_read_only(source)
     try:
         dst = sqlite3.connect(fresh, isolation_level=None)

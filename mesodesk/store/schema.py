@@ -2,4 +2,4 @@
 first moments of start-up (no SQLAlchemy, no Alembic). A test checks that it is the head of the
 migration scripts."""
 
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0006"  # the chain: 0001 ... 0005, 0007, 0008, 0006 (see 0006_integrity.py)

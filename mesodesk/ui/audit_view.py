@@ -25,11 +25,15 @@ from PySide6.QtWidgets import (
 from mesodesk.domain import audit as A
 from mesodesk.domain.audit import AuditEntry, AuditPage, AuditQuery
 from mesodesk.domain.errors import MesodeskError
+from mesodesk.services.audit_names import RecordName
 from mesodesk.services.registry import Services
+from mesodesk.ui.files import remember, start_in
+from mesodesk.ui.form import fit_screen
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import JobRunner, Progress
-from mesodesk.ui.labels import Formats
+from mesodesk.ui.labels import Formats, label
 from mesodesk.ui.tables import RIGHT, Index, ListTableModel, make_table
-from mesodesk.ui.widgets import ERROR_STYLE, DateField
+from mesodesk.ui.widgets import ERROR_STYLE, DateField, date_problem
 
 PAGE = 200
 
@@ -69,6 +73,30 @@ def entity_label(entity: str | None) -> str:
     }.get(entity, entity)
 
 
+def record_words(name: RecordName, formats: Formats) -> str:
+    """An entry's record as a person knows it ("the session of 12/03/2026", "Lidocaine 2% lot
+    L-2208-B"), in the clinic's date format."""
+    tr = QCoreApplication.translate
+    day = formats.date(name.on) if name.on else "?"
+    kind = label(name.kind).lower() if name.kind else tr("Audit", "side effect")
+    indication = label(name.indication) if name.indication else tr("Audit", "course")
+    templates = {
+        "patient": arg(tr("Audit", "patient %1"), name.patient),
+        "practitioner": arg(tr("Audit", "practitioner %1"), name.name),
+        "product": arg(tr("Audit", "product %1"), name.name),
+        "ingredient": arg(tr("Audit", "ingredient %1"), name.name),
+        "product_lot": name.name,
+        "course": arg(tr("Audit", "course %1 started %2"), indication, day),
+        "treatment_session": arg(tr("Audit", "session of %1"), day),
+        "blend_item": arg(tr("Audit", "%1 in the session of %2"), name.name, day),
+        "side_effect": arg(tr("Audit", "%1 of %2"), kind, day),
+        "side_effect_lot": arg(tr("Audit", "%1 suspected in the %2 of %3"), name.name, kind, day),
+        "outcome_assessment": arg(tr("Audit", "course review (%1) of %2"), indication, day),
+    }
+    text = templates.get(name.entity, entity_label(name.entity))
+    return text + (tr("Audit", " (deleted since)") if name.gone else "")
+
+
 def _value(value: Any) -> str:
     if value is None or value == "":
         return "—"
@@ -78,20 +106,33 @@ def _value(value: Any) -> str:
     return text if len(text) <= 200 else text[:200] + "…"
 
 
-def describe(entry: AuditEntry, formats: Formats) -> str:
-    """The whole entry for the detail pane."""
+def describe(entry: AuditEntry, formats: Formats, name: RecordName | None = None) -> str:
+    """The whole entry for the detail pane (``name``: its record as a person knows it)."""
     when = formats.datetime(entry.at.astimezone().replace(tzinfo=None))
     lines = [
-        QCoreApplication.translate("Audit", "Entry %1 · %2 · %3")
-        .replace("%1", str(entry.seq))
-        .replace("%2", when)
-        .replace("%3", entry.actor),
+        arg(
+            QCoreApplication.translate("Audit", "Entry %1 · %2 · %3"),
+            str(entry.seq),
+            when,
+            entry.actor,
+        ),
     ]
     what = action_label(entry.action)
-    if entry.entity:
+    if name is not None:
+        what += " " + record_words(name, formats)
+        if name.patient and name.entity != "patient":
+            what += f" ({name.patient})"
+    elif entry.entity:
         what += f" {entity_label(entry.entity)} {entry.entity_id or ''}".rstrip()
-    if entry.record_no:
+    if name is None and entry.record_no:
         what += f" ({entry.record_no})"
+    if entry.entity and entry.entity_id is not None:
+        # the internal id still, for whoever checks the trail against the database
+        what += " · " + arg(
+            QCoreApplication.translate("Audit", "%1 #%2"),
+            entity_label(entry.entity),
+            str(entry.entity_id),
+        )
     if entry.detail:
         what += f" — {entry.detail}"
     lines += [what, ""]
@@ -102,8 +143,16 @@ def describe(entry: AuditEntry, formats: Formats) -> str:
     else:
         for key in entry.changed_fields():
             lines.append(f"{key}: {_value(after.get(key, before.get(key)))}")
-    lines += ["", QCoreApplication.translate("Audit", "Seal: %1").replace("%1", entry.hash)]
+    lines += ["", arg(QCoreApplication.translate("Audit", "Seal: %1"), entry.hash)]
     return "\n".join(lines)
+
+
+def named_page(
+    audit: Any, query: AuditQuery, offset: int
+) -> tuple[AuditPage, dict[int, RecordName]]:
+    """A page of entries and their records' names (off the GUI thread)."""
+    page = audit.search(query, offset=offset, limit=PAGE)
+    return page, audit.names(page.entries)
 
 
 class AuditTableModel(ListTableModel[AuditEntry]):
@@ -120,6 +169,7 @@ class AuditTableModel(ListTableModel[AuditEntry]):
         self.runner = runner
         self.formats = formats
         self.query = AuditQuery()
+        self.names: dict[int, RecordName] = {}  # by entry number, for the entries fetched
         self.total = 0
         self.loading = False
         self._generation = 0
@@ -148,13 +198,14 @@ class AuditTableModel(ListTableModel[AuditEntry]):
         query = self.query
         audit = self.services.audit
         self.loading = True
-        self.runner.run(lambda: audit.search(query, offset=0, limit=PAGE)).success(
-            lambda page: self._replace(generation, page)
+        self.runner.run(lambda: named_page(audit, query, 0)).success(
+            lambda found: self._replace(generation, *found)
         ).failure(lambda error: self._failed(generation, error))
 
-    def _replace(self, generation: int, page: AuditPage) -> None:
+    def _replace(self, generation: int, page: AuditPage, names: dict[int, RecordName]) -> None:
         if generation != self._generation:
             return
+        self.names = dict(names)
         self.total = page.total
         self.set_rows(page.entries)
         self.loading = False
@@ -176,16 +227,17 @@ class AuditTableModel(ListTableModel[AuditEntry]):
         offset = len(self.entries)
         audit = self.services.audit
         self.loading = True
-        self.runner.run(lambda: audit.search(query, offset=offset, limit=PAGE)).success(
-            lambda page: self._append(generation, page)
+        self.runner.run(lambda: named_page(audit, query, offset)).success(
+            lambda found: self._append(generation, *found)
         ).failure(lambda error: self._failed(generation, error))
 
-    def _append(self, generation: int, page: AuditPage) -> None:
+    def _append(self, generation: int, page: AuditPage, names: dict[int, RecordName]) -> None:
         if generation != self._generation:
             return
         self.loading = False
         if page.offset != len(self.entries) or not page.entries:
             return
+        self.names.update(names)
         first = len(self.entries)
         self.beginInsertRows(QModelIndex(), first, first + len(page.entries) - 1)
         self.entries.extend(page.entries)
@@ -201,12 +253,18 @@ class AuditTableModel(ListTableModel[AuditEntry]):
         if column == 3:
             return action_label(entry.action)
         if column == 4:
+            name = self.names.get(entry.seq)
             if entry.entity == "patient":
                 return entity_label(entry.entity)  # the Patient column names it
+            if name is not None:
+                return record_words(name, self.formats)
             if entry.entity:
                 return f"{entity_label(entry.entity)} {entry.entity_id or ''}".rstrip()
             return entry.detail
         if column == 5:
+            name = self.names.get(entry.seq)
+            if name is not None and name.patient:
+                return name.patient
             return entry.record_no or ""
         if column == 6:
             return ", ".join(entry.changed_fields())
@@ -272,7 +330,12 @@ class AuditWindow(QWidget):
         self.filter_error.hide()
 
         self.table = make_table(
-            self.model, "audit_entries", widths=(60, 130, 240, 100, 150, 95, 200), qt_header=True
+            self.model,
+            "audit_entries",
+            # the record and the patient in words need the room; the fields take what is left
+            widths=(55, 125, 160, 95, 290, 200),
+            stretch=6,
+            qt_header=True,
         )
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.selectionModel().currentRowChanged.connect(self._show_entry)
@@ -316,7 +379,7 @@ class AuditWindow(QWidget):
         self.close_button.clicked.connect(self.close)
         self.model.loaded.connect(self._loaded)
         self.model.failed.connect(self._show_filter_error)
-        self.resize(1100, 640)
+        fit_screen(self, 1100, 640)  # or less, on a 1024 x 768 screen
         self._load_actors()
         self.model.set_query(AuditQuery())
 
@@ -343,11 +406,7 @@ class AuditWindow(QWidget):
         try:
             since, until = self.since.value(), self.until.value()
         except ValueError as exc:
-            self._show_filter_error(
-                self.tr("“%1” is not a date (%2).")
-                .replace("%1", str(exc))
-                .replace("%2", self.formats.date_hint)
-            )
+            self._show_filter_error(date_problem(exc, self.formats))
             return None
         if since and until and until < since:
             self._show_filter_error(self.tr("The “To” date is before the “From” date."))
@@ -389,7 +448,7 @@ class AuditWindow(QWidget):
 
     def _loaded(self, total: int) -> None:
         self.count.setText(
-            self.tr("1 entry") if total == 1 else self.tr("%1 entries").replace("%1", f"{total:,}")
+            self.tr("1 entry") if total == 1 else arg(self.tr("%1 entries"), f"{total:,}")
         )
         self.detail.clear()
         if total:
@@ -397,7 +456,9 @@ class AuditWindow(QWidget):
 
     def _show_entry(self, current: QModelIndex, _previous: QModelIndex) -> None:
         entry = self.model.item(current.row())
-        self.detail.setPlainText(describe(entry, self.formats) if entry else "")
+        self.detail.setPlainText(
+            describe(entry, self.formats, self.model.names.get(entry.seq)) if entry else ""
+        )
 
     # -- verify and export ------------------------------------------------------------------------
 
@@ -405,7 +466,9 @@ class AuditWindow(QWidget):
         self.verdict.setText(self.tr("Verifying…"))
         self.verdict.setStyleSheet("")
         audit = self.services.audit
-        self.runner.run(audit.verify).success(self._verified).failure(
+        backups = getattr(self.services, "backups", None)
+        folders = [backups.folder] if backups is not None and backups.available else []
+        self.runner.run(lambda: audit.verify(folders=folders)).success(self._verified).failure(
             lambda error: self._verdict(False, str(error))
         )
 
@@ -413,8 +476,13 @@ class AuditWindow(QWidget):
         if report.ok:
             self._verdict(
                 True,
-                self.tr("The trail is intact: %1 entries, each sealed and linked.").replace(
-                    "%1", f"{report.entries:,}"
+                arg(
+                    self.tr(
+                        "The trail is intact: %1 entries, each sealed with the clinic key and "
+                        "linked. %2"
+                    ),
+                    f"{report.entries:,}",
+                    " ".join(report.notes),
                 ),
             )
         else:
@@ -430,7 +498,7 @@ class AuditWindow(QWidget):
         chosen, _filter = QFileDialog.getSaveFileName(
             self,
             self.tr("Export the audit trail"),
-            str(Path.home() / "audit-trail.csv"),
+            start_in("audit-trail.csv"),
             self.tr("CSV files (*.csv)"),
         )
         if not chosen:
@@ -442,6 +510,7 @@ class AuditWindow(QWidget):
         path = self.ask_save_path()
         if path is None:
             return
+        remember(path)
         audit = self.services.audit
         query = self.model.query
         self.export_button.setEnabled(False)
@@ -454,9 +523,7 @@ class AuditWindow(QWidget):
         job = self.runner.run_long(work)
         job.progressed.connect(
             lambda done, total, _m: self.verdict.setText(
-                self.tr("Exporting… %1 of %2")
-                .replace("%1", f"{done:,}")
-                .replace("%2", f"{total:,}")
+                arg(self.tr("Exporting… %1 of %2"), f"{done:,}", f"{total:,}")
             )
         )
 
@@ -464,9 +531,7 @@ class AuditWindow(QWidget):
             self.export_button.setEnabled(True)
             self._verdict(
                 True,
-                self.tr("%1 entries exported to %2.")
-                .replace("%1", f"{count:,}")
-                .replace("%2", str(path)),
+                arg(self.tr("%1 entries exported to %2."), f"{count:,}", str(path)),
             )
 
         def failed(error: BaseException) -> None:

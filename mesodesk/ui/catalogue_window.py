@@ -49,7 +49,8 @@ from mesodesk.domain.catalogue import (
 from mesodesk.domain.errors import MesodeskError
 from mesodesk.services.changes import Changes, Result
 from mesodesk.services.registry import Services
-from mesodesk.ui.form import FormDialog, validated
+from mesodesk.ui.form import FormDialog, fit_screen, validated
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import JobRunner
 from mesodesk.ui.labels import Formats
 from mesodesk.ui.tables import (
@@ -86,7 +87,7 @@ def expiry_status(expiry: date, today: date) -> tuple[str, int]:
         return QCoreApplication.translate("Catalogue", "Expires today"), 1
     if days <= EXPIRING_DAYS:
         text = QCoreApplication.translate("Catalogue", "Expires in %1 days")
-        return text.replace("%1", str(days)), 1
+        return arg(text, str(days)), 1
     return QCoreApplication.translate("Catalogue", "In date"), 0
 
 
@@ -244,9 +245,7 @@ class CatalogueDialog(FormDialog):
     def failure_text(self, error: BaseException) -> str:
         if isinstance(error, MesodeskError):
             return str(error)
-        return self.tr("Something went wrong (%1). Nothing was saved.").replace(
-            "%1", type(error).__name__
-        )
+        return arg(self.tr("Something went wrong (%1). Nothing was saved."), type(error).__name__)
 
 
 class IngredientList(QWidget):
@@ -384,7 +383,7 @@ class ProductDialog(CatalogueDialog):
         self.setWindowTitle(
             self.tr("New product")
             if product is None
-            else self.tr("Edit product: %1").replace("%1", product.name)
+            else arg(self.tr("Edit product: %1"), product.name)
         )
         self.name = QLineEdit()
         self.name.setMaxLength(120)
@@ -437,10 +436,13 @@ class ProductDialog(CatalogueDialog):
         self.add_row(form, "", "active", self.active, changed=self.active.toggled)
         self.add_row(form, "", "numbing", self.numbing, changed=self.numbing.toggled)
         hint = QLabel(
-            self.tr(
-                "Ingredients are checked against each patient's allergies before a session is "
-                "saved: list every active ingredient and any anaesthetic (at most %1)."
-            ).replace("%1", str(MAX_INGREDIENTS))
+            arg(
+                self.tr(
+                    "Ingredients are checked against each patient's allergies before a session is "
+                    "saved: list every active ingredient and any anaesthetic (at most %1)."
+                ),
+                str(MAX_INGREDIENTS),
+            )
         )
         hint.setWordWrap(True)
         hint.setStyleSheet("color: #555555;")
@@ -506,9 +508,9 @@ class LotDialog(CatalogueDialog):
         self.product = product
         self.lot = lot
         self.setWindowTitle(
-            self.tr("New lot of %1").replace("%1", product.name)
+            arg(self.tr("New lot of %1"), product.name)
             if lot is None
-            else self.tr("Edit lot %1").replace("%1", lot.lot_number)
+            else arg(self.tr("Edit lot %1"), lot.lot_number)
         )
         product_label = QLabel(product.name)
         product_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -613,7 +615,7 @@ class PractitionerDialog(CatalogueDialog):
         self.setWindowTitle(
             self.tr("New practitioner")
             if practitioner is None
-            else self.tr("Edit practitioner: %1").replace("%1", practitioner.name)
+            else arg(self.tr("Edit practitioner: %1"), practitioner.name)
         )
         self.name = QLineEdit()
         self.name.setMaxLength(120)
@@ -697,7 +699,7 @@ class CatalogueWindow(QMainWindow):
         self.tabs.addTab(self._build_products(), self.tr("Products and lots"))
         self.tabs.addTab(self._build_practitioners(), self.tr("Practitioners"))
         self.setCentralWidget(self.tabs)
-        self.resize(1180, 660)  # fits a 1366x768 laptop screen with its panel and title bar
+        fit_screen(self, 1180, 660)  # a 1366x768 laptop's room; less on a 1024x768 screen
         main.changes_applied.connect(self._changes_applied)
         self.reload()
 
@@ -885,22 +887,18 @@ class CatalogueWindow(QMainWindow):
         self._select_lot = None
         today = self.services.clock.today()
         self.lot_model.set_lots(lots, today)
-        self.lots_box.setTitle(self.tr("Lots of %1").replace("%1", product.name))
+        self.lots_box.setTitle(arg(self.tr("Lots of %1"), product.name))
         details = [part for part in (product.manufacturer, product.category) if part]
         if product.numbing:
             details.append(self.tr("numbing product"))
-        details.append(self.tr("unit: %1").replace("%1", product.unit))
+        details.append(arg(self.tr("unit: %1"), product.unit))
         expired = sum(1 for lot in lots if lot.expired_on(today))
         if not lots:
             details.append(self.tr("no lots yet: add one when a delivery arrives"))
         elif expired:
-            details.append(
-                self.tr("%1 lots, %2 expired")
-                .replace("%1", str(len(lots)))
-                .replace("%2", str(expired))
-            )
+            details.append(arg(self.tr("%1 lots, %2 expired"), str(len(lots)), str(expired)))
         else:
-            details.append(self.tr("%1 lots").replace("%1", str(len(lots))))
+            details.append(arg(self.tr("%1 lots"), str(len(lots))))
         self.lots_title.setText(" · ".join(details))
         select_id(self.lot_table, keep)
         self._update_buttons()
@@ -945,7 +943,7 @@ class CatalogueWindow(QMainWindow):
         )
         if result is not None:
             self._select_product = result.value.id
-            self._done(result, self.tr("Product “%1” added.").replace("%1", result.value.name))
+            self._done(result, arg(self.tr("Product “%1” added."), result.value.name))
 
     def edit_product(self) -> None:
         product = self.selected_product()
@@ -955,7 +953,7 @@ class CatalogueWindow(QMainWindow):
             self, self.services, self.runner, self.formats, product, self._categories()
         )
         if result is not None:
-            self._done(result, self.tr("Product “%1” saved.").replace("%1", result.value.name))
+            self._done(result, arg(self.tr("Product “%1” saved."), result.value.name))
 
     def delete_product(self) -> None:
         product = self.selected_product()
@@ -963,14 +961,12 @@ class CatalogueWindow(QMainWindow):
             return
         if not self.confirm(
             self.tr("Delete product"),
-            self.tr("Delete the product “%1” and its list of ingredients?").replace(
-                "%1", product.name
-            ),
+            arg(self.tr("Delete the product “%1” and its list of ingredients?"), product.name),
         ):
             return
         catalogue = self.services.catalogue
         product_id = product.id
-        message = self.tr("Product “%1” deleted.").replace("%1", product.name)
+        message = arg(self.tr("Product “%1” deleted."), product.name)
         self.runner.run(lambda: catalogue.delete_product(product_id)).success(
             lambda result: self._done(result, message)
         ).failure(self._refused)
@@ -984,7 +980,7 @@ class CatalogueWindow(QMainWindow):
         result = LotDialog.ask(self, self.services, self.runner, self.formats, product)
         if result is not None:
             self._select_lot = result.value.id
-            self._done(result, self.tr("Lot %1 added.").replace("%1", result.value.lot_number))
+            self._done(result, arg(self.tr("Lot %1 added."), result.value.lot_number))
 
     def edit_lot(self) -> None:
         product, lot = self.selected_product(), self.selected_lot()
@@ -992,7 +988,7 @@ class CatalogueWindow(QMainWindow):
             return
         result = LotDialog.ask(self, self.services, self.runner, self.formats, product, lot)
         if result is not None:
-            self._done(result, self.tr("Lot %1 saved.").replace("%1", result.value.lot_number))
+            self._done(result, arg(self.tr("Lot %1 saved."), result.value.lot_number))
 
     def delete_lot(self) -> None:
         lot = self.selected_lot()
@@ -1000,14 +996,12 @@ class CatalogueWindow(QMainWindow):
             return
         if not self.confirm(
             self.tr("Delete lot"),
-            self.tr("Delete lot %1 of %2?")
-            .replace("%1", lot.lot_number)
-            .replace("%2", lot.product),
+            arg(self.tr("Delete lot %1 of %2?"), lot.lot_number, lot.product),
         ):
             return
         catalogue = self.services.catalogue
         lot_id = lot.id
-        message = self.tr("Lot %1 deleted.").replace("%1", lot.lot_number)
+        message = arg(self.tr("Lot %1 deleted."), lot.lot_number)
         self.runner.run(lambda: catalogue.delete_lot(lot_id)).success(
             lambda result: self._done(result, message)
         ).failure(self._refused)
@@ -1026,7 +1020,7 @@ class CatalogueWindow(QMainWindow):
         result = PractitionerDialog.ask(self, self.services, self.runner, self.formats)
         if result is not None:
             self._select_practitioner = result.value.id
-            self._done(result, self.tr("%1 added.").replace("%1", result.value.name))
+            self._done(result, arg(self.tr("%1 added."), result.value.name))
 
     def edit_practitioner(self) -> None:
         practitioner = self.selected_practitioner()
@@ -1036,7 +1030,7 @@ class CatalogueWindow(QMainWindow):
             self, self.services, self.runner, self.formats, practitioner
         )
         if result is not None:
-            self._done(result, self.tr("%1 saved.").replace("%1", result.value.name))
+            self._done(result, arg(self.tr("%1 saved."), result.value.name))
 
     def toggle_practitioner(self) -> None:
         p = self.selected_practitioner()
@@ -1044,9 +1038,10 @@ class CatalogueWindow(QMainWindow):
             return
         catalogue = self.services.catalogue
         data = PractitionerInput(name=p.name, title=p.title, active=not p.active)
-        message = (
-            self.tr("%1 is active again.") if not p.active else self.tr("%1 is deactivated.")
-        ).replace("%1", p.name)
+        message = arg(
+            self.tr("%1 is active again.") if not p.active else self.tr("%1 is deactivated."),
+            p.name,
+        )
         self.runner.run(lambda: catalogue.update_practitioner(p.id, data)).success(
             lambda result: self._done(result, message)
         ).failure(self._refused)

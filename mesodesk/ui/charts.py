@@ -7,11 +7,12 @@ matplotlib (and its Qt canvas) is imported when the first chart widget is made, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QPoint, QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from mesodesk.domain.treatment import PatientRecord, SideEffect
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.labels import Formats, label, suspected_lots
 
 if TYPE_CHECKING:
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 
 EXPORT_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 REBUILD_DELAY_MS = 180  # a timeline is drawn again for its new size once resizing pauses
+FIGURE_DPI = 100  # the charts' figure.dpi (mesodesk.reports.charts.STYLE): pixels an inch
 
 
 class ChartView(QWidget):
@@ -72,6 +75,18 @@ class ChartView(QWidget):
         self._layout.setSpacing(0)
         self._layout.addLayout(tools)
         self._layout.addWidget(self.message, 1)
+        self._tools = tools
+        # a chart made for its place (set_builder): made again for a new size
+        self._builder: Callable[[float, float], Figure] | None = None
+        self._built_size = QSize()
+        self._rebuild_timer = QTimer(self)
+        self._rebuild_timer.setSingleShot(True)
+        self._rebuild_timer.setInterval(REBUILD_DELAY_MS)
+        self._rebuild_timer.timeout.connect(self._rebuild_if_resized)
+
+    def add_tool(self, button: QPushButton) -> None:
+        """A button of the chart's own, before Export… and Copy."""
+        self._tools.insertWidget(1, button)
 
     # -- what it shows ---------------------------------------------------------------------
 
@@ -103,8 +118,47 @@ class ChartView(QWidget):
             button.setEnabled(True)
         self.canvas_changed.emit(self.canvas)
 
+    def set_builder(self, build: Callable[[float, float], Figure]) -> None:
+        """Show the figure ``build(width, height)`` makes for the place the chart has (in
+        inches), and have it made again for a new size once resizing pauses: the charts choose
+        where lines wrap, how many legend entries go on a row and the room for the labels
+        from their size, and a figure merely stretched to a new size would cut them."""
+        self._builder = build
+        self._build()
+
+    def _place(self) -> QSize:
+        """The size the figure has (or will have) on screen, in pixels."""
+        for place in (self.canvas, self.message):
+            if place is not None and place.isVisible() and not place.size().isEmpty():
+                return QSize(place.size())
+        tools = self._tools.sizeHint().height()
+        return QSize(self.width(), max(0, self.height() - tools))
+
+    def _build(self) -> None:
+        if self._builder is None:
+            return
+        size = self._place()
+        if size.width() < 200 or size.height() < 150:  # not laid out yet: a usual size
+            size = QSize(750, 480)
+        self._built_size = size
+        self.set_figure(self._builder(size.width() / FIGURE_DPI, size.height() / FIGURE_DPI))
+
+    def _rebuild_if_resized(self) -> None:
+        if self._builder is None or self.canvas is None:
+            return
+        size = self.canvas.size()
+        grown = size - self._built_size
+        if abs(grown.width()) > 4 or abs(grown.height()) > 4:
+            self._build()
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        if self._builder is not None:
+            self._rebuild_timer.start()
+
     def show_message(self, text: str) -> None:
         """Words in place of a chart: loading, nothing to show, an error."""
+        self._builder = None
         if self.canvas is not None:
             self._layout.removeWidget(self.canvas)
             self.canvas.hide()
@@ -145,8 +199,11 @@ class ChartView(QWidget):
         figure = self.figure()
         if figure is None:
             return
-        path = self.ask_export_path(self, f"{self.name}.png")
+        from mesodesk.ui.files import remember, start_in
+
+        path = self.ask_export_path(self, start_in(f"{self.name}.png"))
         if path is not None:
+            remember(path)
             self.save_to(path)
 
     def save_to(self, path: str) -> None:
@@ -156,7 +213,9 @@ class ChartView(QWidget):
         suffix = Path(path).suffix.lower()
         if figure is None or suffix not in EXPORT_FORMATS:
             raise ValueError("Export to .png, .svg or .pdf")
-        save(figure, path, EXPORT_FORMATS[suffix])
+        from mesodesk.files import write_atomically
+
+        write_atomically(Path(path), lambda fh: save(figure, fh, EXPORT_FORMATS[suffix]))
 
     def copy_to_clipboard(self) -> None:
         if self.canvas is None:
@@ -317,40 +376,43 @@ class PatientTimelineView(QWidget):
         today = self.today or date.today()
         lines = [f"<b>{_escape(effect.title or label(effect.kind))}</b>"]
         lines.append(
-            self.tr("Grade %1: %2")
-            .replace("%1", str(int(effect.grade)))
-            .replace("%2", _escape(label_text(effect.grade.definition)))
+            arg(
+                self.tr("Grade %1: %2"),
+                str(int(effect.grade)),
+                _escape(label_text(effect.grade.definition)),
+            )
         )
         onset = self.formats.date(effect.onset_on)
         if effect.resolved_on is None:
             days = effect.duration_days(today)
-            lines.append(
-                self.tr("From %1, ongoing (%2 days so far)")
-                .replace("%1", onset)
-                .replace("%2", str(days))
-            )
+            lines.append(arg(self.tr("From %1, ongoing (%2 days so far)"), onset, str(days)))
         else:
             lines.append(
-                self.tr("%1 to %2 (%3 days)")
-                .replace("%1", onset)
-                .replace("%2", self.formats.date(effect.resolved_on))
-                .replace("%3", str(effect.duration_days(today)))
+                arg(
+                    self.tr("%1 to %2 (%3 days)"),
+                    onset,
+                    self.formats.date(effect.resolved_on),
+                    str(effect.duration_days(today)),
+                )
             )
         lines.append(
-            self.tr("Outcome: %1 · causality: %2")
-            .replace("%1", _escape(label(effect.outcome)))
-            .replace("%2", _escape(label(effect.causality)))
+            arg(
+                self.tr("Outcome: %1 · causality: %2"),
+                _escape(label(effect.outcome)),
+                _escape(label(effect.causality)),
+            )
         )
         if effect.body_area is not None:
-            lines.append(self.tr("Area: %1").replace("%1", _escape(label(effect.body_area))))
+            lines.append(arg(self.tr("Area: %1"), _escape(label(effect.body_area))))
         if effect.session_started_at is not None:
             lines.append(
-                self.tr("Suspected session: %1").replace(
-                    "%1", self.formats.datetime(effect.session_started_at)
+                arg(
+                    self.tr("Suspected session: %1"),
+                    self.formats.datetime(effect.session_started_at),
                 )
             )
         if effect.lots or effect.suspects_blend:
-            lines.append(self.tr("Suspected: %1").replace("%1", _escape(suspected_lots(effect))))
+            lines.append(arg(self.tr("Suspected: %1"), _escape(suspected_lots(effect))))
         if effect.serious:
             lines.append(f"<b>{self.tr('Serious')}</b>")
         lines.append(f"<i>{self.tr('Click to open')}</i>")

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from mesodesk.domain.dates import DateOrder
 from mesodesk.domain.settings import ClinicSettings, Paper
+from mesodesk.ui.files import remember, start_in
 from mesodesk.ui.form import FormDialog
 
 if TYPE_CHECKING:
@@ -76,9 +77,13 @@ class ClinicSettingsDialog(FormDialog):
 
     def _choose_logo(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("Clinic logo"), self.logo.text(), self.tr("Images (*.png *.jpg *.jpeg)")
+            self,
+            self.tr("Clinic logo"),
+            self.logo.text() or start_in(),
+            self.tr("Images (*.png *.jpg *.jpeg)"),
         )
         if path:
+            remember(path)
             self.logo.setText(path)
 
     def collect(self) -> ClinicSettings:

@@ -31,6 +31,7 @@ from mesodesk.domain.schedule import (
 )
 from mesodesk.domain.treatment import Course, CourseInput
 from mesodesk.ui.form import FormDialog, validated
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.labels import label
 from mesodesk.ui.widgets import DateField, EnumCombo, parse_money
 
@@ -140,7 +141,7 @@ class CourseDialog(FormDialog):
         )
         self.add_row(
             plan_form,
-            self.tr("Price per session (%1)").replace("%1", formats.currency),
+            arg(self.tr("Price per session (%1)"), formats.currency),
             "price_per_session_cents",
             self.price,
         )
@@ -176,16 +177,16 @@ class CourseDialog(FormDialog):
             if self.later.value() is LaterInterval.BIWEEKLY
             else self.tr("monthly")
         )
-        text = (
-            self.tr("%1 sessions every %2 days, then %3 until session %4")
-            .replace("%1", str(self.induction.value()))
-            .replace("%2", str(self.induction_days.value()))
-            .replace("%3", later)
-            .replace("%4", str(self.planned.value()))
+        text = arg(
+            self.tr("%1 sessions every %2 days, then %3 until session %4"),
+            str(self.induction.value()),
+            str(self.induction_days.value()),
+            later,
+            str(self.planned.value()),
         )
         if self.maintenance_on.isChecked():
-            text += self.tr(", then maintenance every %1 months.").replace(
-                "%1", str(self.maintenance.value())
+            text += arg(
+                self.tr(", then maintenance every %1 months."), str(self.maintenance.value())
             )
         else:
             text += self.tr("; no maintenance.")

@@ -16,35 +16,41 @@ from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtCore import Signal as QtSignal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
-from mesodesk.domain.analytics import ClinicDashboard
+from mesodesk.domain.analytics import ClinicDashboard, LotRate
 from mesodesk.domain.errors import MesodeskError
 from mesodesk.domain.signals import Comparison, Signal, SignalReport
 from mesodesk.services.changes import Changes
 from mesodesk.services.registry import Services
 from mesodesk.ui.charts import ChartView
+from mesodesk.ui.form import fit_screen
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import JobRunner
 from mesodesk.ui.labels import Formats, label
 from mesodesk.ui.tables import (
     ALERT,
     RIGHT,
     ListTableModel,
+    SortProxy,
     bold,
     brush,
     make_table,
     source_row,
     while_alive,
 )
-from mesodesk.ui.widgets import DateField, mark_invalid
+from mesodesk.ui.widgets import DateField, date_problem, mark_invalid
 
 if TYPE_CHECKING:
     from mesodesk.ui.main_window import MainWindow
@@ -126,27 +132,154 @@ def comparison_text(signal: Signal) -> str:
 
 def signal_tooltip(signal: Signal) -> str:
     tr = QCoreApplication.translate
-    text = (
+    text = arg(
         tr(
             "Dashboard",
             "%1 of the %2 patients who received lot %3 had %4 within %5 days of a session with "
             "it; %6 were expected from %7. Score: the lower end of the 95 % credibility "
             "interval of log2(cases / expected) (IC025).",
-        )
-        .replace("%1", f"{signal.cases:,}")
-        .replace("%2", f"{signal.exposed_patients:,}")
-        .replace("%3", signal.lot_number)
-        .replace("%4", label(signal.kind).lower())
-        .replace("%5", str(signal.window_days))
-        .replace("%6", f"{signal.expected:.2f}")
-        .replace("%7", comparison_text(signal).lower())
+        ),
+        f"{signal.cases:,}",
+        f"{signal.exposed_patients:,}",
+        signal.lot_number,
+        label(signal.kind).lower(),
+        str(signal.window_days),
+        f"{signal.expected:.2f}",
+        comparison_text(signal).lower(),
     )
     if signal.shares_cases_with:
-        text += " " + tr(
-            "Dashboard",
-            "The same patients also had lot %1: the records cannot tell the two apart.",
-        ).replace("%1", ", ".join(lot.lot_number for lot in signal.shares_cases_with))
+        text += " " + arg(
+            tr(
+                "Dashboard",
+                "The same patients also had lot %1: the records cannot tell the two apart.",
+            ),
+            ", ".join(lot.lot_number for lot in signal.shares_cases_with),
+        )
     return text
+
+
+class LotRateTableModel(ListTableModel[LotRate]):
+    """Every lot used in the period with its reaction rate (what the lot chart draws for the
+    highest ones): the lot, its product, its sessions, those with a side effect suspecting it,
+    the rate with its 95 % Wilson interval, and the rate it is compared with."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent=parent)
+        self.headers = [
+            self.tr("Lot"),
+            self.tr("Product"),
+            self.tr("Sessions"),
+            self.tr("With a side effect"),
+            self.tr("Rate"),
+            self.tr("95 % interval"),
+            self.tr("Compared with"),
+        ]
+
+    def display(self, lot: LotRate, column: int) -> str:
+        if column == 0:
+            return lot.lot_number
+        if column == 1:
+            return lot.product
+        if column == 2:
+            return f"{lot.rate.total:,}"
+        if column == 3:
+            return f"{lot.rate.events:,}"
+        if column == 4:
+            return f"{100 * lot.rate.rate:.1f} %"
+        if column == 5:
+            return f"{100 * lot.rate.low:.1f} – {100 * lot.rate.high:.1f} %"
+        if column == 6:
+            whom = (
+                self.tr("the product's other lots %1 %")
+                if lot.product_comparison
+                else self.tr("every other lot %1 % (no other lot of the product)")
+            )
+            return arg(whom, f"{100 * lot.comparison.rate:.1f}")
+        return ""
+
+    def sort_key(self, lot: LotRate, column: int) -> Any:
+        numbers = {
+            2: lot.rate.total,
+            3: lot.rate.events,
+            4: lot.rate.rate,
+            5: lot.rate.low,
+            6: lot.comparison.rate,
+        }
+        return numbers.get(column, super().sort_key(lot, column))
+
+    def id_of(self, lot: LotRate) -> int | None:
+        return lot.lot_id
+
+    def role_data(self, lot: LotRate, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.TextAlignmentRole and 2 <= column <= 5:
+            return RIGHT
+        return None
+
+
+class LotRatesDialog(QDialog):
+    """Every lot of the period, not only the highest the chart has room for: sortable by any
+    column, filtered by what is typed, and each lot's recall a double-click away."""
+
+    def __init__(
+        self,
+        data: ClinicDashboard,
+        formats: Formats,
+        recall: Any,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.recall = recall
+        period = arg(self.tr("%1 to %2"), formats.date(data.start), formats.date(data.end))
+        self.setWindowTitle(
+            arg(self.tr("Reactions by product lot · %1 · %2 lots"), period, f"{len(data.lots):,}")
+        )
+        intro = QLabel(
+            arg(
+                self.tr(
+                    "The share of each lot's sessions with a side effect suspecting it, every kind "
+                    "pooled, with its 95 % interval (Wilson score); all lots: %1 %. Rates to look "
+                    "at, not signals (the signals table judges each kind per exposed patient)."
+                ),
+                f"{100 * data.all_lots.rate:.1f}",
+            )
+        )
+        intro.setWordWrap(True)
+        self.filter = QLineEdit()
+        self.filter.setObjectName("lot_rates_filter")
+        self.filter.setPlaceholderText(self.tr("Find a lot or a product"))
+        self.filter.setClearButtonEnabled(True)
+        self.model = LotRateTableModel(self)
+        self.model.set_rows(data.lots)
+        self.proxy = SortProxy(self.model, self)
+        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.table = make_table(
+            self.proxy, "lot_rates", self, stretch=1, sort=(5, Qt.SortOrder.DescendingOrder)
+        )
+        header = self.table.horizontalHeader()
+        for column in (0, 2, 3, 4, 5, 6):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.doubleClicked.connect(lambda _index: self.recall_selected())
+        self.recall_button = QPushButton(self.tr("Every patient who received the lot…"))
+        self.recall_button.setEnabled(False)
+        self.recall_button.clicked.connect(lambda _checked=False: self.recall_selected())
+        self.table.selectionModel().selectionChanged.connect(
+            lambda *_: self.recall_button.setEnabled(source_row(self.table) >= 0)
+        )
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.addButton(self.recall_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(buttons)
+        fit_screen(self, 900, 640)
+
+    def recall_selected(self) -> None:
+        lot = self.model.item(source_row(self.table))
+        if lot is not None:
+            self.recall(lot.lot_number)
+            self.accept()
 
 
 def chart_titles() -> dict[str, str]:
@@ -257,6 +390,17 @@ class ClinicDashboardView(QWidget):
             view.show_message(self.tr("Loading…"))
             self.charts[name] = view
             grid.addWidget(view, i // 2, i % 2)
+        # the lot chart has room for the highest rates: every lot is a click away
+        self.all_lots_button = QPushButton(self.tr("Every lot…"))
+        self.all_lots_button.setObjectName("dashboard_every_lot")
+        self.all_lots_button.setFlat(True)
+        self.all_lots_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.all_lots_button.setToolTip(
+            self.tr("Every lot of the period with its rate, in a table to sort and search")
+        )
+        self.all_lots_button.setEnabled(False)
+        self.all_lots_button.clicked.connect(lambda _checked=False: self.show_every_lot())
+        self.charts["lots"].add_tool(self.all_lots_button)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
         scroll = QScrollArea()
@@ -299,11 +443,9 @@ class ClinicDashboardView(QWidget):
             try:
                 values.append(field.value())
                 mark_invalid(field.edit, False)
-            except ValueError:
+            except ValueError as exc:
                 mark_invalid(field.edit, True)
-                self.headline.setText(
-                    self.tr("Type the dates as %1.").replace("%1", self.formats.date_hint)
-                )
+                self.headline.setText(date_problem(exc, self.formats))
                 return None
         start, end = values
         if start is not None and end is not None and start > end:
@@ -342,6 +484,12 @@ class ClinicDashboardView(QWidget):
             return  # a newer period was asked for meanwhile
         self.data = data
         self.refresh_button.setEnabled(True)
+        self.all_lots_button.setEnabled(bool(data.lots))
+        self.all_lots_button.setText(
+            arg(self.tr("Every lot (%1)…"), f"{len(data.lots):,}")
+            if data.lots
+            else self.tr("Every lot…")
+        )
         self._show_headline(data)
         self._pending = list(self.charts)
         self._draw_timer.start()
@@ -357,7 +505,9 @@ class ClinicDashboardView(QWidget):
         name = self._pending.pop(0)
         build = {n: b for n, _, b in DASHBOARD_FIGURES}[name]
         view = self.charts[name]
-        view.set_figure(build(self.data))
+        data = self.data
+        # made for the chart's place, and again when the window is resized
+        view.set_builder(lambda w, h: build(data, width=w, height=h))
         if not self._pending:
             self.loading = False
         elif view.isVisible():
@@ -380,34 +530,35 @@ class ClinicDashboardView(QWidget):
             self.runner.report_error(error)
 
     def _show_headline(self, data: ClinicDashboard) -> None:
-        period = (
-            self.tr("%1 to %2")
-            .replace("%1", self.formats.date(data.start))
-            .replace("%2", self.formats.date(data.end))
+        period = arg(
+            self.tr("%1 to %2"), self.formats.date(data.start), self.formats.date(data.end)
         )
         if data.empty:
-            self.headline.setText(
-                self.tr("<b>%1</b>: no sessions in this period.").replace("%1", period)
-            )
+            self.headline.setText(arg(self.tr("<b>%1</b>: no sessions in this period."), period))
         else:
             self.headline.setText(
-                self.tr(
-                    "<b>%1</b>: %2 sessions, %3 side effects (<b>%4 per 100 sessions</b>), "
-                    "%5 of grade 3 or above."
+                arg(
+                    self.tr(
+                        "<b>%1</b>: %2 sessions, %3 side effects (<b>%4 per 100 sessions</b>), "
+                        "%5 of grade 3 or above."
+                    ),
+                    period,
+                    f"{data.sessions:,}",
+                    f"{data.effects:,}",
+                    f"{data.rate:.1f}",
+                    f"{data.severe:,}",
                 )
-                .replace("%1", period)
-                .replace("%2", f"{data.sessions:,}")
-                .replace("%3", f"{data.effects:,}")
-                .replace("%4", f"{data.rate:.1f}")
-                .replace("%5", f"{data.severe:,}")
             )
         notes = []
         if data.unlinked_effects:
             notes.append(
-                self.tr(
-                    "%1 side effect(s) of the period name no suspected session and are not in "
-                    "these charts."
-                ).replace("%1", f"{data.unlinked_effects:,}")
+                arg(
+                    self.tr(
+                        "%1 side effect(s) of the period name no suspected session and are not in "
+                        "these charts."
+                    ),
+                    f"{data.unlinked_effects:,}",
+                )
             )
         notes.append(
             self.tr(
@@ -433,19 +584,23 @@ class ClinicDashboardView(QWidget):
         self.recall_button.setEnabled(False)
         if not report.signals:
             self.signals_title.setText(
-                self.tr(
-                    "Signals: none. No lot's rate of any kind of side effect stands out "
-                    "(%1 lots used)."
-                ).replace("%1", f"{report.lots_examined:,}")
+                arg(
+                    self.tr(
+                        "Signals: none. No lot's rate of any kind of side effect stands out "
+                        "(%1 lots used)."
+                    ),
+                    f"{report.lots_examined:,}",
+                )
             )
             self.signals_title.setStyleSheet("")
             return
         serious = len(report.serious)
-        title = self.tr(
-            "Signals: %1 lot(s) with a disproportionate rate of a kind of side effect"
-        ).replace("%1", f"{len(report.signals):,}")
+        title = arg(
+            self.tr("Signals: %1 lot(s) with a disproportionate rate of a kind of side effect"),
+            f"{len(report.signals):,}",
+        )
         if serious:
-            title += self.tr(", %1 of serious events or infections").replace("%1", f"{serious:,}")
+            title += arg(self.tr(", %1 of serious events or infections"), f"{serious:,}")
         self.signals_title.setText(
             title + self.tr(". Double-click one for every patient who received the lot.")
         )
@@ -477,6 +632,15 @@ class ClinicDashboardView(QWidget):
         else:
             self.signals_title.setText(self.tr("The signals could not be computed."))
             self.runner.report_error(error)
+
+    def show_every_lot(self) -> LotRatesDialog | None:
+        """Every lot of the period in a table (the chart shows the highest rates)."""
+        if self.data is None:
+            return None
+        dialog = LotRatesDialog(self.data, self.formats, self.recall_requested.emit, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def recall_selected(self) -> None:
         """Open the lot recall of the selected signal's lot."""

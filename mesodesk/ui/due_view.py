@@ -28,6 +28,7 @@ from mesodesk.domain.errors import MesodeskError
 from mesodesk.domain.treatment import DueEntry
 from mesodesk.services.changes import Changes
 from mesodesk.services.registry import Services
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import JobRunner
 from mesodesk.ui.labels import Formats, label
 from mesodesk.ui.tables import (
@@ -45,7 +46,7 @@ from mesodesk.ui.tables import (
     selected_id,
     while_alive,
 )
-from mesodesk.ui.widgets import DateField, ErrorLabel, mark_invalid, placeholder
+from mesodesk.ui.widgets import DateField, ErrorLabel, date_problem, mark_invalid, placeholder
 
 if TYPE_CHECKING:
     from mesodesk.ui.main_window import MainWindow
@@ -59,22 +60,22 @@ def lateness(due_on: date, today: date) -> tuple[str, int]:
     days = (today - due_on).days
     tr = QCoreApplication.translate
     if days > 1:
-        return tr("Due", "Overdue by %1 days").replace("%1", str(days)), 2
+        return arg(tr("Due", "Overdue by %1 days"), str(days)), 2
     if days == 1:
         return tr("Due", "Overdue by 1 day"), 2
     if days == 0:
         return tr("Due", "Due today"), 1
     if days == -1:
         return tr("Due", "Due tomorrow"), 0
-    return tr("Due", "Due in %1 days").replace("%1", str(-days)), 0
+    return arg(tr("Due", "Due in %1 days"), str(-days)), 0
 
 
 def progress_text(done: int, planned: int) -> str:
     """'4 of 10', or '10 of 10 + 2 maintenance' once the course is over."""
     tr = QCoreApplication.translate
-    text = tr("Due", "%1 of %2").replace("%1", str(min(done, planned))).replace("%2", str(planned))
+    text = arg(tr("Due", "%1 of %2"), str(min(done, planned)), str(planned))
     if done > planned:
-        text += tr("Due", " + %1 maintenance").replace("%1", str(done - planned))
+        text += arg(tr("Due", " + %1 maintenance"), str(done - planned))
     return text
 
 
@@ -106,8 +107,8 @@ class DueTableModel(ListTableModel[DueEntry]):
         assert e.lapses_on is not None
         when = self.formats.date(e.lapses_on)
         if e.lapsed(self.today):
-            return self.tr("Lapsed since %1").replace("%1", when)
-        return self.tr("Lapses on %1").replace("%1", when)
+            return arg(self.tr("Lapsed since %1"), when)
+        return arg(self.tr("Lapses on %1"), when)
 
     def overdue(self) -> int:
         return sum(1 for e in self.rows if e.due_on < self.today)
@@ -150,10 +151,13 @@ class DueTableModel(ListTableModel[DueEntry]):
         lapsed = self.lapsed_list or e.lapsed(self.today)
         urgency = 0 if lapsed else lateness(e.due_on, self.today)[1]
         if role == Qt.ItemDataRole.ToolTipRole and column == 1 and lapsed:
-            return self.tr(
-                "Overdue by %1 days: twice the maintenance interval. The course has left the "
-                "due list; a session brings it back."
-            ).replace("%1", str(e.days_overdue(self.today)))
+            return arg(
+                self.tr(
+                    "Overdue by %1 days: twice the maintenance interval. The course has left the "
+                    "due list; a session brings it back."
+                ),
+                str(e.days_overdue(self.today)),
+            )
         if role == Qt.ItemDataRole.ForegroundRole and column in (0, 1):
             return brush(ALERT if urgency == 2 else CAUTION if urgency == 1 else MUTED)
         if role == Qt.ItemDataRole.FontRole and column == 1 and urgency:
@@ -286,12 +290,11 @@ class DueView(QWidget):
     def _apply_typed_date(self) -> None:
         try:
             value = self.date.value()
-        except ValueError:
-            value = None
+        except ValueError as exc:
+            self._show_date_error(date_problem(exc, self.formats))
+            return
         if value is None or value.year < 2000:
-            self._show_date_error(
-                self.tr("Write the date as %1.").replace("%1", self.formats.date_hint)
-            )
+            self._show_date_error(arg(self.tr("Write the date as %1."), self.formats.date_hint))
             return
         self._show_date_error("")
         if value != self.by:
@@ -338,11 +341,9 @@ class DueView(QWidget):
         if lapsed:
             self._show_lapsed(entries, when)
         elif not entries:
-            self.summary.setText(self.tr("Nobody is due on or before %1.").replace("%1", when))
+            self.summary.setText(arg(self.tr("Nobody is due on or before %1."), when))
             self.empty.setText(
-                self.tr("No course is due on or before %1. Try +7 days or +30 days.").replace(
-                    "%1", when
-                )
+                arg(self.tr("No course is due on or before %1. Try +7 days or +30 days."), when)
             )
             self.empty.show()
         else:
@@ -351,11 +352,7 @@ class DueView(QWidget):
                 if len(entries) == 1
                 else self.tr("%1 courses due on or before %2, %3 overdue")
             )
-            self.summary.setText(
-                text.replace("%1", f"{len(entries):,}")
-                .replace("%2", when)
-                .replace("%3", f"{overdue:,}")
-            )
+            self.summary.setText(arg(text, f"{len(entries):,}", when, f"{overdue:,}"))
             self.empty.hide()
         if more:
             text = (
@@ -364,17 +361,20 @@ class DueView(QWidget):
                 else self.tr("More than %1 courses due on or before %2")
             )
             self.summary.setText(
-                text.replace("%1", f"{SHOWN:,}").replace("%2", when)
-                + self.tr(
-                    ": the first %1 are shown (choose an earlier date, or use mesodesk due)."
-                ).replace("%1", f"{SHOWN:,}")
+                arg(text, f"{SHOWN:,}", when)
+                + arg(
+                    self.tr(
+                        ": the first %1 are shown (choose an earlier date, or use mesodesk due)."
+                    ),
+                    f"{SHOWN:,}",
+                )
             )
         select_id(self.table, keep)
 
     def _show_lapsed(self, entries: list[DueEntry], when: str) -> None:
         if not entries:
-            self.summary.setText(self.tr("No maintenance has lapsed by %1.").replace("%1", when))
-            self.empty.setText(self.tr("No maintenance has lapsed by %1.").replace("%1", when))
+            self.summary.setText(arg(self.tr("No maintenance has lapsed by %1."), when))
+            self.empty.setText(arg(self.tr("No maintenance has lapsed by %1."), when))
             self.empty.show()
             return
         text = (
@@ -382,7 +382,7 @@ class DueView(QWidget):
             if len(entries) == 1
             else self.tr("%1 courses with a maintenance lapsed by %2")
         )
-        self.summary.setText(text.replace("%1", f"{len(entries):,}").replace("%2", when))
+        self.summary.setText(arg(text, f"{len(entries):,}", when))
         self.empty.hide()
 
     def _failed(self, error: BaseException) -> None:

@@ -8,13 +8,23 @@ from datetime import date
 from typing import Any, TypeVar
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QCalendarWidget,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLayout,
+    QLineEdit,
+    QListWidget,
+    QMessageBox,
+    QPlainTextEdit,
     QSizePolicy,
+    QTableWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -23,7 +33,7 @@ from mesodesk.domain.errors import ValidationError
 from mesodesk.domain.safety import Finding, Level
 from mesodesk.services.changes import Changes, Result
 from mesodesk.ui.labels import safety_text
-from mesodesk.ui.widgets import NOTE_STYLE, DateField, ErrorLabel, mark_invalid
+from mesodesk.ui.widgets import NOTE_STYLE, DateField, ErrorLabel, date_problem, mark_invalid
 
 T = TypeVar("T")
 
@@ -56,10 +66,50 @@ def validated(problems: dict[str, str], check: Callable[[], T]) -> T:
     return clean
 
 
+def form_state(dialog: QWidget) -> list[Any]:
+    """What a person can change in a dialog, as plain values: compared with the state when it
+    opened, it tells whether Cancel would throw away something typed."""
+    state: list[Any] = []
+    for widget in dialog.findChildren(QWidget):
+        if any(isinstance(a, QCalendarWidget) for a in _ancestors(widget, dialog)):
+            continue  # a date picker's own month and year boxes
+        if isinstance(widget, QLineEdit):
+            if isinstance(widget.parentWidget(), (QAbstractSpinBox, QComboBox)):
+                continue
+            state.append(widget.text())
+        elif isinstance(widget, QPlainTextEdit):
+            state.append(widget.toPlainText())
+        elif isinstance(widget, QComboBox):
+            state.append((widget.currentIndex(), widget.currentText()))
+        elif isinstance(widget, QAbstractSpinBox):
+            state.append(widget.text())
+        elif isinstance(widget, QAbstractButton) and widget.isCheckable():
+            state.append(widget.isChecked())
+        elif isinstance(widget, QListWidget):
+            state.append([widget.item(i).checkState() for i in range(widget.count())])
+        elif isinstance(widget, QTableWidget):
+            state.append(widget.rowCount())
+    return state
+
+
+def _ancestors(widget: QWidget, top: QWidget) -> list[QWidget]:
+    found = []
+    parent = widget.parentWidget()
+    while parent is not None and parent is not top:
+        found.append(parent)
+        parent = parent.parentWidget()
+    return found
+
+
 class FormDialog(QDialog):
+    # Cancel (or Escape, or the window's close box) on a form holding changes asks first.
+    # Dialogs that only choose options (the PDF summary) turn it off.
+    ask_before_discarding = True
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setModal(True)
+        self.opened_state: list[Any] | None = None
         self.errors: dict[str, ErrorLabel] = {}
         self.fields: dict[str, QWidget] = {}
         self.form_error = ErrorLabel()
@@ -72,6 +122,44 @@ class FormDialog(QDialog):
         self.changes: Changes | None = None
         # the safety rules (by code) whose findings the clinician has been shown
         self.safety_seen: set[str] = set()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.opened_state is None:
+            self.mark_unchanged()
+
+    def mark_unchanged(self) -> None:
+        """What the form holds now is what it opened with (a dialog that fills its fields
+        after a load calls this once they are filled)."""
+        self.opened_state = form_state(self)
+
+    def has_changes(self) -> bool:
+        return self.opened_state is not None and form_state(self) != self.opened_state
+
+    def confirm_discard(self) -> bool:
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Discard the changes?"),
+            self.tr("This form holds changes that are not saved. Close it and lose them?"),
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
+        discard = box.addButton(self.tr("Discard changes"), QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton(self.tr("Keep editing"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        box.exec()
+        return box.clickedButton() is discard
+
+    def reject(self) -> None:
+        if (
+            self.ask_before_discarding
+            and self.saved is None
+            and self.has_changes()
+            and not self.confirm_discard()
+        ):
+            return
+        super().reject()
 
     def add_row(
         self,
@@ -152,7 +240,14 @@ class FormDialog(QDialog):
         return clear
 
     def show_errors(self, errors: dict[str, str]) -> None:
-        """Each message beside its field; fields that share one error line share its text."""
+        """Each message beside its field; fields that share one error line share its text.
+        A small dialog grows to show them whole."""
+        self._show_errors(errors)
+        hint = self.sizeHint()
+        if hint.width() > self.width() or hint.height() > self.height():
+            self.resize(self.size().expandedTo(hint))
+
+    def _show_errors(self, errors: dict[str, str]) -> None:
         first: QWidget | None = None
         by_label: dict[int, tuple[ErrorLabel, list[str]]] = {}
         unknown = [m for k, m in errors.items() if k not in self.errors]
@@ -251,13 +346,8 @@ class FormDialog(QDialog):
         (with the field's ``name`` in it when given)."""
         try:
             return field.value()
-        except ValueError:
-            if name:
-                text = self.tr("%1 is not a date; write it as %2.").replace("%1", name)
-                problems[key] = text.replace("%2", field.formats.date_hint)
-            else:
-                text = self.tr("Not a date; write it as %1.")
-                problems[key] = text.replace("%1", field.formats.date_hint)
+        except ValueError as exc:
+            problems[key] = date_problem(exc, field.formats, name)
             return None
 
     def checked_input(self) -> Any:

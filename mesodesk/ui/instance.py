@@ -17,6 +17,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLockFile
 
+from mesodesk.ui.i18n import arg
+
 LOCK_SUFFIX = ".lock"
 
 
@@ -73,11 +75,14 @@ class InstanceLock:
         """Why the lock could not be taken, for the person."""
         tr = QCoreApplication.translate
         if self.file.error() == QLockFile.LockError.PermissionError:
-            return tr(
-                "InstanceLock",
-                "mesodesk cannot create its lock file %1 (no permission to write in that "
-                "folder), so it cannot make sure that no other mesodesk uses this database.",
-            ).replace("%1", str(self.path))
+            return arg(
+                tr(
+                    "InstanceLock",
+                    "mesodesk cannot create its lock file %1 (no permission to write in that "
+                    "folder), so it cannot make sure that no other mesodesk uses this database.",
+                ),
+                str(self.path),
+            )
         holder = self.holder()
         if holder is None:
             return tr(
@@ -90,15 +95,11 @@ class InstanceLock:
                 "This database is already open in mesodesk on this computer (process %1). "
                 "Switch to that window, or close it first.",
             )
-            return text.replace("%1", str(holder.pid))
+            return arg(text, str(holder.pid))
         text = tr(
             "InstanceLock",
             "This database is already open in mesodesk on the computer “%1” (process %2). "
             "Close it there first. If that computer crashed while mesodesk was open, delete "
             "the lock file %3 and try again.",
         )
-        return (
-            text.replace("%1", holder.host)
-            .replace("%2", str(holder.pid))
-            .replace("%3", str(self.path))
-        )
+        return arg(text, holder.host, str(holder.pid), str(self.path))

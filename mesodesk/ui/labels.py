@@ -8,11 +8,18 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication
 
 from mesodesk.domain.dates import DateOrder
+from mesodesk.domain.enums import Grade
 
 
 def label(value: Any) -> str:
-    """The translated label of a value from mesodesk.domain.enums."""
+    """The translated label of a domain value (an enum of mesodesk.domain: each label is marked
+    with QT_TRANSLATE_NOOP("Values", ...) there, so that lupdate lists it)."""
     return QCoreApplication.translate("Values", value.label)
+
+
+def grade_definition(grade: Grade) -> str:
+    """The translated CTCAE definition of a grade (mesodesk.domain.enums.GRADE_DEFINITIONS)."""
+    return QCoreApplication.translate("Values", grade.definition)
 
 
 def safety_text(text: str) -> str:
@@ -22,11 +29,11 @@ def safety_text(text: str) -> str:
 
 def suspected_lots(effect: Any) -> str:
     """A side effect's suspected lots in words (a mesodesk.domain.treatment.SideEffect):
-    "LOT (Product), ...", "whole blend: ..." or "" when none is suspected."""
+    "LOT (Product), ...", "every lot of the session: ..." or "" when none is suspected."""
     listed = ", ".join(f"{lot.lot_number} ({lot.product})" for lot in effect.lots)
     if not effect.suspects_blend:
         return listed
-    whole = QCoreApplication.translate("Values", "whole blend")
+    whole = QCoreApplication.translate("Values", "every lot of the session")
     return f"{whole}: {listed}" if listed else whole
 
 

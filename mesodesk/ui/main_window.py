@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -14,7 +15,7 @@ from PySide6.QtWidgets import (
     QTabWidget,
 )
 
-from mesodesk import __version__
+from mesodesk import __version__, logs
 from mesodesk.domain.errors import MesodeskError
 from mesodesk.domain.patients import Patient
 from mesodesk.domain.search import PatientQuery
@@ -22,6 +23,7 @@ from mesodesk.services.changes import Changes
 from mesodesk.services.registry import Services
 from mesodesk.ui import settings as keys
 from mesodesk.ui.form import fit_screen
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import JobRunner, Progress
 from mesodesk.ui.labels import Formats
 from mesodesk.ui.patient_dialog import PatientDialog
@@ -29,7 +31,7 @@ from mesodesk.ui.patient_list import PatientListView, count_text
 from mesodesk.ui.patient_model import PatientTableModel
 from mesodesk.ui.record_view import PatientRecordView
 from mesodesk.ui.settings import Settings
-from mesodesk.ui.widgets import ask_yes_no
+from mesodesk.ui.widgets import ElidedLabel, ask_yes_no
 
 
 def feature_installers() -> list[Any]:
@@ -46,6 +48,7 @@ def feature_installers() -> list[Any]:
     ]
 
 
+log = logs.get(__name__)
 DEMO_PATIENTS = 1000  # enough exposed patients per lot for the demo's two signals to show
 
 
@@ -75,12 +78,13 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.list_view, self.tr("Patients"))
         self.tabs.tabBar().setTabButton(0, self.tabs.tabBar().ButtonPosition.RightSide, None)
         self.tabs.tabCloseRequested.connect(self._close_tab)
+        self.tabs.currentChanged.connect(self._tab_shown)
         self.setCentralWidget(self.tabs)
         self.pages: dict[int, PatientRecordView] = {}
 
         self.count_label = QLabel()
         self.statusBar().addWidget(self.count_label)
-        where = QLabel(services.location)
+        where = ElidedLabel(services.location)
         where.setStyleSheet("color: #666666;")
         self.statusBar().addPermanentWidget(where)
         self.model.total_changed.connect(self._show_count)
@@ -169,10 +173,10 @@ class MainWindow(QMainWindow):
         result = PatientDialog.ask(self, self.services, self.runner, self.formats)
         if result is not None:
             self.apply(result.changes)
-            self.statusBar().showMessage(
-                self.tr("Registered %1.").replace("%1", result.value.record_no), 5000
-            )
             self.open_patient(result.value.id)
+            self.statusBar().showMessage(
+                arg(self.tr("Registered %1."), result.value.record_no), 5000
+            )
 
     def _current_patient_id(self) -> int | None:
         widget = self.tabs.currentWidget()
@@ -220,7 +224,7 @@ class MainWindow(QMainWindow):
             )
         if not self.confirm(
             self.tr("Archive patient") if not patient.archived else self.tr("Unarchive patient"),
-            question.replace("%1", patient.full_name).replace("%2", patient.record_no),
+            arg(question, patient.full_name, patient.record_no),
         ):
             return
         patients = self.services.patients
@@ -285,6 +289,12 @@ class MainWindow(QMainWindow):
             self.formats.currency = clinic.currency
             self.model.refresh()
 
+    def _tab_shown(self, _index: int) -> None:
+        """The status bar speaks of what is in front: the patient count only over the patient
+        list, and a message about an earlier action goes when the person moves on."""
+        self.statusBar().clearMessage()
+        self.count_label.setVisible(self.tabs.currentWidget() is self.list_view)
+
     def _show_count(self, total: int) -> None:
         self.count_label.setText(count_text(total, bool(self.model.query.text.strip())))
 
@@ -309,12 +319,17 @@ class MainWindow(QMainWindow):
         if ask_yes_no(
             self,
             self.tr("Load a demo clinic?"),
-            self.tr(
-                "This database holds no patients yet. Load a demo clinic of %1 invented patients, "
-                "with courses, sessions, side effects and product lots, to try mesodesk out?\n\n"
-                "Demo data can only go into an empty database: for real patients, start a new "
-                "database file afterwards (mesodesk --db FILE)."
-            ).replace("%1", str(DEMO_PATIENTS)),
+            arg(
+                self.tr(
+                    "This database holds no patients yet. Load a demo clinic of %1 invented "
+                    "patients, with courses, sessions, side effects and product lots, to try "
+                    "mesodesk out?\n\n"
+                    "The invented patients stay in this database. Keep real patients in a "
+                    "separate, new database: the file in use is shown at the bottom right of the "
+                    "window and under Help ▸ About."
+                ),
+                str(DEMO_PATIENTS),
+            ),
         ):
             self.load_demo(DEMO_PATIENTS)
 
@@ -327,6 +342,9 @@ class MainWindow(QMainWindow):
         dialog.setWindowTitle(self.tr("Demo clinic"))
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(0)
+        # the last patients written is not the end: the indexes and the due dates follow, and
+        # a dialog that reset itself at the maximum would be gone while they are made
+        dialog.setAutoReset(False)
         db = self.services.db
 
         def work(progress: Progress) -> Any:
@@ -337,8 +355,10 @@ class MainWindow(QMainWindow):
         job = self.runner.run_long(work)
 
         def show_progress(done: int, _total: int, message: str) -> None:
-            dialog.setValue(done)
+            # the text first: a modal dialog's setValue handles pending events, the next
+            # report among them, and a text set after it would put back the older stage
             dialog.setLabelText(message)
+            dialog.setValue(done)
 
         job.progressed.connect(show_progress)
         dialog.canceled.connect(job.cancel)
@@ -347,9 +367,11 @@ class MainWindow(QMainWindow):
             dialog.reset()
             self.apply(Changes(patients=True, treatment=True, catalogue=True))
             self.statusBar().showMessage(
-                self.tr("Demo clinic loaded: %1 patients, %2 sessions.")
-                .replace("%1", f"{summary.patients:,}")
-                .replace("%2", f"{summary.sessions:,}"),
+                arg(
+                    self.tr("Demo clinic loaded: %1 patients, %2 sessions."),
+                    f"{summary.patients:,}",
+                    f"{summary.sessions:,}",
+                ),
                 8000,
             )
 
@@ -363,26 +385,31 @@ class MainWindow(QMainWindow):
 
     def show_error(self, error: BaseException) -> None:
         if isinstance(error, MesodeskError):
+            log.info("refused: %s", type(error).__name__)
             text = str(error)
         else:
+            log.error("a job failed", exc_info=error)  # the type and the code lines, no text
             # The type only: an exception's text may hold a record's values.
-            text = self.tr(
-                "Something went wrong (%1). Nothing of the failed step was saved."
-            ).replace("%1", type(error).__name__)
+            text = arg(
+                self.tr("Something went wrong (%1). Nothing of the failed step was saved."),
+                type(error).__name__,
+            )
         QMessageBox.warning(self, self.tr("mesodesk"), text)
 
     def about(self) -> None:
         QMessageBox.about(
             self,
             self.tr("About mesodesk"),
-            self.tr(
-                "<h3>mesodesk %1</h3><p>Records for mesotherapy clinics: patients, courses, "
-                "sessions, side effects and outcomes.</p><p>Everything stays on this computer "
-                "(or your practice's own database server). No account, no cloud.</p>"
-                "<p>Database: %2</p>"
-            )
-            .replace("%1", __version__)
-            .replace("%2", self.services.location.replace("&", "&amp;").replace("<", "&lt;")),
+            arg(
+                self.tr(
+                    "<h3>mesodesk %1</h3><p>Records for mesotherapy clinics: patients, courses, "
+                    "sessions, side effects and outcomes.</p><p>Everything stays on this computer "
+                    "(or your practice's own database server). No account, no cloud.</p>"
+                    "<p>Database: %2</p>"
+                ),
+                __version__,
+                self.services.location.replace("&", "&amp;").replace("<", "&lt;"),
+            ),
         )
 
     def _restore(self) -> None:
@@ -397,7 +424,63 @@ class MainWindow(QMainWindow):
             self.list_view.table.horizontalHeader().restoreState(header_state)
         self.list_view.show_archived.setChecked(self.settings.get(keys.SHOW_ARCHIVED))
 
+    def open_records(self) -> list[int]:
+        """The patients whose records are open, in the order of their tabs."""
+        by_view = {id(view): patient_id for patient_id, view in self.pages.items()}
+        found = (by_view.get(id(self.tabs.widget(i))) for i in range(self.tabs.count()))
+        return [patient_id for patient_id in found if patient_id is not None]
+
+    def _save_records(self) -> None:
+        current = next(
+            (pid for pid, view in self.pages.items() if view is self.tabs.currentWidget()), 0
+        )
+        self.settings.set(
+            keys.OPEN_RECORDS,
+            json.dumps(
+                {
+                    "database": self.services.location,
+                    "records": self.open_records(),
+                    "current": current,
+                }
+            ),
+        )
+
+    def restore_records(self) -> None:
+        """Open again the records that were open when the window last closed on this database,
+        in the same order, the one in front in front; a patient deleted since is left out."""
+        try:
+            saved = json.loads(self.settings.get(keys.OPEN_RECORDS) or "{}")
+            if not isinstance(saved, dict) or saved.get("database") != self.services.location:
+                return
+            wanted = [int(x) for x in saved.get("records", [])]
+            current = int(saved.get("current") or 0)
+        except (ValueError, TypeError):
+            return  # a setting this version cannot read: start with the patient list
+        if not wanted:
+            return
+        patients = self.services.patients
+
+        def existing() -> list[int]:
+            found = []
+            for patient_id in wanted:
+                try:
+                    patients.get(patient_id)
+                except MesodeskError:
+                    continue
+                found.append(patient_id)
+            return found
+
+        def reopen(found: list[int]) -> None:
+            for patient_id in found:
+                if patient_id not in self.pages:
+                    self.open_patient(patient_id)
+            front = self.pages.get(current)
+            self.tabs.setCurrentWidget(front if front is not None else self.list_view)
+
+        self.runner.run(existing).success(reopen)
+
     def save_layout(self) -> None:
+        self._save_records()
         self.settings.set(keys.WINDOW_GEOMETRY, self.saveGeometry())
         self.settings.set(keys.WINDOW_STATE, self.saveState())
         self.settings.set(keys.PATIENT_HEADER, self.list_view.table.horizontalHeader().saveState())

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QComboBox, QVBoxLayout, QWidget
 
 from mesodesk.domain.catalogue import Lot, Product
 from mesodesk.domain.enums import NumbingAgent
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.labels import label
 
 # what the first combo holds, beside a product id
@@ -104,8 +105,8 @@ class NumbingPicker(QWidget):
         self.lot.clear()
         if isinstance(product_id, int):
             for x in self.usable(product_id):
-                text = self.tr("%1 (exp. %2)").replace("%1", x.lot_number)
-                self.lot.addItem(text.replace("%2", self.show_date(x.expiry_date)), x.id)
+                text = arg(self.tr("%1 (exp. %2)"), x.lot_number, self.show_date(x.expiry_date))
+                self.lot.addItem(text, x.id)
             if self.lot.count() == 0:
                 self.lot.addItem(self.tr("no lot in date"), None)
             index = self.lot.findData(wanted) if wanted is not None else -1

@@ -28,6 +28,7 @@ from mesodesk.domain.patients import (
 )
 from mesodesk.services.registry import Services
 from mesodesk.ui.form import FormDialog, validated
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import JobRunner
 from mesodesk.ui.labels import Formats, label
 from mesodesk.ui.widgets import DateField, EnumCombo, ask_yes_no
@@ -51,7 +52,7 @@ class PatientDialog(FormDialog):
         self.setWindowTitle(
             self.tr("New patient")
             if patient is None
-            else self.tr("Edit patient %1").replace("%1", patient.record_no)
+            else arg(self.tr("Edit patient %1"), patient.record_no)
         )
 
         self.first_name = self._line("first_name", MAX_NAME)
@@ -209,10 +210,13 @@ class PatientDialog(FormDialog):
         return ask_yes_no(
             self,
             self.tr("Already registered?"),
-            self.tr(
-                "A patient with the same name and date of birth is already registered (%1). "
-                "Register a new record anyway?"
-            ).replace("%1", numbers),
+            arg(
+                self.tr(
+                    "A patient with the same name and date of birth is already registered (%1). "
+                    "Register a new record anyway?"
+                ),
+                numbers,
+            ),
         )
 
     @classmethod

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from mesodesk.domain.patients import MAX_SEARCH
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.patient_model import PatientTableModel
 from mesodesk.ui.tables import make_table
 from mesodesk.ui.widgets import placeholder
@@ -30,7 +31,7 @@ def count_text(total: int, searching: bool) -> str:
     if total == 1:
         return tr("1 patient found") if searching else tr("1 patient")
     text = tr("%1 patients found") if searching else tr("%1 patients")
-    return text.replace("%1", QLocale().toString(total))
+    return arg(text, QLocale().toString(total))
 
 
 class PatientListView(QWidget):
@@ -108,7 +109,7 @@ class PatientListView(QWidget):
             return
         text = self.search.text().strip()
         self.empty.setText(
-            self.tr("No patient matches “%1”.").replace("%1", text)
+            arg(self.tr("No patient matches “%1”."), text)
             if text
             else self.tr("No patients yet. Register one with File ▸ New patient (Ctrl+N).")
         )

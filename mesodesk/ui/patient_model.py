@@ -16,6 +16,7 @@ from PySide6.QtGui import QBrush, QColor
 from mesodesk.domain.dates import age_on
 from mesodesk.domain.patients import PatientPage, PatientRow
 from mesodesk.domain.search import PatientQuery, PatientSort
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import JobRunner
 from mesodesk.ui.labels import Formats
 from mesodesk.ui.tables import RIGHT, Index, ListTableModel, bold
@@ -176,9 +177,9 @@ class PatientTableModel(ListTableModel[PatientRow]):
         if role == Qt.ItemDataRole.ToolTipRole and column == 6 and row.next_due:
             late = (self.today - row.next_due).days
             if late > 0:
-                return self.tr("Overdue by %1 days").replace("%1", str(late))
+                return arg(self.tr("Overdue by %1 days"), str(late))
             if late < 0:
-                return self.tr("Due in %1 days").replace("%1", str(-late))
+                return arg(self.tr("Due in %1 days"), str(-late))
             return self.tr("Due today")
         if role == Qt.ItemDataRole.ToolTipRole and column == 6 and row.only_lapsed(self.today):
             return self.tr("Maintenance lapsed (on the lapsed list, not the due list)")
@@ -199,7 +200,7 @@ class PatientTableModel(ListTableModel[PatientRow]):
             return row.record_no
         if column == 1:
             name = row.display_name
-            return self.tr("%1 (archived)").replace("%1", name) if row.archived else name
+            return arg(self.tr("%1 (archived)"), name) if row.archived else name
         if column == 2:
             return self.formats.date(row.birth_date)
         if column == 3:

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from PySide6.QtCore import QCoreApplication, QRect, QRectF, QSize
 from PySide6.QtGui import QPageSize, QPainter
 from PySide6.QtWidgets import QDialog, QWidget
 
+from mesodesk.domain.errors import MesodeskError
 from mesodesk.services.printing import (
     CupsPrinting,
     PrintError,
@@ -174,10 +174,12 @@ def sender_for(printer: Any, pages: int, title: str) -> Sender:
         if len(chosen) == pages:
 
             def copy(path: Path, _title: str) -> PrintJob:
-                try:
-                    shutil.copyfile(path, target)
-                except OSError as exc:
-                    raise PrintError(f"Cannot write {target.name}: {exc.strerror}.") from None
+                from mesodesk.files import copy_atomically
+
+                try:  # whole or not at all, owner-only, never through a link (issue 12)
+                    copy_atomically(path, target)
+                except MesodeskError as exc:
+                    raise PrintError(str(exc)) from None
                 return PrintJob(printer=str(target), job_id="")
 
             return copy

@@ -62,7 +62,9 @@ class QuickWindow(QMainWindow):
         self.statusBar().addPermanentWidget(where)
         geometry = settings.get(keys.WINDOW_GEOMETRY)
         if geometry.isEmpty() or not self.restoreGeometry(geometry):
-            self.resize(1200, 760)
+            # as the main window it stands in for (ui/form.fit_screen): less on a small screen
+            room = self.screen().availableGeometry()
+            self.resize(min(1200, room.width() - 16), min(760, room.height() - 48))
         header = settings.get(keys.PATIENT_HEADER)
         if not header.isEmpty():
             table.horizontalHeader().restoreState(header)

@@ -20,7 +20,6 @@ from PySide6.QtCore import (
     QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
-    QStandardPaths,
     Qt,
     QTimer,
     Signal,
@@ -53,6 +52,8 @@ from mesodesk.domain.treatment import (
 from mesodesk.services.changes import Changes
 from mesodesk.services.export import save_recall_csv
 from mesodesk.services.registry import Services
+from mesodesk.ui.files import remember, start_in
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import JobRunner
 from mesodesk.ui.labels import Formats, label
 from mesodesk.ui.tables import (
@@ -123,7 +124,9 @@ class RecallTableModel(ListTableModel[RecallEntry]):
         if column == 3:
             return self.formats.datetime(e.started_at)
         if column == 4:
-            return self.tr("%1 ml").replace("%1", f"{e.amount_ml:g}")
+            if e.amount_ml is None:  # the session's numbing cream or spray: no amount
+                return self.tr("numbing")
+            return arg(self.tr("%1 ml"), f"{e.amount_ml:g}")
         if column in (SUSPECTED_COLUMN, OTHER_COLUMN):
             effects = self.effects(e, column)
             if not effects:
@@ -134,20 +137,18 @@ class RecallTableModel(ListTableModel[RecallEntry]):
     def _effect_line(self, x: RecallSideEffect, *, detail: bool = False) -> str:
         """'Swelling, grade 2, 20/03/2024 to 31/03/2024' or 'Pain, grade 1, from 02/10/2026
         (ongoing)'; the tooltip adds the outcome of a resolved one and the lot it suspects."""
+        kind, grade, onset = label(x.kind), str(int(x.grade)), self.formats.date(x.onset_on)
         if x.resolved_on is not None:
-            text = self.tr("%1, grade %2, %3 to %4").replace("%4", self.formats.date(x.resolved_on))
+            resolved = self.formats.date(x.resolved_on)
+            text = arg(self.tr("%1, grade %2, %3 to %4"), kind, grade, onset, resolved)
             if detail:
                 text += " (" + label(x.outcome).lower() + ")"
         else:
-            text = self.tr("%1, grade %2, from %3 (%4)").replace("%4", label(x.outcome).lower())
-        text = (
-            text.replace("%1", label(x.kind))
-            .replace("%2", str(int(x.grade)))
-            .replace("%3", self.formats.date(x.onset_on))
-        )
+            outcome = label(x.outcome).lower()
+            text = arg(self.tr("%1, grade %2, from %3 (%4)"), kind, grade, onset, outcome)
         if detail and not x.suspected:
             text += (
-                self.tr("; suspected lot %1").replace("%1", x.suspected_lot)
+                arg(self.tr("; suspected lot %1"), x.suspected_lot)
                 if x.suspected_lot
                 else self.tr("; no lot suspected")
             )
@@ -157,7 +158,7 @@ class RecallTableModel(ListTableModel[RecallEntry]):
         if column == 3:
             return e.started_at.isoformat()
         if column == 4:
-            return e.amount_ml
+            return -1.0 if e.amount_ml is None else e.amount_ml
         if column in (SUSPECTED_COLUMN, OTHER_COLUMN):
             effects = self.effects(e, column)
             return max((int(x.grade) for x in effects), default=0) * 100 + len(effects)
@@ -170,6 +171,8 @@ class RecallTableModel(ListTableModel[RecallEntry]):
         if column not in (SUSPECTED_COLUMN, OTHER_COLUMN):
             if role == Qt.ItemDataRole.TextAlignmentRole and column == 4:
                 return RIGHT
+            if role == Qt.ItemDataRole.ToolTipRole and column == 4 and e.numbing:
+                return self.tr("The session's numbing cream or spray, put on the skin")
             return None
         effects = self.effects(e, column)
         worst = max((x.grade for x in effects), default=0)
@@ -362,9 +365,7 @@ class RecallView(QWidget):
                 if lot.expired_on(today)
                 else self.tr("%1 — %2, expires %3")
             )
-            item = QStandardItem(
-                text.replace("%1", lot.lot_number).replace("%2", lot.product).replace("%3", expiry)
-            )
+            item = QStandardItem(arg(text, lot.lot_number, lot.product, expiry))
             item.setData(lot.lot_number, NUMBER_ROLE)
             item.setData(lot.product, PRODUCT_ROLE)
             item.setEditable(False)
@@ -449,16 +450,14 @@ class RecallView(QWidget):
         expiries = []
         for _lot_id, _product, expiry in recall.lots:
             state = self.tr("expired %1") if expiry < today else self.tr("expires %1")
-            expiries.append(state.replace("%1", self.formats.date(expiry)))
-        text = (
-            self.tr("Lot %1 of %2 (%3)")
-            .replace("%1", recall.lot_number)
-            .replace("%2", recall.product)
-            .replace("%3", "; ".join(expiries))
+            expiries.append(arg(state, self.formats.date(expiry)))
+        text = arg(
+            self.tr("Lot %1 of %2 (%3)"), recall.lot_number, recall.product, "; ".join(expiries)
         )
         if recall.also_in:
-            text += self.tr(". Other products with a lot of this number: %1.").replace(
-                "%1", ", ".join(recall.also_in)
+            text += arg(
+                self.tr(". Other products with a lot of this number: %1."),
+                ", ".join(recall.also_in),
             )
         self.lot_info.setText(text)
         self.summary.setText(self.summary_text(recall))
@@ -470,12 +469,14 @@ class RecallView(QWidget):
             self.stack.setCurrentWidget(self.table)
         else:
             self.empty.setText(
-                self.tr("No session has used lot %1 of %2 yet.")
-                .replace("%1", recall.lot_number)
-                .replace("%2", recall.product)
+                arg(
+                    self.tr("No session has used lot %1 of %2 yet."),
+                    recall.lot_number,
+                    recall.product,
+                )
             )
             self.stack.setCurrentWidget(self.empty)
-        self._set_tab_title(self.tr("Recall %1").replace("%1", recall.lot_number))
+        self._set_tab_title(arg(self.tr("Recall %1"), recall.lot_number))
 
     def summary_text(self, recall: Recall) -> str:
         """'37 sessions, 12 patients; 9 side effects suspecting this lot, in 5 patients (2 of
@@ -486,7 +487,7 @@ class RecallView(QWidget):
             + ", "
             + (self.tr("1 patient") if recall.patients == 1 else self.tr("%2 patients"))
         )
-        text = text.replace("%1", f"{sessions:,}").replace("%2", f"{recall.patients:,}")
+        text = arg(text, f"{sessions:,}", f"{recall.patients:,}")
         suspecting = recall.side_effects(suspected=True)
         if not suspecting:
             return text + self.tr("; no side effect suspecting this lot.")
@@ -497,14 +498,14 @@ class RecallView(QWidget):
             if len(suspecting) == 1
             else self.tr("; %1 side effects suspecting this lot")
         )
-        text += detail.replace("%1", f"{len(suspecting):,}")
+        text += arg(detail, f"{len(suspecting):,}")
         text += (
             self.tr(", in 1 patient")
             if people == 1
-            else self.tr(", in %1 patients").replace("%1", f"{people:,}")
+            else arg(self.tr(", in %1 patients"), f"{people:,}")
         )
         if severe:
-            text += self.tr(" (%1 of grade 3 or above)").replace("%1", f"{severe:,}")
+            text += arg(self.tr(" (%1 of grade 3 or above)"), f"{severe:,}")
         return text + "."
 
     def others_text(self, recall: Recall) -> str:
@@ -513,17 +514,17 @@ class RecallView(QWidget):
         if not others:
             return self.tr("No other side effect reported since.")
         people = len({e.patient_id for e, _x in others})
-        text = self.tr("Other side effects since (not suspecting this lot): %1").replace(
-            "%1", f"{len(others):,}"
+        text = arg(
+            self.tr("Other side effects since (not suspecting this lot): %1"), f"{len(others):,}"
         )
         text += (
             self.tr(", in 1 patient")
             if people == 1
-            else self.tr(", in %1 patients").replace("%1", f"{people:,}")
+            else arg(self.tr(", in %1 patients"), f"{people:,}")
         )
         severe = sum(1 for _e, x in others if x.grade >= Grade.SEVERE)
         if severe:
-            text += self.tr(" (%1 of grade 3 or above)").replace("%1", f"{severe:,}")
+            text += arg(self.tr(" (%1 of grade 3 or above)"), f"{severe:,}")
         return text + "."
 
     def _filter_changed(self, _index: int) -> None:
@@ -537,9 +538,11 @@ class RecallView(QWidget):
         if isinstance(error, LotInSeveralProducts):
             self._show_products(error.products)
             self._show_lot_error(
-                self.tr("Lot %1 exists for %2 products: choose which in the list beside it.")
-                .replace("%1", error.number)
-                .replace("%2", str(len(error.products)))
+                arg(
+                    self.tr("Lot %1 exists for %2 products: choose which in the list beside it."),
+                    error.number,
+                    str(len(error.products)),
+                )
             )
             self.product.setFocus()
         elif isinstance(error, ValidationError):
@@ -586,10 +589,7 @@ class RecallView(QWidget):
     def suggested_file(self, recall: Recall) -> str:
         safe = re.sub(r"[^A-Za-z0-9._-]+", "-", recall.lot_number).strip("-.") or "lot"
         day = self.services.clock.today().isoformat()
-        folder = QStandardPaths.writableLocation(
-            QStandardPaths.StandardLocation.DocumentsLocation
-        ) or str(Path.home())
-        return str(Path(folder) / f"recall-{safe}-{day}.csv")
+        return start_in(f"recall-{safe}-{day}.csv")
 
     def choose_file(self, suggested: str) -> str:
         """Where to save the CSV ('' when cancelled); tests replace this."""
@@ -608,6 +608,7 @@ class RecallView(QWidget):
         path = self.choose_file(self.suggested_file(recall))
         if not path:
             return
+        remember(path)
         if not Path(path).suffix:
             path += ".csv"
         self.export_button.setEnabled(False)
@@ -618,18 +619,20 @@ class RecallView(QWidget):
     def _exported(self, path: str, count: int) -> None:
         self.export_button.setEnabled(True)
         self.exported_to = path
-        self.export_status.setText(
-            self.tr("Exported %1 sessions to %2").replace("%1", f"{count:,}").replace("%2", path)
-        )
+        self.export_status.setText(arg(self.tr("Exported %1 sessions to %2"), f"{count:,}", path))
         self.export_status.show()
 
     def _export_failed(self, path: str, error: BaseException) -> None:
         self.export_button.setEnabled(True)
-        if isinstance(error, OSError):
+        if isinstance(error, MesodeskError):  # the export's own words: a missing folder, a link
+            self.tell(arg(self.tr("The file %1 could not be written: %2"), path, str(error)))
+        elif isinstance(error, OSError):
             self.tell(
-                self.tr("The file %1 could not be written: %2")
-                .replace("%1", path)
-                .replace("%2", error.strerror or type(error).__name__)
+                arg(
+                    self.tr("The file %1 could not be written: %2"),
+                    path,
+                    error.strerror or type(error).__name__,
+                )
             )
         else:
             self.runner.report_error(error)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -24,8 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mesodesk.domain.enums import AEOutcome, CourseStatus, Grade
-from mesodesk.domain.patients import Patient
+from mesodesk.domain.enums import CourseStatus, Grade
 from mesodesk.domain.safety import RULES
 from mesodesk.domain.treatment import (
     Course,
@@ -34,7 +34,8 @@ from mesodesk.domain.treatment import (
     Session,
     SideEffect,
 )
-from mesodesk.ui.labels import label, safety_text, suspected_lots
+from mesodesk.ui.i18n import arg
+from mesodesk.ui.labels import grade_definition, label, safety_text, suspected_lots
 from mesodesk.ui.patient_header import PatientHeader
 from mesodesk.ui.tables import (
     ID_ROLE,
@@ -45,6 +46,7 @@ from mesodesk.ui.tables import (
     make_table,
     select_id,
     selected_id,
+    while_alive,
 )
 
 if TYPE_CHECKING:
@@ -180,7 +182,7 @@ class PatientRecordView(QWidget):
         self.effect_table = self._table(self.effect_model, "side_effects", stretch=1)
         self.effect_table.doubleClicked.connect(lambda _i: self.edit_side_effect())
         self.effect_actions = self._action_bar(
-            ("resolve", self.tr("Mark resolved"), self.mark_resolved),
+            ("resolve", self.tr("Mark resolved…"), self.mark_resolved),
             ("edit", self.tr("Edit…"), self.edit_side_effect),
             ("delete", self.tr("Delete…"), self.delete_side_effect),
         )
@@ -197,7 +199,25 @@ class PatientRecordView(QWidget):
         self.tabs.addTab(
             self._page(self.effect_table, self.effect_actions), self.tr("Side effects")
         )
-        self.tabs.addTab(self.timeline, self.tr("Timeline"))
+        # which way the timeline runs, said and chosen above it
+        self.timeline_order = QComboBox()
+        self.timeline_order.addItem(self.tr("Newest first"), True)
+        self.timeline_order.addItem(self.tr("Oldest first"), False)
+        self.timeline_order.currentIndexChanged.connect(
+            lambda _i: self.record is not None and self._fill_timeline(self.record)
+        )
+        order_caption = QLabel(self.tr("&Order:"))
+        order_caption.setBuddy(self.timeline_order)
+        timeline_page = QWidget()
+        timeline_layout = QVBoxLayout(timeline_page)
+        timeline_layout.setContentsMargins(0, 4, 0, 0)
+        order_row = QHBoxLayout()
+        order_row.addWidget(order_caption)
+        order_row.addWidget(self.timeline_order)
+        order_row.addStretch(1)
+        timeline_layout.addLayout(order_row)
+        timeline_layout.addWidget(self.timeline, 1)
+        self.tabs.addTab(timeline_page, self.tr("Timeline"))
         # The chart is made when its tab is first shown: matplotlib loads only then.
         self.chart: Any = None
         self.chart_tab = QWidget()
@@ -277,13 +297,15 @@ class PatientRecordView(QWidget):
     def reload(self) -> None:
         treatment = self.window_.services.treatment
         patient_id = self.patient_id
-        self.window_.runner.run(lambda: treatment.record(patient_id)).success(self.show_record)
+        # the tab may be closed before the record comes back
+        self.window_.runner.run(lambda: treatment.record(patient_id)).success(
+            while_alive(self, self.show_record)
+        )
 
     def show_record(self, record: PatientRecord) -> None:
         self.record = record
         self.today = date.today()
         patient = record.patient
-        assert isinstance(patient, Patient)
         self.header.show_patient(patient, self.today)
         self.archive_button.setText(
             self.tr("Unarchive…") if patient.archived else self.tr("Archive…")
@@ -315,25 +337,24 @@ class PatientRecordView(QWidget):
             assert due is not None
             when = f.date(due.on)
             late = due.days_overdue(self.today)
-            state = (
-                self.tr("overdue by %1 days").replace("%1", str(late)) if late else self.tr("due")
-            )
+            state = arg(self.tr("overdue by %1 days"), str(late)) if late else self.tr("due")
             parts.append(
-                self.tr("Next session: %1 (%2, %3 of %4)")
-                .replace("%1", when)
-                .replace("%2", state)
-                .replace("%3", label(due.phase))
-                .replace("%4", soonest.title)
+                arg(
+                    self.tr("Next session: %1 (%2, %3 of %4)"),
+                    when,
+                    state,
+                    label(due.phase),
+                    soonest.title,
+                )
             )
         if lapsed:
-            parts.append(
-                self.tr("Maintenance lapsed: %1").replace("%1", ", ".join(c.title for c in lapsed))
-            )
+            parts.append(arg(self.tr("Maintenance lapsed: %1"), ", ".join(c.title for c in lapsed)))
         ongoing = [e for e in record.side_effects if e.ongoing]
         if ongoing:
             parts.append(
-                self.tr("Ongoing side effects: %1").replace(
-                    "%1", ", ".join(f"{e.title} (grade {int(e.grade)})" for e in ongoing)
+                arg(
+                    self.tr("Ongoing side effects: %1"),
+                    ", ".join(f"{e.title} (grade {int(e.grade)})" for e in ongoing),
                 )
             )
         self.summary.setText("   ·   ".join(parts))
@@ -350,9 +371,7 @@ class PatientRecordView(QWidget):
                 due_text = f"{f.date(due.on)} ({label(due.phase)})"
                 if due.lapsed(self.today):
                     assert due.lapses_on is not None
-                    due_text += " " + self.tr("lapsed since %1").replace(
-                        "%1", f.date(due.lapses_on)
-                    )
+                    due_text += " " + arg(self.tr("lapsed since %1"), f.date(due.lapses_on))
                     colour = "#6b6b6b"
                 elif due.on < self.today:
                     due_text += " " + self.tr("overdue")
@@ -396,9 +415,11 @@ class PatientRecordView(QWidget):
         return "\n".join(
             x
             for x in (
-                self.tr("Course review of %1: %2")
-                .replace("%1", self.window_.formats.date(review.assessed_on))
-                .replace("%2", self._review_words(review)),
+                arg(
+                    self.tr("Course review of %1: %2"),
+                    self.window_.formats.date(review.assessed_on),
+                    self._review_words(review),
+                ),
                 review.notes,
             )
             if x
@@ -410,26 +431,26 @@ class PatientRecordView(QWidget):
             return ""
         parts = []
         if review.gais is not None:
-            parts.append(self.tr("GAIS %1").replace("%1", str(review.gais)))
+            parts.append(arg(self.tr("GAIS %1"), str(review.gais)))
         if review.patient_gais is not None:
-            parts.append(self.tr("(patient %1)").replace("%1", str(review.patient_gais)))
+            parts.append(arg(self.tr("(patient %1)"), str(review.patient_gais)))
         text = " ".join(parts)
         if review.satisfaction is not None:
-            satisfaction = self.tr("%1/10").replace("%1", str(review.satisfaction))
+            satisfaction = arg(self.tr("%1/10"), str(review.satisfaction))
             text = f"{text}, {satisfaction}" if text else satisfaction
         return text or self.tr("reviewed")
 
     def _review_words(self, review: OutcomeAssessment) -> str:
         """The whole review in words (the timeline, the row's tooltip)."""
         nobody = "—"
-        text = (
-            self.tr("GAIS %1 by the practitioner, %2 by the patient; satisfaction %3/10")
-            .replace("%1", nobody if review.gais is None else str(review.gais))
-            .replace("%2", nobody if review.patient_gais is None else str(review.patient_gais))
-            .replace("%3", nobody if review.satisfaction is None else str(review.satisfaction))
+        text = arg(
+            self.tr("GAIS %1 by the practitioner, %2 by the patient; satisfaction %3/10"),
+            nobody if review.gais is None else str(review.gais),
+            nobody if review.patient_gais is None else str(review.patient_gais),
+            nobody if review.satisfaction is None else str(review.satisfaction),
         )
         if review.assessor:
-            text += " " + self.tr("(assessed by %1)").replace("%1", review.assessor)
+            text += " " + arg(self.tr("(assessed by %1)"), review.assessor)
         return text
 
     def _fill_sessions(self, record: PatientRecord) -> None:
@@ -439,9 +460,9 @@ class PatientRecordView(QWidget):
         for s in reversed(record.sessions):
             blend = "; ".join(f"{b.product} · {b.lot_number} · {b.amount_ml:g} ml" for b in s.blend)
             if s.numbing is not None:
-                blend += "; " + self.tr("numbing: %1 · %2").replace(
-                    "%1", s.numbing.product
-                ).replace("%2", s.numbing.lot_number)
+                blend += "; " + arg(
+                    self.tr("numbing: %1 · %2"), s.numbing.product, s.numbing.lot_number
+                )
             safety, safety_tip = self._session_safety(s)
             rows.append(
                 Row(
@@ -489,18 +510,16 @@ class PatientRecordView(QWidget):
         lines = []
         if overridden:
             lines.append(
-                self.tr("Overridden: %1. Reason: %2")
-                .replace("%1", titles(overridden))
-                .replace("%2", s.override_reason)
+                arg(self.tr("Overridden: %1. Reason: %2"), titles(overridden), s.override_reason)
             )
         if confirmed:
-            lines.append(self.tr("Confirmed: %1").replace("%1", titles(confirmed)))
+            lines.append(arg(self.tr("Confirmed: %1"), titles(confirmed)))
         if not lines:
             return "", ""
         cell = (
-            self.tr("Override: %1").replace("%1", s.override_reason)
+            arg(self.tr("Override: %1"), s.override_reason)
             if overridden
-            else self.tr("Confirmed: %1").replace("%1", titles(confirmed))
+            else arg(self.tr("Confirmed: %1"), titles(confirmed))
         )
         return (cell if len(cell) <= 60 else cell[:59] + "…"), "\n".join(lines)
 
@@ -538,7 +557,7 @@ class PatientRecordView(QWidget):
                         e.resolved_on or date.max,
                         e.duration_days(self.today),
                     ],
-                    tooltip=grade.definition + (f"\n{e.notes}" if e.notes else ""),
+                    tooltip=grade_definition(grade) + (f"\n{e.notes}" if e.notes else ""),
                     colour=GRADE_COLOURS[int(grade)] if e.ongoing else "",
                     bold=e.ongoing,
                 )
@@ -548,7 +567,8 @@ class PatientRecordView(QWidget):
     def _fill_timeline(self, record: PatientRecord) -> None:
         f = self.window_.formats
         self.timeline.clear()
-        for event in reversed(record.timeline()):
+        events = record.timeline()  # oldest first
+        for event in reversed(events) if self.timeline_order.currentData() else events:
             when = f.datetime(event.when) if event.kind == "session" else f.date(event.when.date())
             item = QListWidgetItem(
                 f"{when}    {self._timeline_text(record, event.kind, event.ref_id)}"
@@ -563,36 +583,32 @@ class PatientRecordView(QWidget):
         courses = {c.id: c for c in record.courses}
         if kind == "course":
             course = courses[ref_id]
-            return (
-                self.tr("Course started: %1 (%2 sessions planned)")
-                .replace("%1", course.title)
-                .replace("%2", str(course.plan.planned_sessions))
+            return arg(
+                self.tr("Course started: %1 (%2 sessions planned)"),
+                course.title,
+                str(course.plan.planned_sessions),
             )
         if kind == "session":
             session = next(s for s in record.sessions if s.id == ref_id)
             course_of = courses.get(session.course_id)
             blend = ", ".join(f"{b.product} ({b.lot_number})" for b in session.blend)
-            return (
-                self.tr("Session %1 of %2: %3")
-                .replace("%1", str(session.number))
-                .replace("%2", course_of.title if course_of else "")
-                .replace("%3", blend)
+            return arg(
+                self.tr("Session %1 of %2: %3"),
+                str(session.number),
+                course_of.title if course_of else "",
+                blend,
             )
         if kind in ("side_effect", "resolved"):
             effect = next(e for e in record.side_effects if e.id == ref_id)
             if kind == "resolved":
-                return self.tr("Resolved: %1").replace("%1", effect.title)
-            return (
-                self.tr("Side effect: %1, grade %2")
-                .replace("%1", effect.title)
-                .replace("%2", str(int(effect.grade)))
-            )
+                return arg(self.tr("Resolved: %1"), effect.title)
+            return arg(self.tr("Side effect: %1, grade %2"), effect.title, str(int(effect.grade)))
         outcome = next(o for o in record.outcomes if o.id == ref_id)
         course_of = courses.get(outcome.course_id) if outcome.course_id is not None else None
-        return (
-            self.tr("Course review of %1: %2")
-            .replace("%1", course_of.title if course_of else "")
-            .replace("%2", self._review_words(outcome))
+        return arg(
+            self.tr("Course review of %1: %2"),
+            course_of.title if course_of else "",
+            self._review_words(outcome),
         )
 
     def _open_timeline_item(self, item: QListWidgetItem) -> None:
@@ -717,7 +733,14 @@ class PatientRecordView(QWidget):
         effect = self._effect(selected_id(self.effect_table))
         for button in self.effect_actions.values():
             button.setEnabled(effect is not None)
-        self.effect_actions["resolve"].setEnabled(effect is not None and effect.ongoing)
+        # a resolved side effect can be reopened: marking it resolved is never a one-way step
+        resolve = self.effect_actions["resolve"]
+        resolve.setEnabled(effect is not None)
+        resolve.setText(
+            self.tr("Reopen…")
+            if effect is not None and not effect.ongoing
+            else self.tr("Mark resolved…")
+        )
 
     # -- lookups ------------------------------------------------------------------------------
 
@@ -766,7 +789,7 @@ class PatientRecordView(QWidget):
         from mesodesk.ui.summary_ui import SummaryDialog
 
         if self.record is not None:
-            SummaryDialog.ask(self.window_, self.record.patient)  # type: ignore[arg-type]
+            SummaryDialog.ask(self.window_, self.record.patient)
 
     def new_course(self) -> None:
         from mesodesk.ui.course_dialog import CourseDialog
@@ -788,20 +811,21 @@ class PatientRecordView(QWidget):
         if status is CourseStatus.ACTIVE:
             if not self.window_.confirm(
                 self.tr("Make the course active"),
-                self.tr("Make “%1” active again? Its sessions will be due again.").replace(
-                    "%1", course.title
+                arg(
+                    self.tr("Make “%1” active again? Its sessions will be due again."), course.title
                 ),
             ):
                 return
         else:
-            question = (
+            question = arg(
                 self.tr(
                     "Complete “%1”? Maintenance sessions stay due if the course has a "
                     "maintenance interval."
                 )
                 if status is CourseStatus.COMPLETED
-                else self.tr("Stop “%1”? Nothing more will be due for it. Why is it stopped?")
-            ).replace("%1", course.title)
+                else self.tr("Stop “%1”? Nothing more will be due for it. Why is it stopped?"),
+                course.title,
+            )
             text, ok = QInputDialog.getText(
                 self,
                 self.tr("Complete the course")
@@ -859,7 +883,7 @@ class PatientRecordView(QWidget):
         course = self._course(selected_id(self.course_table))
         if course is None or not self.window_.confirm(
             self.tr("Delete the course"),
-            self.tr("Delete the course “%1”? It has no sessions.").replace("%1", course.title),
+            arg(self.tr("Delete the course “%1”? It has no sessions."), course.title),
         ):
             return
         treatment = self.window_.services.treatment
@@ -899,18 +923,20 @@ class PatientRecordView(QWidget):
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle(self.tr("Delete the session"))
         if not linked:
-            box.setText(self.tr("Delete the session of %1 and its blend?").replace("%1", when))
+            box.setText(arg(self.tr("Delete the session of %1 and its blend?"), when))
             delete = box.addButton(self.tr("Delete"), QMessageBox.ButtonRole.DestructiveRole)
             box.addButton(QMessageBox.StandardButton.Cancel)
             box.exec()
             return "keep" if box.clickedButton() is delete else None
         box.setText(
-            self.tr(
-                "The session of %1 has %2 side effect(s) recorded against it. What should happen "
-                "to them?"
+            arg(
+                self.tr(
+                    "The session of %1 has %2 side effect(s) recorded against it. What should "
+                    "happen to them?"
+                ),
+                when,
+                str(linked),
             )
-            .replace("%1", when)
-            .replace("%2", str(linked))
         )
         keep = box.addButton(
             self.tr("Keep them (no longer tied to a session)"), QMessageBox.ButtonRole.AcceptRole
@@ -948,23 +974,40 @@ class PatientRecordView(QWidget):
             )
 
     def mark_resolved(self) -> None:
+        """Ask on which day the selected side effect resolved (today proposed); on one already
+        resolved, offer to reopen it."""
+        from mesodesk.ui.side_effect_dialog import ResolveDialog
+
         effect = self._effect(selected_id(self.effect_table))
-        if effect is None or not effect.ongoing:
+        if effect is None:
+            return
+        if effect.ongoing:
+            self._applied(ResolveDialog.ask(self.window_, effect, self), "side_effect")
+            return
+        assert effect.resolved_on is not None
+        if not self.window_.confirm(
+            self.tr("Reopen the side effect"),
+            arg(
+                self.tr("“%1” is recorded as resolved on %2. Mark it ongoing again?"),
+                effect.title,
+                self.window_.formats.date(effect.resolved_on),
+            ),
+        ):
             return
         treatment = self.window_.services.treatment
-        today = self.window_.services.clock.today()
-        resolved_on = max(today, effect.onset_on)
-        self.window_.runner.run(
-            lambda: treatment.resolve_side_effect(effect.id, resolved_on, AEOutcome.RESOLVED)
-        ).success(lambda result: self._applied(result, "side_effect"))
+        self.window_.runner.run(lambda: treatment.reopen_side_effect(effect.id)).success(
+            lambda result: self._applied(result, "side_effect")
+        )
 
     def delete_side_effect(self) -> None:
         effect = self._effect(selected_id(self.effect_table))
         if effect is None or not self.window_.confirm(
             self.tr("Delete the side effect"),
-            self.tr("Delete the record of “%1” (onset %2)? This cannot be undone.")
-            .replace("%1", effect.title)
-            .replace("%2", self.window_.formats.date(effect.onset_on)),
+            arg(
+                self.tr("Delete the record of “%1” (onset %2)? This cannot be undone."),
+                effect.title,
+                self.window_.formats.date(effect.onset_on),
+            ),
         ):
             return
         treatment = self.window_.services.treatment

@@ -15,6 +15,7 @@ from mesodesk.domain.treatment import Course, OutcomeAssessment, OutcomeInput, S
 from mesodesk.services.changes import Result
 from mesodesk.services.registry import Services
 from mesodesk.ui.form import FormDialog, fit_screen, validated
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import JobRunner
 from mesodesk.ui.labels import Formats, label
 from mesodesk.ui.session_dialog import NONE, score_combo, set_combo
@@ -40,17 +41,17 @@ class CourseReviewDialog(FormDialog):
         self.course = course
         self.review = review
         mine = [s for s in sessions if s.course_id == course.id]
-        self.setWindowTitle(self.tr("Course review · %1").replace("%1", course.title))
+        self.setWindowTitle(arg(self.tr("Course review · %1"), course.title))
 
         first, last = (
             (mine[0].started_at.date(), mine[-1].started_at.date()) if mine else (None, None)
         )
-        about = (
-            self.tr("%1: %2 sessions, %3 to %4.")
-            .replace("%1", course.title)
-            .replace("%2", course.progress)
-            .replace("%3", formats.date(first) if first else "—")
-            .replace("%4", formats.date(last) if last else "—")
+        about = arg(
+            self.tr("%1: %2 sessions, %3 to %4."),
+            course.title,
+            course.progress,
+            formats.date(first) if first else "—",
+            formats.date(last) if last else "—",
         )
         if just_completed:
             about += " " + self.tr(

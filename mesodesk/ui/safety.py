@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -41,11 +42,11 @@ from mesodesk.services.backup import (
     BackupResult,
     CopyCancelled,
     RestoreResult,
-    inspect_backup,
 )
 from mesodesk.services.changes import Changes
 from mesodesk.services.health import check_database, damaged_message, startup_problems
 from mesodesk.ui import settings as keys
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import Job, JobRunner, Progress
 from mesodesk.ui.labels import Formats
 from mesodesk.ui.widgets import ask_yes_no
@@ -121,7 +122,7 @@ class SafetyController(QObject):
         self.actor_button.setFlat(True)
         self.actor_button.setToolTip(self.tr("Who the audit trail names for changes made here"))
         self.actor_button.clicked.connect(self.choose_actor)
-        self.read_only_label = QLabel(self.tr("Read-only: the database is damaged"))
+        self.read_only_label = QLabel(self._read_only_text())
         self.read_only_label.setStyleSheet("color: #7a0010; font-weight: bold; padding: 0 6px;")
         self.read_only_label.hide()
         bar = window.statusBar()
@@ -129,8 +130,20 @@ class SafetyController(QObject):
         bar.addPermanentWidget(self.status_progress)
         bar.addPermanentWidget(self.actor_button)
         self.apply_settings()
+        # Without the clinic key no change can be sealed in the audit trail: the records can be
+        # read and printed, nothing can be changed (mesodesk.store.keys).
+        if self.services.db.key is None and not self.read_only:
+            self.read_only = True
         if self.read_only:
             self._show_read_only()
+
+    def _read_only_text(self) -> str:
+        db = self.services.db
+        if db.read_only_reason:
+            return self.tr("Read-only: the folder cannot be written to")
+        if db.key is None and not db.read_only:
+            return self.tr("Read-only: the clinic key is missing")
+        return self.tr("Read-only: the database is damaged")
 
     # -- settings ---------------------------------------------------------------------------------
 
@@ -144,7 +157,7 @@ class SafetyController(QObject):
         practitioner = self.settings.get(keys.WORKING_AS_PRACTITIONER) or None
         actor = Actor(name, practitioner).cleaned() if name else Actor.system()
         self.services.db.actor = actor
-        self.actor_button.setText(self.tr("Working as: %1").replace("%1", actor.name))
+        self.actor_button.setText(arg(self.tr("Working as: %1"), actor.name))
 
     # -- menus ------------------------------------------------------------------------------------
 
@@ -199,8 +212,9 @@ class SafetyController(QObject):
         backups.commits_at_backup = self.services.db.commits
         self.window.installEventFilter(_CloseGuard(self))
         if self.services.db.notice:
-            self.window.statusBar().showMessage(self.services.db.notice, 60_000)
-            self.warn(self.tr("Database on a network drive"), self.services.db.notice)
+            if not self.read_only:  # read-only: the red label beside says it, whole here below
+                self.window.statusBar().showMessage(self.services.db.notice, 60_000)
+            self.warn(self.tr("About this database"), self.services.db.notice)
         if not checked and backups.available and not self.read_only:
             db = self.services.db
             db.hold_writes()
@@ -243,14 +257,14 @@ class SafetyController(QObject):
         def done(result: Any) -> None:
             self._idle()
             self.window.statusBar().showMessage(
-                self.tr("Backed up to %1.").replace("%1", result.value.path.name), 8000
+                arg(self.tr("Backed up to %1."), result.value.path.name), 8000
             )
             self.window.apply(result.changes)
 
         def failed(error: BaseException) -> None:
             self._idle()
             self.window.statusBar().showMessage(
-                self.tr("The automatic backup failed: %1").replace("%1", _message(error)), 30_000
+                arg(self.tr("The automatic backup failed: %1"), _message(error)), 30_000
             )
 
         job.success(done).failure(failed)
@@ -321,10 +335,14 @@ class SafetyController(QObject):
             self._idle()
             self.inform(
                 self.tr("Backup done"),
-                self.tr("The database was backed up and the copy checked:\n%1\n\n%2 patients, %3.")
-                .replace("%1", str(backup.path))
-                .replace("%2", f"{backup.patients:,}")
-                .replace("%3", _size(backup.size)),
+                arg(
+                    self.tr(
+                        "The database was backed up and the copy checked:\n%1\n\n%2 patients, %3."
+                    ),
+                    str(backup.path),
+                    f"{backup.patients:,}",
+                    _size(backup.size),
+                ),
             )
 
         def failed(error: BaseException) -> None:
@@ -343,9 +361,10 @@ class SafetyController(QObject):
             if on_exit:
                 if self.confirm(
                     self.tr("Backup failed"),
-                    self.tr(
-                        "The backup before closing failed: %1\n\nClose mesodesk anyway?"
-                    ).replace("%1", _message(error)),
+                    arg(
+                        self.tr("The backup before closing failed: %1\n\nClose mesodesk anyway?"),
+                        _message(error),
+                    ),
                 ):
                     self.exit_backup_done = True
                     self.window.close()
@@ -362,7 +381,7 @@ class SafetyController(QObject):
         self.settings.sync()
         self.apply_settings()
         self.window.statusBar().showMessage(
-            self.tr("Backups now go to %1.").replace("%1", str(chosen)), 8000
+            arg(self.tr("Backups now go to %1."), str(chosen)), 8000
         )
 
     # -- restore ----------------------------------------------------------------------------------
@@ -378,26 +397,18 @@ class SafetyController(QObject):
         )
         if chosen is None:
             return
-        self.runner.run(lambda: inspect_backup(chosen)).success(self._confirm_restore)
+        backups = self.services.backups
+        self.runner.run(lambda: backups.inspect(chosen)).success(self._confirm_restore).failure(
+            lambda error: self.warn(self.tr("This backup cannot be restored"), _message(error))
+        )
 
     def _confirm_restore(self, contents: Any) -> None:
-        taken = (
-            _local(self.window.formats, contents.taken_at)
-            if contents.taken_at
-            else self.tr("an unknown time")
+        """Show what the backup holds (clinic, newest entry, records, its trail's head); for
+        another clinic's backup, its name must be typed."""
+        confirmed = RestoreConfirmDialog.ask(
+            self.window, contents, self.window.formats, self.backup_folder()
         )
-        text = (
-            self.tr(
-                "Replace all the data in this database with the backup %1 (taken %2, %3 "
-                "patients)?\n\nEverything entered since that backup is replaced. The current "
-                "data are backed up first, to %4, so this can be undone."
-            )
-            .replace("%1", contents.path.name)
-            .replace("%2", taken)
-            .replace("%3", f"{contents.patients:,}")
-            .replace("%4", str(self.backup_folder()))
-        )
-        if not self.confirm(self.tr("Restore from backup"), text):
+        if confirmed is None:
             return
         self.busy = True
         dialog = self._progress_dialog(
@@ -405,7 +416,11 @@ class SafetyController(QObject):
         )
         backups = self.services.backups
         path = contents.path
-        job = self.runner.run_long(lambda progress: backups.restore(path, progress=progress.report))
+        job = self.runner.run_long(
+            lambda progress: backups.restore(
+                path, progress=progress.report, confirmed_name=confirmed or None
+            )
+        )
         job.progressed.connect(lambda done, total, m: _show(dialog, done, total, self.tr(m)))
 
         def done(result: Any) -> None:
@@ -414,13 +429,15 @@ class SafetyController(QObject):
             self._after_restore(result.changes)
             self.inform(
                 self.tr("Restore done"),
-                self.tr(
-                    "The data of %1 are back (%2 patients).\n\nThe data from before the restore "
-                    "were kept in %3."
-                )
-                .replace("%1", restored.source.path.name)
-                .replace("%2", f"{restored.source.patients:,}")
-                .replace("%3", str(restored.saved_before)),
+                arg(
+                    self.tr(
+                        "The data of %1 are back (%2 patients).\n\nThe data from before the "
+                        "restore were kept in %3."
+                    ),
+                    restored.source.path.name,
+                    f"{restored.source.patients:,}",
+                    str(restored.saved_before),
+                ),
             )
             self._idle()
 
@@ -458,6 +475,7 @@ class SafetyController(QObject):
         db = self.services.db
         self.read_only = True
         self.timer.stop()
+        self.read_only_label.setText(self.tr("Read-only: the database is damaged"))
         self._show_read_only()
         assert db.target.path is not None
         self.warn(
@@ -492,8 +510,11 @@ class SafetyController(QObject):
         )
         target = self.services.db.target
         self.busy = True
+        folders, keys = [self.backup_folder()], self.services.db.keys
         job = self.side.run_long(
-            lambda progress: check_database(target, full=True, progress=progress.report)
+            lambda progress: check_database(
+                target, full=True, progress=progress.report, folders=folders, keys=keys
+            )
         )
         job.progressed.connect(lambda done, total, m: _show(dialog, done, total, self.tr(m)))
 
@@ -505,6 +526,17 @@ class SafetyController(QObject):
                 self.inform(
                     self.tr("The database is sound"),
                     self.tr("No problem found.") + "\n\n" + "\n".join(lines),
+                )
+            elif report.only_the_key_is_missing:  # the remedy is the key, not a restore
+                self.warn(
+                    self.tr("Cannot verify without the clinic key"),
+                    "\n".join(lines)
+                    + "\n\n"
+                    + self.tr(
+                        "Bring this clinic's key to this computer (mesodesk key import FILE; "
+                        "README: Moving to a new computer), then check again. A restore would "
+                        "not help: a backup's trail needs the same key."
+                    ),
                 )
             else:
                 self.warn(
@@ -636,7 +668,7 @@ class RestoreDialog(QDialog):
             )
         )
         intro.setWordWrap(True)
-        where = QLabel(self.tr("Backups in %1").replace("%1", str(folder)))
+        where = QLabel(arg(self.tr("Backups in %1"), str(folder)))
         where.setWordWrap(True)
         where.setStyleSheet("color: #555555;")
         self.table = QTableWidget(len(backups), 3)
@@ -723,6 +755,148 @@ class RestoreDialog(QDialog):
         if dialog.exec() == QDialog.DialogCode.Accepted:
             return dialog.chosen
         return None
+
+
+# The records a person recognises first, then the rest (settings, the trail, caches)
+FIRST_SHOWN = (
+    "patient",
+    "course",
+    "treatment_session",
+    "blend_item",
+    "side_effect",
+    "side_effect_lot",
+    "outcome_assessment",
+    "product",
+    "product_lot",
+    "ingredient",
+    "practitioner",
+)
+
+
+class RestoreConfirmDialog(QDialog):
+    """What a restore brings back, before anything is replaced: the backup's clinic, when it
+    was taken, its newest audit entry, its records table by table and its trail's head, and
+    whatever of the backup is left behind. Another clinic's backup is restored only once its
+    name is typed."""
+
+    def __init__(
+        self, contents: Any, formats: Formats, folder: Path, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Restore from backup"))
+        self.contents = contents
+        intro = QLabel(
+            arg(
+                self.tr(
+                    "Everything in this database is replaced by the backup's contents. The current "
+                    "data are backed up first, to %1, so this can be undone."
+                ),
+                str(folder),
+            )
+        )
+        intro.setWordWrap(True)
+        form = QFormLayout()
+        clinic = QLabel(contents.display_name)
+        clinic.setObjectName("clinic")
+        clinic.setTextFormat(Qt.TextFormat.PlainText)
+        form.addRow(self.tr("Clinic:"), clinic)
+        form.addRow(self.tr("Backup:"), _plain_label(contents.path.name))
+        if contents.taken_at is not None:
+            taken = _local(formats, contents.taken_at)
+        elif contents.file_changed_at is not None:  # a backup renamed, or made with --out
+            taken = arg(
+                self.tr("not in its name; the file was last changed %1"),
+                _local(formats, contents.file_changed_at),
+            )
+        else:
+            taken = self.tr("unknown")
+        form.addRow(self.tr("Taken:"), QLabel(taken))
+        newest = (
+            _local(formats, contents.newest_entry_at)
+            if contents.newest_entry_at
+            else self.tr("no entry")
+        )
+        form.addRow(self.tr("Newest entry:"), QLabel(newest))
+        head = arg(self.tr("entry %1, seal %2"), f"{contents.head_seq:,}", contents.head_hash[:16])
+        form.addRow(self.tr("Audit trail:"), QLabel(head))
+        counts = sorted(
+            ((t, n) for t, n in contents.rows.items() if n),
+            key=lambda item: (
+                FIRST_SHOWN.index(item[0]) if item[0] in FIRST_SHOWN else len(FIRST_SHOWN),
+                item[0],
+            ),
+        )
+        self.table = QTableWidget(len(counts), 2)
+        self.table.setObjectName("counts")
+        self.table.setHorizontalHeaderLabels([self.tr("Records"), self.tr("Count")])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for row, (table, count) in enumerate(counts):
+            self.table.setItem(row, 0, QTableWidgetItem(table.replace("_", " ")))
+            item = QTableWidgetItem(f"{count:,}")
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.table.setItem(row, 1, item)
+        self.table.setMinimumHeight(120)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.table, 1)
+        for item in contents.not_restored:
+            left = QLabel(arg(self.tr("Left behind (not restored): %1"), item))
+            left.setWordWrap(True)
+            left.setStyleSheet("color: #7a0010;")
+            layout.addWidget(left)
+        self.name: QLineEdit | None = None
+        buttons = QDialogButtonBox()
+        self.restore_button = buttons.addButton(
+            self.tr("Restore"), QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        if contents.other_clinic:
+            warning = QLabel(
+                arg(
+                    self.tr(
+                        "This is a backup of another clinic (%1), not of %2. Type the backup's "
+                        "clinic name to confirm that this database becomes that clinic's:"
+                    ),
+                    contents.display_name,
+                    contents.current_name or self.tr("the clinic in this database"),
+                )
+            )
+            warning.setWordWrap(True)
+            warning.setStyleSheet("color: #7a0010; font-weight: bold;")
+            self.name = QLineEdit()
+            self.name.setObjectName("clinic_name")
+            self.name.setPlaceholderText(contents.display_name)
+            self.name.textChanged.connect(self._typed)
+            layout.addWidget(warning)
+            layout.addWidget(self.name)
+            self.restore_button.setEnabled(False)
+        layout.addWidget(buttons)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.resize(540, min(620, self.sizeHint().height()))
+
+    def _typed(self, text: str) -> None:
+        self.restore_button.setEnabled(self.contents.confirms(text))
+
+    def typed(self) -> str:
+        return self.name.text() if self.name is not None else ""
+
+    @classmethod
+    def ask(cls, parent: QWidget, contents: Any, formats: Formats, folder: Path) -> str | None:
+        """None when cancelled; else the clinic name typed ("" when none was needed)."""
+        dialog = cls(contents, formats, folder, parent)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            return dialog.typed()
+        return None
+
+
+def _plain_label(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
 
 
 class WorkingAsDialog(QDialog):

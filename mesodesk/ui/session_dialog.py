@@ -7,7 +7,7 @@ import contextlib
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, cast
 
-from PySide6.QtCore import QTime
+from PySide6.QtCore import QSize, QTime
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -29,9 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from mesodesk.domain.allergy import allergy_matches
-from mesodesk.domain.catalogue import Lot, Practitioner, Product
+from mesodesk.domain.catalogue import Lot, Practitioner, Product, first_expiry_first_out
 from mesodesk.domain.enums import CourseStatus, Gais, NumbingAgent, Technique
-from mesodesk.domain.patients import Patient
 from mesodesk.domain.safety import MIN_OVERRIDE_REASON, Finding, Level, volume_findings
 from mesodesk.domain.treatment import (
     BlendInput,
@@ -43,9 +42,18 @@ from mesodesk.domain.treatment import (
 from mesodesk.services.treatment import AllergyWarning, SafetyQuestions
 from mesodesk.ui.course_dialog import area_list, checked_areas
 from mesodesk.ui.form import FormDialog, fit_screen, validated
-from mesodesk.ui.labels import label, safety_text
+from mesodesk.ui.i18n import arg
+from mesodesk.ui.labels import Formats, label, safety_text
 from mesodesk.ui.numbing_picker import NumbingPicker
-from mesodesk.ui.widgets import NOTE_STYLE, DateField, EnumCombo, parse_money, warning_banner
+from mesodesk.ui.widgets import (
+    NOTE_STYLE,
+    DateField,
+    EnumCombo,
+    ShortTextEdit,
+    compact_combo,
+    parse_money,
+    warning_banner,
+)
 
 if TYPE_CHECKING:
     from mesodesk.ui.main_window import MainWindow
@@ -88,29 +96,37 @@ class BlendTable(QTableWidget):
         self.lots: list[Lot] = []
         self.on: date = date.today()
         self.keep_lots: set[int] = set()  # lots already in the session being edited
+        self.formats = Formats()  # the clinic's, set by the dialog
         self.changed_callbacks: list[Any] = []
+
+    def sizeHint(self) -> QSize:
+        # room for the header and a few lines asked for, not Qt's 192 px: with the allergy
+        # banner and the outcome box under it the dialog would ask for more than 768 px
+        hint = super().sizeHint()
+        return QSize(hint.width(), self.minimumHeight())
 
     def set_catalogue(self, products: list[Product], lots: list[Lot]) -> None:
         self.products = products
         self.lots = lots
 
     def usable(self, product_id: int) -> list[Lot]:
-        return [
-            lot
-            for lot in self.lots
-            if lot.product_id == product_id
-            and (lot.expiry_date >= self.on or lot.id in self.keep_lots)
-        ]
+        """The product's lots in date on the session's day (and those the session already
+        used), soonest to expire first: the first one is pre-filled (first-expiry-first-out,
+        mesodesk.domain.catalogue)."""
+        mine = [lot for lot in self.lots if lot.product_id == product_id]
+        in_date = first_expiry_first_out(mine, self.on)
+        kept = [lot for lot in mine if lot.id in self.keep_lots and lot not in in_date]
+        return in_date + kept
 
     def add_line(
         self, product_id: int | None = None, lot_id: int | None = None, amount: float = 1.0
     ) -> None:
         row = self.rowCount()
         self.insertRow(row)
-        product = QComboBox()
+        product = compact_combo(QComboBox())
         for p in self.products:
             product.addItem(p.name, p.id)
-        lot = QComboBox()
+        lot = compact_combo(QComboBox())
         ml = QDoubleSpinBox()
         ml.setRange(0.0, 100.0)
         ml.setDecimals(2)
@@ -139,12 +155,21 @@ class BlendTable(QTableWidget):
         if product_id is not None:
             lots = self.usable(product_id)
             for lot in lots:
-                combo.addItem(lot.label, lot.id)
+                combo.addItem(
+                    arg(
+                        self.tr("%1 (exp. %2)"), lot.lot_number, self.formats.date(lot.expiry_date)
+                    ),
+                    lot.id,
+                )
             if wanted is not None and combo.findData(wanted) < 0:
                 # a lot from another session that is no longer usable: shown, and refused on save
                 known = next((x for x in self.lots if x.id == wanted), None)
                 text = (
-                    f"{known.lot_number} ({self.tr('expired')} {known.expiry_date.isoformat()})"
+                    arg(
+                        self.tr("%1 (expired %2)"),
+                        known.lot_number,
+                        self.formats.date(known.expiry_date),
+                    )
                     if known
                     else "?"
                 )
@@ -204,7 +229,6 @@ class SessionDialog(FormDialog):
         self.record = record
         self.session = session
         patient = record.patient
-        assert isinstance(patient, Patient)
         self.patient = patient
         self.loaded = False
         self.setWindowTitle(
@@ -213,14 +237,14 @@ class SessionDialog(FormDialog):
         )
         formats = window.formats
 
-        self.course = QComboBox()
+        self.course = compact_combo(QComboBox(), 24)
         for c in reversed(record.courses):
             if c.status is not CourseStatus.STOPPED or (session and session.course_id == c.id):
                 self.course.addItem(f"{c.title} · {label(c.status)} · {c.progress}", c.id)
         self.day = DateField(formats)
         self.at = QTimeEdit()
         self.at.setDisplayFormat("HH:mm")
-        self.practitioner = QComboBox()
+        self.practitioner = compact_combo(QComboBox(), 24)
         self.practitioner.addItem(NONE, None)
         self.areas = area_list()
         self.areas.setMinimumHeight(100)
@@ -255,6 +279,7 @@ class SessionDialog(FormDialog):
         self.volume.setMaxLength(8)
 
         self.blend = BlendTable()
+        self.blend.formats = formats
         self.blend.changed_callbacks.append(self._blend_changed)
         self.numbing.changed.connect(self._blend_changed)  # the allergy check reads it too
         self.add_button = QPushButton(self.tr("Add product"))
@@ -274,7 +299,7 @@ class SessionDialog(FormDialog):
         self.satisfaction = score_combo(0, 10)
         self.price = QLineEdit()
         self.price.setMaxLength(12)
-        self.notes = QPlainTextEdit()
+        self.notes = ShortTextEdit(4)
         self.notes.setTabChangesFocus(True)
         self.notes.setMinimumHeight(50)
         # the safety rules (mesodesk.domain.safety): what they say about the patient, the offer
@@ -348,7 +373,7 @@ class SessionDialog(FormDialog):
         )
         self.add_row(
             score_form,
-            self.tr("Price (%1)").replace("%1", formats.currency),
+            arg(self.tr("Price (%1)"), formats.currency),
             "price_cents",
             self.price,
         )
@@ -503,6 +528,7 @@ class SessionDialog(FormDialog):
             )
         )
         self.loaded = True
+        self.mark_unchanged()
         self.buttons.setEnabled(True)
         self._blend_changed()
 
@@ -519,7 +545,7 @@ class SessionDialog(FormDialog):
 
     def same_blend(self) -> None:
         """The blend of the last session of the course: the same lots while they are in date,
-        otherwise the newest lot in date of the same product."""
+        otherwise the lot of the same product to use first (the soonest-expiring in date)."""
         course_id = self.course.currentData()
         last = self._last_session(course_id) or self._last_session()
         if last is None or not self.loaded:
@@ -530,16 +556,18 @@ class SessionDialog(FormDialog):
             lot_id = line.lot_id
             usable = self.blend.usable(line.product_id)
             if lot_id not in {lot.id for lot in usable} and usable:
-                newest = max(usable, key=lambda lot: lot.expiry_date)
+                first = usable[0]
                 replaced.append(
-                    self.tr("lot %1 has expired: %2 instead")
-                    .replace("%1", line.lot_number)
-                    .replace("%2", newest.lot_number)
+                    arg(
+                        self.tr("lot %1 has expired: %2 instead"),
+                        line.lot_number,
+                        first.lot_number,
+                    )
                 )
-                lot_id = newest.id
+                lot_id = first.id
             self.blend.add_line(line.product_id, lot_id, line.amount_ml)
         when = self.window_.formats.date(last.started_at.date())
-        text = self.tr("Copied from the session of %1.").replace("%1", when)
+        text = arg(self.tr("Copied from the session of %1."), when)
         if replaced:
             joined = "; ".join(replaced)
             text += " " + joined[:1].upper() + joined[1:] + "."
@@ -561,17 +589,19 @@ class SessionDialog(FormDialog):
             parts = []
             for m in matches:
                 text = (
-                    self.tr("%1 in %2 matches the recorded allergy to %3").replace(
-                        "%1", m.ingredient
+                    arg(
+                        self.tr("%1 in %2 matches the recorded allergy to %3"),
+                        m.ingredient,
+                        m.product,
+                        m.allergy,
                     )
                     if m.ingredient
-                    else self.tr("%2 matches the recorded allergy to %3")
+                    else arg(self.tr("%1 matches the recorded allergy to %2"), m.product, m.allergy)
                 )
-                text = text.replace("%2", m.product).replace("%3", m.allergy)
                 if m.why:
                     text += f" ({safety_text(m.why)})"
                 parts.append(text)
-            self.allergy.setText(self.tr("Allergy: %1").replace("%1", "; ".join(parts)))
+            self.allergy.setText(arg(self.tr("Allergy: %1"), "; ".join(parts)))
         self.allergy.setVisible(bool(matches))
         self._volume_changed()
 
@@ -590,7 +620,7 @@ class SessionDialog(FormDialog):
             return
         found = volume_findings(total, [amount for _p, _l, amount in self.blend.lines()])
         error.show_message(
-            "\n".join(self.tr("Confirm: %1").replace("%1", self.safety_text(f)) for f in found),
+            "\n".join(arg(self.tr("Confirm: %1"), self.safety_text(f)) for f in found),
             note=True,
         )
 
@@ -688,10 +718,13 @@ class SessionDialog(FormDialog):
             self.show_findings(
                 findings,
                 {
-                    "override_reason": self.tr(
-                        "Say why the session goes ahead despite the contraindication "
-                        "(at least %1 characters)."
-                    ).replace("%1", str(MIN_OVERRIDE_REASON))
+                    "override_reason": arg(
+                        self.tr(
+                            "Say why the session goes ahead despite the contraindication "
+                            "(at least %1 characters)."
+                        ),
+                        str(MIN_OVERRIDE_REASON),
+                    )
                 },
             )
             self.override.setFocus()

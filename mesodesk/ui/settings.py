@@ -29,6 +29,12 @@ DEMO_OFFERED = Setting("start/demo_offered", bool, False)
 BACKUP_FOLDER = Setting("backup/folder", str, "")  # empty: paths.default_backup_dir()
 WORKING_AS = Setting("audit/working_as", str, "")  # who the audit trail names; empty: the login
 WORKING_AS_PRACTITIONER = Setting("audit/practitioner_id", int, 0)  # 0: a name typed in
+# the folder a file was last saved to or opened from: file dialogs start there (ui/files.py)
+LAST_FOLDER = Setting("files/last_folder", str, "")
+# the patient records open when the window closed, opened again at the next start: JSON, with
+# the database they belong to (another database's ids are other patients), the patient ids in
+# tab order and the one in front (0: another tab, such as the patient list)
+OPEN_RECORDS = Setting("tabs/open_records", str, "")
 
 
 class Settings:

@@ -1,5 +1,5 @@
 """Recording a side effect with every field of DOMAIN.md, the CTCAE grade definitions at hand,
-the suspected session (the last one before the onset) and its blend chosen for you, and the
+the suspected session (the last one before the onset) and the lots it used chosen for you, and the
 coherence rules (mesodesk.domain.safety) said beside the fields before anything is saved."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from mesodesk.domain.enums import (
     ReportChannel,
     SideEffectKind,
 )
-from mesodesk.domain.patients import Patient
+from mesodesk.domain.errors import ValidationError
 from mesodesk.domain.safety import Finding, Level
 from mesodesk.domain.treatment import (
     OPEN_OUTCOMES,
@@ -48,14 +48,15 @@ from mesodesk.domain.treatment import (
 )
 from mesodesk.services.treatment import SafetyQuestions
 from mesodesk.ui.form import FormDialog, fit_screen, validated
-from mesodesk.ui.labels import label
+from mesodesk.ui.i18n import arg
+from mesodesk.ui.labels import grade_definition, label
 from mesodesk.ui.session_dialog import NONE, score_combo, set_combo
-from mesodesk.ui.widgets import DateField, EnumCombo
+from mesodesk.ui.widgets import DateField, EnumCombo, compact_combo
 
 if TYPE_CHECKING:
     from mesodesk.ui.main_window import MainWindow
 
-WHOLE_BLEND = -1  # the item data of "Whole blend" in the list of suspected lots
+WHOLE_BLEND = -1  # the item data of "Every lot of the session" in the list of suspected lots
 
 
 def grade_text(grade: Grade) -> str:
@@ -66,14 +67,15 @@ def grade_text(grade: Grade) -> str:
     """
     name = label(grade)
     word = name.partition(" ")[2]
-    definition = grade.definition
+    definition = grade_definition(grade)
     if word and definition.casefold().startswith(word.casefold()):
         return name + definition[len(word) :]
     return f"{name}: {definition}"
 
 
 class SuspectedLots(QListWidget):
-    """The suspected session's blend, one line per lot to tick, and "Whole blend" first."""
+    """The lots the suspected session used (Session.used_lots: its blend's and its numbing
+    product's), one line per lot to tick, and "Every lot of the session" first."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,19 +84,19 @@ class SuspectedLots(QListWidget):
         self._filling = False
 
     def show_blend(self, session: Session | None, ticked: Iterable[int], whole: bool) -> None:
-        """The lots of ``session``'s blend, ``ticked`` ones ticked (all of them with
-        ``whole``)."""
+        """The lots ``session`` used, ``ticked`` ones ticked (all of them with ``whole``): its
+        blend's, then its numbing product's."""
         self._filling = True
         self.clear()
         if session is not None:
-            self._add(self.tr("Whole blend (every lot of the session)"), WHOLE_BLEND, whole)
+            # short enough for the list's width at 1024x768; the lots are listed under it
+            self._add(self.tr("Every lot of the session"), WHOLE_BLEND, whole)
             chosen = set(ticked)
-            for line in session.blend:
-                self._add(
-                    f"{line.product} · {self.tr('lot')} {line.lot_number}",
-                    line.lot_id,
-                    whole or line.lot_id in chosen,
-                )
+            for line in session.used_lots:
+                text = f"{line.product} · {self.tr('lot')} {line.lot_number}"
+                if line is session.numbing:
+                    text += " · " + self.tr("numbing")
+                self._add(text, line.lot_id, whole or line.lot_id in chosen)
         self._filling = False
         self._follow_whole()
 
@@ -110,7 +112,8 @@ class SuspectedLots(QListWidget):
             self._follow_whole()
 
     def _follow_whole(self) -> None:
-        """With "Whole blend" ticked every lot is, and cannot be unticked one by one."""
+        """With "Every lot of the session" ticked every lot is, and cannot be unticked one by
+        one."""
         whole = self.whole()
         self._filling = True
         for i in range(1, self.count()):
@@ -127,7 +130,7 @@ class SuspectedLots(QListWidget):
         return first is not None and first.checkState() == Qt.CheckState.Checked
 
     def lot_ids(self) -> tuple[int, ...]:
-        """The lots ticked one by one (all of them with "Whole blend")."""
+        """The lots ticked one by one (all of them with "Every lot of the session")."""
         return tuple(
             self.item(i).data(Qt.ItemDataRole.UserRole)
             for i in range(1, self.count())
@@ -155,7 +158,6 @@ class SideEffectDialog(FormDialog):
         self.record = record
         self.effect = effect
         patient = record.patient
-        assert isinstance(patient, Patient)
         self.patient = patient
         # Only a real id chooses the session: a signal's `checked` flag (False) must not.
         given = session_id if type(session_id) is int else None
@@ -202,9 +204,7 @@ class SideEffectDialog(FormDialog):
         self.session.addItem(self.tr("No session"), None)
         for s in reversed(record.sessions):
             self.session.addItem(
-                self.tr("%1 · session %2")
-                .replace("%1", formats.datetime(s.started_at))
-                .replace("%2", str(s.number)),
+                arg(self.tr("%1 · session %2"), formats.datetime(s.started_at), str(s.number)),
                 s.id,
             )
         self.lots = SuspectedLots()
@@ -225,7 +225,7 @@ class SideEffectDialog(FormDialog):
         self.reported_at.setDisplayFormat("HH:mm")
         now = window.services.clock.now()
         self.reported_at.setTime(QTime(now.hour, now.minute))
-        self.recorded_by = QComboBox()
+        self.recorded_by = compact_combo(QComboBox(), 24)
         self.recorded_by.addItem(NONE, None)
         self.notes = QPlainTextEdit()
         self.notes.setTabChangesFocus(True)
@@ -388,7 +388,7 @@ class SideEffectDialog(FormDialog):
             ticked: tuple[int, ...] = self.lots.lot_ids() if self.lots.count() else ()
             self.lots.show_blend(session, ticked, self.lots.whole())
         else:
-            # a session suggested, or chosen: its whole blend is suspected until the clinician
+            # a session suggested, or chosen: every lot it used is suspected until the clinician
             # ticks fewer
             self.lots.show_blend(session, (), True)
             self.lots_chosen_by_hand = False
@@ -410,10 +410,13 @@ class SideEffectDialog(FormDialog):
 
     def _practitioners_loaded(self, practitioners: list[Practitioner]) -> None:
         chosen = self.effect.recorded_by_id if self.effect else None
+        untouched = not self.has_changes()
         for p in practitioners:
             if p.active or p.id == chosen:
                 self.recorded_by.addItem(p.display, p.id)
         set_combo(self.recorded_by, chosen)
+        if untouched:  # the list filled in is not a change the person made
+            self.mark_unchanged()
 
     def _load(self, e: SideEffect) -> None:
         self.kind.set_value(e.kind)
@@ -552,3 +555,60 @@ class SideEffectDialog(FormDialog):
         dialog = cls(window, record, effect, session_id, parent)
         dialog.exec()
         return dialog.saved
+
+
+class ResolveDialog(FormDialog):
+    """When an ongoing side effect resolved: the day asked (today proposed), and whether it left
+    anything behind. Nothing is changed until Save, so a click on Mark resolved by mistake
+    costs nothing."""
+
+    def __init__(self, window: MainWindow, effect: SideEffect, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.window_ = window
+        self.effect = effect
+        formats = window.formats
+        self.setWindowTitle(self.tr("Mark resolved"))
+        intro = QLabel(
+            arg(
+                self.tr("“%1”, onset %2: on which day did it resolve?"),
+                effect.title,
+                formats.date(effect.onset_on),
+            )
+        )
+        intro.setWordWrap(True)
+        intro.setTextFormat(Qt.TextFormat.PlainText)
+        self.day = DateField(formats)
+        self.day.set_value(max(window.services.clock.today(), effect.onset_on))
+        self.outcome = EnumCombo(AEOutcome, (AEOutcome.RESOLVED, AEOutcome.SEQUELAE))
+        form = QFormLayout()
+        self.add_row(form, self.tr("Resolved on *"), "resolved_on", self.day, marked=self.day.edit)
+        self.add_row(form, self.tr("Outcome"), "outcome", self.outcome)
+        self.finish_layout(intro, form)
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("x") * 60)
+        self.day.edit.setFocus()
+        self.day.edit.selectAll()
+
+    def collect(self) -> tuple[Any, AEOutcome]:
+        problems: dict[str, str] = {}
+        day = self.date_of(self.day, "resolved_on", problems)
+        if day is None and not problems:
+            problems["resolved_on"] = self.tr("Say on which day it resolved.")
+        if problems:
+            raise ValidationError(problems)
+        return day, self.outcome.value()
+
+    def save(self) -> None:
+        data = self.checked_input()
+        if data is None:
+            return
+        day, outcome = data
+        treatment = self.window_.services.treatment
+        effect_id = self.effect.id
+        self.window_.runner.run(
+            lambda: treatment.resolve_side_effect(effect_id, day, outcome)
+        ).success(self.saved_value).failure(self.failed)
+
+    @classmethod
+    def ask(cls, window: MainWindow, effect: SideEffect, parent: QWidget | None = None) -> Any:
+        """The service's Result once saved; None when cancelled."""
+        return cls(window, effect, parent).result_if_saved()

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mesodesk.domain.errors import ValidationError
+from mesodesk.domain.errors import MesodeskError, ValidationError
 from mesodesk.domain.settings import Paper
 from mesodesk.domain.summary import (
     FreeText,
@@ -45,10 +45,13 @@ from mesodesk.domain.summary import (
 )
 from mesodesk.services.printing import PrintJob, Sender
 from mesodesk.services.summary import BatchOutcome, print_title
-from mesodesk.ui.form import FormDialog
+from mesodesk.ui.files import last_folder, remember, start_in
+from mesodesk.ui.form import FormDialog, fit_screen
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import Job, Progress
+from mesodesk.ui.labels import label
 from mesodesk.ui.printing import PrintSetup, sender_for, to_file
-from mesodesk.ui.widgets import DateField
+from mesodesk.ui.widgets import DateField, date_problem
 
 if TYPE_CHECKING:
     from mesodesk.domain.patients import Patient
@@ -66,7 +69,7 @@ def file_name(patient: Patient, privacy: Privacy, today: date, code: str = "") -
 
 def pages_text(n: int) -> str:
     tr = QCoreApplication.translate
-    return tr("Summary", "1 page") if n == 1 else tr("Summary", "%1 pages").replace("%1", str(n))
+    return tr("Summary", "1 page") if n == 1 else arg(tr("Summary", "%1 pages"), str(n))
 
 
 class OptionsBox(QGroupBox):
@@ -83,7 +86,7 @@ class OptionsBox(QGroupBox):
         self.sections: dict[Section, QCheckBox] = {}
         grid = QGridLayout()
         for i, section in enumerate(Section):
-            box = QCheckBox(self.tr(section.label))
+            box = QCheckBox(label(section))
             box.setChecked(True)
             self.sections[section] = box
             grid.addWidget(box, i // 3, i % 3)
@@ -105,7 +108,7 @@ class OptionsBox(QGroupBox):
         free = QGridLayout()
         free.setContentsMargins(0, 0, 0, 0)
         for i, field in enumerate(FreeText):
-            box = QCheckBox(self.tr(field.label))
+            box = QCheckBox(label(field))
             box.toggled.connect(lambda on, f=field: self._ticked(f, on))
             self.free_text[field] = box
             free.addWidget(box, i // 2, i % 2)
@@ -178,10 +181,8 @@ class OptionsBox(QGroupBox):
         for key, field in (("date_from", self.date_from), ("date_to", self.date_to)):
             try:
                 values[key] = field.value()
-            except ValueError:
-                problems[key] = self.tr("Not a date; write it as %1.").replace(
-                    "%1", self.window_.formats.date_hint
-                )
+            except ValueError as exc:
+                problems[key] = date_problem(exc, self.window_.formats)
                 values[key] = None
         if problems:
             raise ValidationError(problems)
@@ -199,13 +200,13 @@ class OptionsBox(QGroupBox):
 class SummaryDialog(FormDialog):
     """From a patient's record: preview, save as PDF, or print the summary."""
 
+    ask_before_discarding = False  # options to choose, nothing typed to lose
+
     def __init__(self, window: MainWindow, patient: Patient, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.window_ = window
         self.patient = patient
-        self.setWindowTitle(
-            self.tr("Summary for the specialist · %1").replace("%1", patient.record_no)
-        )
+        self.setWindowTitle(arg(self.tr("Summary for the specialist · %1"), patient.record_no))
         self.box = OptionsBox(window)
         self.errors["date_from"] = self.errors["date_to"] = self.form_error
         self.fields["date_from"] = self.box.date_from
@@ -257,9 +258,10 @@ class SummaryDialog(FormDialog):
         name = file_name(self.patient, options.privacy, today, code or "")
         action: str | None
         if what == "save":
-            target = self.choose_file(Path.home() / name)
+            target = self.choose_file(Path(start_in(name)))
             if target is None:
                 return
+            remember(target)
             action = "pdf_export"
         else:
             target = Path(tempfile.mkdtemp(prefix="mesodesk-")) / name
@@ -290,17 +292,17 @@ class SummaryDialog(FormDialog):
             self._print(written, options)
             return
         self.status.setText(
-            self.tr("Summary ready: %1 (%2).")
-            .replace("%1", str(written.path))
-            .replace("%2", pages_text(written.pages))
+            arg(self.tr("Summary ready: %1 (%2)."), str(written.path), pages_text(written.pages))
         )
         if written.code:
             self.status.setText(
                 self.status.text()
                 + " "
-                + self.tr("Its one-time code is %1; the audit trail links it to %2.")
-                .replace("%1", written.code)
-                .replace("%2", self.patient.record_no)
+                + arg(
+                    self.tr("Its one-time code is %1; the audit trail links it to %2."),
+                    written.code,
+                    self.patient.record_no,
+                )
             )
         if written.replaced_characters:
             self.status.setText(
@@ -314,7 +316,7 @@ class SummaryDialog(FormDialog):
             self.offer_open_folder(written.path)
         else:
             PdfPreview.show_file(
-                self.window_, written.path, self.patient.id, self.patient.record_no
+                self.window_, written.path, self.patient.id, self.patient.record_no, owner=self
             )
 
     def _print(self, written: Any, options: SummaryOptions) -> None:
@@ -358,12 +360,24 @@ class SummaryDialog(FormDialog):
         answer = QMessageBox.question(
             self,
             self.tr("Summary saved"),
-            self.tr("The summary was saved as %1. Open its folder?").replace("%1", path.name),
+            arg(self.tr("The summary was saved as %1. Open its folder?"), path.name),
             QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Close,
             QMessageBox.StandardButton.Close,
         )
         if answer == QMessageBox.StandardButton.Open:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent)))
+
+    def done(self, result: int) -> None:
+        # the previews opened from here outlive the dialog: they go to the main window, where
+        # they stay open (and can be raised) once nothing modal is in front of them
+        for preview in self.findChildren(
+            PdfPreview, options=Qt.FindChildOption.FindDirectChildrenOnly
+        ):
+            geometry = preview.geometry()
+            preview.setParent(self.window_, preview.windowFlags())
+            preview.setGeometry(geometry)
+            preview.show()
+        super().done(result)
 
     @classmethod
     def ask(cls, window: MainWindow, patient: Patient) -> None:
@@ -375,18 +389,18 @@ def describe_job(job: PrintJob, pages: int) -> str:
     """What the person reads once the print service has the summary."""
     tr = QCoreApplication.translate
     if job.job_id:
-        text = tr("Printing", "Sent to the printer %1 as job %2 (%3%4).").replace("%2", job.job_id)
+        text = tr("Printing", "Sent to the printer %1 as job %2 (%3%4).")
     else:
         text = tr("Printing", "Sent to %1 (%3%4).")
     what = (
-        tr("Printing", "pages %1 of %2").replace("%1", job.pages).replace("%2", str(pages))
+        arg(tr("Printing", "pages %1 of %2"), job.pages, str(pages))
         if job.pages
         else tr("Printing", "1 page")
         if pages == 1
-        else tr("Printing", "%1 pages").replace("%1", str(pages))
+        else arg(tr("Printing", "%1 pages"), str(pages))
     )
-    copies = tr("Printing", ", %1 copies").replace("%1", str(job.copies)) if job.copies > 1 else ""
-    text = text.replace("%1", job.printer).replace("%3", what).replace("%4", copies)
+    copies = arg(tr("Printing", ", %1 copies"), str(job.copies)) if job.copies > 1 else ""
+    text = arg(text, job.printer, job.job_id, what, copies)
     if job.warning:
         text += " " + job.warning
     return text
@@ -421,9 +435,16 @@ class PdfPreview(QMainWindow):
     """The summary as it will print, before it is printed or sent."""
 
     def __init__(
-        self, window: MainWindow, path: Path, patient_id: int, record_no: str = ""
+        self,
+        window: MainWindow,
+        path: Path,
+        patient_id: int,
+        record_no: str = "",
+        owner: QWidget | None = None,
     ) -> None:
-        super().__init__(window)
+        # A window owned by the modal Summary dialog sits in front of it and takes the keyboard
+        # and mouse; one owned by the main window would open behind the dialog, blocked by it.
+        super().__init__(owner or window)
         from PySide6.QtPdf import QPdfDocument
         from PySide6.QtPdfWidgets import QPdfView
 
@@ -431,7 +452,7 @@ class PdfPreview(QMainWindow):
         self.path = path
         self.patient_id = patient_id
         self.record_no = record_no
-        self.setWindowTitle(self.tr("Preview · %1").replace("%1", path.name))
+        self.setWindowTitle(arg(self.tr("Preview · %1"), path.name))
         self.document = QPdfDocument(self)
         self.document.load(str(path))
         self.view = QPdfView(self)
@@ -447,7 +468,6 @@ class PdfPreview(QMainWindow):
         save_action.triggered.connect(self.save_copy)
         tools.addAction(print_action)
         tools.addAction(save_action)
-        self.resize(900, 720)
 
     def print_(self) -> None:
         pages = self.document.pageCount()
@@ -469,30 +489,41 @@ class PdfPreview(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(
             self,
             self.tr("Save a copy"),
-            str(Path.home() / self.path.name),
+            start_in(self.path.name),
             self.tr("PDF files (*.pdf)"),
         )
         if path:
-            import shutil
+            remember(path)
+            from mesodesk.files import copy_atomically
 
-            try:
-                shutil.copyfile(self.path, path)
-            except OSError as exc:
+            try:  # whole or not at all, owner-only, never through a link (issue 12)
+                copy_atomically(self.path, Path(path))
+            except MesodeskError as exc:
                 QMessageBox.warning(self, self.tr("Save a copy"), str(exc))
 
     @classmethod
     def show_file(
-        cls, window: MainWindow, path: Path, patient_id: int, record_no: str = ""
+        cls,
+        window: MainWindow,
+        path: Path,
+        patient_id: int,
+        record_no: str = "",
+        owner: QWidget | None = None,
     ) -> PdfPreview:
-        preview = cls(window, path, patient_id, record_no)
+        preview = cls(window, path, patient_id, record_no, owner)
         preview.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        fit_screen(preview, 900, 720)
         preview.show()
+        preview.raise_()
+        preview.activateWindow()
         return preview
 
 
 class BatchDialog(FormDialog):
     """Summaries for every patient seen in a period: saved into a folder, printed (one job per
     letter, after one print dialog for the whole batch), or both."""
+
+    ask_before_discarding = False
 
     def __init__(self, window: MainWindow, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -502,7 +533,7 @@ class BatchDialog(FormDialog):
         today = window.services.clock.today()
         self.box.date_from.set_value(today.replace(day=1))
         self.box.date_to.set_value(today)
-        self.folder = Path.home() / "mesodesk summaries"
+        self.folder = last_folder() or Path.home() / "mesodesk summaries"
         self.save_box = QCheckBox(self.tr("Save into:"))
         self.save_box.setChecked(True)
         self.folder_label = QLabel(str(self.folder))
@@ -557,6 +588,7 @@ class BatchDialog(FormDialog):
             self, self.tr("Folder for the summaries"), str(self.folder)
         )
         if path:
+            remember(path)
             self.folder = Path(path)
             self.folder_label.setText(path)
 
@@ -579,7 +611,7 @@ class BatchDialog(FormDialog):
         copies = printer.copyCount()
         self.printer_label.setText(
             (printer.printerName() or self.tr("the default printer"))
-            + (self.tr(", %1 copies").replace("%1", str(copies)) if copies > 1 else "")
+            + (arg(self.tr(", %1 copies"), str(copies)) if copies > 1 else "")
         )
         self.print_box.setChecked(True)
         return True
@@ -658,33 +690,33 @@ class BatchDialog(FormDialog):
         parts = []
         if folder is not None:
             parts.append(
-                (
+                arg(
                     self.tr("1 summary written to %2.")
                     if len(outcome.written) == 1
-                    else self.tr("%1 summaries written to %2.")
+                    else self.tr("%1 summaries written to %2."),
+                    str(len(outcome.written)),
+                    str(folder),
                 )
-                .replace("%1", str(len(outcome.written)))
-                .replace("%2", str(folder))
             )
         if printer is not None:
             jobs = [p.job.job_id for p in outcome.printed if p.job.job_id]
-            text = (
-                self.tr("%1 of %2 summaries sent to the printer %3")
-                .replace("%1", str(len(outcome.printed)))
-                .replace("%2", str(outcome.total))
-                .replace("%3", printer or self.tr("(default)"))
+            text = arg(
+                self.tr("%1 of %2 summaries sent to the printer %3"),
+                str(len(outcome.printed)),
+                str(outcome.total),
+                printer or self.tr("(default)"),
             )
             if jobs:
                 text += (
-                    " " + self.tr("(jobs %1 to %2)").replace("%1", jobs[0]).replace("%2", jobs[-1])
+                    " " + arg(self.tr("(jobs %1 to %2)"), jobs[0], jobs[-1])
                     if len(jobs) > 1
-                    else " " + self.tr("(job %1)").replace("%1", jobs[0])
+                    else " " + arg(self.tr("(job %1)"), jobs[0])
                 )
             parts.append(text + ".")
             warnings = {p.job.warning for p in outcome.printed if p.job.warning}
             parts += sorted(warnings)
         if outcome.failure:
-            parts.append(self.tr("Printing stopped there: %1").replace("%1", outcome.failure))
+            parts.append(arg(self.tr("Printing stopped there: %1"), outcome.failure))
         if outcome.cancelled:
             parts.append(self.tr("(Cancelled before the end.)"))
         return " ".join(parts)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QDate, QSize, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QDate, QLocale, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QCalendarWidget,
     QComboBox,
@@ -15,12 +15,14 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QMessageBox,
+    QPlainTextEdit,
     QToolButton,
     QWidget,
     QWidgetAction,
 )
 
-from mesodesk.domain.dates import parse_date
+from mesodesk.domain.dates import NoSuchDay, read_date
+from mesodesk.ui.i18n import arg
 from mesodesk.ui.labels import Formats
 
 ERROR_STYLE = "color: #b00020;"
@@ -55,6 +57,56 @@ class DateEdit(QLineEdit):
 
     def sizeHint(self) -> QSize:
         return super().sizeHint().expandedTo(self.minimumSizeHint())
+
+
+class ShortTextEdit(QPlainTextEdit):
+    """A multi-line text that asks for a few lines (Qt's default asks for 192 px, which makes a
+    dialog with two of them taller than a 1024 x 768 screen); it still grows with the room."""
+
+    def __init__(self, lines: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.lines = lines
+
+    def sizeHint(self) -> QSize:
+        frame = 2 * self.frameWidth() + int(self.document().documentMargin() * 2)
+        height = self.fontMetrics().lineSpacing() * self.lines + frame
+        return QSize(super().sizeHint().width(), max(height, self.minimumHeight()))
+
+
+class DateTextError(ValueError):
+    """A date field holds something that is not a date; ``no_such_day`` when it is written
+    the right way but names no day ("31/02/1990")."""
+
+    def __init__(self, text: str, no_such_day: NoSuchDay | None = None) -> None:
+        super().__init__(text)
+        self.text = text
+        self.no_such_day = no_such_day
+
+
+def date_problem(error: ValueError, formats: Formats, name: str = "") -> str:
+    """What is wrong with a date typed in a field, in words: a day that does not exist is said
+    to be so (with how many days its month has), anything else is told how to write a date.
+    ``name``: the field's name, for a message shown away from the field."""
+    tr = QCoreApplication.translate
+    missing = error.no_such_day if isinstance(error, DateTextError) else None
+    if missing is None:
+        if name:
+            return arg(tr("Dates", "%1 is not a date; write it as %2."), name, formats.date_hint)
+        return arg(tr("Dates", "Not a date; write it as %1."), formats.date_hint)
+    typed = error.text if isinstance(error, DateTextError) else str(error)
+    if missing.days_in_month:
+        month = QLocale().standaloneMonthName(missing.month, QLocale.FormatType.LongFormat)
+        why = arg(
+            tr("Dates", "%1 %2 has %3 days"), month, str(missing.year), str(missing.days_in_month)
+        )
+    elif not missing.month_exists:
+        why = arg(tr("Dates", "there is no month %1"), str(missing.month))
+    else:
+        why = arg(tr("Dates", "there is no year %1"), str(missing.year))
+    text = arg(tr("Dates", "The day %1 does not exist: %2."), typed, why)
+    if name:
+        return arg(tr("Dates", "%1: %2"), name, text)
+    return text
 
 
 class DateField(QWidget):
@@ -97,14 +149,15 @@ class DateField(QWidget):
         return self.edit.text().strip()
 
     def value(self) -> date | None:
-        """The date, or None when empty. Raises ValueError when the text is not a date."""
+        """The date, or None when empty. Raises DateTextError (a ValueError) when the text is
+        not a date."""
         text = self.text()
         if not text:
             return None
-        parsed = parse_date(text, self.formats.order)
-        if parsed is None:
-            raise ValueError(text)
-        return parsed
+        found = read_date(text, self.formats.order)
+        if not isinstance(found, date):
+            raise DateTextError(text, found)
+        return found
 
     def set_value(self, value: date | None) -> None:
         self.edit.setText(self.formats.date(value))
@@ -165,6 +218,56 @@ def placeholder(text: str = "") -> QLabel:
     label.setAlignment(Qt.AlignmentFlag.AlignCenter)
     label.setStyleSheet("color: #666666; padding: 24px;")
     return label
+
+
+class ElidedLabel(QLabel):
+    """A one-line text that gives way when room is short, cut in the middle ("/home/…/clinic
+    .sqlite3") and whole in its tooltip: a long database path in the status bar must not hold
+    the main window wider than a 1024-pixel screen, nor push the patient count out of sight."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.full = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.set_full_text(text)
+
+    def set_full_text(self, text: str) -> None:
+        self.full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(
+            min(hint.width(), self.fontMetrics().horizontalAdvance("x" * 12)), hint.height()
+        )
+
+    def sizeHint(self) -> QSize:
+        return QSize(
+            self.fontMetrics().horizontalAdvance(self.full) + 8, super().sizeHint().height()
+        )
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(
+            self.full, Qt.TextElideMode.ElideMiddle, max(self.width() - 4, 0)
+        )
+        if shown != self.text():
+            super().setText(shown)
+
+
+def compact_combo(combo: QComboBox, chars: int = 14) -> QComboBox:
+    """A choice filled from the clinic's data (practitioners, courses, products) asks for room
+    for ``chars`` characters, not for its longest entry: a 120-character practitioner name would
+    otherwise widen its dialog past a 1024-pixel screen. The list still shows every entry whole,
+    and the closed box tells the whole choice in its tooltip."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(chars)
+    combo.currentTextChanged.connect(combo.setToolTip)
+    return combo
 
 
 def warning_banner(text: str, parent: QWidget | None = None) -> QLabel:

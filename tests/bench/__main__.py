@@ -7,10 +7,11 @@ prints one table: each figure, its target from the issues, and whether it holds.
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from pathlib import Path
 
-from tests.bench.common import demo_database, print_table
+from tests.bench.common import KEYS_HOME, demo_database, link_keys, print_table
 
 
 def main() -> int:
@@ -24,6 +25,7 @@ def main() -> int:
     )
     parser.add_argument("--kills", type=int, default=200, help="writers the kill test kills")
     args = parser.parse_args()
+    os.environ.setdefault("MESODESK_HOME", str(KEYS_HOME))
 
     from tests.bench import bench_safety, bench_signals
 
@@ -55,6 +57,7 @@ def main() -> int:
     if args.only == "app":
         db = demo_database(args.patients)
         with tempfile.TemporaryDirectory() as home:
+            link_keys(Path(home))
             start = bench_registry.startup_rows(db, Path(home))
             rows = [*start, bench_app.startup_ratio_row(start[0].value, start[2].value)]
             rows += bench_app.summary_rows()
@@ -77,6 +80,7 @@ def main() -> int:
     db = demo_database(args.patients)
     rows = []
     with tempfile.TemporaryDirectory() as home:
+        link_keys(Path(home))
         rows += bench_registry.search_rows(db)
         start = bench_registry.startup_rows(db, Path(home))
         rows += [*start, bench_app.startup_ratio_row(start[0].value, start[2].value)]

@@ -68,9 +68,68 @@ def backup_row(db_path: Path) -> Row:
     )
 
 
+def tamper_rows(patients: int = 300) -> list[Row]:
+    """Issue 12: each change of the attack list (tests/attacks.py) made to a copy of a demo
+    clinic in use with nothing but the sqlite3 shell, then `mesodesk check`: the share it
+    reports, of the changes that reached the file, by someone without the clinic key."""
+    import shutil
+
+    from mesodesk.services.demo import generate_demo
+    from mesodesk.services.health import check_database
+    from mesodesk.services.registry import Services
+    from mesodesk.store.db import resolve_target
+    from tests.attacks import ATTACKS, perform
+    from tests.conftest import patient_input
+
+    missed = []
+    reached = 0
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as work:
+        before = os.environ.get("MESODESK_HOME")
+        os.environ["MESODESK_HOME"] = str(Path(work) / "home")
+        try:
+            template = Path(work) / "template.sqlite3"
+            services = Services.open(template)
+            generate_demo(services.db, patients, 5)
+            services.patients.create(patient_input())
+            services.close()
+            for i, attack in enumerate(ATTACKS):
+                db = Path(work) / f"clinic{i}.sqlite3"
+                shutil.copy2(template, db)
+                services = Services.open(db)
+                services.backups.back_up()  # in the default folder, as the app does daily
+                services.patients.create(patient_input(first_name=f"After{i}"))
+                services.close()
+                before_bytes = db.read_bytes()
+                perform(db, attack)
+                if db.read_bytes() == before_bytes:
+                    continue  # did not reach the file: nothing to detect
+                reached += 1
+                if check_database(resolve_target(db), full=False).ok:
+                    missed.append(attack.name)
+        finally:
+            if before is None:
+                os.environ.pop("MESODESK_HOME", None)
+            else:
+                os.environ["MESODESK_HOME"] = before
+    rate = 100.0 * (reached - len(missed)) / reached if reached else 0.0
+    return [
+        Row(
+            f"audit tamper detection: {reached} changes made with the sqlite3 shell "
+            "(no clinic key)",
+            rate,
+            "%",
+            100,
+            "missed: " + "; ".join(missed) if missed else f"{time.perf_counter() - started:.0f} s",
+            at_least=True,
+        )
+    ]
+
+
 def safety_rows(db_path: Path | None, kills: int = 200) -> list[Row]:
     os.environ.setdefault("MESODESK_HOME", tempfile.mkdtemp(prefix="mesodesk-bench-"))
-    rows = kill_rows(kills)
+    rows = tamper_rows()
+    rows += kill_rows(kills)
     rows.append(demo_kill_row())
     if db_path is not None:
         rows.append(backup_row(db_path))

@@ -11,6 +11,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(os.environ.get("MESODESK_BENCH_DATA", ROOT / "bench-data"))
+# The clinic keys of the benchmark databases live beside them (their audit trails are sealed
+# with them); every home a benchmark makes is given them.
+KEYS_HOME = DATA / "home"
+
+
+def link_keys(home: Path) -> None:
+    """Give a (temporary) mesodesk home the benchmark databases' clinic keys."""
+    keys = KEYS_HOME / "config" / "keys"
+    keys.mkdir(parents=True, exist_ok=True)
+    target = home / "config" / "keys"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(keys)
 
 
 @dataclass
@@ -50,16 +63,25 @@ def demo_database(patients: int, seed: int = 1) -> Path:
     for leftover in DATA.glob(partial.name + "*"):
         leftover.unlink()
     print(f"building {path.name} (once)...", flush=True)
-    db = open_database(resolve_target(partial))
-    started = time.perf_counter()
-    summary = generate_demo(db, patients, seed)
-    db.close()
+    before = os.environ.get("MESODESK_HOME")
+    os.environ["MESODESK_HOME"] = str(KEYS_HOME)
+    try:
+        db = open_database(resolve_target(partial))
+        started = time.perf_counter()
+        summary = generate_demo(db, patients, seed)
+        db.close()
+    finally:
+        if before is None:
+            os.environ.pop("MESODESK_HOME", None)
+        else:
+            os.environ["MESODESK_HOME"] = before
     print(
         f"  {summary.patients:,} patients, {summary.sessions:,} sessions in "
         f"{time.perf_counter() - started:.1f} s",
         flush=True,
     )
     partial.rename(path)
+    Path(f"{partial}.inuse").unlink(missing_ok=True)  # the lock file of its first name
     return path
 
 

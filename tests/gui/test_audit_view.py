@@ -1,6 +1,7 @@
 """The audit view: entries filtered by patient, who and date; values; verify; export."""
 
 import csv
+import re
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -31,7 +32,7 @@ def view(qtbot: Any, history: Any, runner: Any, formats: Any) -> AuditWindow:
     w = AuditWindow(history, runner, formats)
     qtbot.addWidget(w)
     w.show()
-    qtbot.waitUntil(lambda: w.model.rowCount() == 4)
+    qtbot.waitUntil(lambda: w.model.rowCount() == 5)  # with the trail's keyed start
     wait_jobs(qtbot, runner)
     return w
 
@@ -41,11 +42,11 @@ def test_model_passes_the_model_tester(
 ) -> None:
     model = AuditTableModel(history, runner, formats)
     model.set_query(AuditQuery())
-    qtbot.waitUntil(lambda: model.rowCount() == 4)
+    qtbot.waitUntil(lambda: model.rowCount() == 5)
     qtmodeltester.check(model)
-    assert model.data(model.index(0, 0)) == "4"  # newest first
+    assert model.data(model.index(0, 0)) == "5"  # newest first
     assert model.data(model.index(0, 3)) == "archived"
-    assert model.data(model.index(0, 5)) == "MD-000002"
+    assert model.data(model.index(0, 5)) == "MD-000002 Smith, Anna"  # as a person knows them
     assert model.data(model.index(1, 6)) == "last_name"
     assert model.data(model.index(3, 2)) == "Dr. Amelia Hart"
 
@@ -63,11 +64,11 @@ def test_paging_fetches_more_as_the_view_scrolls(
         model = AuditTableModel(services, runner, formats)
         model.set_query(AuditQuery())
         qtbot.waitUntil(lambda: model.rowCount() == 3)
-        assert model.total == 7 and model.canFetchMore()
+        assert model.total == 8 and model.canFetchMore()  # with the trail's keyed start
         model.fetchMore()
         qtbot.waitUntil(lambda: model.rowCount() == 6)
         model.fetchMore()
-        qtbot.waitUntil(lambda: model.rowCount() == 7)
+        qtbot.waitUntil(lambda: model.rowCount() == 8)
         assert not model.canFetchMore()
     finally:
         audit_view.PAGE = original
@@ -80,7 +81,7 @@ def test_filters(qtbot: Any, view: AuditWindow) -> None:
     assert {e.record_no for e in view.model.entries} == {"MD-000001"}
     assert view.count.text() == "2 entries"
     view.patient.setText("")
-    qtbot.waitUntil(lambda: view.user.count() == 3)
+    qtbot.waitUntil(lambda: view.user.count() == 4)  # all, the two, the computer login
     view.user.setCurrentIndex(view.user.findData("=Nurse Bea"))
     view.apply_filters()
     qtbot.waitUntil(lambda: view.model.rowCount() == 3)
@@ -91,7 +92,7 @@ def test_filters(qtbot: Any, view: AuditWindow) -> None:
     view.since.set_value(date(2026, 11, 24))
     view.until.set_value(date(2026, 11, 24))
     view.apply_filters()
-    qtbot.waitUntil(lambda: view.model.rowCount() == 4)
+    qtbot.waitUntil(lambda: view.model.rowCount() == 5)
 
 
 def test_filter_errors_show_beside_the_filters(qtbot: Any, view: AuditWindow) -> None:
@@ -102,18 +103,21 @@ def test_filter_errors_show_beside_the_filters(qtbot: Any, view: AuditWindow) ->
     view.patient.setText("")
     view.since.edit.setText("31/02/2026")
     view.apply_filters()
-    assert "not a date" in view.filter_error.text()
+    assert "31/02/2026 does not exist" in view.filter_error.text()
+    view.since.edit.setText("last week")
+    view.apply_filters()
+    assert "Not a date; write it as dd/mm/yyyy" in view.filter_error.text()
     view.since.set_value(date(2026, 12, 1))
     view.until.set_value(date(2026, 11, 1))
     view.apply_filters()
     assert "before" in view.filter_error.text()
-    assert view.model.rowCount() == 4
+    assert view.model.rowCount() == 5
 
 
 def test_the_detail_shows_values_before_and_after(qtbot: Any, view: AuditWindow) -> None:
     view.table.selectRow(1)
     text = view.detail.toPlainText()
-    assert "Entry 3" in text and "Dr. Amelia Hart" not in text.splitlines()[0].split("·")[1]
+    assert "Entry 4" in text and "Dr. Amelia Hart" not in text.splitlines()[0].split("·")[1]
     assert "last_name: Müller  →  Schneider" in text
     view.table.selectRow(3)
     assert "first_name: José" in view.detail.toPlainText()
@@ -130,7 +134,7 @@ def test_verify_and_export(
     qtbot.waitUntil(lambda: "exported" in view.verdict.text())
     with target.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert len(rows) == 5 and rows[2][2] == "'=Nurse Bea"
+    assert len(rows) == 6 and rows[3][2] == "'=Nurse Bea"
     path = history.backups.source
     con = sqlite3.connect(path)
     con.execute("DROP TRIGGER audit_entry_no_update")
@@ -147,12 +151,42 @@ def test_opened_from_the_tools_menu_and_kept_current(qtbot: Any, window: Any) ->
     controller.actions["audit"].trigger()
     audit = controller.audit_window
     assert isinstance(audit, AuditWindow) and audit.isVisible()
-    qtbot.waitUntil(lambda: audit.model.total == 0 and not audit.model.loading)
+    qtbot.waitUntil(lambda: audit.model.total == 1 and not audit.model.loading)
     window.services.patients.create(patient_input())
     from mesodesk.services.changes import patient_changed
 
     window.apply(patient_changed(1))
-    qtbot.waitUntil(lambda: audit.model.total == 1)
+    qtbot.waitUntil(lambda: audit.model.total == 2)
     controller.actions["audit"].trigger()  # the same window again
     assert controller.audit_window is audit
     audit.close()
+
+
+def test_the_view_names_records_as_a_person_knows_them(
+    qtbot: Any, services: Any, runner: Any, formats: Any
+) -> None:
+    from tests.unit.test_audit_names import clinic_day
+
+    clinic_day(services)
+    w = AuditWindow(services, runner, formats)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.model.rowCount() > 0 and bool(w.model.names))
+    model = w.model
+    shown = {model.data(model.index(r, 4)) for r in range(model.rowCount())}
+    # in the clinic's date format, never "session 3" or "blend item 1"
+    assert "session of 01/10/2026" in shown
+    assert "Lidocaine 2% lot L-2208-B in the session of 01/10/2026" in shown
+    assert "Lidocaine 2% lot L-2208-B" in shown
+    assert not any(re.fullmatch(r"(session|blend item|product lot) \d+", t) for t in shown)
+    row = next(
+        r
+        for r in range(model.rowCount())
+        if model.data(model.index(r, 4)) == "session of 01/10/2026"
+    )
+    assert model.data(model.index(row, 5)) == "MD-000001 Müller, José"
+    w.table.selectRow(row)
+    detail = w.detail.toPlainText()
+    assert "created session of 01/10/2026 (MD-000001 Müller, José)" in detail
+    assert "session #" in detail  # the internal id is still there for whoever checks
+    wait_jobs(qtbot, runner)

@@ -186,7 +186,8 @@ def test_an_expired_expiry_says_so_in_words(lot_dialog: LotDialog) -> None:
     [
         ({"lot_number": "  "}, "lot_number", "required"),
         ({"expiry": ""}, "expiry_date", "required"),
-        ({"expiry": "31/02/2028"}, "expiry_date", "not a date"),
+        ({"expiry": "31/02/2028"}, "expiry_date", "February 2028 has 29 days"),
+        ({"expiry": "31-02-2O28"}, "expiry_date", "not a date"),
         ({"received": "01/12/2026"}, "received_on", "future"),
         ({"expiry": "01/01/2026", "received": "02/01/2026"}, "received_on", "after it expired"),
         ({"lot_number": "vc-1"}, "lot_number", "already exists"),  # refused by the service

@@ -17,7 +17,12 @@ from PySide6.QtWidgets import QApplication, QToolTip
 from mesodesk.reports import charts
 from mesodesk.services.demo import BAD_LOT_NUMBER, INFECTION_LOT_NUMBER, generate_demo
 from mesodesk.ui.charts import ChartView, PatientTimelineView
-from mesodesk.ui.dashboard import ClinicDashboardView, SignalTableModel, open_dashboard
+from mesodesk.ui.dashboard import (
+    ClinicDashboardView,
+    LotRatesDialog,
+    SignalTableModel,
+    open_dashboard,
+)
 from tests import chart_data as data
 from tests.gui.conftest import wait_jobs
 
@@ -154,6 +159,44 @@ def test_dashboard_from_the_view_menu_lists_the_signals_and_checks_its_period(
         assert chart.figure() is not None, name
     lots = view.charts["lots"].figure().axes[0].get_yticklabels()
     assert lots[0].get_text().startswith(BAD_LOT_NUMBER)
+    # each chart is made for its place (its wrapping, legend rows and margins chosen for that
+    # size), and made again when the window is resized rather than stretched
+    chart = view.charts["lots"]
+
+    def made_for_its_place() -> bool:
+        figure = chart.figure()
+        return figure is not None and (
+            abs(figure.get_figwidth() * 100 - chart.canvas.width()) <= 5
+            and abs(figure.get_figheight() * 100 - chart.canvas.height()) <= 5
+        )
+
+    qtbot.waitUntil(made_for_its_place, timeout=5_000)
+    before = chart.figure()
+    demo_window.resize(1024, 700)
+    qtbot.waitUntil(lambda: chart.figure() is not before and made_for_its_place(), timeout=5_000)
+    # the chart has room for the highest rates: every lot is in a table, a click away
+    shown = len(chart.figure().axes[0].get_yticklabels())
+    every = len(view.data.lots)
+    assert shown < every
+    assert view.all_lots_button.isEnabled()
+    assert view.all_lots_button.text() == f"Every lot ({every:,})…"
+    view.all_lots_button.click()
+    dialog = view.findChild(LotRatesDialog)
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.proxy.rowCount() == every
+    assert dialog.proxy.index(0, 0).data() == BAD_LOT_NUMBER  # sorted by the interval
+    dialog.filter.setText(INFECTION_LOT_NUMBER)
+    assert dialog.proxy.rowCount() >= 1
+    assert all(
+        dialog.proxy.index(r, 0).data() == INFECTION_LOT_NUMBER
+        for r in range(dialog.proxy.rowCount())
+    )
+    dialog.table.selectRow(0)
+    with qtbot.waitSignal(view.recall_requested, timeout=2_000) as asked:
+        dialog.recall_button.click()
+    assert asked.args == [INFECTION_LOT_NUMBER]
+    wait_jobs(qtbot, demo_window.runner)
+    demo_window.tabs.setCurrentWidget(view)
     # the signals: the infection cluster first (serious, in red), the bad lot's nodules
     table, model = view.signal_table, view.signal_model
     assert table.isVisible() and view.recall_button.isVisible()
@@ -190,7 +233,10 @@ def test_dashboard_from_the_view_menu_lists_the_signals_and_checks_its_period(
     # a date that is not one, a period with no session, a period that ends before it starts
     view.start.edit.setText("31/31/2020")
     view.reload()
-    assert "Type the dates as" in view.headline.text()
+    assert "31/31/2020 does not exist: there is no month 31" in view.headline.text()
+    view.start.edit.setText("last spring")
+    view.reload()
+    assert "Not a date; write it as dd/mm/yyyy" in view.headline.text()
     view.start.edit.setText("01/01/2010")
     view.end.edit.setText("31/03/2010")
     view.reload()

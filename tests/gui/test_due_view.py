@@ -95,7 +95,9 @@ def test_view_lists_the_courses_due_by_the_chosen_date(
 
     view.date.edit.setText("31/13/2026")
     qtbot.waitUntil(lambda: view.date_error.isVisibleTo(view))
-    assert "dd/mm/yyyy" in view.date_error.text()
+    assert "31/13/2026 does not exist: there is no month 13" in view.date_error.text()
+    view.date.edit.setText("31/12/20x6")
+    qtbot.waitUntil(lambda: "dd/mm/yyyy" in view.date_error.text())
 
 
 def test_enter_or_double_click_opens_the_patient(

@@ -21,10 +21,12 @@ from mesodesk.domain.enums import (
     SideEffectKind,
 )
 from mesodesk.domain.treatment import BlendInput, CourseInput, SessionInput, SideEffectInput
+from mesodesk.services.changes import Result, patient_changed
 from mesodesk.ui.course_dialog import CourseDialog
 from mesodesk.ui.session_dialog import SessionDialog
 from mesodesk.ui.side_effect_dialog import SideEffectDialog
 from tests.conftest import NOW, patient_input
+from tests.gui.conftest import settle
 
 
 @pytest.fixture
@@ -124,6 +126,10 @@ def test_record_shows_identity_safety_and_everything(
     assert "Side effect: Swelling, grade" in lines[0] and "Side effect: Side effect" not in lines[0]
     assert "Session 1 of " in lines[1] and "HA-2601-A" in lines[1]
     assert "Course started: " in lines[2] and "Course: Course" not in lines[2]
+    # the timeline says which way it runs, and runs the other way when asked
+    assert view.timeline_order.currentText() == "Newest first"
+    view.timeline_order.setCurrentIndex(view.timeline_order.findText("Oldest first"))
+    assert [view.timeline.item(i).text() for i in range(3)] == lines[::-1]
     assert "Ongoing side effects: Swelling" in view.summary.text()
     assert window.tabs.tabText(window.tabs.indexOf(view)) == "Müller, José"
 
@@ -182,7 +188,8 @@ def test_course_dialog_happy_path(
             "indication_note",
             "Other",
         ),
-        (lambda d: d.started_on.edit.setText("31/02/2026"), "started_on", "Not a date"),
+        (lambda d: d.started_on.edit.setText("31/02/2026"), "started_on", "does not exist"),
+        (lambda d: d.started_on.edit.setText("next week"), "started_on", "Not a date"),
         (lambda d: d.price.setText("lots"), "price_per_session_cents", "number"),
     ],
 )
@@ -200,9 +207,30 @@ def test_course_dialog_errors(
     setup(dialog)
     dialog.save()
     assert words in dialog.errors[field].text() and dialog.errors[field].isVisibleTo(dialog)
-    qtbot.wait(50)
+    settle(qtbot, window.runner)
     assert dialog.saved is None
     assert services.treatment.record(clinic["patient"].id).courses == ()
+
+
+def test_the_record_shows_the_medical_notes(
+    qtbot: Any, window: Any, services: Any, clinic: dict[str, Any]
+) -> None:
+    """Issue 15 item 9: the notes are on the record screen, not only under Edit and in the PDF."""
+    patient = clinic["patient"]
+    view = open_record(qtbot, window, patient.id)
+    assert not view.header.notes.isVisibleTo(view)  # none recorded: nothing shown
+    notes = "Takes warfarin since 2024.\nKeloid on the left shoulder.\n" + "More. " * 400
+    services.patients.update(
+        patient.id, patient_input(medical_notes=notes, allergies=("Lidocaine",))
+    )
+    window.apply(patient_changed(patient.id))
+    qtbot.waitUntil(lambda: view.header.notes.isVisibleTo(view))
+    stored = services.patients.get(patient.id).medical_notes
+    assert view.header.notes.toPlainText() == stored
+    assert stored.startswith("Takes warfarin since 2024.\nKeloid on the left shoulder.")
+    assert view.header.notes.isReadOnly()
+    # long notes scroll in their box: the record keeps its room for the tables
+    assert view.header.notes.height() < 120 and view.tabs.height() > 200
 
 
 def test_session_dialog_defaults_and_save(
@@ -229,6 +257,29 @@ def test_session_dialog_defaults_and_save(
     assert session.areas == (BodyArea.FOREHEAD,) and session.price_cents == 35000
 
 
+def test_the_lot_picker_offers_the_soonest_expiring_lot_first(
+    qtbot: Any, window: Any, services: Any, clinic: dict[str, Any]
+) -> None:
+    """First-expiry-first-out: a later-expiring lot received after HA-2601-A (30/06/2027) is
+    offered, but not pre-filled; expiries read as the clinic writes dates."""
+    with_course(services, clinic)
+    c = services.catalogue
+    c.create_lot(LotInput(clinic["ha"].id, "HA-2611-C", date(2028, 3, 31)))
+    c.create_lot(LotInput(clinic["ha"].id, "HA-2612-D", date(2027, 9, 30)))
+    view = open_record(qtbot, window, clinic["patient"].id)
+    dialog = session_dialog(qtbot, window, view)
+    dialog.add_button.click()
+    combo = dialog.blend.cellWidget(0, 1)
+    offered = [combo.itemText(i) for i in range(combo.count())]
+    assert offered == [
+        "HA-2601-A (exp. 30/06/2027)",
+        "HA-2612-D (exp. 30/09/2027)",
+        "HA-2611-C (exp. 31/03/2028)",
+    ]
+    assert combo.currentText() == offered[0]
+    assert dialog.blend.lines()[0][1] == clinic["ha_lot"].id
+
+
 @pytest.mark.parametrize("depth", [0.0, 7.0])
 def test_session_dialog_depth_out_of_range(
     qtbot: Any, window: Any, services: Any, clinic: dict[str, Any], depth: float
@@ -241,7 +292,7 @@ def test_session_dialog_depth_out_of_range(
     dialog.save()
     assert "between 1 and 4 mm" in dialog.errors["depth_mm"].text()
     assert dialog.errors["depth_mm"].isVisibleTo(dialog)
-    qtbot.wait(50)
+    settle(qtbot, window.runner)
     assert services.treatment.record(clinic["patient"].id).sessions == ()
 
 
@@ -295,6 +346,8 @@ def test_same_blend_replaces_an_expired_lot_by_one_in_date(
             (BlendInput(clinic["ha_old"].id, 2.5),),
         ),
     )
+    # a later-expiring lot in date is not the one to use first
+    services.catalogue.create_lot(LotInput(clinic["ha"].id, "HA-2611-C", date(2028, 3, 31)))
     view = open_record(qtbot, window, clinic["patient"].id)
     dialog = session_dialog(qtbot, window, view)
     dialog.same_blend()
@@ -318,7 +371,7 @@ def test_allergy_warns_before_the_session_is_saved(
     monkeypatch.setattr(dialog, "confirm_allergy", lambda text: asked.append(text) or False)
     dialog.save()
     qtbot.waitUntil(lambda: bool(asked))
-    qtbot.wait(50)
+    settle(qtbot, window.runner)
     assert dialog.saved is None and services.treatment.record(clinic["patient"].id).sessions == ()
     monkeypatch.setattr(dialog, "confirm_allergy", lambda text: True)
     dialog.save()
@@ -411,13 +464,15 @@ def test_side_effect_errors_beside_their_field(
     dialog.save()
     assert words in dialog.errors[field].text(), dialog.errors[field].text()
     assert dialog.errors[field].isVisibleTo(dialog)
-    qtbot.wait(50)
+    settle(qtbot, window.runner)
     assert services.treatment.record(clinic["patient"].id).side_effects == ()
 
 
-def test_mark_resolved_in_one_action(
-    qtbot: Any, window: Any, services: Any, clinic: dict[str, Any]
+def test_mark_resolved_asks_the_day_and_can_be_undone(
+    qtbot: Any, window: Any, services: Any, clinic: dict[str, Any], monkeypatch: Any
 ) -> None:
+    from mesodesk.ui.side_effect_dialog import ResolveDialog
+
     course = with_course(services, clinic)
     s = logged(services, clinic, course, datetime(2026, 10, 1, 10))
     effect = services.treatment.record_side_effect(
@@ -435,14 +490,39 @@ def test_mark_resolved_in_one_action(
     ).value
     view = open_record(qtbot, window, clinic["patient"].id)
     view.select("side_effect", effect.id)
-    assert view.effect_actions["resolve"].isEnabled()
+    asked: list[ResolveDialog] = []
+
+    def answer(dialog: ResolveDialog, typed: str) -> Any:
+        asked.append(dialog)
+        assert dialog.day.value() == NOW.date()  # today proposed
+        dialog.day.edit.setText(typed)
+        dialog.save()
+        error = dialog.errors["resolved_on"]
+        qtbot.waitUntil(lambda: dialog.saved is not None or bool(error.text()))
+        if error.text():
+            return None  # the person would see the message and correct it, or cancel
+        return Result(dialog.saved, dialog.changes)
+
+    # Cancel (or a day before the onset, refused beside the field): nothing changes
+    monkeypatch.setattr(ResolveDialog, "result_if_saved", lambda d: answer(d, "30/09/2026"))
+    view.effect_actions["resolve"].click()
+    assert "before the onset" in asked[-1].errors["resolved_on"].text()
+    assert services.treatment.side_effect(effect.id).ongoing
+    monkeypatch.setattr(ResolveDialog, "result_if_saved", lambda d: answer(d, "31/10/2026"))
     view.effect_actions["resolve"].click()
     qtbot.waitUntil(lambda: not services.treatment.side_effect(effect.id).ongoing)
     resolved = services.treatment.side_effect(effect.id)
-    assert resolved.resolved_on == NOW.date() and resolved.outcome is AEOutcome.RESOLVED
+    assert resolved.resolved_on == date(2026, 10, 31) and resolved.outcome is AEOutcome.RESOLVED
     qtbot.waitUntil(
-        lambda: view.effect_model.rows and view.effect_model.rows[0].cells[4] != "ongoing"
+        lambda: view.effect_model.rows and view.effect_model.rows[0].cells[4] == "31/10/2026"
     )
+    # and undone: the same button reopens it
+    view.select("side_effect", effect.id)
+    assert view.effect_actions["resolve"].text() == "Reopen…"
+    monkeypatch.setattr(window, "confirm", lambda *a: True)
+    view.effect_actions["resolve"].click()
+    qtbot.waitUntil(lambda: services.treatment.side_effect(effect.id).ongoing)
+    assert services.treatment.side_effect(effect.id).outcome is AEOutcome.ONGOING
 
 
 def test_delete_session_asks_about_its_side_effects(

@@ -26,6 +26,7 @@ from mesodesk.ui.session_dialog import SessionDialog
 from mesodesk.ui.side_effect_dialog import WHOLE_BLEND, SideEffectDialog
 from mesodesk.ui.widgets import NOTE_STYLE
 from tests.conftest import NOW, patient_input
+from tests.gui.conftest import settle
 
 REASON = "Pregnancy test negative today; patient not breast-feeding any more."
 
@@ -186,7 +187,7 @@ def test_without_a_session_causality_is_not_yet_assessed_and_reported_via_is_ask
     assert dialog.via.value() is None
     dialog.save()
     assert "how" in dialog.errors["reported_at"].text()
-    qtbot.wait(50)
+    settle(qtbot, window.runner)
     assert clinic.effects() == 0
 
 
@@ -414,7 +415,7 @@ def test_an_incoherent_side_effect_is_refused_beside_its_field(
     setup(dialog)
     dialog.save()
     assert words in error(dialog, field)
-    qtbot.wait(50)
+    settle(qtbot, window.runner)
     assert dialog.saved is None and clinic.effects() == 0
 
 
@@ -435,8 +436,8 @@ def test_pregnancy_for_a_male_patient_is_refused_beside_the_checklist(
     dialog.checks[Contraindication.PREGNANCY].setChecked(True)
     dialog.save()
     assert "male patient" in dialog.errors["contraindications"].text()
-    qtbot.wait(50)
-    assert dialog.saved is None
+    settle(qtbot, runner)
+    assert dialog.saved is None and services.patients.count() == 0
 
 
 def test_the_safety_dialogs_fit_a_1024_by_768_screen(

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 
 from mesodesk.domain.audit import Actor, AuditQuery
 from mesodesk.services.backup import list_backups
@@ -17,7 +17,12 @@ from mesodesk.services.registry import Services
 from mesodesk.ui import safety
 from mesodesk.ui import settings as keys
 from mesodesk.ui.instance import InstanceLock
-from mesodesk.ui.safety import RestoreDialog, SafetyController, WorkingAsDialog
+from mesodesk.ui.safety import (
+    RestoreConfirmDialog,
+    RestoreDialog,
+    SafetyController,
+    WorkingAsDialog,
+)
 from tests.conftest import patient_input
 from tests.gui.conftest import wait_jobs
 from tests.unit.test_backup import damage, demo
@@ -90,13 +95,16 @@ def test_restore_from_the_app(
     qtbot.waitUntil(lambda: window.model.total == 3)
     window.open_patient(3)
     assert window.tabs.count() == 2
-    asked: list[str] = []
+    asked: list[Any] = []
     monkeypatch.setattr(RestoreDialog, "ask", classmethod(lambda cls, *a: backup))
-    monkeypatch.setattr(controller, "confirm", lambda t, x: asked.append(x) or True)
+    monkeypatch.setattr(
+        RestoreConfirmDialog, "ask", classmethod(lambda cls, w, c, *a: asked.append(c) or "")
+    )
     controller.actions["restore"].trigger()
     qtbot.waitUntil(lambda: bool(said.messages), timeout=10_000)
     assert said.kinds() == ["i"], said.messages
-    assert "b.db" in asked[0] and "2 patients" in asked[0]
+    assert asked[0].path.name == "b.db" and asked[0].patients == 2
+    assert not asked[0].other_clinic and asked[0].head_seq > 0
     qtbot.waitUntil(lambda: window.model.total == 2)
     assert window.tabs.count() == 1  # the tab of a patient the backup does not have is closed
     assert any("before-restore" in b.path.name for b in backups_in(tmp_path, services))
@@ -112,7 +120,9 @@ def test_restore_can_be_declined(
     services.patients.create(patient_input(first_name="Bea"))
     monkeypatch.setattr(RestoreDialog, "ask", classmethod(lambda cls, *a: backup))
     declined: list[bool] = []
-    monkeypatch.setattr(controller, "confirm", lambda t, x: declined.append(True) and False)
+    monkeypatch.setattr(
+        RestoreConfirmDialog, "ask", classmethod(lambda cls, *a: declined.append(True) and None)
+    )
     controller.restore()
     qtbot.waitUntil(lambda: bool(declined))
     wait_jobs(qtbot, window.runner)
@@ -169,7 +179,7 @@ def test_a_damaged_database_opens_read_only(
     # Restoring is the way out.
     window.show()
     monkeypatch.setattr(RestoreDialog, "ask", classmethod(lambda cls, *a: good))
-    monkeypatch.setattr(controller, "confirm", lambda t, x: True)
+    monkeypatch.setattr(RestoreConfirmDialog, "ask", classmethod(lambda cls, *a: ""))
     controller.restore()
     qtbot.waitUntil(lambda: len(said.messages) == 2, timeout=10_000)
     assert said.kinds() == ["w", "i"], said.messages
@@ -252,6 +262,7 @@ def test_a_second_app_on_the_same_database_says_who_has_it(
     from mesodesk import app
 
     db = tmp_path / "clinic.db"
+    Services.open(db).close()  # an existing clinic (a new name would be asked about first)
     first = InstanceLock.for_database(db)
     assert first.acquire()
     shown: list[str] = []
@@ -259,6 +270,42 @@ def test_a_second_app_on_the_same_database_says_who_has_it(
     assert app.run_gui(str(db)) == 1
     assert str(os.getpid()) in shown[0] and "already open" in shown[0]
     first.release()
+
+
+def test_the_app_opens_a_database_on_a_read_only_disk(tmp_path: Path) -> None:
+    """No lock file can be made on a read-only disk: the app opens the database read-only and
+    says why (it used to refuse it, saying it could not make sure no other mesodesk used it)."""
+    from tests.unit.test_disks import _mount, _umount
+
+    point = tmp_path / "ro"
+    _mount(point, "8m")
+    try:
+        db = point / "clinic.sqlite3"
+        services = Services.open(db)
+        services.patients.create(patient_input())
+        services.close()
+        done = subprocess.run(
+            ["mount", "-o", "remount,ro", str(point)], capture_output=True, check=False
+        )
+        if done.returncode != 0:
+            pytest.skip("cannot remount read-only here")
+        env = {
+            "QT_QPA_PLATFORM": "offscreen",
+            "MESODESK_HOME": str(tmp_path / "home"),
+            "MESODESK_PROBE_STARTUP": "0",  # quits once the list is shown
+            "PATH": "/usr/bin:/bin",
+        }
+        shown = subprocess.run(
+            [sys.executable, "-m", "mesodesk", "--db", str(db)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,  # a refusal waits on its message box
+            check=False,
+        )
+        assert shown.returncode == 0 and "ready " in shown.stdout, shown.stderr
+    finally:
+        _umount(point)
 
 
 def test_the_lock_of_a_crashed_app_is_taken_over(tmp_path: Path) -> None:
@@ -290,3 +337,74 @@ def test_the_lock_of_a_crashed_app_is_taken_over(tmp_path: Path) -> None:
         if holder.poll() is None:
             holder.kill()
             holder.wait(10)
+
+
+def test_the_restore_confirmation_shows_what_comes_back(
+    qtbot: Any, window: Any, tmp_path: Path
+) -> None:
+    """Clinic, newest entry, records table by table, the trail's head; another clinic's backup
+    only once its name is typed; and the dialog fits a 1024x768 screen."""
+    from dataclasses import replace
+
+    services = window.services
+    services.patients.create(patient_input())
+    backup = services.backups.back_up(tmp_path / "b.db").value.path
+    contents = services.backups.inspect(backup)
+    dialog = RestoreConfirmDialog(contents, window.formats, tmp_path)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.restore_button.isEnabled() and dialog.name is None
+    rows = dialog.table.rowCount()
+    shown = {dialog.table.item(r, 0).text(): dialog.table.item(r, 1).text() for r in range(rows)}
+    assert shown["patient"] == "1" and "audit entry" in shown
+    # b.db carries no time in its name: the file's own time is said, as such
+    assert any("last changed" in label.text() for label in dialog.findChildren(QLabel))
+    assert dialog.width() <= 1024 and dialog.height() <= 740
+    other = replace(contents, clinic_uid="0" * 32, clinic_name="Clinique du Lac")
+    assert other.other_clinic
+    dialog = RestoreConfirmDialog(other, window.formats, tmp_path)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.name is not None and not dialog.restore_button.isEnabled()
+    dialog.name.setText("clinique  du lac")
+    assert dialog.restore_button.isEnabled() and dialog.typed() == "clinique  du lac"
+    dialog.name.setText("Clinique du Parc")
+    assert not dialog.restore_button.isEnabled()
+    assert dialog.height() <= 740
+
+
+def test_without_the_clinic_key_the_app_reads_but_does_not_change(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a computer without the clinic key the records open, read-only, and the person is told
+    why and what to do; nothing offers to save."""
+    from mesodesk.ui.main_window import MainWindow
+    from mesodesk.ui.settings import Settings
+
+    db = tmp_path / "clinic.sqlite3"
+    services = Services.open(db)
+    services.patients.create(patient_input())
+    services.close()
+    monkeypatch.setenv("MESODESK_HOME", str(tmp_path / "another-computer"))
+    services = Services.open(db)
+    try:
+        assert services.db.key is None and "clinic key" in services.db.notice
+        window = MainWindow(services, Settings())
+        qtbot.addWidget(window)
+        window.show()
+        controller = safety.controller_of(window)
+        assert controller is not None and controller.read_only
+        assert "clinic key is missing" in controller.read_only_label.text()
+        assert not controller.read_only_label.isHidden()
+        assert not window.new_action.isEnabled()
+        qtbot.waitUntil(lambda: window.model.total == 1)
+        # Tools > Check the database: the way out is the key, not a restore
+        said = Said(controller, monkeypatch)
+        controller.check_now()
+        qtbot.waitUntil(lambda: bool(said.messages), timeout=20_000)
+        kind, title, text = said.messages[-1]
+        assert kind == "w" and "clinic key" in title and "key import" in text
+        assert "Restore the database" not in text
+        controller.side.wait(10_000)
+    finally:
+        services.close()

@@ -92,8 +92,10 @@ def test_preview_shows_the_pdf(
     shown: list[PdfPreview] = []
     original = PdfPreview.show_file
 
-    def capture(win: Any, path: Path, patient_id: int, record_no: str = "") -> PdfPreview:
-        preview = original(win, path, patient_id, record_no)
+    def capture(
+        win: Any, path: Path, patient_id: int, record_no: str = "", owner: Any = None
+    ) -> PdfPreview:
+        preview = original(win, path, patient_id, record_no, owner)
         shown.append(preview)
         return preview
 
@@ -119,6 +121,34 @@ def test_preview_shows_the_pdf(
     )
     assert target.read_bytes() == preview.path.read_bytes()
     assert "Sent to" in preview.statusBar().currentMessage()
+    preview.close()
+
+
+def test_the_preview_opens_in_front_of_the_summary_dialog_and_outlives_it(
+    qtbot: Any, window: Any, services: Any
+) -> None:
+    """The Summary dialog is modal: a preview behind it could be neither raised nor used."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    patient = seen_patient(services, "Ana", 3)
+    dialog = SummaryDialog(window, patient, window)
+    qtbot.addWidget(dialog)
+    dialog.setWindowModality(Qt.WindowModality.ApplicationModal)  # as exec() shows it
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert QApplication.activeModalWidget() is dialog
+    dialog.preview_button.click()
+    qtbot.waitUntil(lambda: bool(dialog.findChildren(PdfPreview)), timeout=20_000)
+    preview = dialog.findChildren(PdfPreview)[0]
+    qtbot.waitExposed(preview)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is preview)
+    # the person can use it: its toolbar takes a click while the dialog is still open
+    assert preview.isVisible() and preview.isWindow()
+    # closing the dialog leaves the preview open, now the main window's
+    dialog.reject()
+    qtbot.waitUntil(lambda: preview.parentWidget() is window and preview.isVisible())
+    assert preview.document.pageCount() == 1
     preview.close()
 
 

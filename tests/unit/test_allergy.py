@@ -32,6 +32,11 @@ VITAMIN = {"Vitamin C 20%": ["Ascorbic acid"]}
         ("Benzocaine", PROCAINE, True),
         ("Lidocaine", TETRACAINE, False),
         ("Procaine", EMLA, False),
+        # a class word narrows "local anaesthetic" to that class
+        ("Lidocaine and every amide local anaesthetic", PROCAINE, False),
+        ("Lidocaine and every amide local anaesthetic", EMLA, True),
+        ("ester local anaesthetics", TETRACAINE, True),
+        ("ester local anaesthetics", EMLA, False),
         # a salt or form in common says nothing
         ("Lidocaine hydrochloride", PROCAINE, False),
         ("cream", EMLA, False),

@@ -91,7 +91,11 @@ def direct(path: Path, start: date, end: date) -> dict[str, Any]:
         if sid in sessions
     ]
     exposures: Counter[int] = Counter()
-    for sid, lot in con.execute("SELECT session_id, lot_id FROM blend_item"):
+    # the lots a session used: its blend's and its numbing product's
+    for sid, lot in con.execute(
+        "SELECT session_id, lot_id FROM blend_item UNION ALL "
+        "SELECT id, numbing_lot_id FROM treatment_session WHERE numbing_lot_id IS NOT NULL"
+    ):
         if sid in sessions:
             exposures[lot] += 1
     reacted: dict[int, set[int]] = defaultdict(set)

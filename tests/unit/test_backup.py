@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from mesodesk.domain.audit import AuditQuery
 from mesodesk.domain.backups import backup_name, parse_backup_name, to_keep
 from mesodesk.domain.errors import DatabaseError
 from mesodesk.services import backup as B
@@ -53,24 +54,48 @@ def test_backup_names() -> None:
     assert parse_backup_name("notes.txt") is None
 
 
-def test_rotation_keeps_7_daily_4_weekly_12_monthly() -> None:
+def test_rotation_keeps_48_hours_then_7_daily_4_weekly_12_monthly() -> None:
     start = datetime(2025, 1, 1, 18, tzinfo=UTC)
     # two backups a day (noon and evening) for 500 days
     instants = [start + timedelta(days=d, hours=h) for d in range(500) for h in (0, 5)]
     kept = to_keep(instants, day_of=lambda i: i.date())
     newest = max(instants)
+    recent = {i for i in instants if newest - i <= timedelta(hours=48)}
+    assert recent <= kept and len(recent) == 5  # every backup of the last 48 hours
+    older = kept - recent
     daily = {i.date() for i in kept if newest - i < timedelta(days=7)}
-    assert len(daily) == 7  # the last 7 days, one each (the later one of the day)
-    assert all(i.hour == 23 for i in kept)
+    assert len(daily) == 7  # the last 7 days, at least one each
+    assert all(i.hour == 23 for i in older)  # before that, the later one of each day
     weeks = {i.isocalendar()[:2] for i in kept}
     months = {(i.year, i.month) for i in kept}
     assert len(months) == 12
     assert len(weeks) >= 4
-    assert len(kept) <= 7 + 4 + 12
+    assert len(kept) <= 5 + 7 + 4 + 12
     assert newest in kept
     assert min(kept) >= newest - timedelta(days=366)
     # few backups: every one is kept
-    assert to_keep(instants[:3], day_of=lambda i: i.date()) == {instants[1], instants[2]}
+    assert to_keep(instants[:3], day_of=lambda i: i.date()) == set(instants[:3])
+
+
+def test_same_day_backups_are_kept(services: Any, tmp_path: Path, clock: Any) -> None:
+    """The issue's case: Back up now at 09:10, a change, quit at 09:13: both backups stay, so
+    the morning's can undo the afternoon's mistake; and for 48 hours."""
+    services.backups.folder = tmp_path / "backups"
+    clock._now = NOW.replace(hour=9, minute=10)
+    morning = services.backups.back_up().value.path
+    register(services, "Anna")
+    clock._now = NOW.replace(hour=9, minute=13)
+    services.backups.back_up(reason="on exit")
+    clock._now = NOW.replace(hour=16)
+    services.backups.back_up()
+    assert morning.exists() and len(services.backups.backups()) == 3
+    clock._now = NOW + timedelta(days=1, hours=20)  # still within 48 hours of 09:10
+    services.backups.back_up()
+    assert morning.exists() and len(services.backups.backups()) == 4
+    clock._now = NOW + timedelta(days=3)  # now the day keeps its newest only
+    services.backups.back_up()
+    kept = services.backups.backups()
+    assert not morning.exists() and len(kept) == 3
 
 
 def test_rotation_in_the_folder_leaves_other_files_alone(
@@ -142,7 +167,7 @@ def test_a_backup_that_fails_its_check_is_not_kept(
     with pytest.raises(DatabaseError, match="same rows"):
         services.backups.back_up()
     assert list((tmp_path / "backups").iterdir()) == []
-    assert services.audit.count() == 1  # no backup entry for a backup that does not count
+    assert services.audit.search(AuditQuery(action="backup")).total == 0  # it does not count
 
 
 def test_a_cancelled_backup_leaves_nothing(services: Any, tmp_path: Path) -> None:
@@ -257,7 +282,12 @@ def test_restore_of_an_older_schema_upgrades_it(services: Any, tmp_path: Path) -
     services.backups.folder = tmp_path / "backups"
     services.backups.restore(old)
     assert names(services) == []
-    assert services.audit.verify().ok and services.audit.count() == 1  # the restore itself
+    assert services.audit.verify().ok
+    actions = [e.action for e in services.audit.search(AuditQuery()).entries]
+    assert actions[0] == "restore" and "chain_keyed" in actions
+    # record numbers given before the restore are not given again
+    register(services, "Bea")
+    assert services.patients.get_by_record_no("MD-000002").first_name == "Bea"
 
 
 def damage(path: Path, table: str = "patient_token") -> None:
@@ -306,7 +336,7 @@ def test_backup_change_restore_on_the_command_line(capsys: Any, tmp_path: Path) 
     """What the issue asks to show: backup --out, changes, restore --yes, check passes."""
     db = str(tmp_path / "clinic.db")
     out = tmp_path / "b.db"
-    run(capsys, "--db", db, "demo", "--patients", "40")
+    run(capsys, "--db", db, "demo", "--patients", "40", "--create")
     code, printed, _ = run(capsys, "--db", db, "patients", "--json", "--archived")
     backed_up = printed
     code, printed, _ = run(capsys, "--db", db, "backup", "--out", str(out))
@@ -350,9 +380,9 @@ def test_restore_asks_on_a_terminal_and_refuses_without_one(
     assert patients_in(db) == 2
     asked: list[str] = []
     monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or "yes")
-    code, _, _ = run(capsys, "--db", str(db), "restore", str(backup))
+    code, out, _ = run(capsys, "--db", str(db), "restore", str(backup))
     assert code == 0 and patients_in(db) == 1
-    assert "b.db" in asked[0] and "1 patients" in asked[0]
+    assert "b.db" in out and "1 patient" in out and "yes" in asked[0]
 
 
 def test_restore_refuses_while_the_app_has_the_database(capsys: Any, tmp_path: Path) -> None:
@@ -379,7 +409,11 @@ def test_restore_refuses_while_the_app_has_the_database(capsys: Any, tmp_path: P
 
 def test_backup_command_into_the_folder(capsys: Any, tmp_path: Path) -> None:
     db = str(tmp_path / "clinic.db")
-    run(capsys, "--db", db, "demo", "--patients", "5", "--as-of", date(2026, 1, 1).isoformat())
+    run(
+        capsys,
+        *("--db", db, "demo", "--patients", "5", "--create"),
+        *("--as-of", date(2026, 1, 1).isoformat()),
+    )
     folder = tmp_path / "b"
     code, out, _ = run(capsys, "--db", db, "backup", "--folder", str(folder))
     assert code == 0 and str(folder) in out
@@ -418,7 +452,7 @@ def test_backups_in_quick_succession_each_get_a_later_name(services: Any, tmp_pa
     made = [services.backups.back_up().value for _ in range(4)]
     assert [m.taken_at for m in made] == sorted({m.taken_at for m in made})
     assert made[-1].path.exists()
-    assert [b.path for b in services.backups.backups()] == [made[-1].path]  # one per day
+    assert [b.path for b in services.backups.backups()] == [m.path for m in reversed(made)]
 
 
 def test_restore_into_a_new_file(capsys: Any, tmp_path: Path) -> None:
@@ -429,7 +463,9 @@ def test_restore_into_a_new_file(capsys: Any, tmp_path: Path) -> None:
     services.close()
     fresh = tmp_path / "elsewhere" / "new.db"
     fresh.parent.mkdir()
-    code, out, _ = run(capsys, "--db", str(fresh), "restore", str(backup), "--yes")
+    code, _, err = run(capsys, "--db", str(fresh), "restore", str(backup), "--yes")
+    assert code == 1 and "--create" in err and not fresh.exists()  # a mistyped name
+    code, out, _ = run(capsys, "--db", str(fresh), "restore", str(backup), "--yes", "--create")
     assert code == 0 and "no database there before" in out
     assert patients_in(fresh) == 1
     code, _, _ = run(capsys, "--db", str(fresh), "audit", "verify")

@@ -25,7 +25,7 @@ def test_version(capsys: Any) -> None:
 
 def test_demo_then_list_and_search(capsys: Any, tmp_path: Path) -> None:
     db = str(tmp_path / "x.db")
-    code, out, _ = run(capsys, "--db", db, "demo", "--patients", "300", "--seed", "1")
+    code, out, _ = run(capsys, "--db", db, "demo", "--patients", "300", "--seed", "1", "--create")
     assert code == 0 and "300 patients" in out
     code, out, _ = run(capsys, "--db", db, "patients", "--json")
     listed = json.loads(out)
@@ -62,7 +62,19 @@ def test_demo_is_deterministic(capsys: Any, tmp_path: Path) -> None:
     outs = []
     for name in ("a.db", "b.db"):
         db = str(tmp_path / name)
-        run(capsys, "--db", db, "demo", "--patients", "50", "--seed", "7", "--as-of", "2026-01-01")
+        run(
+            capsys,
+            "--db",
+            db,
+            "--create",
+            "demo",
+            "--patients",
+            "50",
+            "--seed",
+            "7",
+            "--as-of",
+            "2026-01-01",
+        )
         outs.append(run(capsys, "--db", db, "patients", "--json")[1])
     assert outs[0] == outs[1]
 
@@ -88,8 +100,22 @@ def test_wrong_arguments_exit_2_without_traceback(
 
 
 def test_too_long_search_is_refused(capsys: Any, tmp_path: Path) -> None:
-    code, _, err = run(capsys, "--db", str(tmp_path / "x.db"), "patients", "--search", "a" * 10_000)
+    db = str(tmp_path / "x.db")
+    code, _, err = run(capsys, "--db", db, "--create", "patients", "--search", "a" * 10_000)
     assert code == 1 and "too long" in err and "Traceback" not in err
+
+
+def test_a_mistyped_database_is_not_created(capsys: Any, tmp_path: Path) -> None:
+    """The issue's case: --db with a typo made folders and an empty database silently."""
+    typo = tmp_path / "clinc" / "mesodesk.sqlite3"
+    for command in (["patients"], ["demo", "--patients", "3"], ["backup"], ["due"]):
+        code, _, err = run(capsys, "--db", str(typo), *command)
+        assert code == 1 and "There is no database" in err and "--create" in err
+        assert not typo.parent.exists()
+    code, _, _ = run(capsys, "--db", str(typo), "--create", "patients")
+    assert code == 0 and typo.exists()
+    assert oct(typo.stat().st_mode & 0o777) == "0o600"
+    assert oct(typo.parent.stat().st_mode & 0o777) == "0o700"
 
 
 def test_not_a_database_is_left_untouched(capsys: Any, tmp_path: Path) -> None:
@@ -103,14 +129,15 @@ def test_not_a_database_is_left_untouched(capsys: Any, tmp_path: Path) -> None:
 
 def test_demo_refuses_a_database_with_patients(capsys: Any, tmp_path: Path) -> None:
     db = str(tmp_path / "x.db")
-    run(capsys, "--db", db, "demo", "--patients", "5")
+    run(capsys, "--db", db, "demo", "--patients", "5", "--create")
     code, _, err = run(capsys, "--db", db, "demo", "--patients", "5")
     assert code == 1 and "empty database" in err
 
 
 def test_console_script_entry_point(tmp_path: Path) -> None:
+    db = str(tmp_path / "y.db")
     out = subprocess.run(
-        [sys.executable, "-m", "mesodesk", "--db", str(tmp_path / "y.db"), "patients", "--json"],
+        [sys.executable, "-m", "mesodesk", "--db", db, "--create", "patients", "--json"],
         capture_output=True,
         text=True,
         check=True,
@@ -120,7 +147,19 @@ def test_console_script_entry_point(tmp_path: Path) -> None:
 
 def test_show_due_and_recall(capsys: Any, tmp_path: Path) -> None:
     db = str(tmp_path / "x.db")
-    run(capsys, "--db", db, "demo", "--patients", "300", "--seed", "3", "--as-of", "2026-11-24")
+    run(
+        capsys,
+        "--db",
+        db,
+        "--create",
+        "demo",
+        "--patients",
+        "300",
+        "--seed",
+        "3",
+        "--as-of",
+        "2026-11-24",
+    )
     code, out, _ = run(capsys, "--db", db, "show", "MD-000007", "--json")
     assert code == 0
     record = json.loads(out)

@@ -48,7 +48,19 @@ def test_recall_csv_has_a_row_per_side_effect_saying_whether_it_suspects_the_lot
     first = ["MD-000007", "Müller", "'@Ana", "'+1 555", "2026-03-01 09:05", "HA 1%", "L-1", "1.5"]
     second = [*first[:4], "2026-05-01 09:00", "HA 1%", "L-1", "2.0"]
     assert rows[1:] == [
-        [*first, "Pain", "2", "2026-03-02", "", "Ongoing", "true", "L-1"],
-        [*first, "Bruising", "1", "2026-04-02", "2026-04-05", "Resolved", "false", ""],
-        [*second, "", "", "", "", "", "", ""],
+        [*first, "Pain", "2", "2026-03-02", "", "Ongoing", "true", "L-1", "blend"],
+        [*first, "Bruising", "1", "2026-04-02", "2026-04-05", "Resolved", "false", "", "blend"],
+        [*second, "", "", "", "", "", "", "", "blend"],
     ]
+
+
+def test_a_numbing_product_s_session_has_no_amount_and_says_how_the_lot_was_used() -> None:
+    session = ("MD-000008", "Ana", "Silva", "555 0101")
+    numbed = RecallEntry(
+        8, *session, 5, datetime(2026, 6, 1, 10, 0), "Numbing cream", "NC-1", None, (), True
+    )
+    out = io.StringIO()
+    write_recall_csv(Recall("NC-1", ((2, "Numbing cream", date(2027, 1, 1)),), (numbed,)), out)
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert (row["lot"], row["amount_ml"], row["used_as"]) == ("NC-1", "", "numbing")

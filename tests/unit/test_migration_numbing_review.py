@@ -17,6 +17,7 @@ from mesodesk.store.db import resolve_target
 from mesodesk.store.migrate import open_database
 from tests.conftest import NOW
 from tests.unit.test_migration_due_recall import counts, to_revision
+from tests.unit.test_migration_numbing_lots import TRIGGERS, VIEW
 
 
 def schema(path: Path) -> dict[tuple[str, str], str]:
@@ -39,7 +40,7 @@ def test_a_database_of_the_previous_version_is_brought_up_with_nothing_lost(
     db = open_database(resolve_target(path))
     generate_demo(db, 60, 3, today=NOW.date())
     db.close()
-    to_revision(path, "0005")
+    to_revision(path, "0005")  # the revision before 0007
     con = sqlite3.connect(path)
     columns = {r[1] for r in con.execute("PRAGMA table_info(treatment_session)")}
     assert "numbing_lot_id" not in columns
@@ -56,8 +57,25 @@ def test_a_database_of_the_previous_version_is_brought_up_with_nothing_lost(
 
     services = Services.open(path, clock=FixedClock(NOW))  # migrates
     try:
-        assert counts(path) == before  # every table, every row
-        assert schema(path) == objects  # every view and trigger, as it was
+        after_counts = counts(path)
+        # every table, every row; the upgrade goes on to 0006, which keys the audit trail and
+        # seals every row as 0007 left it: the trail grows (never shrinks) and its tables come
+        assert after_counts["audit_entry"] > before["audit_entry"]
+        assert after_counts["audit_row_seal"] > 0 and after_counts["clinic"] == 1
+        kept = {t for t in before if t != "audit_entry"}
+        assert {t: after_counts[t] for t in kept} == {t: before[t] for t in kept}
+        # every view and trigger, as it was, but those 0008 makes count the numbing lots; 0006
+        # adds the guards of its own tables
+        redone = {VIEW, *TRIGGERS}
+        now = {
+            k: v
+            for k, v in schema(path).items()
+            if not k[1].startswith(("audit_row_seal_", "clinic_"))
+        }
+        assert {k: v for k, v in now.items() if k[1] not in redone} == {
+            k: v for k, v in objects.items() if k[1] not in redone
+        }
+        assert set(now) == set(objects)
         assert services.analytics.drift() == dict.fromkeys(services.analytics.drift(), 0)
         record_ids = [r[0] for r in agents]
         con = sqlite3.connect(path)

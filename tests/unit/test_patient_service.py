@@ -104,6 +104,25 @@ def test_a_whole_word_ranks_first(clinic: Any, text: str) -> None:
     ]
 
 
+@pytest.mark.parametrize("text", ["muller", "Müller", "MULLER", "müller birgit"])
+def test_a_whole_surname_ranks_above_a_surname_that_holds_the_word(
+    services: Any, text: str
+) -> None:
+    """Issue 15 item 8: "muller" + Enter opens Müller, not Becker-Müller (listed first by name)."""
+    for first, last in [
+        ("Birgit", "Becker-Müller"),
+        ("Birgit", "Müller"),
+        ("Birgit", "Müller Schmidt"),
+        ("Birgit", "Müllerová"),
+    ]:
+        services.patients.create(patient_input(first_name=first, last_name=last))
+    found = names(services.patients.search(PatientQuery(text)))
+    assert found[0] == "Birgit Müller"
+    assert set(found[1:3]) == {"Birgit Becker-Müller", "Birgit Müller Schmidt"}
+    if " " not in text:
+        assert found[3:] == ["Birgit Müllerová"]
+
+
 def test_exact_word_ranks_above_prefix(services: Any) -> None:
     services.patients.create(patient_input(first_name="Ann", last_name="Zed"))
     services.patients.create(patient_input(first_name="Annabel", last_name="Able"))

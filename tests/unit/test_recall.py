@@ -189,8 +189,9 @@ def test_the_catalogue_keeps_one_lot_per_folded_number_and_product(clinic: Clini
 
 def raw_recall(path: Path, number: str, product: str) -> dict[str, Any]:
     """A recall recomputed with plain SQL: the sessions that used a lot of that folded number
-    in that product; the side effects naming one of those lots; and every other side effect
-    the exposed patients reported from their first exposure on."""
+    in that product (in their blend or as their numbing product); the side effects naming one
+    of those lots; and every other side effect the exposed patients reported from their first
+    exposure on."""
     con = sqlite3.connect(path)
     try:
         lots = {
@@ -202,12 +203,19 @@ def raw_recall(path: Path, number: str, product: str) -> dict[str, Any]:
             )
         }
         marks = ",".join("?" * len(lots))
-        sessions = con.execute(
-            f"SELECT s.id, s.patient_id, substr(min(s.started_at), 1, 10) FROM blend_item b "
-            f"JOIN treatment_session s ON s.id = b.session_id WHERE b.lot_id IN ({marks}) "
-            "GROUP BY s.id",
-            sorted(lots),
-        ).fetchall()
+        sessions = (
+            con.execute(
+                f"SELECT s.id, s.patient_id, substr(min(s.started_at), 1, 10) FROM blend_item b "
+                f"JOIN treatment_session s ON s.id = b.session_id WHERE b.lot_id IN ({marks}) "
+                "GROUP BY s.id",
+                sorted(lots),
+            ).fetchall()
+            + con.execute(
+                "SELECT id, patient_id, substr(started_at, 1, 10) FROM treatment_session "
+                f"WHERE numbing_lot_id IN ({marks})",
+                sorted(lots),
+            ).fetchall()
+        )
         first: dict[int, str] = {}
         for _sid, pid, day in sessions:
             first[pid] = min(first.get(pid, day), day)
@@ -262,7 +270,14 @@ def test_recalls_of_the_demo_match_a_recount_in_sql(demo1500: Path) -> None:
         number, products = shared_number(demo1500)
         with pytest.raises(LotInSeveralProducts):
             services.treatment.recall(number.lower())
-        asked = [(BAD_LOT_NUMBER.lower(), None)] + [(number.lower(), p) for p in products]
+        con = sqlite3.connect(demo1500)
+        (cream,) = con.execute(
+            "SELECT l.lot_number FROM treatment_session s JOIN product_lot l "
+            "ON l.id = s.numbing_lot_id GROUP BY l.id ORDER BY count(*) DESC LIMIT 1"
+        ).fetchone()
+        con.close()
+        asked = [(BAD_LOT_NUMBER.lower(), None), (cream.lower(), None)]
+        asked += [(number.lower(), p) for p in products]
         for typed, product in asked:
             recall = services.treatment.recall(typed, product)
             raw = raw_recall(demo1500, typed, recall.product)
@@ -280,19 +295,31 @@ def test_recalls_of_the_demo_match_a_recount_in_sql(demo1500: Path) -> None:
         services.close()
 
 
-def test_the_side_effects_of_each_exposure_in_the_demo(demo1500: Path) -> None:
+@pytest.mark.parametrize("numbing", [False, True], ids=["blend lot", "numbing lot"])
+def test_the_side_effects_of_each_exposure_in_the_demo(demo1500: Path, numbing: bool) -> None:
     """Per session: the side effects suspecting its lot, and the others whose onset falls from
-    that session up to the patient's next session with the lot."""
+    that session up to the patient's next session with the lot (the demo's bad lot, and a
+    numbing cream's lot)."""
     from mesodesk.services.demo import BAD_LOT_NUMBER
 
+    number = BAD_LOT_NUMBER
+    if numbing:
+        con = sqlite3.connect(demo1500)
+        (number,) = con.execute(
+            "SELECT l.lot_number FROM treatment_session s JOIN product_lot l "
+            "ON l.id = s.numbing_lot_id WHERE s.started_at >= '2026-06-01' "
+            "GROUP BY l.id ORDER BY count(*) DESC LIMIT 1"
+        ).fetchone()
+        con.close()
     services = Services.open(demo1500, clock=clock_now(), read_only=True)
     try:
-        recall = services.treatment.recall(BAD_LOT_NUMBER)
+        recall = services.treatment.recall(number)
+        assert recall.entries and all(e.numbing is numbing for e in recall.entries)
         lot_ids = {lot_id for lot_id, _p, _e in recall.lots}
         expected: dict[int, set[int]] = defaultdict(set)
         for patient_id in sorted({e.patient_id for e in recall.entries}):
             record = services.treatment.record(patient_id)
-            exposed = [s for s in record.sessions if any(b.lot_id in lot_ids for b in s.blend)]
+            exposed = [s for s in record.sessions if lot_ids & set(s.used_lot_ids)]
             for i, session in enumerate(exposed):
                 start = session.started_at.date()
                 end = exposed[i + 1].started_at.date() if i + 1 < len(exposed) else None

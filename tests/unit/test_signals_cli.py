@@ -29,7 +29,20 @@ def run(capsys: Any, *args: str) -> tuple[int, str, str]:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo clinic at the size the app offers on first start."""
     path = tmp_path_factory.mktemp("signals") / "demo.sqlite3"
-    code = main(["--db", str(path), "demo", "--patients", "1000", "--seed", "1", "--as-of", AS_OF])
+    code = main(
+        [
+            "--db",
+            str(path),
+            "demo",
+            "--patients",
+            "1000",
+            "--seed",
+            "1",
+            "--as-of",
+            AS_OF,
+            "--create",
+        ]
+    )
     assert code == 0
     return path
 

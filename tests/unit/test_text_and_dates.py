@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from mesodesk.domain.dates import DateOrder, age_on, parse_date
+from mesodesk.domain.dates import DateOrder, NoSuchDay, age_on, parse_date, read_date
 from mesodesk.domain.text import clean_block, clean_line, fold, has_control_chars, name_tokens
 
 
@@ -63,6 +63,38 @@ def test_parse_date_as_the_clinic_writes_it(
     text: str, order: DateOrder, expected: date | None
 ) -> None:
     assert parse_date(text, order, today=date(2026, 11, 24)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "order", "expected"),
+    [
+        ("31/02/1990", DateOrder.DMY, NoSuchDay(1990, 2, 31)),
+        ("02/31/1990", DateOrder.MDY, NoSuchDay(1990, 2, 31)),
+        ("29.2.91", DateOrder.DMY, NoSuchDay(1991, 2, 29)),
+        ("1990-13-01", DateOrder.DMY, NoSuchDay(1990, 13, 1)),
+        ("00/01/2020", DateOrder.DMY, NoSuchDay(2020, 1, 0)),
+        ("31021990", DateOrder.DMY, NoSuchDay(1990, 2, 31)),
+        ("29/02/1992", DateOrder.DMY, date(1992, 2, 29)),
+        ("31/02", DateOrder.DMY, None),
+        ("31/02/199", DateOrder.DMY, None),
+        ("next week", DateOrder.DMY, None),
+    ],
+)
+def test_a_date_in_the_right_form_that_names_no_day_says_so(
+    text: str, order: DateOrder, expected: object
+) -> None:
+    assert read_date(text, order, today=date(2026, 11, 24)) == expected
+    assert parse_date(text, order, today=date(2026, 11, 24)) == (
+        expected if isinstance(expected, date) else None
+    )
+
+
+def test_no_such_day_knows_its_month() -> None:
+    assert NoSuchDay(1990, 2, 31).days_in_month == 28
+    assert NoSuchDay(2028, 2, 30).days_in_month == 29
+    assert NoSuchDay(2026, 4, 31).days_in_month == 30
+    assert NoSuchDay(2026, 13, 1).days_in_month == 0 and not NoSuchDay(2026, 13, 1).month_exists
+    assert NoSuchDay(0, 1, 1).days_in_month == 0
 
 
 def test_two_digit_year_is_in_the_past() -> None:

@@ -259,6 +259,26 @@ def test_record_and_timeline(clinic: Clinic) -> None:
     assert kinds == ["course", "session", "side_effect", "resolved"]
 
 
+def test_the_timeline_runs_in_the_order_things_happen_within_a_day(clinic: Clinic) -> None:
+    """Course starts, onsets and resolutions have a day and no time: on the day of a session
+    the course starts before it and a side effect follows it (issue 15 item 10)."""
+    morning = clinic.session(datetime(2026, 10, 1, 9))
+    clinic.effect(
+        session_id=morning.id,
+        onset_on=date(2026, 10, 1),
+        reported_at=datetime(2026, 10, 1, 18),
+        resolved_on=date(2026, 10, 1),
+        outcome=AEOutcome.RESOLVED,
+    )
+    events = clinic.s.treatment.record(clinic.patient.id).timeline()
+    assert [(e.kind, e.ref_id) for e in events] == [
+        ("course", clinic.course.id),
+        ("session", morning.id),
+        ("side_effect", events[2].ref_id),
+        ("resolved", events[2].ref_id),
+    ]
+
+
 def test_due_list(clinic: Clinic) -> None:
     clinic.session(datetime(2026, 10, 1, 10))
     later = clinic.s.patients.create(patient_input(first_name="Zed", last_name="Young")).value
