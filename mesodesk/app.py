@@ -243,9 +243,7 @@ def run_smoke() -> int:
             step = "creating and migrating a database"
             services = Services.open(Path(folder) / "smoke.sqlite3")
             step = "loading a demo clinic"
-            from mesodesk.services.demo import generate_demo
-
-            generate_demo(services.db, 40, 1)
+            services.demo.generate(40, 1)
             step = "opening the main window"
             app = make_application()
             window = MainWindow(services, Settings())

@@ -209,10 +209,17 @@ class Database:
     automatic backups use it to tell whether anything changed).
     """
 
-    def __init__(self, engine: Engine, target: Target, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        target: Target,
+        *,
+        read_only: bool = False,
+        clock: Clock | None = None,
+    ) -> None:
         self.target = target
         self.actor: Actor = Actor.system()
-        self.clock: Clock = Clock()
+        self.clock: Clock = clock or Clock()
         self.commits = 0
         self.notice = ""  # a warning for the person using it (a network file system)
         self._writable = threading.Event()  # cleared while the file is being checked

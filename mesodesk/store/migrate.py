@@ -21,6 +21,7 @@ from sqlalchemy.pool import StaticPool
 
 from mesodesk import logs
 from mesodesk.domain.audit import Actor
+from mesodesk.domain.clock import Clock
 from mesodesk.domain.errors import DatabaseError
 from mesodesk.domain.integrity import SchemaObject
 from mesodesk.files import create_private, make_private, os_error_message, private_dir
@@ -243,8 +244,12 @@ def open_database(
     read_only: bool = False,
     keys: KeyStore | None = None,
     now: datetime | None = None,
+    clock: Clock | None = None,
 ) -> Database:
-    """Open (and create, and migrate) a mesodesk database, refusing anything that is not one."""
+    """Open (and create, and migrate) a mesodesk database, refusing anything that is not one.
+    ``clock`` gives the audit trail its time (and ``now``, unless given)."""
+    if now is None and clock is not None:
+        now = clock.utcnow()
     keys = keys or FileKeyStore()
     where = None
     lock = None
@@ -326,7 +331,7 @@ def open_database(
         if lock is not None:
             lock.close()
         raise DatabaseError(f"Cannot open {target.describe()}: {_reason(exc)}") from exc
-    db = Database(engine, target, read_only=read_only)
+    db = Database(engine, target, read_only=read_only, clock=clock)
     db.lock = lock
     db.read_only_reason = read_only_reason
     db.notice = where.warning() if where is not None else ""
