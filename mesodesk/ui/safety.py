@@ -800,8 +800,9 @@ class RestoreConfirmDialog(QDialog):
         if contents.taken_at is not None:
             taken = _local(formats, contents.taken_at)
         elif contents.file_changed_at is not None:  # a backup renamed, or made with --out
-            taken = self.tr("not in its name; the file was last changed %1").replace(
-                "%1", _local(formats, contents.file_changed_at)
+            taken = arg(
+                self.tr("not in its name; the file was last changed %1"),
+                _local(formats, contents.file_changed_at),
             )
         else:
             taken = self.tr("unknown")
