@@ -20,18 +20,14 @@ from mesodesk.domain.treatment import (
 )
 from mesodesk.services.changes import Result
 from mesodesk.services.treatment import (
-    CO,
     DUE_STATUSES,
-    OA,
-    PA,
-    SE,
     TreatmentBase,
     _as_day,
     _day,
-    _t,
     treatment_changed,
 )
 from mesodesk.store import models as m
+from mesodesk.store.tables import COURSE, OUTCOME, PATIENT, SESSION, table
 
 
 class CourseService(TreatmentBase):
@@ -64,7 +60,7 @@ class CourseService(TreatmentBase):
         with self.db.write() as s:
             row = self._course_row(s, course_id)
             first = s.execute(
-                select(func.min(SE.started_at)).where(SE.course_id == course_id)
+                select(func.min(SESSION.started_at)).where(SESSION.course_id == course_id)
             ).scalar()
             if (
                 first is not None
@@ -126,14 +122,16 @@ class CourseService(TreatmentBase):
     def delete_course(self, course_id: int) -> Result[None]:
         with self.db.write() as s:
             row = self._course_row(s, course_id)
-            sessions = s.execute(select(func.count()).where(SE.course_id == course_id)).scalar_one()
+            sessions = s.execute(
+                select(func.count()).where(SESSION.course_id == course_id)
+            ).scalar_one()
             if sessions:
                 raise ConflictError(
                     f"This course has {sessions} session(s). Delete them first, or stop the course."
                 )
             patient_id = row.patient_id
             for outcome in s.execute(
-                select(m.OutcomeAssessment).where(OA.course_id == course_id)
+                select(m.OutcomeAssessment).where(OUTCOME.course_id == course_id)
             ).scalars():
                 s.delete(outcome)
             s.delete(row)
@@ -152,40 +150,40 @@ class CourseService(TreatmentBase):
         writes from domain.schedule.course_dues, the function the record and the PDF call."""
         by = by or self.clock.today()
         if lapsed:
-            when: list[Any] = [CO.lapses_on <= by]
-            order: list[Any] = [CO.next_due.desc()]
+            when: list[Any] = [COURSE.lapses_on <= by]
+            order: list[Any] = [COURSE.next_due.desc()]
         else:
-            when = [CO.next_due <= by, or_(CO.lapses_on.is_(None), CO.lapses_on > by)]
-            order = [CO.next_due]
+            when = [COURSE.next_due <= by, or_(COURSE.lapses_on.is_(None), COURSE.lapses_on > by)]
+            order = [COURSE.next_due]
         done = (
             select(func.count())
-            .where(SE.course_id == CO.id)
-            .correlate(_t(m.Course))
+            .where(SESSION.course_id == COURSE.id)
+            .correlate(table(m.Course))
             .scalar_subquery()
         )
         stmt = (
             select(
-                CO.id,
-                CO.patient_id,
-                CO.indication,
-                type_coerce(CO.next_due, String),
-                CO.planned_sessions,
-                PA.record_number,
-                PA.first_name,
-                PA.last_name,
-                PA.phone,
-                type_coerce(PA.last_session_at, String),
+                COURSE.id,
+                COURSE.patient_id,
+                COURSE.indication,
+                type_coerce(COURSE.next_due, String),
+                COURSE.planned_sessions,
+                PATIENT.record_number,
+                PATIENT.first_name,
+                PATIENT.last_name,
+                PATIENT.phone,
+                type_coerce(PATIENT.last_session_at, String),
                 done.label("done"),
-                type_coerce(CO.lapses_on, String),
+                type_coerce(COURSE.lapses_on, String),
             )
-            .select_from(_t(m.Course).join(_t(m.Patient)))
+            .select_from(table(m.Course).join(table(m.Patient)))
             .where(
-                CO.status.in_(DUE_STATUSES),
-                CO.next_due.is_not(None),
+                COURSE.status.in_(DUE_STATUSES),
+                COURSE.next_due.is_not(None),
                 *when,
-                PA.archived == False,  # noqa: E712
+                PATIENT.archived == False,  # noqa: E712
             )
-            .order_by(*order, PA.last_folded, PA.first_folded, CO.id)
+            .order_by(*order, PATIENT.last_folded, PATIENT.first_folded, COURSE.id)
             .limit(limit)
         )
         with self.db.read() as s:

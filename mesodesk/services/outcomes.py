@@ -14,12 +14,12 @@ from mesodesk.domain.treatment import (
 )
 from mesodesk.services.changes import Result
 from mesodesk.services.treatment import (
-    OA,
     TreatmentBase,
     _apply_outcome,
     treatment_changed,
 )
 from mesodesk.store import models as m
+from mesodesk.store.tables import OUTCOME
 
 
 class OutcomeService(TreatmentBase):
@@ -64,7 +64,7 @@ class OutcomeService(TreatmentBase):
 
     def outcome(self, outcome_id: int) -> OutcomeAssessment:
         with self.db.read() as s:
-            found = self._outcomes(s, OA.id == outcome_id)
+            found = self._outcomes(s, OUTCOME.id == outcome_id)
         if not found:
             raise NotFoundError("This course review no longer exists.")
         return found[0]
@@ -93,8 +93,8 @@ class OutcomeService(TreatmentBase):
                 f"({course.started_on.isoformat()}).",
             )
         other = s.execute(
-            select(OA.assessed_on).where(
-                OA.course_id == clean.course_id, OA.id != (outcome_id or 0)
+            select(OUTCOME.assessed_on).where(
+                OUTCOME.course_id == clean.course_id, OUTCOME.id != (outcome_id or 0)
             )
         ).first()
         if other is not None:

@@ -27,22 +27,16 @@ from mesodesk.domain.treatment import (
 )
 from mesodesk.services.bulk import no_collector_pauses
 from mesodesk.services.treatment import (
-    FX,
-    LT,
-    PA,
-    PD,
-    SE,
-    SL,
     TreatmentBase,
     _day,
     _id_chunks,
     _moment,
     _plain_rows,
-    _t,
 )
 from mesodesk.store import models as m
 from mesodesk.store.derived import fold_lot_number
 from mesodesk.store.session_lots import session_lots
+from mesodesk.store.tables import EFFECT_LOT, LOT, PATIENT, PRODUCT, SESSION, SIDE_EFFECT, table
 
 
 def _from_first_exposures(s: DbSession, rows: list[Any], lot_ids: list[int]) -> Any:
@@ -52,7 +46,7 @@ def _from_first_exposures(s: DbSession, rows: list[Any], lot_ids: list[int]) -> 
     On SQLite the first exposures go to the database as one JSON parameter: joining the blends to
     the sessions a second time, in SQL, took as long as the whole rest of a recall over a million
     sessions. Elsewhere (PostgreSQL) that join is the portable way."""
-    effects = _t(m.SideEffect)
+    effects = table(m.SideEffect)
     if s.get_bind().dialect.name == "sqlite":
         firsts: dict[int, str] = {}
         for row in rows:
@@ -61,16 +55,21 @@ def _from_first_exposures(s: DbSession, rows: list[Any], lot_ids: list[int]) -> 
         pairs = func.json_each(json.dumps(list(firsts.items()))).table_valued("value")
         patient = func.json_extract(pairs.c.value, "$[0]")
         since = func.json_extract(pairs.c.value, "$[1]")
-        return pairs.join(effects, and_(FX.patient_id == patient, FX.onset_on >= since))
+        return pairs.join(
+            effects, and_(SIDE_EFFECT.patient_id == patient, SIDE_EFFECT.onset_on >= since)
+        )
     used = session_lots(lot_ids).subquery()
     first = (
-        select(SE.patient_id.label("pid"), func.min(SE.started_at).label("since"))
-        .select_from(used.join(_t(m.TreatmentSession), SE.id == used.c.session_id))
-        .group_by(SE.patient_id)
+        select(SESSION.patient_id.label("pid"), func.min(SESSION.started_at).label("since"))
+        .select_from(used.join(table(m.TreatmentSession), SESSION.id == used.c.session_id))
+        .group_by(SESSION.patient_id)
         .subquery()
     )
     return effects.join(
-        first, and_(FX.patient_id == first.c.pid, FX.onset_on >= func.date(first.c.since))
+        first,
+        and_(
+            SIDE_EFFECT.patient_id == first.c.pid, SIDE_EFFECT.onset_on >= func.date(first.c.since)
+        ),
     )
 
 
@@ -78,7 +77,9 @@ def suspected_lot_pairs() -> Any:
     """Which lots each side effect suspects, as (side_effect_id, lot_id) rows: the one place
     that reads it (the ``side_effect_lot`` links of migration 0004: one or several of the lots
     the suspected session used, or all of them)."""
-    return select(SL.side_effect_id.label("side_effect_id"), SL.lot_id.label("lot_id"))
+    return select(
+        EFFECT_LOT.side_effect_id.label("side_effect_id"), EFFECT_LOT.lot_id.label("lot_id")
+    )
 
 
 def _choose_product(number: str, names: list[str], product: str | None) -> str:
@@ -237,10 +238,10 @@ class RecallService(TreatmentBase):
             with self.db.read() as s:
                 found = list(
                     s.execute(
-                        select(LT.id, PD.name, LT.expiry_date, LT.lot_number)
-                        .select_from(_t(m.ProductLot).join(_t(m.Product)))
-                        .where(LT.lot_folded == fold_lot_number(number))
-                        .order_by(PD.name, LT.id)
+                        select(LOT.id, PRODUCT.name, LOT.expiry_date, LOT.lot_number)
+                        .select_from(table(m.ProductLot).join(table(m.Product)))
+                        .where(LOT.lot_folded == fold_lot_number(number))
+                        .order_by(PRODUCT.name, LOT.id)
                     )
                 )
                 if not found:
@@ -256,15 +257,17 @@ class RecallService(TreatmentBase):
                 exposures = _plain_rows(
                     s,
                     select(
-                        SE.id,
-                        SE.patient_id,
-                        type_coerce(SE.started_at, String),
+                        SESSION.id,
+                        SESSION.patient_id,
+                        type_coerce(SESSION.started_at, String),
                         used.c.amount_ml,
                         used.c.lot_id,
                         used.c.numbing,
                     )
-                    .select_from(used.join(_t(m.TreatmentSession), SE.id == used.c.session_id))
-                    .order_by(SE.patient_id, SE.started_at, SE.id),
+                    .select_from(
+                        used.join(table(m.TreatmentSession), SESSION.id == used.c.session_id)
+                    )
+                    .order_by(SESSION.patient_id, SESSION.started_at, SESSION.id),
                 )
                 rows = [(e[0], e[1], _moment(e[2]), e[3], e[4], bool(e[5])) for e in exposures]
                 # Each patient once (a patient often had the lot several times).
@@ -274,8 +277,12 @@ class RecallService(TreatmentBase):
                     for pid, record, first_name, last_name, phone in _plain_rows(
                         s,
                         select(
-                            PA.id, PA.record_number, PA.first_name, PA.last_name, PA.phone
-                        ).where(PA.id.in_(chunk)),
+                            PATIENT.id,
+                            PATIENT.record_number,
+                            PATIENT.first_name,
+                            PATIENT.last_name,
+                            PATIENT.phone,
+                        ).where(PATIENT.id.in_(chunk)),
                     ):
                         people[pid] = (format_record_no(record), first_name, last_name, phone)
                 # Which lots each side effect suspects, read through the one query piece: one
@@ -283,23 +290,23 @@ class RecallService(TreatmentBase):
                 # lot gives the yes or no and the others their numbers.
                 pairs = suspected_lot_pairs().subquery()
                 columns = (
-                    FX.id,
-                    FX.patient_id,
-                    FX.session_id,
-                    FX.kind,
-                    FX.grade,
-                    type_coerce(FX.onset_on, String),
-                    type_coerce(FX.resolved_on, String),
-                    FX.outcome,
-                    LT.lot_number,
+                    SIDE_EFFECT.id,
+                    SIDE_EFFECT.patient_id,
+                    SIDE_EFFECT.session_id,
+                    SIDE_EFFECT.kind,
+                    SIDE_EFFECT.grade,
+                    type_coerce(SIDE_EFFECT.onset_on, String),
+                    type_coerce(SIDE_EFFECT.resolved_on, String),
+                    SIDE_EFFECT.outcome,
+                    LOT.lot_number,
                     pairs.c.lot_id,
                 )
 
                 def named(source: Any) -> Any:
                     # no ORDER BY: each session's side effects are sorted in Python
                     return select(*columns).select_from(
-                        source.outerjoin(pairs, pairs.c.side_effect_id == FX.id).outerjoin(
-                            _t(m.ProductLot), LT.id == pairs.c.lot_id
+                        source.outerjoin(pairs, pairs.c.side_effect_id == SIDE_EFFECT.id).outerjoin(
+                            table(m.ProductLot), LOT.id == pairs.c.lot_id
                         )
                     )
 
@@ -317,7 +324,9 @@ class RecallService(TreatmentBase):
                     effects.extend(
                         tuple(e)
                         for e in s.execute(
-                            named(_t(m.SideEffect)).where(FX.id.in_(suspecting.scalar_subquery()))
+                            named(table(m.SideEffect)).where(
+                                SIDE_EFFECT.id.in_(suspecting.scalar_subquery())
+                            )
                         )
                         if e[0] not in listed
                     )

@@ -34,21 +34,15 @@ from mesodesk.domain.treatment import (
 )
 from mesodesk.services.changes import Result
 from mesodesk.services.treatment import (
-    BI,
-    FX,
-    LT,
-    OA,
-    PD,
-    SE,
     AllergyWarning,
     SafetyQuestions,
     TreatmentBase,
     _reason,
     _record_answers,
-    _t,
     treatment_changed,
 )
 from mesodesk.store import models as m
+from mesodesk.store.tables import BLEND_ITEM, LOT, OUTCOME, PRODUCT, SESSION, SIDE_EFFECT, table
 
 
 class SessionService(TreatmentBase):
@@ -146,7 +140,7 @@ class SessionService(TreatmentBase):
             _record_answers(row, findings, reason)
             row.updated_at = self.clock.utcnow()
             current = list(
-                s.execute(select(m.BlendItem).where(BI.session_id == session_id)).scalars()
+                s.execute(select(m.BlendItem).where(BLEND_ITEM.session_id == session_id)).scalars()
             )
             wanted = [(b.lot_id, b.amount_ml) for b in clean.blend]
             if [
@@ -160,9 +154,9 @@ class SessionService(TreatmentBase):
             # product) is no longer suspected; a side effect that suspects every lot of the
             # session suspects each of them (Session.used_lots).
             s.flush()
-            lots = self._sessions(s, SE.id == session_id)[0].used_lot_ids
+            lots = self._sessions(s, SESSION.id == session_id)[0].used_lot_ids
             for effect in s.execute(
-                select(m.SideEffect).where(FX.session_id == session_id)
+                select(m.SideEffect).where(SIDE_EFFECT.session_id == session_id)
             ).scalars():
                 assert effect.id is not None
                 suspected = set(self._suspected(s, effect.id))
@@ -218,9 +212,9 @@ class SessionService(TreatmentBase):
         number = 1 + (
             s.execute(
                 select(func.count()).where(
-                    SE.course_id == course.id,
-                    SE.started_at < clean.started_at,
-                    SE.id != (session_id or 0),
+                    SESSION.course_id == course.id,
+                    SESSION.started_at < clean.started_at,
+                    SESSION.id != (session_id or 0),
                 )
             ).scalar_one()
         )
@@ -265,15 +259,18 @@ class SessionService(TreatmentBase):
         lots = {
             r.id: (r.lot_number, r.expiry_date)
             for r in s.execute(
-                select(LT.id, LT.lot_number, LT.expiry_date).where(
-                    LT.id.in_([b.lot_id for b in clean.blend])
+                select(LOT.id, LOT.lot_number, LOT.expiry_date).where(
+                    LOT.id.in_([b.lot_id for b in clean.blend])
                 )
             )
         }
         if session_id is not None:
             # A lot that was valid when the session was first saved stays acceptable on edit.
             previous = {
-                r.lot_id for r in s.execute(select(BI.lot_id).where(BI.session_id == session_id))
+                r.lot_id
+                for r in s.execute(
+                    select(BLEND_ITEM.lot_id).where(BLEND_ITEM.session_id == session_id)
+                )
             }
             check = [b for b in clean.blend if b.lot_id not in previous]
         else:
@@ -305,9 +302,9 @@ class SessionService(TreatmentBase):
                 )
             return
         found = s.execute(
-            select(LT.lot_number, LT.expiry_date, PD.name, PD.numbing)
-            .select_from(_t(m.ProductLot).join(_t(m.Product)))
-            .where(LT.id == lot_id)
+            select(LOT.lot_number, LOT.expiry_date, PRODUCT.name, PRODUCT.numbing)
+            .select_from(table(m.ProductLot).join(table(m.Product)))
+            .where(LOT.id == lot_id)
         ).first()
         if found is None:
             raise ValidationError.single("numbing_lot_id", NO_LOT)
@@ -359,7 +356,7 @@ class SessionService(TreatmentBase):
     def session(self, session_id: int) -> Session:
         with self.db.read() as s:
             row = self._session_row(s, session_id)
-            for session in self._sessions(s, SE.patient_id == row.patient_id):
+            for session in self._sessions(s, SESSION.patient_id == row.patient_id):
                 if session.id == session_id:
                     return session
         raise NotFoundError("This session no longer exists.")
@@ -373,7 +370,9 @@ class SessionService(TreatmentBase):
             row = self._session_row(s, session_id)
             patient_id = row.patient_id
             effects = list(
-                s.execute(select(m.SideEffect).where(FX.session_id == session_id)).scalars()
+                s.execute(
+                    select(m.SideEffect).where(SIDE_EFFECT.session_id == session_id)
+                ).scalars()
             )
             for effect in effects:
                 assert effect.id is not None
@@ -383,10 +382,12 @@ class SessionService(TreatmentBase):
                 else:
                     effect.session_id = None
                     effect.suspects_blend = False
-            for item in s.execute(select(m.BlendItem).where(BI.session_id == session_id)).scalars():
+            for item in s.execute(
+                select(m.BlendItem).where(BLEND_ITEM.session_id == session_id)
+            ).scalars():
                 s.delete(item)
             for outcome in s.execute(
-                select(m.OutcomeAssessment).where(OA.session_id == session_id)
+                select(m.OutcomeAssessment).where(OUTCOME.session_id == session_id)
             ).scalars():
                 outcome.session_id = None
             s.flush()
@@ -397,12 +398,15 @@ class SessionService(TreatmentBase):
 
     def last_blend(self, patient_id: int, course_id: int | None = None) -> list[BlendLine]:
         """The blend of the patient's last session (of the course, if given)."""
-        where = SE.patient_id == patient_id
+        where = SESSION.patient_id == patient_id
         if course_id is not None:
-            where = and_(where, SE.course_id == course_id)
+            where = and_(where, SESSION.course_id == course_id)
         with self.db.read() as s:
             last = s.execute(
-                select(SE.id).where(where).order_by(SE.started_at.desc(), SE.id.desc()).limit(1)
+                select(SESSION.id)
+                .where(where)
+                .order_by(SESSION.started_at.desc(), SESSION.id.desc())
+                .limit(1)
             ).scalar()
         if last is None:
             return []

@@ -28,13 +28,12 @@ from mesodesk.domain.treatment import (
 )
 from mesodesk.services.changes import Result
 from mesodesk.services.treatment import (
-    FX,
-    SE,
     TreatmentBase,
     _answered_effect,
     treatment_changed,
 )
 from mesodesk.store import models as m
+from mesodesk.store.tables import SESSION, SIDE_EFFECT
 
 
 class SideEffectService(TreatmentBase):
@@ -132,7 +131,7 @@ class SideEffectService(TreatmentBase):
 
     def side_effect(self, effect_id: int) -> SideEffect:
         with self.db.read() as s:
-            found = self._side_effects(s, FX.id == effect_id)
+            found = self._side_effects(s, SIDE_EFFECT.id == effect_id)
         if not found:
             raise NotFoundError("This side effect no longer exists.")
         return found[0]
@@ -150,10 +149,10 @@ class SideEffectService(TreatmentBase):
             row = s.get(m.TreatmentSession, data.session_id)
             if row is None or row.patient_id != patient_id:
                 raise ValidationError.single("session_id", NO_SESSION)
-            session = self._sessions(s, SE.id == data.session_id)[0]
+            session = self._sessions(s, SESSION.id == data.session_id)[0]
             session_on = row.started_at.date()
             first = s.execute(
-                select(func.min(SE.started_at)).where(SE.course_id == row.course_id)
+                select(func.min(SESSION.started_at)).where(SESSION.course_id == row.course_id)
             ).scalar()
             first_on = first.date() if first else None
             used = session.used_lot_ids  # its blend's lots and its numbing product's
@@ -163,7 +162,7 @@ class SideEffectService(TreatmentBase):
                 raise ValidationError.single("lot_ids", NO_SUSPECTED_LOT)
         else:
             first = s.execute(
-                select(func.min(SE.started_at)).where(SE.patient_id == patient_id)
+                select(func.min(SESSION.started_at)).where(SESSION.patient_id == patient_id)
             ).scalar()
             first_on = first.date() if first else None
         if data.recorded_by_id is not None and s.get(m.Practitioner, data.recorded_by_id) is None:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
 
 from mesodesk.domain.allergy import AllergyMatch, describe
@@ -63,22 +63,20 @@ from mesodesk.services.patients import PatientService, row_to_patient
 from mesodesk.store import models as m
 from mesodesk.store.db import Database
 from mesodesk.store.derived import refresh_schedules
+from mesodesk.store.tables import (
+    BLEND_ITEM,
+    COURSE,
+    EFFECT_LOT,
+    LOT,
+    OUTCOME,
+    PATIENT,
+    PRACTITIONER,
+    PRODUCT,
+    SESSION,
+    SIDE_EFFECT,
+    table,
+)
 
-
-def _t(model: Any) -> Table:
-    return cast(Table, model.__table__)
-
-
-PA = _t(m.Patient).c
-CO = _t(m.Course).c
-SE = _t(m.TreatmentSession).c
-BI = _t(m.BlendItem).c
-LT = _t(m.ProductLot).c
-PD = _t(m.Product).c
-PR = _t(m.Practitioner).c
-FX = _t(m.SideEffect).c
-OA = _t(m.OutcomeAssessment).c
-SL = _t(m.SideEffectLot).c
 DUE_STATUSES = (CourseStatus.ACTIVE.value, CourseStatus.COMPLETED.value)
 MAX_OVERRIDE_TEXT = 2_000
 
@@ -238,10 +236,10 @@ class TreatmentBase:
 
     def _record(self, s: DbSession, patient_id: int) -> PatientRecord:
         patient = row_to_patient(self._patient_row(s, patient_id))
-        sessions = self._sessions(s, SE.patient_id == patient_id)
+        sessions = self._sessions(s, SESSION.patient_id == patient_id)
         courses = self._courses(s, patient_id, sessions)
-        effects = self._side_effects(s, FX.patient_id == patient_id)
-        outcomes = self._outcomes(s, OA.patient_id == patient_id)
+        effects = self._side_effects(s, SIDE_EFFECT.patient_id == patient_id)
+        outcomes = self._outcomes(s, OUTCOME.patient_id == patient_id)
         return PatientRecord(
             patient, tuple(courses), tuple(sessions), tuple(effects), tuple(outcomes)
         )
@@ -261,12 +259,14 @@ class TreatmentBase:
                 assessor=r.assessor_name or "",
             )
             for r in s.execute(
-                select(_t(m.OutcomeAssessment), PR.name.label("assessor_name"))
+                select(table(m.OutcomeAssessment), PRACTITIONER.name.label("assessor_name"))
                 .select_from(
-                    _t(m.OutcomeAssessment).outerjoin(_t(m.Practitioner), OA.assessor_id == PR.id)
+                    table(m.OutcomeAssessment).outerjoin(
+                        table(m.Practitioner), OUTCOME.assessor_id == PRACTITIONER.id
+                    )
                 )
                 .where(where)
-                .order_by(OA.assessed_on, OA.id)
+                .order_by(OUTCOME.assessed_on, OUTCOME.id)
             )
         ]
 
@@ -278,21 +278,21 @@ class TreatmentBase:
             patients = {
                 row.id: row_to_patient(row)
                 for chunk in _id_chunks(s, ids)
-                for row in s.execute(select(m.Patient).where(PA.id.in_(chunk))).scalars()
+                for row in s.execute(select(m.Patient).where(PATIENT.id.in_(chunk))).scalars()
             }
             sessions: dict[int, list[Session]] = defaultdict(list)
             effects: dict[int, list[SideEffect]] = defaultdict(list)
             courses: dict[int, list[Any]] = defaultdict(list)
             for chunk in _id_chunks(s, ids):
                 for row in s.execute(
-                    select(_t(m.Course))
-                    .where(CO.patient_id.in_(chunk))
-                    .order_by(CO.started_on, CO.id)
+                    select(table(m.Course))
+                    .where(COURSE.patient_id.in_(chunk))
+                    .order_by(COURSE.started_on, COURSE.id)
                 ):
                     courses[row.patient_id].append(row)
-                for session in self._sessions(s, SE.patient_id.in_(chunk)):
+                for session in self._sessions(s, SESSION.patient_id.in_(chunk)):
                     sessions[session.patient_id].append(session)
-                for effect in self._side_effects(s, FX.patient_id.in_(chunk)):
+                for effect in self._side_effects(s, SIDE_EFFECT.patient_id.in_(chunk)):
                     effects[effect.patient_id].append(effect)
             return [
                 PatientRecord(
@@ -318,9 +318,9 @@ class TreatmentBase:
         if rows is None:
             rows = list(
                 s.execute(
-                    select(_t(m.Course))
-                    .where(CO.patient_id == patient_id)
-                    .order_by(CO.started_on, CO.id)
+                    select(table(m.Course))
+                    .where(COURSE.patient_id == patient_id)
+                    .order_by(COURSE.started_on, COURSE.id)
                 )
             )
         dues = course_dues(
@@ -365,10 +365,10 @@ class TreatmentBase:
     def _sessions(self, s: DbSession, where: Any) -> list[Session]:
         rows = list(
             s.execute(
-                select(_t(m.TreatmentSession), PR.name.label("practitioner_name"))
-                .select_from(_t(m.TreatmentSession).outerjoin(_t(m.Practitioner)))
+                select(table(m.TreatmentSession), PRACTITIONER.name.label("practitioner_name"))
+                .select_from(table(m.TreatmentSession).outerjoin(table(m.Practitioner)))
                 .where(where)
-                .order_by(SE.started_at, SE.id)
+                .order_by(SESSION.started_at, SESSION.id)
             )
         )
         ids = [r.id for r in rows]
@@ -376,17 +376,17 @@ class TreatmentBase:
         if ids:
             for b in s.execute(
                 select(
-                    BI.session_id,
-                    BI.lot_id,
-                    BI.amount_ml,
-                    LT.product_id,
-                    LT.lot_number,
-                    LT.expiry_date,
-                    PD.name,
+                    BLEND_ITEM.session_id,
+                    BLEND_ITEM.lot_id,
+                    BLEND_ITEM.amount_ml,
+                    LOT.product_id,
+                    LOT.lot_number,
+                    LOT.expiry_date,
+                    PRODUCT.name,
                 )
-                .select_from(_t(m.BlendItem).join(_t(m.ProductLot)).join(_t(m.Product)))
-                .where(BI.session_id.in_(ids))
-                .order_by(BI.session_id, BI.position, BI.id)
+                .select_from(table(m.BlendItem).join(table(m.ProductLot)).join(table(m.Product)))
+                .where(BLEND_ITEM.session_id.in_(ids))
+                .order_by(BLEND_ITEM.session_id, BLEND_ITEM.position, BLEND_ITEM.id)
             ):
                 blends[b.session_id].append(
                     BlendLine(
@@ -397,9 +397,9 @@ class TreatmentBase:
         wanted = {r.numbing_lot_id for r in rows if r.numbing_lot_id is not None}
         if wanted:
             for lot in s.execute(
-                select(LT.id, LT.product_id, PD.name, LT.lot_number, LT.expiry_date)
-                .select_from(_t(m.ProductLot).join(_t(m.Product)))
-                .where(LT.id.in_(wanted))
+                select(LOT.id, LOT.product_id, PRODUCT.name, LOT.lot_number, LOT.expiry_date)
+                .select_from(table(m.ProductLot).join(table(m.Product)))
+                .where(LOT.id.in_(wanted))
             ):
                 numbing[lot.id] = UsedLot(
                     lot.id, lot.product_id, lot.name, lot.lot_number, lot.expiry_date
@@ -438,20 +438,26 @@ class TreatmentBase:
 
     def _side_effects(self, s: DbSession, where: Any) -> list[SideEffect]:
         stmt = (
-            select(_t(m.SideEffect), SE.started_at.label("session_at"))
-            .select_from(_t(m.SideEffect).outerjoin(_t(m.TreatmentSession), FX.session_id == SE.id))
+            select(table(m.SideEffect), SESSION.started_at.label("session_at"))
+            .select_from(
+                table(m.SideEffect).outerjoin(
+                    table(m.TreatmentSession), SIDE_EFFECT.session_id == SESSION.id
+                )
+            )
             .where(where)
-            .order_by(FX.onset_on, FX.id)
+            .order_by(SIDE_EFFECT.onset_on, SIDE_EFFECT.id)
         )
         rows = list(s.execute(stmt))
         lots: dict[int, list[SuspectedLot]] = defaultdict(list)
         ids = [r.id for r in rows]
         for chunk in _id_chunks(s, ids) if ids else ():
             for effect_id, lot_id, number, product in s.execute(
-                select(SL.side_effect_id, SL.lot_id, LT.lot_number, PD.name)
-                .select_from(_t(m.SideEffectLot).join(_t(m.ProductLot)).join(_t(m.Product)))
-                .where(SL.side_effect_id.in_(chunk))
-                .order_by(SL.side_effect_id, PD.name, LT.lot_number)
+                select(EFFECT_LOT.side_effect_id, EFFECT_LOT.lot_id, LOT.lot_number, PRODUCT.name)
+                .select_from(
+                    table(m.SideEffectLot).join(table(m.ProductLot)).join(table(m.Product))
+                )
+                .where(EFFECT_LOT.side_effect_id.in_(chunk))
+                .order_by(EFFECT_LOT.side_effect_id, PRODUCT.name, LOT.lot_number)
             ):
                 lots[effect_id].append(SuspectedLot(lot_id, number, product))
         return [
@@ -535,7 +541,10 @@ class TreatmentBase:
 
     def _suspected(self, s: DbSession, effect_id: int) -> list[int]:
         return [
-            lot for (lot,) in s.execute(select(SL.lot_id).where(SL.side_effect_id == effect_id))
+            lot
+            for (lot,) in s.execute(
+                select(EFFECT_LOT.lot_id).where(EFFECT_LOT.side_effect_id == effect_id)
+            )
         ]
 
     def _write_suspects(self, s: DbSession, effect_id: int, lot_ids: Sequence[int]) -> None:
@@ -545,7 +554,7 @@ class TreatmentBase:
         current = {
             link.lot_id: link
             for link in s.execute(
-                select(m.SideEffectLot).where(SL.side_effect_id == effect_id)
+                select(m.SideEffectLot).where(EFFECT_LOT.side_effect_id == effect_id)
             ).scalars()
         }
         for lot, link in current.items():
@@ -566,11 +575,15 @@ class TreatmentService(TreatmentBase):
         start = datetime.combine(date_from, datetime.min.time())
         end = datetime.combine(date_to, datetime.max.time())
         stmt = (
-            select(PA.id)
+            select(PATIENT.id)
             .where(
-                PA.id.in_(select(SE.patient_id).where(SE.started_at >= start, SE.started_at <= end))
+                PATIENT.id.in_(
+                    select(SESSION.patient_id).where(
+                        SESSION.started_at >= start, SESSION.started_at <= end
+                    )
+                )
             )
-            .order_by(PA.record_number)
+            .order_by(PATIENT.record_number)
         )
         with self.db.read() as s:
             return [r for (r,) in s.execute(stmt)]
