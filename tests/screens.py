@@ -38,7 +38,7 @@ def main(argv: list[str]) -> int:
     if not given:
         from mesodesk.services.demo import generate_demo
 
-        generate_demo(services.db, 1000, 1)  # the first-start demo: both of its signals show
+        generate_demo(services._db, 1000, 1)  # the first-start demo: both of its signals show
     window = MainWindow(services, Settings())
     screen = app.primaryScreen().availableGeometry()
     window.resize(screen.width(), screen.height() - 28)

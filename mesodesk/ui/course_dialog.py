@@ -245,13 +245,13 @@ class CourseDialog(FormDialog):
         data = self.checked_input()
         if data is None:
             return
-        treatment = self.window_.services.treatment
+        service = self.window_.services.courses
         course = self.course
         if course is None:
             patient_id = self.patient_id
-            job = self.window_.runner.run(lambda: treatment.create_course(patient_id, data))
+            job = self.window_.runner.run(lambda: service.create_course(patient_id, data))
         else:
-            job = self.window_.runner.run(lambda: treatment.update_course(course.id, data))
+            job = self.window_.runner.run(lambda: service.update_course(course.id, data))
         job.success(self.saved_result).failure(self.failed)
 
     @classmethod

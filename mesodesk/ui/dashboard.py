@@ -497,7 +497,7 @@ class ClinicDashboardView(QWidget):
     def _draw_next(self) -> None:
         """Build one chart and let it be painted before the next one is built, so that the
         window keeps answering while the charts appear."""
-        from mesodesk.reports.charts import DASHBOARD_FIGURES
+        from mesodesk.reports.dashboard import DASHBOARD_FIGURES
 
         if not self._pending or self.data is None:
             self.loading = False

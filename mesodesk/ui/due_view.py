@@ -319,8 +319,8 @@ class DueView(QWidget):
         self._mark_quick()
         by = self.by
         lapsed = self.lapsed_shown()
-        treatment = self.services.treatment
-        self.runner.run(lambda: treatment.due(by, lapsed=lapsed, limit=SHOWN + 1)).success(
+        service = self.services.courses
+        self.runner.run(lambda: service.due(by, lapsed=lapsed, limit=SHOWN + 1)).success(
             while_alive(self, lambda entries: self._loaded(generation, by, lapsed, entries))
         ).failure(while_alive(self, self._failed))
 

@@ -334,8 +334,6 @@ class MainWindow(QMainWindow):
             self.load_demo(DEMO_PATIENTS)
 
     def load_demo(self, patients: int) -> None:
-        from mesodesk.services.demo import generate_demo
-
         dialog = QProgressDialog(
             self.tr("Writing the demo clinic…"), self.tr("Cancel"), 0, patients, self
         )
@@ -345,12 +343,10 @@ class MainWindow(QMainWindow):
         # the last patients written is not the end: the indexes and the due dates follow, and
         # a dialog that reset itself at the maximum would be gone while they are made
         dialog.setAutoReset(False)
-        db = self.services.db
+        demo = self.services.demo
 
         def work(progress: Progress) -> Any:
-            return generate_demo(
-                db, patients, progress=progress.report, cancelled=progress.cancelled
-            )
+            return demo.generate(patients, progress=progress.report, cancelled=progress.cancelled)
 
         job = self.runner.run_long(work)
 

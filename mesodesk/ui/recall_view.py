@@ -424,8 +424,8 @@ class RecallView(QWidget):
         self._generation += 1
         generation = self._generation
         self.loading = True
-        treatment = self.services.treatment
-        self.runner.run(lambda: treatment.recall(number, product)).success(
+        service = self.services.recall
+        self.runner.run(lambda: service.recall(number, product)).success(
             while_alive(self, lambda recall: self._loaded(generation, recall))
         ).failure(while_alive(self, lambda error: self._failed(generation, error)))
 

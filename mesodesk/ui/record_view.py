@@ -836,9 +836,9 @@ class PatientRecordView(QWidget):
             if not ok:
                 return
             reason = text
-        treatment = self.window_.services.treatment
+        service = self.window_.services.courses
         self.window_.runner.run(
-            lambda: treatment.set_course_status(course.id, status, reason=reason)
+            lambda: service.set_course_status(course.id, status, reason=reason)
         ).success(lambda result: self._status_set(result, status))
 
     def _status_set(self, result: Any, status: CourseStatus) -> None:
@@ -886,8 +886,8 @@ class PatientRecordView(QWidget):
             arg(self.tr("Delete the course “%1”? It has no sessions."), course.title),
         ):
             return
-        treatment = self.window_.services.treatment
-        self.window_.runner.run(lambda: treatment.delete_course(course.id)).success(self._applied)
+        service = self.window_.services.courses
+        self.window_.runner.run(lambda: service.delete_course(course.id)).success(self._applied)
 
     def log_session(self) -> None:
         from mesodesk.ui.session_dialog import SessionDialog
@@ -911,8 +911,8 @@ class PatientRecordView(QWidget):
         choice = self.ask_delete_session(session, len(linked))
         if choice is None:
             return
-        treatment = self.window_.services.treatment
-        self.window_.runner.run(lambda: treatment.delete_session(session.id, choice)).success(
+        service = self.window_.services.sessions
+        self.window_.runner.run(lambda: service.delete_session(session.id, choice)).success(
             self._applied
         )
 
@@ -994,8 +994,8 @@ class PatientRecordView(QWidget):
             ),
         ):
             return
-        treatment = self.window_.services.treatment
-        self.window_.runner.run(lambda: treatment.reopen_side_effect(effect.id)).success(
+        service = self.window_.services.side_effects
+        self.window_.runner.run(lambda: service.reopen_side_effect(effect.id)).success(
             lambda result: self._applied(result, "side_effect")
         )
 
@@ -1010,7 +1010,7 @@ class PatientRecordView(QWidget):
             ),
         ):
             return
-        treatment = self.window_.services.treatment
-        self.window_.runner.run(lambda: treatment.delete_side_effect(effect.id)).success(
+        service = self.window_.services.side_effects
+        self.window_.runner.run(lambda: service.delete_side_effect(effect.id)).success(
             self._applied
         )

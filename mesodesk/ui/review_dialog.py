@@ -138,13 +138,13 @@ class CourseReviewDialog(FormDialog):
         data = self.checked_input()
         if data is None:
             return
-        treatment = self.services.treatment
+        service = self.services.outcomes
         review = self.review
         patient_id = self.course.patient_id
         if review is None:
-            job = self.runner.run(lambda: treatment.record_outcome(patient_id, data))
+            job = self.runner.run(lambda: service.record_outcome(patient_id, data))
         else:
-            job = self.runner.run(lambda: treatment.update_outcome(review.id, data))
+            job = self.runner.run(lambda: service.update_outcome(review.id, data))
         job.success(self.saved_value).failure(self.failed)
 
     @classmethod

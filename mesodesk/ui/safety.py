@@ -44,7 +44,6 @@ from mesodesk.services.backup import (
     RestoreResult,
 )
 from mesodesk.services.changes import Changes
-from mesodesk.services.health import check_database, damaged_message, startup_problems
 from mesodesk.ui import settings as keys
 from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import Job, JobRunner, Progress
@@ -102,7 +101,7 @@ class SafetyController(QObject):
         self.side = JobRunner(self)
         self.settings = window.settings
         self.automatic = False
-        self.read_only = bool(self.services.db.read_only)
+        self.read_only = self.services.database.state().read_only
         self.busy = False  # a backup or restore is under way
         self.exit_backup_done = False
         self.closing = False
@@ -132,16 +131,16 @@ class SafetyController(QObject):
         self.apply_settings()
         # Without the clinic key no change can be sealed in the audit trail: the records can be
         # read and printed, nothing can be changed (mesodesk.store.keys).
-        if self.services.db.key is None and not self.read_only:
+        if self.services.database.state().key_missing and not self.read_only:
             self.read_only = True
         if self.read_only:
             self._show_read_only()
 
     def _read_only_text(self) -> str:
-        db = self.services.db
-        if db.read_only_reason:
+        state = self.services.database.state()
+        if state.read_only_reason:
             return self.tr("Read-only: the folder cannot be written to")
-        if db.key is None and not db.read_only:
+        if state.key_missing and not state.read_only:
             return self.tr("Read-only: the clinic key is missing")
         return self.tr("Read-only: the database is damaged")
 
@@ -156,7 +155,7 @@ class SafetyController(QObject):
         name = self.settings.get(keys.WORKING_AS).strip()
         practitioner = self.settings.get(keys.WORKING_AS_PRACTITIONER) or None
         actor = Actor(name, practitioner).cleaned() if name else Actor.system()
-        self.services.db.actor = actor
+        self.services.database.work_as(actor)
         self.actor_button.setText(arg(self.tr("Working as: %1"), actor.name))
 
     # -- menus ------------------------------------------------------------------------------------
@@ -209,17 +208,18 @@ class SafetyController(QObject):
         self.automatic = True
         self.crashed_before = crashed_before
         backups = self.services.backups
-        backups.commits_at_backup = self.services.db.commits
+        backups.mark_clean()
         self.window.installEventFilter(_CloseGuard(self))
-        if self.services.db.notice:
+        notice = self.services.database.state().notice
+        if notice:
             if not self.read_only:  # read-only: the red label beside says it, whole here below
-                self.window.statusBar().showMessage(self.services.db.notice, 60_000)
-            self.warn(self.tr("About this database"), self.services.db.notice)
+                self.window.statusBar().showMessage(notice, 60_000)
+            self.warn(self.tr("About this database"), notice)
         if not checked and backups.available and not self.read_only:
-            db = self.services.db
-            db.hold_writes()
+            database = self.services.database
+            database.hold_writes()
             self.busy = True
-            self.side.run(lambda: _check_at_start(db)).success(self._startup_checked)
+            self.side.run(database.check_at_start).success(self._startup_checked)
         else:
             self._startup_checked([])
 
@@ -463,7 +463,7 @@ class SafetyController(QObject):
             )
             if self.automatic:
                 self.timer.start()
-        self.services.backups.commits_at_backup = self.services.db.commits
+        self.services.backups.mark_clean()
         self.window.apply(changes)
         self.window.statusBar().showMessage(self.tr("Data restored from the backup."), 8000)
 
@@ -472,15 +472,13 @@ class SafetyController(QObject):
     def enter_read_only(self, problems: list[str]) -> None:
         """The database is damaged (and already reopened read-only, by the job that found
         it): say so, and offer nothing that writes."""
-        db = self.services.db
         self.read_only = True
         self.timer.stop()
         self.read_only_label.setText(self.tr("Read-only: the database is damaged"))
         self._show_read_only()
-        assert db.target.path is not None
         self.warn(
             self.tr("The database is damaged"),
-            damaged_message(db.target.path, problems, self.backup_folder()),
+            self.services.database.damaged_message(problems, self.backup_folder()),
         )
 
     def _show_read_only(self) -> None:
@@ -508,13 +506,11 @@ class SafetyController(QObject):
         dialog = self._progress_dialog(
             self.tr("Check the database"), self.tr("Checking…"), cancel=False
         )
-        target = self.services.db.target
+        database = self.services.database
         self.busy = True
-        folders, keys = [self.backup_folder()], self.services.db.keys
+        folders = [self.backup_folder()]
         job = self.side.run_long(
-            lambda progress: check_database(
-                target, full=True, progress=progress.report, folders=folders, keys=keys
-            )
+            lambda progress: database.check(full=True, progress=progress.report, folders=folders)
         )
         job.progressed.connect(lambda done, total, m: _show(dialog, done, total, self.tr(m)))
 
@@ -578,7 +574,7 @@ class SafetyController(QObject):
                 practitioners = list(catalogue.practitioners(active_only=True))
             except MesodeskError:
                 practitioners = []
-        actor = WorkingAsDialog.ask(self.window, self.services.db.actor, practitioners)
+        actor = WorkingAsDialog.ask(self.window, self.services.database.working_as, practitioners)
         if actor is None:
             return
         self.settings.set(keys.WORKING_AS, actor.name)
@@ -949,18 +945,3 @@ class WorkingAsDialog(QDialog):
         if dialog.exec() == QDialog.DialogCode.Accepted:
             return dialog.actor()
         return None
-
-
-def _check_at_start(db: Any) -> list[str]:
-    """The start-up integrity check. Writes wait meanwhile; a damaged database is reopened
-    read-only before they may go on, so nothing is ever written to it."""
-    try:
-        try:
-            problems = startup_problems(db)
-        except Exception as exc:  # a file SQLite cannot even check is treated as damaged
-            problems = [f"the check could not run ({type(exc).__name__})"]
-        if problems:
-            db.reopen(read_only=True)
-        return problems
-    finally:
-        db.release_writes()

@@ -694,11 +694,11 @@ class SessionDialog(FormDialog):
         data = self.checked_input()
         if data is None:
             return
-        treatment = self.window_.services.treatment
+        service = self.window_.services.sessions
         patient_id = self.patient.id
         session_id = self.session.id if self.session else None
         self.window_.runner.run(
-            lambda: treatment.session_findings(patient_id, data, session_id)
+            lambda: service.session_findings(patient_id, data, session_id)
         ).success(lambda findings: self._reviewed(data, findings, allergy_confirmed)).failure(
             self.failed
         )
@@ -731,12 +731,12 @@ class SessionDialog(FormDialog):
             return
         confirmed = [f.rule for f in findings if f.level is Level.ASK]
         extend = not self.extend.isHidden() and self.extend.isChecked()
-        treatment = self.window_.services.treatment
+        service = self.window_.services.sessions
         patient_id = self.patient.id
         session = self.session
         if session is None:
             job = self.window_.runner.run(
-                lambda: treatment.log_session(
+                lambda: service.log_session(
                     patient_id,
                     data,
                     allergy_confirmed=allergy_confirmed,
@@ -747,7 +747,7 @@ class SessionDialog(FormDialog):
             )
         else:
             job = self.window_.runner.run(
-                lambda: treatment.update_session(
+                lambda: service.update_session(
                     session.id,
                     data,
                     allergy_confirmed=allergy_confirmed,

@@ -508,11 +508,11 @@ class SideEffectDialog(FormDialog):
         data = self.checked_input()
         if data is None:
             return
-        treatment = self.window_.services.treatment
+        service = self.window_.services.side_effects
         patient_id = self.patient.id
         effect_id = self.effect.id if self.effect else None
         self.window_.runner.run(
-            lambda: treatment.side_effect_findings(patient_id, data, effect_id)
+            lambda: service.side_effect_findings(patient_id, data, effect_id)
         ).success(lambda findings: self._reviewed(data, findings)).failure(self.failed)
 
     def _reviewed(self, data: SideEffectInput, findings: list[Finding]) -> None:
@@ -520,16 +520,16 @@ class SideEffectDialog(FormDialog):
         if not self.review_findings(findings):
             return
         confirmed = [f.rule for f in findings if f.level is Level.ASK]
-        treatment = self.window_.services.treatment
+        service = self.window_.services.side_effects
         effect = self.effect
         if effect is None:
             patient_id = self.patient.id
             job = self.window_.runner.run(
-                lambda: treatment.record_side_effect(patient_id, data, confirmed=confirmed)
+                lambda: service.record_side_effect(patient_id, data, confirmed=confirmed)
             )
         else:
             job = self.window_.runner.run(
-                lambda: treatment.update_side_effect(effect.id, data, confirmed=confirmed)
+                lambda: service.update_side_effect(effect.id, data, confirmed=confirmed)
             )
         self.buttons.setEnabled(False)
         job.success(self.saved_result).failure(self._save_failed)
@@ -602,10 +602,10 @@ class ResolveDialog(FormDialog):
         if data is None:
             return
         day, outcome = data
-        treatment = self.window_.services.treatment
+        service = self.window_.services.side_effects
         effect_id = self.effect.id
         self.window_.runner.run(
-            lambda: treatment.resolve_side_effect(effect_id, day, outcome)
+            lambda: service.resolve_side_effect(effect_id, day, outcome)
         ).success(self.saved_value).failure(self.failed)
 
     @classmethod

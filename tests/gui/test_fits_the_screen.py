@@ -48,7 +48,7 @@ def fits(widget: QWidget) -> list[str]:
 def demo(qtbot: Any, services: Any) -> Iterator[Any]:
     from mesodesk.ui.main_window import MainWindow
 
-    generate_demo(services.db, 40, 1, today=TODAY)
+    generate_demo(services._db, 40, 1, today=TODAY)
     window = MainWindow(services, Settings())
     qtbot.addWidget(window)
     window.show()
@@ -65,7 +65,7 @@ def busiest_patient(services: Any) -> int:
     from mesodesk.domain.catalogue import PractitionerInput, ProductInput
     from tests.conftest import patient_input
 
-    with services.db.engine.connect() as connection:
+    with services._db.engine.connect() as connection:
         row = connection.exec_driver_sql(
             "SELECT c.patient_id FROM treatment_session s JOIN course c ON c.id = s.course_id "
             "GROUP BY c.patient_id ORDER BY count(*) DESC LIMIT 1"

@@ -65,7 +65,7 @@ def reload(qtbot: Any, view: Any) -> None:
 
 
 def with_course(services: Any, clinic: dict[str, Any], start: date = date(2026, 10, 1)) -> Any:
-    return services.treatment.create_course(
+    return services.courses.create_course(
         clinic["patient"].id,
         CourseInput(
             Indication.WRINKLES,
@@ -89,7 +89,7 @@ def test_record_shows_identity_safety_and_everything(
     qtbot: Any, window: Any, services: Any, clinic: dict[str, Any]
 ) -> None:
     course = with_course(services, clinic)
-    s = services.treatment.log_session(
+    s = services.sessions.log_session(
         clinic["patient"].id,
         SessionInput(
             course.id,
@@ -100,7 +100,7 @@ def test_record_shows_identity_safety_and_everything(
             practitioner_id=clinic["doctor"].id,
         ),
     ).value
-    services.treatment.record_side_effect(
+    services.side_effects.record_side_effect(
         clinic["patient"].id,
         SideEffectInput(
             SideEffectKind.SWELLING,
@@ -139,7 +139,7 @@ def test_model_tester_on_record_tables(
 ) -> None:
     course = with_course(services, clinic)
     for day in (1, 8):
-        services.treatment.log_session(
+        services.sessions.log_session(
             clinic["patient"].id,
             SessionInput(
                 course.id,
@@ -312,7 +312,7 @@ def test_expired_lot_from_the_last_blend_is_refused(
     course = with_course(services, clinic)
     # the last session used a lot that has expired since, and the product has no other lot in date
     services.catalogue.delete_lot(clinic["ha_lot"].id)
-    services.treatment.log_session(
+    services.sessions.log_session(
         clinic["patient"].id,
         SessionInput(
             course.id,
@@ -336,7 +336,7 @@ def test_same_blend_replaces_an_expired_lot_by_one_in_date(
     qtbot: Any, window: Any, services: Any, clinic: dict[str, Any]
 ) -> None:
     course = with_course(services, clinic)
-    services.treatment.log_session(
+    services.sessions.log_session(
         clinic["patient"].id,
         SessionInput(
             course.id,
@@ -388,7 +388,7 @@ def effect_dialog(
 
 
 def logged(services: Any, clinic: dict[str, Any], course: Any, when: datetime) -> Any:
-    return services.treatment.log_session(
+    return services.sessions.log_session(
         clinic["patient"].id,
         SessionInput(
             course.id,
@@ -475,7 +475,7 @@ def test_mark_resolved_asks_the_day_and_can_be_undone(
 
     course = with_course(services, clinic)
     s = logged(services, clinic, course, datetime(2026, 10, 1, 10))
-    effect = services.treatment.record_side_effect(
+    effect = services.side_effects.record_side_effect(
         clinic["patient"].id,
         SideEffectInput(
             SideEffectKind.PAIN,
@@ -507,11 +507,11 @@ def test_mark_resolved_asks_the_day_and_can_be_undone(
     monkeypatch.setattr(ResolveDialog, "result_if_saved", lambda d: answer(d, "30/09/2026"))
     view.effect_actions["resolve"].click()
     assert "before the onset" in asked[-1].errors["resolved_on"].text()
-    assert services.treatment.side_effect(effect.id).ongoing
+    assert services.side_effects.side_effect(effect.id).ongoing
     monkeypatch.setattr(ResolveDialog, "result_if_saved", lambda d: answer(d, "31/10/2026"))
     view.effect_actions["resolve"].click()
-    qtbot.waitUntil(lambda: not services.treatment.side_effect(effect.id).ongoing)
-    resolved = services.treatment.side_effect(effect.id)
+    qtbot.waitUntil(lambda: not services.side_effects.side_effect(effect.id).ongoing)
+    resolved = services.side_effects.side_effect(effect.id)
     assert resolved.resolved_on == date(2026, 10, 31) and resolved.outcome is AEOutcome.RESOLVED
     qtbot.waitUntil(
         lambda: view.effect_model.rows and view.effect_model.rows[0].cells[4] == "31/10/2026"
@@ -521,8 +521,8 @@ def test_mark_resolved_asks_the_day_and_can_be_undone(
     assert view.effect_actions["resolve"].text() == "Reopen…"
     monkeypatch.setattr(window, "confirm", lambda *a: True)
     view.effect_actions["resolve"].click()
-    qtbot.waitUntil(lambda: services.treatment.side_effect(effect.id).ongoing)
-    assert services.treatment.side_effect(effect.id).outcome is AEOutcome.ONGOING
+    qtbot.waitUntil(lambda: services.side_effects.side_effect(effect.id).ongoing)
+    assert services.side_effects.side_effect(effect.id).outcome is AEOutcome.ONGOING
 
 
 def test_delete_session_asks_about_its_side_effects(
@@ -530,7 +530,7 @@ def test_delete_session_asks_about_its_side_effects(
 ) -> None:
     course = with_course(services, clinic)
     s = logged(services, clinic, course, datetime(2026, 10, 1, 10))
-    effect = services.treatment.record_side_effect(
+    effect = services.side_effects.record_side_effect(
         clinic["patient"].id,
         SideEffectInput(
             SideEffectKind.BRUISING,
@@ -551,7 +551,7 @@ def test_delete_session_asks_about_its_side_effects(
     view.session_actions["delete"].click()
     qtbot.waitUntil(lambda: services.treatment.record(clinic["patient"].id).sessions == ())
     assert asked == [1]
-    kept = services.treatment.side_effect(effect.id)
+    kept = services.side_effects.side_effect(effect.id)
     assert kept.session_id is None
 
 
@@ -632,7 +632,7 @@ def test_chart_tab_draws_the_timeline_and_a_click_opens_the_side_effect(
 ) -> None:
     course = with_course(services, clinic)
     s = logged(services, clinic, course, datetime(2026, 10, 1, 10))
-    effect = services.treatment.record_side_effect(
+    effect = services.side_effects.record_side_effect(
         clinic["patient"].id,
         SideEffectInput(
             SideEffectKind.SWELLING,
