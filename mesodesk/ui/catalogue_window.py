@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeyEvent, QShowEvent
@@ -49,6 +49,7 @@ from mesodesk.domain.catalogue import (
 from mesodesk.domain.errors import MesodeskError
 from mesodesk.services.changes import Changes, Result
 from mesodesk.services.registry import Services
+from mesodesk.ui.context import Host
 from mesodesk.ui.form import FormDialog, fit_screen, validated
 from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import JobRunner
@@ -69,9 +70,6 @@ from mesodesk.ui.tables import (
     while_alive,
 )
 from mesodesk.ui.widgets import DateField, ask_yes_no
-
-if TYPE_CHECKING:
-    from mesodesk.ui.main_window import MainWindow
 
 EXPIRING_DAYS = 60  # a lot this close to its expiry is flagged, so that it is used first
 UNITS = ("ml", "mg", "g", "vial", "ampoule", "IU")
@@ -681,12 +679,13 @@ def _button(text: str, slot: Callable[[], None]) -> QPushButton:
 class CatalogueWindow(QMainWindow):
     """Products and their lots on the first tab, practitioners on the second."""
 
-    def __init__(self, main: MainWindow) -> None:
-        super().__init__(main, Qt.WindowType.Window)
-        self.main = main
-        self.services: Services = main.services
-        self.runner: JobRunner = main.runner
-        self.formats: Formats = main.formats
+    def __init__(self, host: Host) -> None:
+        super().__init__(host.window(), Qt.WindowType.Window)
+        self.host = host
+        self.context = context = host.context
+        self.services: Services = context.services
+        self.runner: JobRunner = context.runner
+        self.formats: Formats = context.formats
         self.setObjectName("catalogue")
         self.setWindowTitle(self.tr("Products, lots and practitioners — mesodesk"))
         self._stale = False
@@ -700,7 +699,7 @@ class CatalogueWindow(QMainWindow):
         self.tabs.addTab(self._build_practitioners(), self.tr("Practitioners"))
         self.setCentralWidget(self.tabs)
         fit_screen(self, 1180, 660)  # a 1366x768 laptop's room; less on a 1024x768 screen
-        main.changes_applied.connect(self._changes_applied)
+        context.changes_applied.connect(self._changes_applied)
         self.reload()
 
     # -- building ------------------------------------------------------------------------------
@@ -1012,7 +1011,7 @@ class CatalogueWindow(QMainWindow):
             return
         from mesodesk.ui.recall_view import open_recall
 
-        open_recall(self.main, lot.lot_number, lot.product)
+        open_recall(self.host, lot.lot_number, lot.product)
 
     # -- practitioners -------------------------------------------------------------------------
 
@@ -1049,7 +1048,7 @@ class CatalogueWindow(QMainWindow):
     # -- outcomes ------------------------------------------------------------------------------
 
     def _done(self, result: Result[Any], message: str) -> None:
-        self.main.apply(result.changes)
+        self.context.apply(result.changes)
         self.statusBar().showMessage(message, 6000)
 
     def _refused(self, error: BaseException) -> None:
@@ -1070,21 +1069,24 @@ class CatalogueWindow(QMainWindow):
 # -- installing -----------------------------------------------------------------------------------
 
 
-def open_catalogue(main: MainWindow) -> CatalogueWindow:
+def open_catalogue(host: Host) -> CatalogueWindow:
     """Show the catalogue window, opening it when it is not open yet."""
+    main = host.window()
     window = next(
         (w for w in main.findChildren(CatalogueWindow) if isinstance(w, CatalogueWindow)), None
     )
     if window is None:
-        window = CatalogueWindow(main)
+        window = CatalogueWindow(host)
     window.show()
     window.raise_()
     window.activateWindow()
     return window
 
 
-def install(main: MainWindow) -> None:
-    action = QAction(QCoreApplication.translate("CatalogueWindow", "&Products and lots…"), main)
+def install(host: Host) -> None:
+    action = QAction(
+        QCoreApplication.translate("CatalogueWindow", "&Products and lots…"), host.window()
+    )
     action.setObjectName("open_catalogue")
-    action.triggered.connect(lambda _checked=False: open_catalogue(main))
-    main.menus["tools"].addAction(action)
+    action.triggered.connect(lambda _checked=False: open_catalogue(host))
+    host.menu("tools").addAction(action)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -30,13 +30,11 @@ from mesodesk.domain.schedule import (
     MIN_PLANNED,
 )
 from mesodesk.domain.treatment import Course, CourseInput
+from mesodesk.ui.context import AppContext
 from mesodesk.ui.form import FormDialog, validated
 from mesodesk.ui.i18n import arg
 from mesodesk.ui.labels import label
 from mesodesk.ui.widgets import DateField, EnumCombo, parse_money
-
-if TYPE_CHECKING:
-    from mesodesk.ui.main_window import MainWindow
 
 
 def area_list(selected: tuple[BodyArea, ...] = (), first: tuple[BodyArea, ...] = ()) -> QListWidget:
@@ -64,24 +62,24 @@ def checked_areas(widget: QListWidget) -> tuple[BodyArea, ...]:
 class CourseDialog(FormDialog):
     def __init__(
         self,
-        window: MainWindow,
+        context: AppContext,
         patient_id: int,
         course: Course | None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.window_ = window
+        self.context = context
         self.patient_id = patient_id
         self.course = course
         self.setWindowTitle(self.tr("New course") if course is None else self.tr("Edit course"))
-        formats = window.formats
+        formats = context.formats
 
         self.indication = EnumCombo(Indication)
         self.indication_note = QLineEdit()
         self.indication_note.setMaxLength(200)
         self.indication_note.setPlaceholderText(self.tr("What the course is for, when Other"))
         self.started_on = DateField(formats)
-        self.started_on.set_value(window.services.clock.today())
+        self.started_on.set_value(context.services.clock.today())
         self.areas = area_list()
 
         self.planned = QSpinBox()
@@ -239,26 +237,26 @@ class CourseDialog(FormDialog):
             indication_note=self.indication_note.text() if self.indication_note.isEnabled() else "",
             notes=self.notes.toPlainText(),
         )
-        return validated(problems, lambda: data.validated(self.window_.services.clock.today()))
+        return validated(problems, lambda: data.validated(self.context.services.clock.today()))
 
     def save(self) -> None:
         data = self.checked_input()
         if data is None:
             return
-        treatment = self.window_.services.treatment
+        treatment = self.context.services.treatment
         course = self.course
         if course is None:
             patient_id = self.patient_id
-            job = self.window_.runner.run(lambda: treatment.create_course(patient_id, data))
+            job = self.context.runner.run(lambda: treatment.create_course(patient_id, data))
         else:
-            job = self.window_.runner.run(lambda: treatment.update_course(course.id, data))
+            job = self.context.runner.run(lambda: treatment.update_course(course.id, data))
         job.success(self.saved_result).failure(self.failed)
 
     @classmethod
     def ask(
-        cls, parent: QWidget, window: MainWindow, patient_id: int, course: Course | None
+        cls, parent: QWidget, context: AppContext, patient_id: int, course: Course | None
     ) -> Any:
         """The service's Result once saved; None when cancelled."""
-        dialog = cls(window, patient_id, course, parent)
+        dialog = cls(context, patient_id, course, parent)
         dialog.exec()
         return dialog.saved

@@ -10,7 +10,7 @@ comparison group), serious ones first and in red.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtCore import Signal as QtSignal
@@ -35,6 +35,7 @@ from mesodesk.domain.signals import Comparison, Signal, SignalReport
 from mesodesk.services.changes import Changes
 from mesodesk.services.registry import Services
 from mesodesk.ui.charts import ChartView
+from mesodesk.ui.context import Host
 from mesodesk.ui.form import fit_screen
 from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import JobRunner
@@ -51,9 +52,6 @@ from mesodesk.ui.tables import (
     while_alive,
 )
 from mesodesk.ui.widgets import DateField, date_problem, mark_invalid
-
-if TYPE_CHECKING:
-    from mesodesk.ui.main_window import MainWindow
 
 CHART_HEIGHT = 400
 RELOAD_DELAY_MS = 600  # changes elsewhere are gathered before the dashboard is summed again
@@ -656,31 +654,31 @@ class ClinicDashboardView(QWidget):
 # -- installing -----------------------------------------------------------------------------------
 
 
-def open_dashboard(main: MainWindow) -> ClinicDashboardView:
+def open_dashboard(host: Host) -> ClinicDashboardView:
     """Show the clinic dashboard's tab, opening it (and counting) when it is not open yet."""
-    for i in range(main.tabs.count()):
-        widget = main.tabs.widget(i)
-        if isinstance(widget, ClinicDashboardView):
-            main.tabs.setCurrentIndex(i)
-            return widget
-    view = ClinicDashboardView(main.services, main.runner, main.formats)
-    main.changes_applied.connect(view.apply_changes)
-    view.recall_requested.connect(lambda lot: _open_recall(main, lot))
-    index = main.tabs.addTab(view, QCoreApplication.translate("Dashboard", "Clinic dashboard"))
-    main.tabs.setCurrentIndex(index)
+    view = host.find_view(ClinicDashboardView)
+    if view is not None:
+        host.show_view(view, "")
+        return view
+    context = host.context
+    view = ClinicDashboardView(context.services, context.runner, context.formats)
+    context.changes_applied.connect(view.apply_changes)
+    view.recall_requested.connect(lambda lot: _open_recall(host, lot))
+    host.show_view(view, QCoreApplication.translate("Dashboard", "Clinic dashboard"))
     view.reload()
     return view
 
 
-def _open_recall(main: MainWindow, lot_number: str) -> None:
+def _open_recall(host: Host, lot_number: str) -> None:
     from mesodesk.ui.recall_view import open_recall
 
-    open_recall(main, lot_number)
+    open_recall(host, lot_number)
 
 
-def install(main: MainWindow) -> None:
-    action = QAction(QCoreApplication.translate("Dashboard", "Clinic &dashboard"), main)
+def install(host: Host) -> None:
+    window = host.window()
+    action = QAction(QCoreApplication.translate("Dashboard", "Clinic &dashboard"), window)
     action.setObjectName("open_dashboard")
     action.setShortcut(QKeySequence("Ctrl+Shift+G"))
-    action.triggered.connect(lambda _checked=False: open_dashboard(main))
-    main.menus["view"].addAction(action)
+    action.triggered.connect(lambda _checked=False: open_dashboard(host))
+    host.menu("view").addAction(action)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from PySide6.QtCore import QSize, QTime
 from PySide6.QtWidgets import (
@@ -40,6 +40,7 @@ from mesodesk.domain.treatment import (
     SessionInput,
 )
 from mesodesk.services.treatment import AllergyWarning, SafetyQuestions
+from mesodesk.ui.context import AppContext
 from mesodesk.ui.course_dialog import area_list, checked_areas
 from mesodesk.ui.form import FormDialog, fit_screen, validated
 from mesodesk.ui.i18n import arg
@@ -54,9 +55,6 @@ from mesodesk.ui.widgets import (
     parse_money,
     warning_banner,
 )
-
-if TYPE_CHECKING:
-    from mesodesk.ui.main_window import MainWindow
 
 NONE = "—"
 
@@ -219,13 +217,13 @@ class BlendTable(QTableWidget):
 class SessionDialog(FormDialog):
     def __init__(
         self,
-        window: MainWindow,
+        context: AppContext,
         record: PatientRecord,
         session: Session | None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.window_ = window
+        self.context = context
         self.record = record
         self.session = session
         patient = record.patient
@@ -235,7 +233,7 @@ class SessionDialog(FormDialog):
             (self.tr("Log a session") if session is None else self.tr("Edit session"))
             + f" · {patient.last_name}, {patient.first_name} · {patient.record_no}"
         )
-        formats = window.formats
+        formats = context.formats
 
         self.course = compact_combo(QComboBox(), 24)
         for c in reversed(record.courses):
@@ -438,7 +436,7 @@ class SessionDialog(FormDialog):
         due = [c for c in courses.values() if c.status is not CourseStatus.STOPPED and c.next_due]
         if due:
             set_combo(self.course, min(due, key=lambda c: c.next_due.on).id)  # type: ignore[union-attr]
-        now = self.window_.services.clock.now()
+        now = self.context.services.clock.now()
         self.day.set_value(now.date())
         self.at.setTime(QTime(now.hour, now.minute - now.minute % 5))
         self._course_changed()
@@ -483,13 +481,13 @@ class SessionDialog(FormDialog):
                     break
 
     def _load_catalogue(self) -> None:
-        catalogue = self.window_.services.catalogue
+        catalogue = self.context.services.catalogue
 
         def load() -> tuple[list[Product], list[Lot], list[Practitioner]]:
             return catalogue.products(), catalogue.lots(), catalogue.practitioners()
 
         self.blend_info.setText(self.tr("Loading the product catalogue…"))
-        self.window_.runner.run(load).success(self._catalogue_loaded).failure(self.failed)
+        self.context.runner.run(load).success(self._catalogue_loaded).failure(self.failed)
 
     def _catalogue_loaded(
         self, loaded: tuple[list[Product], list[Lot], list[Practitioner]]
@@ -566,7 +564,7 @@ class SessionDialog(FormDialog):
                 )
                 lot_id = first.id
             self.blend.add_line(line.product_id, lot_id, line.amount_ml)
-        when = self.window_.formats.date(last.started_at.date())
+        when = self.context.formats.date(last.started_at.date())
         text = arg(self.tr("Copied from the session of %1."), when)
         if replaced:
             joined = "; ".join(replaced)
@@ -685,7 +683,7 @@ class SessionDialog(FormDialog):
         )
         if data.course_id is None:
             problems["course_id"] = self.tr("Open a course first: sessions belong to a course.")
-        return validated(problems, lambda: data.validated(self.window_.services.clock.now()))
+        return validated(problems, lambda: data.validated(self.context.services.clock.now()))
 
     def save(self, allergy_confirmed: bool = False) -> None:
         """Save once the safety rules are answered: the first Save shows what they say beside
@@ -694,10 +692,10 @@ class SessionDialog(FormDialog):
         data = self.checked_input()
         if data is None:
             return
-        treatment = self.window_.services.treatment
+        treatment = self.context.services.treatment
         patient_id = self.patient.id
         session_id = self.session.id if self.session else None
-        self.window_.runner.run(
+        self.context.runner.run(
             lambda: treatment.session_findings(patient_id, data, session_id)
         ).success(lambda findings: self._reviewed(data, findings, allergy_confirmed)).failure(
             self.failed
@@ -731,11 +729,11 @@ class SessionDialog(FormDialog):
             return
         confirmed = [f.rule for f in findings if f.level is Level.ASK]
         extend = not self.extend.isHidden() and self.extend.isChecked()
-        treatment = self.window_.services.treatment
+        treatment = self.context.services.treatment
         patient_id = self.patient.id
         session = self.session
         if session is None:
-            job = self.window_.runner.run(
+            job = self.context.runner.run(
                 lambda: treatment.log_session(
                     patient_id,
                     data,
@@ -746,7 +744,7 @@ class SessionDialog(FormDialog):
                 )
             )
         else:
-            job = self.window_.runner.run(
+            job = self.context.runner.run(
                 lambda: treatment.update_session(
                     session.id,
                     data,
@@ -784,9 +782,9 @@ class SessionDialog(FormDialog):
 
     @classmethod
     def ask(
-        cls, parent: QWidget, window: MainWindow, record: PatientRecord, session: Session | None
+        cls, parent: QWidget, context: AppContext, record: PatientRecord, session: Session | None
     ) -> Any:
         """The service's Result once saved; None when cancelled."""
-        dialog = cls(window, record, session, parent)
+        dialog = cls(context, record, session, parent)
         dialog.exec()
         return dialog.saved

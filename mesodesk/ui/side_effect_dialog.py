@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import Qt, QTime
 from PySide6.QtWidgets import (
@@ -47,14 +47,12 @@ from mesodesk.domain.treatment import (
     suspected_session,
 )
 from mesodesk.services.treatment import SafetyQuestions
+from mesodesk.ui.context import AppContext
 from mesodesk.ui.form import FormDialog, fit_screen, validated
 from mesodesk.ui.i18n import arg
 from mesodesk.ui.labels import grade_definition, label
 from mesodesk.ui.session_dialog import NONE, score_combo, set_combo
 from mesodesk.ui.widgets import DateField, EnumCombo, compact_combo
-
-if TYPE_CHECKING:
-    from mesodesk.ui.main_window import MainWindow
 
 WHOLE_BLEND = -1  # the item data of "Every lot of the session" in the list of suspected lots
 
@@ -147,14 +145,14 @@ class SuspectedLots(QListWidget):
 class SideEffectDialog(FormDialog):
     def __init__(
         self,
-        window: MainWindow,
+        context: AppContext,
         record: PatientRecord,
         effect: SideEffect | None,
         session_id: int | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.window_ = window
+        self.context = context
         self.record = record
         self.effect = effect
         patient = record.patient
@@ -168,8 +166,8 @@ class SideEffectDialog(FormDialog):
             (self.tr("Record a side effect") if effect is None else self.tr("Edit side effect"))
             + f" · {patient.last_name}, {patient.first_name} · {patient.record_no}"
         )
-        formats = window.formats
-        today = window.services.clock.today()
+        formats = context.formats
+        today = context.services.clock.today()
 
         self.kind = EnumCombo(SideEffectKind)
         self.kind_note = QLineEdit()
@@ -223,7 +221,7 @@ class SideEffectDialog(FormDialog):
         self.reported_day.set_value(today)
         self.reported_at = QTimeEdit()
         self.reported_at.setDisplayFormat("HH:mm")
-        now = window.services.clock.now()
+        now = context.services.clock.now()
         self.reported_at.setTime(QTime(now.hour, now.minute))
         self.recorded_by = compact_combo(QComboBox(), 24)
         self.recorded_by.addItem(NONE, None)
@@ -326,7 +324,7 @@ class SideEffectDialog(FormDialog):
             self.outcome.set_value(AEOutcome.ONGOING)
         elif not ongoing:
             if not self.resolved.text():
-                self.resolved.set_value(self.window_.services.clock.today())
+                self.resolved.set_value(self.context.services.clock.today())
             if self.outcome.value() in OPEN_OUTCOMES:
                 self.outcome.set_value(AEOutcome.RESOLVED)
 
@@ -405,8 +403,8 @@ class SideEffectDialog(FormDialog):
             self.area.set_value(first[0])
 
     def _load_practitioners(self) -> None:
-        catalogue = self.window_.services.catalogue
-        self.window_.runner.run(catalogue.practitioners).success(self._practitioners_loaded)
+        catalogue = self.context.services.catalogue
+        self.context.runner.run(catalogue.practitioners).success(self._practitioners_loaded)
 
     def _practitioners_loaded(self, practitioners: list[Practitioner]) -> None:
         chosen = self.effect.recorded_by_id if self.effect else None
@@ -496,7 +494,7 @@ class SideEffectDialog(FormDialog):
         return validated(
             problems,
             lambda: data.validated(
-                self.window_.services.clock.now(),
+                self.context.services.clock.now(),
                 first_session_on=first,
                 suspected_session_on=session.started_at.date() if session else None,
             ),
@@ -508,10 +506,10 @@ class SideEffectDialog(FormDialog):
         data = self.checked_input()
         if data is None:
             return
-        treatment = self.window_.services.treatment
+        treatment = self.context.services.treatment
         patient_id = self.patient.id
         effect_id = self.effect.id if self.effect else None
-        self.window_.runner.run(
+        self.context.runner.run(
             lambda: treatment.side_effect_findings(patient_id, data, effect_id)
         ).success(lambda findings: self._reviewed(data, findings)).failure(self.failed)
 
@@ -520,15 +518,15 @@ class SideEffectDialog(FormDialog):
         if not self.review_findings(findings):
             return
         confirmed = [f.rule for f in findings if f.level is Level.ASK]
-        treatment = self.window_.services.treatment
+        treatment = self.context.services.treatment
         effect = self.effect
         if effect is None:
             patient_id = self.patient.id
-            job = self.window_.runner.run(
+            job = self.context.runner.run(
                 lambda: treatment.record_side_effect(patient_id, data, confirmed=confirmed)
             )
         else:
-            job = self.window_.runner.run(
+            job = self.context.runner.run(
                 lambda: treatment.update_side_effect(effect.id, data, confirmed=confirmed)
             )
         self.buttons.setEnabled(False)
@@ -546,13 +544,13 @@ class SideEffectDialog(FormDialog):
     def ask(
         cls,
         parent: QWidget,
-        window: MainWindow,
+        context: AppContext,
         record: PatientRecord,
         effect: SideEffect | None,
         session_id: int | None = None,
     ) -> Any:
         """The service's Result once saved; None when cancelled."""
-        dialog = cls(window, record, effect, session_id, parent)
+        dialog = cls(context, record, effect, session_id, parent)
         dialog.exec()
         return dialog.saved
 
@@ -562,11 +560,11 @@ class ResolveDialog(FormDialog):
     anything behind. Nothing is changed until Save, so a click on Mark resolved by mistake
     costs nothing."""
 
-    def __init__(self, window: MainWindow, effect: SideEffect, parent: QWidget | None = None):
+    def __init__(self, context: AppContext, effect: SideEffect, parent: QWidget | None = None):
         super().__init__(parent)
-        self.window_ = window
+        self.context = context
         self.effect = effect
-        formats = window.formats
+        formats = context.formats
         self.setWindowTitle(self.tr("Mark resolved"))
         intro = QLabel(
             arg(
@@ -578,7 +576,7 @@ class ResolveDialog(FormDialog):
         intro.setWordWrap(True)
         intro.setTextFormat(Qt.TextFormat.PlainText)
         self.day = DateField(formats)
-        self.day.set_value(max(window.services.clock.today(), effect.onset_on))
+        self.day.set_value(max(context.services.clock.today(), effect.onset_on))
         self.outcome = EnumCombo(AEOutcome, (AEOutcome.RESOLVED, AEOutcome.SEQUELAE))
         form = QFormLayout()
         self.add_row(form, self.tr("Resolved on *"), "resolved_on", self.day, marked=self.day.edit)
@@ -602,13 +600,13 @@ class ResolveDialog(FormDialog):
         if data is None:
             return
         day, outcome = data
-        treatment = self.window_.services.treatment
+        treatment = self.context.services.treatment
         effect_id = self.effect.id
-        self.window_.runner.run(
+        self.context.runner.run(
             lambda: treatment.resolve_side_effect(effect_id, day, outcome)
         ).success(self.saved_value).failure(self.failed)
 
     @classmethod
-    def ask(cls, window: MainWindow, effect: SideEffect, parent: QWidget | None = None) -> Any:
+    def ask(cls, context: AppContext, effect: SideEffect, parent: QWidget | None = None) -> Any:
         """The service's Result once saved; None when cancelled."""
-        return cls(window, effect, parent).result_if_saved()
+        return cls(context, effect, parent).result_if_saved()
