@@ -138,16 +138,14 @@ def test_the_main_window_and_its_tabs_fit(qtbot: Any, demo: Any, services: Any) 
 def test_every_dialog_fits(qtbot: Any, demo: Any, services: Any, tmp_path: Path) -> None:
     from mesodesk.domain.audit import Actor
     from mesodesk.ui.audit_view import AuditWindow
-    from mesodesk.ui.catalogue_window import (
-        LotDialog,
-        PractitionerDialog,
-        ProductDialog,
-        open_catalogue,
-    )
+    from mesodesk.ui.catalogue_window import open_catalogue
     from mesodesk.ui.clinic_settings_dialog import ClinicSettingsDialog
     from mesodesk.ui.course_dialog import CourseDialog
     from mesodesk.ui.dashboard import LotRatesDialog
+    from mesodesk.ui.lot_dialog import LotDialog
     from mesodesk.ui.patient_dialog import PatientDialog
+    from mesodesk.ui.practitioner_dialog import PractitionerDialog
+    from mesodesk.ui.product_dialog import ProductDialog
     from mesodesk.ui.review_dialog import CourseReviewDialog
     from mesodesk.ui.safety import ProgressDialog, RestoreDialog, WorkingAsDialog
     from mesodesk.ui.session_dialog import SessionDialog
