@@ -65,8 +65,21 @@ class PatientRecordView(QWidget):
         self.patient_id = patient_id
         self.record: PatientRecord | None = None
         self.today = date.today()
-        formats = context.formats
+        self._build_buttons()
+        self._build_courses()
+        self._build_sessions()
+        self._build_effects()
+        self._build_tabs()
+        self._build_layout()
+        self._update_actions()
+        for table in (self.course_table, self.session_table, self.effect_table):
+            table.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
+        context.read_only_changed.connect(self._read_only_changed)
 
+    def _build_buttons(self) -> None:
+        """The record's own actions (edit, archive, the PDF summary) and the day's three, with
+        their shortcuts."""
+        context, formats = self.context, self.context.formats
         self.header = PatientHeader(formats)
         self.edit_patient_button = QPushButton(self.tr("Edit patient…"))
         self.edit_patient_button.clicked.connect(lambda: context.edit_patient(self.patient_id))
@@ -100,7 +113,8 @@ class PatientRecordView(QWidget):
                 QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)
             )
 
-        # courses
+    def _build_courses(self) -> None:
+        """The courses table and the buttons under it."""
         self.course_model = RowsModel(
             [
                 self.tr("Indication"),
@@ -134,7 +148,9 @@ class PatientRecordView(QWidget):
             ),
             ("delete", self.tr("Delete…"), self.delete_course),
         )
-        # sessions
+
+    def _build_sessions(self) -> None:
+        """The sessions table and the buttons under it."""
         self.session_model = RowsModel(
             [
                 self.tr("Date"),
@@ -163,7 +179,9 @@ class PatientRecordView(QWidget):
             ),
             ("delete", self.tr("Delete…"), self.delete_session),
         )
-        # side effects
+
+    def _build_effects(self) -> None:
+        """The side effects table and the buttons under it."""
         self.effect_model = RowsModel(
             [
                 self.tr("Onset"),
@@ -185,7 +203,10 @@ class PatientRecordView(QWidget):
             ("edit", self.tr("Edit…"), self.edit_side_effect),
             ("delete", self.tr("Delete…"), self.delete_side_effect),
         )
-        # timeline (a list of everything in date order)
+
+    def _build_tabs(self) -> None:
+        """The tables' pages, the timeline (a list of everything in date order) and the chart,
+        made only when its tab is first shown."""
         self.timeline = QListWidget()
         self.timeline.setAlternatingRowColors(True)
         self.timeline.itemDoubleClicked.connect(self._open_timeline_item)
@@ -202,9 +223,7 @@ class PatientRecordView(QWidget):
         self.timeline_order = QComboBox()
         self.timeline_order.addItem(self.tr("Newest first"), True)
         self.timeline_order.addItem(self.tr("Oldest first"), False)
-        self.timeline_order.currentIndexChanged.connect(
-            lambda _i: self.record is not None and self._fill_timeline(self.record)
-        )
+        self.timeline_order.currentIndexChanged.connect(self._timeline_order_changed)
         order_caption = QLabel(self.tr("&Order:"))
         order_caption.setBuddy(self.timeline_order)
         timeline_page = QWidget()
@@ -225,6 +244,12 @@ class PatientRecordView(QWidget):
         self.tabs.addTab(self.chart_tab, self.tr("Chart over time"))
         self.tabs.currentChanged.connect(self._tab_changed)
 
+    def _timeline_order_changed(self, _index: int) -> None:
+        if self.record is not None:
+            self._fill_timeline(self.record)
+
+    def _build_layout(self) -> None:
+        """The header and its buttons on top, the summary line, the day's actions, then the tabs."""
         self.summary = QLabel()
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.summary.setWordWrap(True)
@@ -254,10 +279,6 @@ class PatientRecordView(QWidget):
         layout.addWidget(self.summary)
         layout.addLayout(actions)
         layout.addWidget(self.tabs, 1)
-        self._update_actions()
-        for table in (self.course_table, self.session_table, self.effect_table):
-            table.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
-        context.read_only_changed.connect(self._read_only_changed)
 
     def _table(self, model: RowsModel, name: str, stretch: int, date_column: int = 0) -> QTableView:
         """Newest first by its date column, one column stretched, the others fitted to the rows."""
