@@ -233,8 +233,36 @@ class SessionDialog(FormDialog):
             (self.tr("Log a session") if session is None else self.tr("Edit session"))
             + f" · {patient.last_name}, {patient.first_name} · {patient.record_no}"
         )
-        formats = context.formats
+        self._make_session_fields(record, session)
+        self._make_blend()
+        self._make_outcome_fields()
+        safety = self._safety_box()
+        left = self._session_group()
+        blend_box = self._blend_group()
+        scores = self._outcome_group()
+        right = QVBoxLayout()
+        right.addWidget(blend_box, 3)
+        right.addWidget(scores, 2)
+        columns = QHBoxLayout()
+        columns.addWidget(left, 1)
+        columns.addLayout(right, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(safety)
+        layout.addLayout(columns, 1)
+        layout.addWidget(self.form_error)
+        layout.addWidget(self.buttons)
+        fit_screen(self, 1000, 700)
 
+        self.buttons.setEnabled(False)
+        self.day.changed.connect(self._date_changed)
+        self.course.currentIndexChanged.connect(self._course_changed)
+        self._fill_defaults()
+        self._load_catalogue()
+
+    def _make_session_fields(self, record: PatientRecord, session: Session | None) -> None:
+        """The session's own fields: course, when, who, where, how deep, the numbing agent and
+        the technique."""
+        formats = self.context.formats
         self.course = compact_combo(QComboBox(), 24)
         for c in reversed(record.courses):
             if c.status is not CourseStatus.STOPPED or (session and session.course_id == c.id):
@@ -276,6 +304,9 @@ class SessionDialog(FormDialog):
         self.volume.setPlaceholderText(self.tr("e.g. 4.5"))
         self.volume.setMaxLength(8)
 
+    def _make_blend(self) -> None:
+        """The blend table, its buttons, and the lines under it (lots, allergy)."""
+        formats = self.context.formats
         self.blend = BlendTable()
         self.blend.formats = formats
         self.blend.changed_callbacks.append(self._blend_changed)
@@ -292,6 +323,8 @@ class SessionDialog(FormDialog):
         self.allergy = warning_banner("")
         self.allergy.hide()
 
+    def _make_outcome_fields(self) -> None:
+        """Pain, GAIS, satisfaction, price and notes."""
         self.pain = score_combo(0, 10)
         self.gais = score_combo(1, 5, {g.value: label(g) for g in Gais})
         self.satisfaction = score_combo(0, 10)
@@ -300,6 +333,10 @@ class SessionDialog(FormDialog):
         self.notes = ShortTextEdit(4)
         self.notes.setTabChangesFocus(True)
         self.notes.setMinimumHeight(50)
+
+    def _safety_box(self) -> QWidget:
+        """The safety rules (mesodesk.domain.safety): what they say about the patient, the offer
+        to extend a course, and why a contraindication is overridden."""
         # the safety rules (mesodesk.domain.safety): what they say about the patient, the offer
         # to extend a course, and why a contraindication is overridden
         self.extend = QCheckBox(self.tr("Extend the course's plan to take this session"))
@@ -320,7 +357,10 @@ class SessionDialog(FormDialog):
         safety_layout.setContentsMargins(0, 0, 0, 0)
         self.add_error_for("patient", safety, safety_layout)
         safety_layout.addWidget(self.override_box)
+        return safety
 
+    def _session_group(self) -> QGroupBox:
+        """The session's fields in a form."""
         left = QGroupBox(self.tr("Session"))
         form = QFormLayout(left)
         self.add_row(form, self.tr("Course *"), "course_id", self.course, note=self.extend)
@@ -348,7 +388,10 @@ class SessionDialog(FormDialog):
         self.add_row(form, self.tr("Injection points"), "injection_points", self.points)
         self.add_row(form, self.tr("Total volume (ml)"), "total_volume_ml", self.volume)
         self.volume.textChanged.connect(lambda _t: self._volume_changed())
+        return left
 
+    def _blend_group(self) -> QGroupBox:
+        """The blend, with its buttons and its error line."""
         blend_box = QGroupBox(self.tr("Blend *"))
         blend_layout = QVBoxLayout(blend_box)
         blend_layout.addWidget(self.blend, 1)
@@ -361,7 +404,11 @@ class SessionDialog(FormDialog):
         blend_layout.addWidget(self.blend_info)
         blend_layout.addWidget(self.allergy)
         self.add_error_for("blend", self.blend, blend_layout)
+        return blend_box
 
+    def _outcome_group(self) -> QGroupBox:
+        """The outcome and price fields in a form."""
+        formats = self.context.formats
         scores = QGroupBox(self.tr("Outcome and price"))
         score_form = QFormLayout(scores)
         self.add_row(score_form, self.tr("Pain during session (NRS 0–10)"), "pain_nrs", self.pain)
@@ -376,25 +423,7 @@ class SessionDialog(FormDialog):
             self.price,
         )
         self.add_row(score_form, self.tr("Notes"), "notes", self.notes)
-
-        right = QVBoxLayout()
-        right.addWidget(blend_box, 3)
-        right.addWidget(scores, 2)
-        columns = QHBoxLayout()
-        columns.addWidget(left, 1)
-        columns.addLayout(right, 1)
-        layout = QVBoxLayout(self)
-        layout.addWidget(safety)
-        layout.addLayout(columns, 1)
-        layout.addWidget(self.form_error)
-        layout.addWidget(self.buttons)
-        fit_screen(self, 1000, 700)
-
-        self.buttons.setEnabled(False)
-        self.day.changed.connect(self._date_changed)
-        self.course.currentIndexChanged.connect(self._course_changed)
-        self._fill_defaults()
-        self._load_catalogue()
+        return scores
 
     # -- defaults and catalogue ----------------------------------------------------------------
 

@@ -5,7 +5,7 @@ coherence rules (mesodesk.domain.safety) said beside the fields before anything 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 from PySide6.QtCore import Qt, QTime
@@ -166,9 +166,42 @@ class SideEffectDialog(FormDialog):
             (self.tr("Record a side effect") if effect is None else self.tr("Edit side effect"))
             + f" · {patient.last_name}, {patient.first_name} · {patient.record_no}"
         )
-        formats = context.formats
         today = context.services.clock.today()
+        self._make_what_fields(today)
+        self._make_where_fields(record, today)
+        what = self._what_group()
+        where = self._where_group()
 
+        columns = QHBoxLayout()
+        columns.addWidget(what, 1)
+        columns.addWidget(where, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(columns, 1)
+        layout.addWidget(self.form_error)
+        layout.addWidget(self.buttons)
+        fit_screen(self, 1000, 700)
+
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+        self.onset.changed.connect(self._onset_changed)
+        self.session.currentIndexChanged.connect(self._session_changed)
+        self.session.activated.connect(self._session_chosen)
+        self.action.currentIndexChanged.connect(self._notes_enabled)
+        self.area.currentIndexChanged.connect(self._notes_enabled)
+        if effect is not None:
+            self._load(effect)
+        elif given is not None:
+            set_combo(self.session, given)
+        else:
+            self._onset_changed()
+        self._session_changed()
+        self._kind_changed()
+        self._grade_changed()
+        self._load_practitioners()
+
+    def _make_what_fields(self, today: date) -> None:
+        """What happened and how bad: kind, onset, resolution, CTCAE grade, pain, outcome and
+        causality."""
+        formats = self.context.formats
         self.kind = EnumCombo(SideEffectKind)
         self.kind_note = QLineEdit()
         self.kind_note.setMaxLength(200)
@@ -198,6 +231,10 @@ class SideEffectDialog(FormDialog):
         self.causality.set_value(Causality.NOT_ASSESSED)
         self.causality.activated.connect(self._causality_chosen)
 
+    def _make_where_fields(self, record: PatientRecord, today: date) -> None:
+        """Where, why and what was done: the suspected session and lots, the area, the action, how
+        it was reported, by whom, notes."""
+        formats = self.context.formats
         self.session = QComboBox()
         self.session.addItem(self.tr("No session"), None)
         for s in reversed(record.sessions):
@@ -221,7 +258,7 @@ class SideEffectDialog(FormDialog):
         self.reported_day.set_value(today)
         self.reported_at = QTimeEdit()
         self.reported_at.setDisplayFormat("HH:mm")
-        now = context.services.clock.now()
+        now = self.context.services.clock.now()
         self.reported_at.setTime(QTime(now.hour, now.minute))
         self.recorded_by = compact_combo(QComboBox(), 24)
         self.recorded_by.addItem(NONE, None)
@@ -237,6 +274,8 @@ class SideEffectDialog(FormDialog):
             )
             combo.setMinimumContentsLength(14)
 
+    def _what_group(self) -> QGroupBox:
+        """The first column's fields in a form."""
         what = QGroupBox(self.tr("What and how bad"))
         form = QFormLayout(what)
         self.add_row(form, self.tr("Side effect *"), "kind", self.kind)
@@ -259,7 +298,10 @@ class SideEffectDialog(FormDialog):
         self.add_row(form, self.tr("Pain (NRS 0–10)"), "pain_nrs", self.pain)
         self.add_row(form, "", "serious", self.serious)
         self.add_row(form, self.tr("Outcome"), "outcome", self.outcome)
+        return what
 
+    def _where_group(self) -> QGroupBox:
+        """The second column's fields in a form."""
         where = QGroupBox(self.tr("Where, why, and what was done"))
         where_form = QFormLayout(where)
         self.add_row(where_form, self.tr("Suspected session"), "session_id", self.session)
@@ -289,32 +331,7 @@ class SideEffectDialog(FormDialog):
         self.via.currentIndexChanged.connect(self._clearer("reported_via"))
         self.add_row(where_form, self.tr("Recorded by"), "recorded_by_id", self.recorded_by)
         self.add_row(where_form, self.tr("Notes"), "notes", self.notes)
-
-        columns = QHBoxLayout()
-        columns.addWidget(what, 1)
-        columns.addWidget(where, 1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(columns, 1)
-        layout.addWidget(self.form_error)
-        layout.addWidget(self.buttons)
-        fit_screen(self, 1000, 700)
-
-        self.kind.currentIndexChanged.connect(self._kind_changed)
-        self.onset.changed.connect(self._onset_changed)
-        self.session.currentIndexChanged.connect(self._session_changed)
-        self.session.activated.connect(self._session_chosen)
-        self.action.currentIndexChanged.connect(self._notes_enabled)
-        self.area.currentIndexChanged.connect(self._notes_enabled)
-        if effect is not None:
-            self._load(effect)
-        elif given is not None:
-            set_combo(self.session, given)
-        else:
-            self._onset_changed()
-        self._session_changed()
-        self._kind_changed()
-        self._grade_changed()
-        self._load_practitioners()
+        return where
 
     # -- dependent fields ---------------------------------------------------------------------
 
