@@ -315,6 +315,33 @@ class ClinicDashboardView(QWidget):
         self._pending: list[str] = []
         self._generation = 0
 
+        top = self._period_row(formats)
+
+        signals_top = self._signals_row()
+
+        scroll = self._chart_grid()
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.headline)
+        layout.addLayout(signals_top)
+        layout.addWidget(self.signal_table)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.note)
+
+        self._reload_timer = QTimer(self)
+        self._reload_timer.setSingleShot(True)
+        self._reload_timer.setInterval(RELOAD_DELAY_MS)
+        self._reload_timer.timeout.connect(self.reload)
+        self._draw_timer = QTimer(self)
+        self._draw_timer.setSingleShot(True)
+        self._draw_timer.setInterval(0)
+        self._draw_timer.timeout.connect(self._draw_next)
+        # the whole history by default: a lot that stood out last year still matters today
+        self.set_last(None, load=False)
+
+    def _period_row(self, formats: Formats) -> QHBoxLayout:
+        """The period: from, to, Show, and the presets (3 months, 12 months, all)."""
         self.start = DateField(formats)
         self.start.setObjectName("dashboard_from")
         self.end = DateField(formats)
@@ -342,7 +369,11 @@ class ClinicDashboardView(QWidget):
         top.addSpacing(12)
         top.addLayout(presets)
         top.addStretch(1)
+        return top
 
+    def _signals_row(self) -> QHBoxLayout:
+        """The headline figures and the lots that stand out (domain.signals), with the way to
+        their recall."""
         self.headline = QLabel()
         self.headline.setObjectName("dashboard_headline")
         self.headline.setTextFormat(Qt.TextFormat.RichText)
@@ -373,7 +404,10 @@ class ClinicDashboardView(QWidget):
         self.note = QLabel()
         self.note.setStyleSheet("color: #666666;")
         self.note.setWordWrap(True)
+        return signals_top
 
+    def _chart_grid(self) -> QScrollArea:
+        """The charts, two a row, in a scroll area; the lot chart opens the table of every lot."""
         self.charts: dict[str, ChartView] = {}
         grid_host = QWidget()
         grid = QGridLayout(grid_host)
@@ -405,25 +439,7 @@ class ClinicDashboardView(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(grid_host)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.headline)
-        layout.addLayout(signals_top)
-        layout.addWidget(self.signal_table)
-        layout.addWidget(scroll, 1)
-        layout.addWidget(self.note)
-
-        self._reload_timer = QTimer(self)
-        self._reload_timer.setSingleShot(True)
-        self._reload_timer.setInterval(RELOAD_DELAY_MS)
-        self._reload_timer.timeout.connect(self.reload)
-        self._draw_timer = QTimer(self)
-        self._draw_timer.setSingleShot(True)
-        self._draw_timer.setInterval(0)
-        self._draw_timer.timeout.connect(self._draw_next)
-        # the whole history by default: a lot that stood out last year still matters today
-        self.set_last(None, load=False)
+        return scroll
 
     # -- the period ----------------------------------------------------------------------------
 

@@ -210,6 +210,36 @@ class RecallView(QWidget):
         self._completion_timer.setInterval(COMPLETION_DELAY_MS)
         self._completion_timer.timeout.connect(self._fetch_completions)
 
+        top = self._lot_row()
+        self._show_products([])
+        self.lot_error = ErrorLabel()
+
+        info = self._info_row()
+
+        self._make_table(formats)
+
+        self.hint = self.tr(
+            "Type a lot number (or pick one as you type) and press Enter to see every "
+            "patient and session that received it."
+        )
+        self.empty = placeholder(self.hint)
+        self.empty.setWordWrap(True)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.lot_error)
+        layout.addWidget(self.lot_info)
+        layout.addLayout(info)
+        layout.addWidget(self.export_status)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.table)
+        layout.addWidget(self.stack, 1)
+        self.setFocusProxy(self.lot)
+
+    def _lot_row(self) -> QHBoxLayout:
+        """The lot number (completed as it is typed), the product when several share the number,
+        Show, and Export."""
         self.lot = QLineEdit()
         self.lot.setObjectName("recall_lot")
         self.lot.setMaxLength(60)
@@ -254,9 +284,10 @@ class RecallView(QWidget):
         top.addWidget(self.show_button)
         top.addStretch(1)
         top.addWidget(self.export_button)
-        self._show_products([])
-        self.lot_error = ErrorLabel()
+        return top
 
+    def _info_row(self) -> QHBoxLayout:
+        """What is known of the lot, the summary of its sessions, and the filter of the table."""
         self.lot_info = QLabel()
         self.lot_info.setObjectName("recall_lot_info")
         self.lot_info.setWordWrap(True)
@@ -293,7 +324,10 @@ class RecallView(QWidget):
         info.addLayout(texts, 1)
         info.addWidget(filter_caption, 0, Qt.AlignmentFlag.AlignTop)
         info.addWidget(self.filter, 0, Qt.AlignmentFlag.AlignTop)
+        return info
 
+    def _make_table(self, formats: Formats) -> None:
+        """The sessions that received the lot, filtered by their side effects."""
         self.model = RecallTableModel(formats, self)
         self.proxy = SortProxy(self.model, self)
         self.proxy.setFilterRole(EFFECTS_ROLE)
@@ -308,25 +342,6 @@ class RecallView(QWidget):
         )
         self.table.doubleClicked.connect(self._open_index)
         self.table.activated.connect(self._open_index)
-
-        self.hint = self.tr(
-            "Type a lot number (or pick one as you type) and press Enter to see every "
-            "patient and session that received it."
-        )
-        self.empty = placeholder(self.hint)
-        self.empty.setWordWrap(True)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.lot_error)
-        layout.addWidget(self.lot_info)
-        layout.addLayout(info)
-        layout.addWidget(self.export_status)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.empty)
-        self.stack.addWidget(self.table)
-        layout.addWidget(self.stack, 1)
-        self.setFocusProxy(self.lot)
 
     # -- completing lot numbers ----------------------------------------------------------------
 
