@@ -82,6 +82,30 @@ class CourseDialog(FormDialog):
         self.started_on.set_value(context.services.clock.today())
         self.areas = area_list()
 
+        self._make_schedule_fields()
+
+        what = QGroupBox(self.tr("The course"))
+        form = QFormLayout(what)
+        self.add_row(form, self.tr("Indication *"), "indication", self.indication)
+        self.add_row(form, self.tr("Details"), "indication_note", self.indication_note)
+        self.add_row(form, self.tr("Starts on *"), "started_on", self.started_on)
+        self.add_row(form, self.tr("Treated areas *"), "areas", self.areas)
+
+        plan = self._plan_group()
+
+        columns = QHBoxLayout()
+        columns.addWidget(what, 1)
+        columns.addWidget(plan, 1)
+        self.finish_layout(columns)
+        self.resize(900, 520)
+        if course is not None:
+            self._load(course)
+        self._indication_changed()
+        self._explain()
+
+    def _make_schedule_fields(self) -> None:
+        """The plan (domain.schedule's limits): planned sessions, the induction and its
+        interval, what follows, maintenance; the price and notes."""
         self.planned = QSpinBox()
         self.planned.setRange(MIN_PLANNED, MAX_PLANNED)
         self.planned.setValue(10)
@@ -111,13 +135,9 @@ class CourseDialog(FormDialog):
         self.notes.setTabChangesFocus(True)
         self.notes.setFixedHeight(70)
 
-        what = QGroupBox(self.tr("The course"))
-        form = QFormLayout(what)
-        self.add_row(form, self.tr("Indication *"), "indication", self.indication)
-        self.add_row(form, self.tr("Details"), "indication_note", self.indication_note)
-        self.add_row(form, self.tr("Starts on *"), "started_on", self.started_on)
-        self.add_row(form, self.tr("Treated areas *"), "areas", self.areas)
-
+    def _plan_group(self) -> QGroupBox:
+        """The schedule and price in a form, with the plan said in words under it."""
+        formats = self.context.formats
         plan = QGroupBox(self.tr("Schedule and price"))
         plan_form = QFormLayout(plan)
         self.add_row(plan_form, self.tr("Planned sessions"), "planned_sessions", self.planned)
@@ -153,16 +173,7 @@ class CourseDialog(FormDialog):
         self.later.currentIndexChanged.connect(self._explain)
         self.maintenance_on.toggled.connect(self._explain)
         self.indication.currentIndexChanged.connect(self._indication_changed)
-
-        columns = QHBoxLayout()
-        columns.addWidget(what, 1)
-        columns.addWidget(plan, 1)
-        self.finish_layout(columns)
-        self.resize(900, 520)
-        if course is not None:
-            self._load(course)
-        self._indication_changed()
-        self._explain()
+        return plan
 
     def _indication_changed(self) -> None:
         other = self.indication.value() is Indication.OTHER

@@ -191,6 +191,41 @@ class DueView(QWidget):
         self.loading = False
         self._generation = 0
 
+        top = self._top_row(formats)
+
+        self.model = DueTableModel(formats, self)
+        self.proxy = SortProxy(self.model, self)
+        self.table = make_table(
+            self.proxy,
+            "due",
+            widths=(90, 170, 90, 230, 125, 150, 150, 85),  # the name takes the room left
+            stretch=3,
+            sort=(0, Qt.SortOrder.AscendingOrder),
+        )
+        self.table.doubleClicked.connect(self._open_index)
+        self.table.activated.connect(self._open_index)
+
+        self.empty = placeholder()
+        self.empty.hide()
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.date_error)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.empty)
+        self.setFocusProxy(self.table)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DATE_DELAY_MS)
+        self._timer.timeout.connect(self._apply_typed_date)
+        self._mark_quick()
+        self.reload()
+
+    def _top_row(self, formats: Formats) -> QHBoxLayout:
+        """The date the list runs to, its quick choices, due or lapsed, and Refresh; the summary
+        line is made here and shown under the row."""
         self.date = DateField(formats)
         self.date.setObjectName("due_date")
         self.date.edit.setMaximumWidth(130)
@@ -237,36 +272,7 @@ class DueView(QWidget):
         self.refresh_button.setAutoDefault(False)
         self.refresh_button.clicked.connect(lambda _checked=False: self.reload())
         top.addWidget(self.refresh_button)
-
-        self.model = DueTableModel(formats, self)
-        self.proxy = SortProxy(self.model, self)
-        self.table = make_table(
-            self.proxy,
-            "due",
-            widths=(90, 170, 90, 230, 125, 150, 150, 85),  # the name takes the room left
-            stretch=3,
-            sort=(0, Qt.SortOrder.AscendingOrder),
-        )
-        self.table.doubleClicked.connect(self._open_index)
-        self.table.activated.connect(self._open_index)
-
-        self.empty = placeholder()
-        self.empty.hide()
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.date_error)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.empty)
-        self.setFocusProxy(self.table)
-
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(DATE_DELAY_MS)
-        self._timer.timeout.connect(self._apply_typed_date)
-        self._mark_quick()
-        self.reload()
+        return top
 
     # -- the date ------------------------------------------------------------------------------
 

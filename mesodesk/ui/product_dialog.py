@@ -175,38 +175,7 @@ class ProductDialog(CatalogueDialog):
             if product is None
             else arg(self.tr("Edit product: %1"), product.name)
         )
-        self.name = QLineEdit()
-        self.name.setMaxLength(120)
-        self.manufacturer = QLineEdit()
-        self.manufacturer.setMaxLength(120)
-        self.category = QLineEdit()
-        self.category.setMaxLength(60)
-        self.category.setPlaceholderText(self.tr("e.g. Vitamin, Lipolytic, Hyaluronic acid"))
-        if categories:
-            completer = QCompleter(sorted(set(categories), key=str.casefold), self.category)
-            completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-            self.category.setCompleter(completer)
-        self.unit = QComboBox()
-        self.unit.setEditable(True)
-        self.unit.addItems(list(UNITS))
-        line = self.unit.lineEdit()
-        if line is not None:
-            line.setMaxLength(16)
-        self.ingredients = IngredientList()
-        self.notes = QPlainTextEdit()
-        self.notes.setTabChangesFocus(True)
-        self.notes.setFixedHeight(64)
-        self.active = QCheckBox(self.tr("Active: offered when a session is logged"))
-        self.active.setChecked(True)
-        self.numbing = QCheckBox(
-            self.tr("Numbing product: a cream or spray put on before the session, not injected")
-        )
-        self.numbing.setToolTip(
-            self.tr(
-                "Offered as the session's numbing agent, with its lot, instead of in the blend; "
-                "its ingredients are checked against the patient's allergies too."
-            )
-        )
+        self._make_fields(categories)
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
@@ -240,6 +209,42 @@ class ProductDialog(CatalogueDialog):
         self.resize(620, 600)
         if product is not None:
             self._load(product)
+
+    def _make_fields(self, categories: Sequence[str]) -> None:
+        """The product's fields: name, manufacturer, category (completed from those in use),
+        unit, ingredients, notes, active and numbing."""
+        self.name = QLineEdit()
+        self.name.setMaxLength(120)
+        self.manufacturer = QLineEdit()
+        self.manufacturer.setMaxLength(120)
+        self.category = QLineEdit()
+        self.category.setMaxLength(60)
+        self.category.setPlaceholderText(self.tr("e.g. Vitamin, Lipolytic, Hyaluronic acid"))
+        if categories:
+            completer = QCompleter(sorted(set(categories), key=str.casefold), self.category)
+            completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+            self.category.setCompleter(completer)
+        self.unit = QComboBox()
+        self.unit.setEditable(True)
+        self.unit.addItems(list(UNITS))
+        line = self.unit.lineEdit()
+        if line is not None:
+            line.setMaxLength(16)
+        self.ingredients = IngredientList()
+        self.notes = QPlainTextEdit()
+        self.notes.setTabChangesFocus(True)
+        self.notes.setFixedHeight(64)
+        self.active = QCheckBox(self.tr("Active: offered when a session is logged"))
+        self.active.setChecked(True)
+        self.numbing = QCheckBox(
+            self.tr("Numbing product: a cream or spray put on before the session, not injected")
+        )
+        self.numbing.setToolTip(
+            self.tr(
+                "Offered as the session's numbing agent, with its lot, instead of in the blend; "
+                "its ingredients are checked against the patient's allergies too."
+            )
+        )
 
     def _load(self, p: Product) -> None:
         self.name.setText(p.name)

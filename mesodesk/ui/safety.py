@@ -778,49 +778,8 @@ class RestoreConfirmDialog(QDialog):
             )
         )
         intro.setWordWrap(True)
-        form = QFormLayout()
-        clinic = QLabel(contents.display_name)
-        clinic.setObjectName("clinic")
-        clinic.setTextFormat(Qt.TextFormat.PlainText)
-        form.addRow(self.tr("Clinic:"), clinic)
-        form.addRow(self.tr("Backup:"), _plain_label(contents.path.name))
-        if contents.taken_at is not None:
-            taken = _local(formats, contents.taken_at)
-        elif contents.file_changed_at is not None:  # a backup renamed, or made with --out
-            taken = arg(
-                self.tr("not in its name; the file was last changed %1"),
-                _local(formats, contents.file_changed_at),
-            )
-        else:
-            taken = self.tr("unknown")
-        form.addRow(self.tr("Taken:"), QLabel(taken))
-        newest = (
-            _local(formats, contents.newest_entry_at)
-            if contents.newest_entry_at
-            else self.tr("no entry")
-        )
-        form.addRow(self.tr("Newest entry:"), QLabel(newest))
-        head = arg(self.tr("entry %1, seal %2"), f"{contents.head_seq:,}", contents.head_hash[:16])
-        form.addRow(self.tr("Audit trail:"), QLabel(head))
-        counts = sorted(
-            ((t, n) for t, n in contents.rows.items() if n),
-            key=lambda item: (
-                FIRST_SHOWN.index(item[0]) if item[0] in FIRST_SHOWN else len(FIRST_SHOWN),
-                item[0],
-            ),
-        )
-        self.table = QTableWidget(len(counts), 2)
-        self.table.setObjectName("counts")
-        self.table.setHorizontalHeaderLabels([self.tr("Records"), self.tr("Count")])
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for row, (table, count) in enumerate(counts):
-            self.table.setItem(row, 0, QTableWidgetItem(table.replace("_", " ")))
-            item = QTableWidgetItem(f"{count:,}")
-            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.table.setItem(row, 1, item)
-        self.table.setMinimumHeight(120)
+        form = self._facts(contents, formats)
+        self._make_counts(contents)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
@@ -860,6 +819,56 @@ class RestoreConfirmDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         self.resize(540, min(620, self.sizeHint().height()))
+
+    def _facts(self, contents: Any, formats: Formats) -> QFormLayout:
+        """The backup's clinic, its file, when it was taken, its newest entry, its trail's head."""
+        form = QFormLayout()
+        clinic = QLabel(contents.display_name)
+        clinic.setObjectName("clinic")
+        clinic.setTextFormat(Qt.TextFormat.PlainText)
+        form.addRow(self.tr("Clinic:"), clinic)
+        form.addRow(self.tr("Backup:"), _plain_label(contents.path.name))
+        if contents.taken_at is not None:
+            taken = _local(formats, contents.taken_at)
+        elif contents.file_changed_at is not None:  # a backup renamed, or made with --out
+            taken = arg(
+                self.tr("not in its name; the file was last changed %1"),
+                _local(formats, contents.file_changed_at),
+            )
+        else:
+            taken = self.tr("unknown")
+        form.addRow(self.tr("Taken:"), QLabel(taken))
+        newest = (
+            _local(formats, contents.newest_entry_at)
+            if contents.newest_entry_at
+            else self.tr("no entry")
+        )
+        form.addRow(self.tr("Newest entry:"), QLabel(newest))
+        head = arg(self.tr("entry %1, seal %2"), f"{contents.head_seq:,}", contents.head_hash[:16])
+        form.addRow(self.tr("Audit trail:"), QLabel(head))
+        return form
+
+    def _make_counts(self, contents: Any) -> None:
+        """The backup's records, table by table: those a person recognises first."""
+        counts = sorted(
+            ((t, n) for t, n in contents.rows.items() if n),
+            key=lambda item: (
+                FIRST_SHOWN.index(item[0]) if item[0] in FIRST_SHOWN else len(FIRST_SHOWN),
+                item[0],
+            ),
+        )
+        self.table = QTableWidget(len(counts), 2)
+        self.table.setObjectName("counts")
+        self.table.setHorizontalHeaderLabels([self.tr("Records"), self.tr("Count")])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for row, (table, count) in enumerate(counts):
+            self.table.setItem(row, 0, QTableWidgetItem(table.replace("_", " ")))
+            item = QTableWidgetItem(f"{count:,}")
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.table.setItem(row, 1, item)
+        self.table.setMinimumHeight(120)
 
     def _typed(self, text: str) -> None:
         self.restore_button.setEnabled(self.contents.confirms(text))
