@@ -170,7 +170,7 @@ class SafetyController(QObject):
 
     def add_menu(self, menu: Any) -> None:
         def add(key: str, text: str, slot: Any, shortcut: str | None = None) -> None:
-            action = QAction(text, self)
+            action = QAction(text, self.window)
             action.setObjectName(key)
             if shortcut:
                 action.setShortcut(shortcut)
