@@ -64,7 +64,7 @@ def test_a_run_of_the_demo_and_the_commands_logs_no_patient_data(
 ) -> None:
     db = tmp_path / "clinic.sqlite3"
     d = ["--db", str(db)]
-    assert run(capsys, *d, "demo", "--patients", "40", "--seed", "1") == 0
+    assert run(capsys, *d, "demo", "--patients", "40", "--seed", "1", "--create") == 0
     con = sqlite3.connect(db)
     first, last, number = con.execute(
         "SELECT first_name, last_name, record_number FROM patient ORDER BY id LIMIT 1"
