@@ -97,7 +97,7 @@ def record_rows() -> list[Row]:
 
         def open_and_fill() -> None:
             """Opening the patient: a new record view, its data loaded, every tab filled."""
-            view = PatientRecordView(window, patient_id)
+            view = PatientRecordView(window.context, patient_id)
             view.resize(1366, 700)
             view.show()
             view.show_record(services.treatment.record(patient_id))

@@ -79,7 +79,7 @@ def with_course(services: Any, clinic: dict[str, Any], start: date = date(2026, 
 
 
 def session_dialog(qtbot: Any, window: Any, view: Any, session: Any = None) -> SessionDialog:
-    dialog = SessionDialog(window, view.record, session, view)
+    dialog = SessionDialog(window.context, view.record, session, view)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.loaded)
     return dialog
@@ -160,7 +160,7 @@ def test_model_tester_on_record_tables(
 def test_course_dialog_happy_path(
     qtbot: Any, window: Any, services: Any, clinic: dict[str, Any]
 ) -> None:
-    dialog = CourseDialog(window, clinic["patient"].id, None)
+    dialog = CourseDialog(window.context, clinic["patient"].id, None)
     qtbot.addWidget(dialog)
     dialog.indication.setCurrentIndex(dialog.indication.findData(Indication.HAIR_LOSS))
     dialog.areas.item(
@@ -202,7 +202,7 @@ def test_course_dialog_errors(
     field: str,
     words: str,
 ) -> None:
-    dialog = CourseDialog(window, clinic["patient"].id, None)
+    dialog = CourseDialog(window.context, clinic["patient"].id, None)
     qtbot.addWidget(dialog)
     setup(dialog)
     dialog.save()
@@ -382,7 +382,7 @@ def test_allergy_warns_before_the_session_is_saved(
 def effect_dialog(
     qtbot: Any, window: Any, view: Any, effect: Any = None, session_id: int | None = None
 ) -> SideEffectDialog:
-    dialog = SideEffectDialog(window, view.record, effect, session_id, view)
+    dialog = SideEffectDialog(window.context, view.record, effect, session_id, view)
     qtbot.addWidget(dialog)
     return dialog
 
@@ -519,7 +519,7 @@ def test_mark_resolved_asks_the_day_and_can_be_undone(
     # and undone: the same button reopens it
     view.select("side_effect", effect.id)
     assert view.effect_actions["resolve"].text() == "Reopen…"
-    monkeypatch.setattr(window, "confirm", lambda *a: True)
+    monkeypatch.setattr(view, "confirm", lambda *a: True)
     view.effect_actions["resolve"].click()
     qtbot.waitUntil(lambda: services.side_effects.side_effect(effect.id).ongoing)
     assert services.side_effects.side_effect(effect.id).outcome is AEOutcome.ONGOING
@@ -580,7 +580,7 @@ def test_gui_entries_appear_in_show_json(
 ) -> None:
     """A course, a session and a side effect entered through the GUI, found by `mesodesk show`."""
     view = open_record(qtbot, window, clinic["patient"].id)
-    course_dialog = CourseDialog(window, clinic["patient"].id, None)
+    course_dialog = CourseDialog(window.context, clinic["patient"].id, None)
     qtbot.addWidget(course_dialog)
     course_dialog.areas.item(0).setCheckState(Qt.CheckState.Checked)  # forehead
     course_dialog.started_on.set_value(NOW.date() - timedelta(days=3))

@@ -195,7 +195,7 @@ def test_without_a_session_causality_is_not_yet_assessed_and_reported_via_is_ask
 
 
 def session_dialog(qtbot: Any, window: Any, view: Any) -> SessionDialog:
-    dialog = SessionDialog(window, view.record, None, view)
+    dialog = SessionDialog(window.context, view.record, None, view)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.loaded)
     dialog.add_button.click()
@@ -350,7 +350,7 @@ def test_an_open_side_effect_at_the_area_blocks_the_session(
 
 
 def effect_dialog(qtbot: Any, window: Any, view: Any) -> SideEffectDialog:
-    dialog = SideEffectDialog(window, view.record, None, None, view)
+    dialog = SideEffectDialog(window.context, view.record, None, None, view)
     qtbot.addWidget(dialog)
     dialog.via.set_value(ReportChannel.PHONE)
     return dialog
