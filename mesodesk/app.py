@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from mesodesk import APP_NAME, __version__, logs
 from mesodesk.domain.errors import MesodeskError
 from mesodesk.paths import resource_path
+from mesodesk.store.target import Target, resolve_target
 from mesodesk.ui.i18n import arg
 from mesodesk.ui.instance import InstanceLock
 from mesodesk.ui.settings import Settings
@@ -57,18 +59,54 @@ def _probe(label: str, spawned_at: float) -> None:
     print(f"{label} {time.time() - spawned_at:.4f}", flush=True)
 
 
-def _plain_file(db: str | None) -> Path | None:
-    """The database file when it is a plain path (the quick first page reads only those)."""
-    raw = db if db is not None else os.environ.get("MESODESK_DB")
-    if raw is None:
-        from mesodesk.paths import default_database
+@dataclass
+class StartUp:
+    """One start of the GUI: ``--db`` resolved once (mesodesk.store.target, no SQLAlchemy for a
+    plain file) and the instance lock taken once, both handed to the quick first page and to the
+    full start-up that follows it."""
 
-        return default_database()
-    if raw.startswith("sqlite:///"):
-        raw = raw[len("sqlite:///") :]
-    elif "://" in raw:
-        return None
-    return Path(raw).expanduser().resolve()
+    requested: str | None  # --db as typed (None: MESODESK_DB, else the default file)
+    target: Target
+    lock: InstanceLock | None = None
+    unlocked: bool = False  # the folder cannot be written to: no lock, the file opens read-only
+
+    @classmethod
+    def resolve(cls, db: str | None) -> StartUp:
+        return cls(db, resolve_target(db))
+
+    @property
+    def path(self) -> Path | None:
+        """The database file (None for a server database)."""
+        return self.target.path if self.target.is_sqlite else None
+
+    def confirm_new(self) -> bool:
+        """A file named that does not exist is made only when the person says so."""
+        path = self.path
+        return path is None or path.exists() or _confirm_new(path, self.requested)
+
+    def take_lock(self) -> bool:
+        """One mesodesk per database file. False when another holds it (the person was told)."""
+        path = self.path
+        if path is None:
+            return True
+        lock = InstanceLock.for_database(path)
+        if lock.acquire():
+            self.lock = lock
+            return True
+        if _read_only_there(lock, path):
+            self.unlocked = True
+            return True
+        QMessageBox.information(None, "mesodesk", lock.refusal())
+        return False
+
+    @property
+    def took_over(self) -> bool:
+        """The lock was left by a mesodesk that did not close (it crashed)."""
+        return self.lock is not None and self.lock.took_over
+
+    def release(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
 
 
 def _first_paint(app: QApplication, path: Path | None) -> QuickWindow | None:
@@ -146,20 +184,15 @@ def run_gui(db: str | None = None) -> int:
 
     crash.install()
     probe = os.environ.get("MESODESK_PROBE_STARTUP")
-    lock: InstanceLock | None = None
-    path = _plain_file(db)
-    if path is not None and not path.exists() and not _confirm_new(path, db):
+    try:
+        start = StartUp.resolve(db)
+    except MesodeskError as exc:
+        QMessageBox.critical(None, "mesodesk", str(exc))
         return 1
-    unlocked = False  # no lock file can be made there, and this mesodesk cannot write there
-    if path is not None and path.exists():
-        # One mesodesk per database: a second one says who has it open, and stops.
-        lock = InstanceLock.for_database(path)
-        if not lock.acquire():
-            if not _read_only_there(lock, path):
-                QMessageBox.information(None, "mesodesk", lock.refusal())
-                return 1
-            lock, unlocked = None, True
-    quick = _first_paint(app, path) if lock is not None or unlocked else None
+    if not start.confirm_new() or not start.take_lock():
+        return 1
+    path = start.path
+    quick = _first_paint(app, path) if path is not None and path.exists() else None
     if quick is not None and probe:
         _probe("shown", float(probe))
     # the log starts once the first page shows: logging.handlers is a few imports more
@@ -168,26 +201,16 @@ def run_gui(db: str | None = None) -> int:
 
     # The rest of mesodesk: about a second of imports, behind the first page.
     from mesodesk.services.health import open_for_app
-    from mesodesk.store.db import resolve_target
     from mesodesk.ui import safety
     from mesodesk.ui.main_window import MainWindow
 
     try:
-        target = resolve_target(db)
-        if lock is None and not unlocked and target.is_sqlite and target.path is not None:
-            lock = InstanceLock.for_database(target.path)
-            if not lock.acquire():
-                if not _read_only_there(lock, target.path):
-                    QMessageBox.information(None, "mesodesk", lock.refusal())
-                    return 1
-                lock = None
-        opened = open_for_app(target)
+        opened = open_for_app(start.target)
     except MesodeskError as exc:
         if quick is not None:
             quick.close()
         QMessageBox.critical(None, "mesodesk", str(exc))
-        if lock is not None:
-            lock.release()
+        start.release()
         return 1
     services = opened.services
     window = MainWindow(services, Settings())
@@ -212,17 +235,14 @@ def run_gui(db: str | None = None) -> int:
     else:
         controller = safety.controller_of(window)
         if controller is not None:
-            controller.start_automatic(
-                checked=opened.checked, crashed_before=lock is not None and lock.took_over
-            )
+            controller.start_automatic(checked=opened.checked, crashed_before=start.took_over)
         window.restore_records()
         window.offer_demo_if_empty()
     try:
         return app.exec()
     finally:
         services.close()
-        if lock is not None:
-            lock.release()
+        start.release()
 
 
 def run_smoke() -> int:
@@ -243,9 +263,7 @@ def run_smoke() -> int:
             step = "creating and migrating a database"
             services = Services.open(Path(folder) / "smoke.sqlite3")
             step = "loading a demo clinic"
-            from mesodesk.services.demo import generate_demo
-
-            generate_demo(services.db, 40, 1)
+            services.demo.generate(40, 1)
             step = "opening the main window"
             app = make_application()
             window = MainWindow(services, Settings())

@@ -141,6 +141,6 @@ def demo1500(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     path = tmp_path_factory.mktemp("demo1500") / "demo.sqlite3"
     services = Services.open(path, clock=FixedClock(NOW))
-    generate_demo(services.db, 1500, 1, today=NOW.date())
+    generate_demo(services._db, 1500, 1, today=NOW.date())
     services.close()
     return path

@@ -38,7 +38,7 @@ def main(argv: list[str]) -> int:
     if not given:
         from mesodesk.services.demo import generate_demo
 
-        generate_demo(services.db, 1000, 1)  # the first-start demo: both of its signals show
+        generate_demo(services._db, 1000, 1)  # the first-start demo: both of its signals show
     window = MainWindow(services, Settings())
     screen = app.primaryScreen().availableGeometry()
     window.resize(screen.width(), screen.height() - 28)
@@ -94,15 +94,18 @@ def main(argv: list[str]) -> int:
     record = view.record
     assert record is not None
     dialogs: list[tuple[str, Callable[[], Any]]] = [
-        ("04-session-new", lambda: SessionDialog(window, record, None, view)),
-        ("05-session-edit", lambda: SessionDialog(window, record, record.sessions[-1], view)),
-        ("06-side-effect-new", lambda: SideEffectDialog(window, record, None, None, view)),
-        ("07-course-new", lambda: CourseDialog(window, patient_id, None, view)),
+        ("04-session-new", lambda: SessionDialog(window.context, record, None, view)),
+        (
+            "05-session-edit",
+            lambda: SessionDialog(window.context, record, record.sessions[-1], view),
+        ),
+        ("06-side-effect-new", lambda: SideEffectDialog(window.context, record, None, None, view)),
+        ("07-course-new", lambda: CourseDialog(window.context, patient_id, None, view)),
         (
             "08-patient-edit",
             lambda: PatientDialog(services, window.runner, window.formats, record.patient, view),
         ),
-        ("09-summary", lambda: SummaryDialog(window, record.patient, view)),
+        ("09-summary", lambda: SummaryDialog(window.context, record.patient, view)),
     ]
     for name, make in dialogs:
         if name == "05-session-edit" and not record.sessions:
@@ -115,7 +118,7 @@ def main(argv: list[str]) -> int:
 
     pdf = Path(workdir) / "summary.pdf"
     services.summaries.write(patient_id, pdf, services.summaries.options())
-    preview = PdfPreview(window, pdf, patient_id)
+    preview = PdfPreview(window.context, pdf, patient_id, "", window)
     preview.resize(900, 700)
     preview.show()
     pump(2.5)

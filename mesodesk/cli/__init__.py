@@ -154,8 +154,9 @@ def open_services(args: argparse.Namespace) -> Any:
     from mesodesk.services.registry import Services
 
     services = Services.open(args.db, create=bool(getattr(args, "create", False)))
-    if services.db.notice:
-        print(f"mesodesk: warning: {services.db.notice}", file=sys.stderr)
+    notice = services.database.state().notice
+    if notice:
+        print(f"mesodesk: warning: {notice}", file=sys.stderr)
     return services
 
 

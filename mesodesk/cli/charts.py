@@ -77,16 +77,17 @@ def cmd_chart(args: argparse.Namespace) -> int:
     finally:
         services.close()
 
-    from mesodesk.reports import charts
+    from mesodesk.reports import dashboard as clinic_charts
+    from mesodesk.reports import style, timeline
 
     figure = (
-        charts.clinic_dashboard(data, signals=signals)
+        clinic_charts.clinic_dashboard(data, signals=signals)
         if args.clinic
-        else charts.patient_timeline(record, today)
+        else timeline.patient_timeline(record, today)
     )
     from mesodesk.files import write_atomically
 
     # whole or not at all (never a 0-byte picture on a full disk), owner-only, not via a link
-    write_atomically(out, lambda fh: charts.save(figure, fh, fmt))
+    write_atomically(out, lambda fh: style.save(figure, fh, fmt))
     print(f"Wrote {what} to {out}.")
     return EXIT_OK

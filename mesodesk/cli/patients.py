@@ -43,13 +43,11 @@ def register(sub: Any, db_option: Callable[[argparse.ArgumentParser], None]) -> 
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from mesodesk.services.demo import generate_demo
-
     services = open_services(args)
     progress = TerminalProgress()
     try:
-        summary = generate_demo(
-            services.db, args.patients, args.seed, today=args.as_of, progress=progress
+        summary = services.demo.generate(
+            args.patients, args.seed, today=args.as_of, progress=progress
         )
     finally:
         progress.finish()

@@ -266,7 +266,7 @@ def cmd_due(args: argparse.Namespace) -> int:
     services = open_services(args)
     try:
         by: date = args.date or services.clock.today()
-        entries = services.treatment.due(by, lapsed=args.lapsed)
+        entries = services.courses.due(by, lapsed=args.lapsed)
         today = services.clock.today()
     finally:
         services.close()
@@ -362,9 +362,9 @@ def cmd_recall(args: argparse.Namespace) -> int:
     services = open_services(args)
     try:
         try:
-            recall = services.treatment.recall(args.lot, args.product)
+            recall = services.recall.recall(args.lot, args.product)
         except LotInSeveralProducts as several:
-            recall = services.treatment.recall(args.lot, _ask_product(several))
+            recall = services.recall.recall(args.lot, _ask_product(several))
         except ValidationError as exc:
             raise UsageError(" ".join(exc.errors.values())) from exc
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -10,6 +11,16 @@ from mesodesk.domain.errors import ErrorCollector
 from mesodesk.domain.text import clean_block, clean_line, has_control_chars
 
 MAX_INGREDIENTS = 40
+# The units a product's stock is counted in, offered in the product form (any other may be typed).
+UNITS = ("ml", "mg", "g", "vial", "ampoule", "IU")
+# The practitioners' titles offered in the practitioner form (any other may be typed); the
+# form shows them translated (Qt context "Titles").
+TITLES = ("Dermatologist", "Aesthetic physician", "Aesthetic nurse", "Nurse")
+# A lot this close to its expiry is flagged in the catalogue, so that it is used first. No label
+# or guideline gives a figure: GDP asks for first-expiry-first-out rotation (see
+# first_expiry_first_out below) and leaves the warning window to the stockholder. 60 days is
+# mesodesk's own choice, unchanged since 0.1 (docs/catalogue.md).
+EXPIRING_DAYS = 60
 # Ids run from 1 to SQLite's largest integer. A value outside cannot name a record, and one
 # beyond 64 bits makes the database driver raise OverflowError instead of "not found".
 MAX_ID = 2**63 - 1
@@ -180,11 +191,45 @@ class Lot:
     uses: int = 0  # sessions that used it
 
     def expired_on(self, day: date) -> bool:
-        return self.expiry_date < day
+        return expired(self.expiry_date, day)
 
     @property
     def label(self) -> str:
         return f"{self.lot_number} (exp. {self.expiry_date.isoformat()})"
+
+
+def expired(expiry: date, on: date) -> bool:
+    """Whether a lot may no longer be used on a day. An expired lot is refused (DOMAIN.md,
+    Traceability); the date on the label is the last day of use, so a lot is expired from the
+    day after it. The one rule behind the session check (check_lots), the lot pickers and the
+    catalogue's flags (docs/catalogue.md)."""
+    return expiry < on
+
+
+class Expiry(enum.Enum):
+    """A lot's state on a day, as the catalogue shows it; ``urgency`` orders them."""
+
+    IN_DATE = 0
+    EXPIRING = 1  # within EXPIRING_DAYS
+    EXPIRES_TODAY = 2  # the last day it may be used
+    EXPIRED = 3
+
+    @property
+    def urgency(self) -> int:
+        """2 expired, 1 expiring soon (today included), 0 in date: how loudly to flag it."""
+        return {Expiry.IN_DATE: 0, Expiry.EXPIRED: 2}.get(self, 1)
+
+
+def expiry_status(expiry: date, today: date) -> tuple[Expiry, int]:
+    """A lot's state on ``today`` and the days left until its expiry date (negative: past)."""
+    days = (expiry - today).days
+    if expired(expiry, today):
+        return Expiry.EXPIRED, days
+    if days == 0:
+        return Expiry.EXPIRES_TODAY, days
+    if days <= EXPIRING_DAYS:
+        return Expiry.EXPIRING, days
+    return Expiry.IN_DATE, days
 
 
 def first_expiry_first_out(lots: Iterable[Lot], on: date) -> list[Lot]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import NamedTuple
 
-from mesodesk.domain.catalogue import check_reference, is_id
+from mesodesk.domain.catalogue import check_reference, expired, is_id
 from mesodesk.domain.enums import (
     ActionTaken,
     AEOutcome,
@@ -445,7 +445,7 @@ def check_lots(
         known = expiry_by_lot.get(item.lot_id)
         if known is None:
             errors.add("blend", NO_LOT)
-        elif known[1] < on:
+        elif expired(known[1], on):
             number, expiry = known
             errors.add(
                 "blend",

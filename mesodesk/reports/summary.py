@@ -379,6 +379,78 @@ def opaque(picture: Any) -> io.BytesIO:
     return out
 
 
+class _Page:
+    """What every section of one summary shares: the record as ``redact`` left it, the clinic,
+    the options, the escaper and the styles, the width of the text, and how a date, an amount
+    and a list are written."""
+
+    def __init__(
+        self, data: SummaryInput, options: SummaryOptions, code: str, redacted: Any, pagesize: Any
+    ) -> None:
+        self.data = data
+        self.options = options
+        self.code = code
+        self.left_out = {**redacted.left_out, **data.left_out}
+        self.t = _Text()
+        self.st = _styles()
+        self.record: Any = redacted.record
+        self.patient: Any = self.record.patient
+        self.clinic = data.clinic
+        self.order: DateOrder = self.clinic.date_order
+        self.made_on = data.made_at.date()
+        self.zero = first_day(self.record, self.made_on) if options.relative_dates else None
+        self.privacy = options.privacy
+        self.pagesize = pagesize
+        self.width = pagesize[0] - 2 * 40
+        if self.privacy is Privacy.IDENTIFIED:
+            patient = self.patient
+            self.who = f"{patient.last_name}, {patient.first_name}"
+            self.who_tail = f" · {patient.record_no}"
+            self.title = "Summary for the specialist"
+        else:
+            self.who, self.who_tail = code, ""
+            self.title = f"Summary for the specialist ({self.privacy.label.lower()})"
+        if self.zero is not None:
+            self.made = f"{data.made_at.year}, {relative_day(self.made_on, self.zero)}"
+        else:
+            self.made = f"{self.order.show(self.made_on)} {data.made_at:%H:%M}"
+        self.sessions = [s for s in self.record.sessions if options.includes(s.started_at.date())]
+        self.effects = [e for e in self.record.side_effects if options.includes(e.onset_on)]
+        self.numbers = {s.id: s.number for s in self.record.sessions}
+
+    def amount(self, cents: int | None) -> str:
+        return "—" if cents is None else f"{cents / 100:,.2f}"
+
+    def day(self, value: date) -> str:
+        """A date as the clinic writes it, or as days from the first session."""
+        zero = self.zero
+        return relative_day(value, zero) if zero is not None else self.order.show(value)
+
+    def joined(self, parts: list[str]) -> str:
+        """Parts of one line, each kept whole: the line wraps only between them."""
+        return " · ".join(self.t(part, nbsp=True) for part in parts)
+
+    def cell(self, value: object, bold: bool = False) -> Any:
+        return para(self.t(value), self.st["head"] if bold else self.st["cell"])
+
+    def number(self, value: object) -> str:
+        """A number in a cell as a plain string: no markup to parse, nothing to wrap (a long
+        summary has thousands of them)."""
+        return str(value)
+
+    def items(self, values: list[str], column: float) -> list[Any]:
+        """One entry a line, so that no comma can start one: in one paragraph when every entry
+        fits its line in the column, else a paragraph each, its continuation lines indented
+        (fewer paragraphs: a long summary lays out in half the time)."""
+        if not values:
+            return [self.cell("—")]
+        lines = [self.t(v) for v in values]
+        room = column - 6  # the cell's padding
+        if all(_width(line, self.st["cell"].fontSize) <= room for line in lines):
+            return [para("<br/>".join(lines), self.st["cell"])]
+        return [para(line, self.st["item"]) for line in lines]
+
+
 def render_summary(
     data: SummaryInput, options: SummaryOptions, out: str | Path | IO[bytes]
 ) -> SummaryResult:
@@ -386,65 +458,56 @@ def render_summary(
 
     A pseudonymised or de-identified summary is made from the record as ``redact`` leaves it
     (the caller may have redacted it already, to draw the charts from it): nothing it took out
-    can reach a page, a page header, the PDF's metadata or its dates."""
-    from reportlab.lib import colors
+    can reach a page, a page header, the PDF's metadata or its dates. One builder per section,
+    in the order the specialist reads them."""
     from reportlab.lib.pagesizes import A4, LETTER
-    from reportlab.lib.units import mm
-    from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
 
     options = options.validated()
     _register_fonts()
     code = data.code or (one_time_code() if options.redacted else "")
     redacted = redact(data.record, options, code)
-    left_out = {**redacted.left_out, **data.left_out}
-    t = _Text()
-    st = _styles()
-    record: Any = redacted.record
-    patient: Any = record.patient
-    clinic = data.clinic
-    order: DateOrder = clinic.date_order
-    made_on = data.made_at.date()
-    zero = first_day(record, made_on) if options.relative_dates else None
-    privacy = options.privacy
-
-    def amount(cents: int | None) -> str:
-        return "—" if cents is None else f"{cents / 100:,.2f}"
-
-    def day(value: date) -> str:
-        """A date as the clinic writes it, or as days from the first session."""
-        return relative_day(value, zero) if zero is not None else order.show(value)
-
     pagesize = LETTER if options.paper is Paper.LETTER else A4
-    width = pagesize[0] - 2 * 40
-
-    if privacy is Privacy.IDENTIFIED:
-        who, who_tail = f"{patient.last_name}, {patient.first_name}", f" · {patient.record_no}"
-        title = "Summary for the specialist"
-    else:
-        who, who_tail = code, ""
-        title = f"Summary for the specialist ({privacy.label.lower()})"
-    if zero is not None:
-        made = f"{data.made_at.year}, {relative_day(made_on, zero)}"
-    else:
-        made = f"{order.show(made_on)} {data.made_at:%H:%M}"
+    p = _Page(data, options, code, redacted, pagesize)
     story: list[Any] = []
+    for section in (
+        _header,
+        _safety,
+        _courses,
+        _sessions,
+        _side_effects,
+        _charts,
+        _notes,
+        _replaced_note,
+    ):
+        story += section(p)
+    return _build(p, story, out)
 
-    # -- header: clinic and patient --------------------------------------------------------
-    clinic_lines = [f"<b>{t(clinic.clinic_name)}</b>"] if clinic.clinic_name else []
-    if clinic.clinic_address:
-        clinic_lines.append(t(clinic.clinic_address, multiline=True))
-    if clinic.clinic_phone:
-        clinic_lines.append(t(clinic.clinic_phone))
+
+def _header(p: _Page) -> list[Any]:
+    """The clinic and the patient (or the one-time code), the period and what was left out.
+    Over 80 lines: the identified and the redacted identity side by side read best together."""
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Spacer, Table, TableStyle
+
+    story: list[Any] = []
+    clinic_lines = [f"<b>{p.t(p.clinic.clinic_name)}</b>"] if p.clinic.clinic_name else []
+    if p.clinic.clinic_address:
+        clinic_lines.append(p.t(p.clinic.clinic_address, multiline=True))
+    if p.clinic.clinic_phone:
+        clinic_lines.append(p.t(p.clinic.clinic_phone))
     clinic_block: list[Any] = (
-        [para("<br/>".join(clinic_lines), st["small"])] if clinic_lines else []
+        [para("<br/>".join(clinic_lines), p.st["small"])] if clinic_lines else []
     )
     # the clinic's column is as wide as its longest line (at most 38 % of the width): the
     # patient's identity gets the rest, and needs it
     clinic_width = max(
-        (_width(line, st["small"].fontSize) for line in "<br/>".join(clinic_lines).split("<br/>")),
+        (
+            _width(line, p.st["small"].fontSize)
+            for line in "<br/>".join(clinic_lines).split("<br/>")
+        ),
         default=0.0,
     )
-    logo = Path(clinic.logo_path) if clinic.logo_path else None
+    logo = Path(p.clinic.logo_path) if p.clinic.logo_path else None
     if logo is not None and logo.is_file():
         try:
             from PIL import Image as PILImage
@@ -460,73 +523,69 @@ def render_summary(
             clinic_block.insert(0, Image(flat, width=height * w / h, height=height))
             clinic_width = max(clinic_width, height * w / h)
         except Exception:
-            clinic_block.append(para("(The clinic logo could not be read.)", st["muted"]))
-            clinic_width = width * 0.38
+            clinic_block.append(para("(The clinic logo could not be read.)", p.st["muted"]))
+            clinic_width = p.width * 0.38
 
-    def joined(parts: list[str]) -> str:
-        """Parts of one line, each kept whole: the line wraps only between them."""
-        return " · ".join(t(part, nbsp=True) for part in parts)
-
-    age = age_on(patient.birth_date, made_on)
-    if privacy is Privacy.IDENTIFIED:
+    age = age_on(p.patient.birth_date, p.made_on)
+    if p.privacy is Privacy.IDENTIFIED:
         identity = [
-            para(t(f"{patient.last_name}, {patient.first_name}"), st["title"]),
+            para(p.t(f"{p.patient.last_name}, {p.patient.first_name}"), p.st["title"]),
             para(
-                joined(
+                p.joined(
                     [
-                        f"Record number {patient.record_no}",
-                        f"born {order.show(patient.birth_date)} ({age} years)",
-                        patient.sex.label,
+                        f"Record number {p.patient.record_no}",
+                        f"born {p.order.show(p.patient.birth_date)} ({age} years)",
+                        p.patient.sex.label,
                     ]
                 ),
-                st["body"],
+                p.st["body"],
             ),
         ]
-        contact = " · ".join(x for x in (patient.phone, patient.email) if x)
+        contact = " · ".join(x for x in (p.patient.phone, p.patient.email) if x)
         if contact:
-            identity.append(para(t(contact), st["small"]))
-        if patient.address:
-            identity.append(para(t(patient.address, multiline=True), st["small"]))
+            identity.append(para(p.t(contact), p.st["small"]))
+        if p.patient.address:
+            identity.append(para(p.t(p.patient.address, multiline=True), p.st["small"]))
     else:
-        band = age_band(patient.birth_date, made_on)
+        band = age_band(p.patient.birth_date, p.made_on)
         identity = [
-            para(t(f"Patient {code}"), st["title"]),
-            para(joined([patient.sex.label, f"age {band} years"]), st["body"]),
+            para(p.t(f"Patient {p.code}"), p.st["title"]),
+            para(p.joined([p.patient.sex.label, f"age {band} years"]), p.st["body"]),
             para(
-                t(
+                p.t(
                     "Pseudonymised: a one-time code for this letter, no name, record number, "
                     "date of birth or contact details."
-                    if privacy is Privacy.PSEUDONYMISED
+                    if p.privacy is Privacy.PSEUDONYMISED
                     else "De-identified: no name, record number, date of birth, contact "
                     "details, practitioner names or free text; dates are days from the first "
-                    f"session (day 0, in {zero.year if zero else made_on.year})."
+                    f"session (day 0, in {p.zero.year if p.zero else p.made_on.year})."
                 ),
-                st["small"],
+                p.st["small"],
             ),
         ]
-    report_line = f"Report date: {made}"
+    report_line = f"Report date: {p.made}"
     period = "all records"
-    if options.date_from or options.date_to:
-        start = day(options.date_from) if options.date_from else "the first record"
-        end = day(options.date_to) if options.date_to else "today"
+    if p.options.date_from or p.options.date_to:
+        start = p.day(p.options.date_from) if p.options.date_from else "the first record"
+        end = p.day(p.options.date_to) if p.options.date_to else "today"
         period = f"{start} to {end}"
-    identity.append(para(joined([report_line, f"Period: {period}"]), st["muted"]))
-    if left_out:
+    identity.append(para(p.joined([report_line, f"Period: {period}"]), p.st["muted"]))
+    if p.left_out:
         counted = ", ".join(
             f"{field.label.lower()} ({n})" if n > 1 else field.label.lower()
-            for field, n in sorted(left_out.items(), key=lambda kv: list(FreeText).index(kv[0]))
+            for field, n in sorted(p.left_out.items(), key=lambda kv: list(FreeText).index(kv[0]))
         )
         identity.append(
             para(
-                t(f"Free text left out of this copy (it may name the patient): {counted}."),
-                st["muted"],
+                p.t(f"Free text left out of this copy (it may name the patient): {counted}."),
+                p.st["muted"],
             )
         )
-    clinic_width = min(width * 0.38, clinic_width + 14) if clinic_block else 0.0
+    clinic_width = min(p.width * 0.38, clinic_width + 14) if clinic_block else 0.0
     head = (
-        Table([[identity, clinic_block]], colWidths=[width - clinic_width, clinic_width])
+        Table([[identity, clinic_block]], colWidths=[p.width - clinic_width, clinic_width])
         if clinic_block
-        else Table([[identity]], colWidths=[width])
+        else Table([[identity]], colWidths=[p.width])
     )
     head.setStyle(
         TableStyle(
@@ -539,28 +598,35 @@ def render_summary(
         )
     )
     story += [head, Spacer(1, 6)]
+    return story
 
-    # -- safety: nobody may miss it ------------------------------------------------------------
-    if Section.SAFETY in options.sections:
+
+def _safety(p: _Page) -> list[Any]:
+    """Allergies and contraindications, boxed: nobody may miss them."""
+    from reportlab.lib import colors
+    from reportlab.platypus import Spacer, Table, TableStyle
+
+    story: list[Any] = []
+    if Section.SAFETY in p.options.sections:
         lines = []
-        if patient.allergies:
-            lines.append(f"ALLERGIES: {t(', '.join(patient.allergies))}")
-        elif left_out.get(FreeText.ALLERGIES):
-            n = left_out[FreeText.ALLERGIES]
+        if p.patient.allergies:
+            lines.append(f"ALLERGIES: {p.t(', '.join(p.patient.allergies))}")
+        elif p.left_out.get(FreeText.ALLERGIES):
+            n = p.left_out[FreeText.ALLERGIES]
             lines.append(
                 f"ALLERGIES: {n} recorded, left out of this copy (typed as free text): "
                 "ask the clinic before any treatment."
             )
-        if patient.contraindications:
-            labels = sorted(c.label for c in patient.contraindications)
-            lines.append(f"CONTRAINDICATIONS: {t('; '.join(labels))}")
-        if patient.contraindication_note:
-            lines.append("Note: " + t(patient.contraindication_note, multiline=True))
-        elif left_out.get(FreeText.CONTRAINDICATION_NOTE):
+        if p.patient.contraindications:
+            labels = sorted(c.label for c in p.patient.contraindications)
+            lines.append(f"CONTRAINDICATIONS: {p.t('; '.join(labels))}")
+        if p.patient.contraindication_note:
+            lines.append("Note: " + p.t(p.patient.contraindication_note, multiline=True))
+        elif p.left_out.get(FreeText.CONTRAINDICATION_NOTE):
             lines.append("A contraindication note is recorded (free text, left out here).")
         if not lines:
             lines.append("No known allergies or contraindications recorded.")
-        box = Table([[para("<br/>".join(lines), st["alert"])]], colWidths=[width])
+        box = Table([[para("<br/>".join(lines), p.st["alert"])]], colWidths=[p.width])
         box.setStyle(
             TableStyle(
                 [
@@ -574,38 +640,19 @@ def render_summary(
             )
         )
         story += [box, Spacer(1, 4)]
+    return story
 
-    def cell(value: object, bold: bool = False) -> Any:
-        return para(t(value), st["head"] if bold else st["cell"])
 
-    def number(value: object) -> str:
-        """A number in a cell as a plain string: no markup to parse, nothing to wrap (a long
-        summary has thousands of them)."""
-        return str(value)
+def _courses(p: _Page) -> list[Any]:
+    """One row per course, its review under it."""
 
-    def items(values: list[str], column: float) -> list[Any]:
-        """One entry a line, so that no comma can start one: in one paragraph when every entry
-        fits its line in the column, else a paragraph each, its continuation lines indented
-        (fewer paragraphs: a long summary lays out in half the time)."""
-        if not values:
-            return [cell("—")]
-        lines = [t(v) for v in values]
-        room = column - 6  # the cell's padding
-        if all(_width(line, st["cell"].fontSize) <= room for line in lines):
-            return [para("<br/>".join(lines), st["cell"])]
-        return [para(line, st["item"]) for line in lines]
-
-    sessions = [s for s in record.sessions if options.includes(s.started_at.date())]
-    effects = [e for e in record.side_effects if options.includes(e.onset_on)]
-    numbers = {s.id: s.number for s in record.sessions}
-
-    # -- courses -------------------------------------------------------------------------------
-    if Section.COURSES in options.sections:
-        heading = para("Courses", st["h2"])
-        if record.courses:
+    story: list[Any] = []
+    if Section.COURSES in p.options.sections:
+        heading = para("Courses", p.st["h2"])
+        if p.record.courses:
             rows = [
                 [
-                    cell(h, True)
+                    p.cell(h, True)
                     for h in (
                         "Indication",
                         "Areas",
@@ -613,38 +660,38 @@ def render_summary(
                         "Started",
                         "Sessions done of planned",
                         "Next due",
-                        f"Price / session ({clinic.currency})",
-                        f"Total ({clinic.currency})",
+                        f"Price / session ({p.clinic.currency})",
+                        f"Total ({p.clinic.currency})",
                     )
                 ]
             ]
             spans = []
-            for c in record.courses:
+            for c in p.record.courses:
                 due = c.next_due
-                due_text = f"{day(due.on)} ({due.phase.label.lower()})" if due else "—"
+                due_text = f"{p.day(due.on)} ({due.phase.label.lower()})" if due else "—"
                 # the same words as `mesodesk show` and the due list (domain.schedule)
-                state = due.state(made_on) if due else None
+                state = due.state(p.made_on) if due else None
                 if state is DueState.LAPSED:
                     assert due is not None and due.lapses_on is not None
-                    due_text += f", lapsed since {day(due.lapses_on)}"
+                    due_text += f", lapsed since {p.day(due.lapses_on)}"
                 elif due is None and c.maintenance_ended_by is not None:
                     due_text = "— (maintenance ended by a newer course)"
                 overdue = state is DueState.OVERDUE
                 rows.append(
                     [
-                        cell(c.title or c.indication.label),
-                        items([a.label for a in c.areas], 0.15 * width),
-                        cell(c.status.label + (f" ({c.end_reason})" if c.end_reason else "")),
-                        cell(day(c.started_on)),
-                        cell(c.progress),
+                        p.cell(c.title or c.indication.label),
+                        p.items([a.label for a in c.areas], 0.15 * p.width),
+                        p.cell(c.status.label + (f" ({c.end_reason})" if c.end_reason else "")),
+                        p.cell(p.day(c.started_on)),
+                        p.cell(c.progress),
                         para(  # only the word in bold: bold "(maintenance)" would not fit
-                            t(due_text) + (", <b>overdue</b>" if overdue else ""), st["cell"]
+                            p.t(due_text) + (", <b>overdue</b>" if overdue else ""), p.st["cell"]
                         ),
-                        number(amount(c.price_per_session_cents)),
-                        number(amount(c.total_price_cents)),
+                        p.number(p.amount(c.price_per_session_cents)),
+                        p.number(p.amount(c.total_price_cents)),
                     ]
                 )
-                review = record.review_of(c.id)
+                review = p.record.review_of(c.id)
                 if review is not None:
                     # the course-end review under its course (its notes go with the notes)
                     by = f", assessed by {review.assessor}" if review.assessor else ""
@@ -652,58 +699,65 @@ def render_summary(
                     rows.append(
                         [
                             para(
-                                f"<b>Course review</b> of {t(day(review.assessed_on))}: "
-                                f"{t(review.scores or 'no scores recorded')}{t(by)}",
-                                st["cell"],
+                                f"<b>Course review</b> of {p.t(p.day(review.assessed_on))}: "
+                                f"{p.t(review.scores or 'no scores recorded')}{p.t(by)}",
+                                p.st["cell"],
                             ),
                             *([""] * 7),
                         ]
                     )
             table = _table(
                 rows,
-                [w * width for w in (0.17, 0.15, 0.11, 0.11, 0.13, 0.14, 0.09, 0.10)],
+                [w * p.width for w in (0.17, 0.15, 0.11, 0.11, 0.13, 0.14, 0.09, 0.10)],
                 spans=spans,
             )
             story.append(_keep_with_start([heading, table]))
         else:
-            story.append(_keep_with_start([heading, para("No course recorded.", st["body"])]))
+            story.append(_keep_with_start([heading, para("No course recorded.", p.st["body"])]))
+    return story
 
-    # -- sessions ------------------------------------------------------------------------------
-    if Section.SESSIONS in options.sections:
+
+def _sessions(p: _Page) -> list[Any]:
+    """One row per session in the period, an override of a contraindication under it.
+    Over 80 lines: the columns' widths and the helpers that fit blend lines into them go
+    together."""
+
+    story: list[Any] = []
+    if Section.SESSIONS in p.options.sections:
         lead = [
-            para(f"Sessions ({len(sessions)})", st["h2"]),
+            para(f"Sessions ({len(p.sessions)})", p.st["h2"]),
             para(
                 "Pain during the session on the NRS, 0 (none) to 10; GAIS 1 (very much improved) "
                 "to 5 (worse).",
-                st["muted"],
+                p.st["muted"],
             ),
         ]
-        if sessions:
+        if p.sessions:
             # date (with the practitioner), procedure, pain, GAIS, price: "Pain" and "GAIS" in
             # bold just fit their columns, and "09:15 (no. 10)" its date's; areas and blend
             # share the rest, the areas as much as their words need when the blend's lines
             # still fit on one line each, and at least "Forehead" on a line
             fixed = (0.13, 0.17, 0.055, 0.055, 0.09)
-            shared = (1 - sum(fixed)) * width
-            size = st["cell"].fontSize
+            shared = (1 - sum(fixed)) * p.width
+            size = p.st["cell"].fontSize
 
             def one_line(text: str) -> float:
-                return _width(t(text), size) + 6
+                return _width(p.t(text), size) + 6
 
             def lot_and_ml(b: Any) -> str:
                 return f"lot {b.lot_number} · {b.amount_ml:g} ml"
 
             blend_need = max(
-                (one_line(f"{b.product} · {lot_and_ml(b)}") for s in sessions for b in s.blend),
+                (one_line(f"{b.product} · {lot_and_ml(b)}") for s in p.sessions for b in s.blend),
                 default=0.0,
             )
-            indent = st["item"].leftIndent
+            indent = p.st["item"].leftIndent
             areas_need = max(
-                (one_line(a.label) + indent for s in sessions for a in s.areas), default=0.0
+                (one_line(a.label) + indent for s in p.sessions for a in s.areas), default=0.0
             )
-            areas = min(areas_need, max(0.09 * width, shared - blend_need), 0.2 * width)
+            areas = min(areas_need, max(0.09 * p.width, shared - blend_need), 0.2 * p.width)
             areas = max(areas, one_line("Forehead") + indent)
-            widths = [fixed[0] * width, areas, shared - areas, *(w * width for w in fixed[1:])]
+            widths = [fixed[0] * p.width, areas, shared - areas, *(w * p.width for w in fixed[1:])]
             room = widths[2] - indent
 
             def blend_item(b: Any) -> Any:
@@ -712,12 +766,12 @@ def render_summary(
                 "2.85 ml"."""
                 words = lot_and_ml(b)
                 if one_line(words) <= room:
-                    words = t(words, nbsp=True)
+                    words = p.t(words, nbsp=True)
                 else:
                     words = " · ".join(
-                        t(x, nbsp=True) for x in (f"lot {b.lot_number}", f"{b.amount_ml:g} ml")
+                        p.t(x, nbsp=True) for x in (f"lot {b.lot_number}", f"{b.amount_ml:g} ml")
                     )
-                return para(f"{t(b.product)} · {words}", st["item"])
+                return para(f"{p.t(b.product)} · {words}", p.st["item"])
 
             def procedure(s: Any) -> list[Any]:
                 """How the blend went in: technique and depth, points, total volume and the
@@ -735,11 +789,11 @@ def render_summary(
                     lines.append(f"Numbing: {s.numbing.product}, lot{NBSP}{s.numbing.lot_number}")
                 else:
                     lines.append(f"Numbing: {s.numbing_agent.label.lower()}")
-                return items(lines, widths[3])
+                return p.items(lines, widths[3])
 
             rows = [
                 [
-                    cell(h, True)
+                    p.cell(h, True)
                     for h in (
                         "Date, practitioner",
                         "Areas",
@@ -747,28 +801,28 @@ def render_summary(
                         "Procedure",
                         "Pain",
                         "GAIS",
-                        f"Price ({clinic.currency})",
+                        f"Price ({p.clinic.currency})",
                     )
                 ]
             ]
             spans = []
-            for s in sessions:
+            for s in p.sessions:
                 rows.append(
                     [
                         para(
-                            t(day(s.started_at.date()))
+                            p.t(p.day(s.started_at.date()))
                             + "<br/>"
-                            + ("" if zero is not None else f"{s.started_at:%H:%M} ")
+                            + ("" if p.zero is not None else f"{s.started_at:%H:%M} ")
                             + f"(no.{NBSP}{s.number})"
-                            + (f"<br/>{t(s.practitioner)}" if s.practitioner else ""),
-                            st["cell"],
+                            + (f"<br/>{p.t(s.practitioner)}" if s.practitioner else ""),
+                            p.st["cell"],
                         ),
-                        items([a.label for a in s.areas], widths[1]),
-                        [blend_item(b) for b in s.blend] or [cell("—")],
+                        p.items([a.label for a in s.areas], widths[1]),
+                        [blend_item(b) for b in s.blend] or [p.cell("—")],
                         procedure(s),
-                        number("—" if s.pain_nrs is None else s.pain_nrs),
-                        number("—" if s.gais is None else s.gais),
-                        number(amount(s.price_cents)),
+                        p.number("—" if s.pain_nrs is None else s.pain_nrs),
+                        p.number("—" if s.gais is None else s.gais),
+                        p.number(p.amount(s.price_cents)),
                     ]
                 )
                 overridden = [
@@ -783,24 +837,31 @@ def render_summary(
                     rows.append(
                         [
                             para(
-                                f"<b>Contraindication overridden</b> ({t('; '.join(overridden))}"
-                                f"): {t(s.override_reason or 'reason left out', multiline=True)}",
-                                st["cell"],
+                                f"<b>Contraindication overridden</b> ({p.t('; '.join(overridden))}"
+                                f"): {p.t(s.override_reason or 'reason left out', multiline=True)}",
+                                p.st["cell"],
                             ),
                             *([""] * (len(widths) - 1)),
                         ]
                     )
             story.append(_keep_with_start([*lead, _table(rows, widths, spans=spans)]))
         else:
-            story.append(_keep_with_start([*lead, para("No session in this period.", st["body"])]))
+            story.append(
+                _keep_with_start([*lead, para("No session in this period.", p.st["body"])])
+            )
+    return story
 
-    # -- side effects --------------------------------------------------------------------------
-    if Section.SIDE_EFFECTS in options.sections:
-        heading = para(f"Side effects ({len(effects)})", st["h2"])
-        if effects:
+
+def _side_effects(p: _Page) -> list[Any]:
+    """One row per side effect in the period."""
+
+    story: list[Any] = []
+    if Section.SIDE_EFFECTS in p.options.sections:
+        heading = para(f"Side effects ({len(p.effects)})", p.st["h2"])
+        if p.effects:
             rows = [
                 [
-                    cell(h, True)
+                    p.cell(h, True)
                     for h in (
                         "Side effect",
                         "After the session, suspected product and lot",
@@ -813,8 +874,8 @@ def render_summary(
                     )
                 ]
             ]
-            widths = [w * width for w in (0.16, 0.22, 0.09, 0.11, 0.11, 0.1, 0.1, 0.11)]
-            for e in effects:
+            widths = [w * p.width for w in (0.16, 0.22, 0.09, 0.11, 0.11, 0.1, 0.1, 0.11)]
+            for e in p.effects:
                 what = [e.title or e.kind.label]
                 what.append(e.body_area.label if e.body_area else "systemic")
                 if e.pain_nrs is not None:
@@ -826,125 +887,151 @@ def render_summary(
                 # in bold, what the specialist must not read past in black and white
                 rows.append(
                     [
-                        cell(" · ".join(what)),
-                        items(_suspected(e, numbers, day), widths[1]),
-                        cell(grade, bold=e.serious or int(e.grade) >= 3),
-                        cell(day(e.onset_on)),
-                        cell(
-                            day(e.resolved_on)
+                        p.cell(" · ".join(what)),
+                        p.items(_suspected(e, p.numbers, p.day), widths[1]),
+                        p.cell(grade, bold=e.serious or int(e.grade) >= 3),
+                        p.cell(p.day(e.onset_on)),
+                        p.cell(
+                            p.day(e.resolved_on)
                             if e.resolved_on
-                            else f"ongoing ({e.duration_days(made_on)} days)",
+                            else f"ongoing ({e.duration_days(p.made_on)} days)",
                             bold=e.resolved_on is None,
                         ),
-                        cell(e.outcome.label),
-                        cell(e.causality.label),
-                        cell(action),
+                        p.cell(e.outcome.label),
+                        p.cell(e.causality.label),
+                        p.cell(action),
                     ]
                 )
             table = _table(
-                rows, [w * width for w in (0.16, 0.22, 0.09, 0.11, 0.11, 0.1, 0.1, 0.11)]
+                rows, [w * p.width for w in (0.16, 0.22, 0.09, 0.11, 0.11, 0.1, 0.1, 0.11)]
             )
             story.append(_keep_with_start([heading, table]))
         else:
             story.append(
                 _keep_with_start(
-                    [heading, para("No side effect reported in this period.", st["body"])]
+                    [heading, para("No side effect reported in this period.", p.st["body"])]
                 )
             )
+    return story
 
-    # -- charts --------------------------------------------------------------------------------
-    if Section.CHARTS in options.sections and data.charts:
+
+def _charts(p: _Page) -> list[Any]:
+    """The charts, under one heading."""
+    from reportlab.platypus import KeepTogether, Spacer
+
+    story: list[Any] = []
+    if Section.CHARTS in p.options.sections and p.data.charts:
         # the heading once: a chart's own title that repeats it is left out of the image
-        images = [_figure_image(figure, width, CHART_HEADING) for figure in data.charts]
-        story.append(_keep_with_start([para(CHART_HEADING, st["h2"]), images[0]]))
+        images = [_figure_image(figure, p.width, CHART_HEADING) for figure in p.data.charts]
+        story.append(_keep_with_start([para(CHART_HEADING, p.st["h2"]), images[0]]))
         story.append(Spacer(1, 6))
         for image in images[1:]:
             story.append(KeepTogether([image, Spacer(1, 6)]))
+    return story
 
-    # -- notes: only those there are (a section that says "No notes." can fill a page alone)
-    if Section.NOTES in options.sections:
+
+def _notes(p: _Page) -> list[Any]:
+    """The notes there are, each labelled."""
+    from reportlab.platypus import Spacer
+
+    story: list[Any] = []
+    # only the notes there are (a section that says "No notes." can fill a page alone)
+    if Section.NOTES in p.options.sections:
         notes: list[tuple[str, str]] = []
-        if patient.medical_notes:
-            notes.append(("Medical notes", patient.medical_notes))
-        for c in record.courses:
+        if p.patient.medical_notes:
+            notes.append(("Medical notes", p.patient.medical_notes))
+        for c in p.record.courses:
             if c.notes:
                 notes.append((f"Course: {c.title or c.indication.label}", c.notes))
-            review = record.review_of(c.id)
+            review = p.record.review_of(c.id)
             if review is not None and review.notes:
                 notes.append((f"Course review: {c.title or c.indication.label}", review.notes))
-        for s in sessions:
+        for s in p.sessions:
             if s.notes:
                 notes.append(
-                    (f"Session of {day(s.started_at.date())} (no.{NBSP}{s.number})", s.notes)
+                    (f"Session of {p.day(s.started_at.date())} (no.{NBSP}{s.number})", s.notes)
                 )
-        for e in effects:
+        for e in p.effects:
             if e.notes:
                 notes.append(
-                    (f"Side effect of {day(e.onset_on)} ({e.title or e.kind.label})", e.notes)
+                    (f"Side effect of {p.day(e.onset_on)} ({e.title or e.kind.label})", e.notes)
                 )
-        heading = para("Notes", st["h2"])
+        heading = para("Notes", p.st["h2"])
         for i, (label, text) in enumerate(notes):
             # each note's label stays with its first lines, the first also with "Notes"
             note = [
-                para(f"<b>{t(label)}</b>", st["body"]),
-                para(t(text, multiline=True), st["body"]),
+                para(f"<b>{p.t(label)}</b>", p.st["body"]),
+                para(p.t(text, multiline=True), p.st["body"]),
             ]
             story.append(_keep_with_start([heading, *note] if i == 0 else note))
             story.append(Spacer(1, 3))
+    return story
 
-    if t.replaced:
+
+def _replaced_note(p: _Page) -> list[Any]:
+    """Why some characters show as a mark."""
+    from reportlab.platypus import Spacer
+
+    story: list[Any] = []
+    if p.t.replaced:
         story.append(Spacer(1, 8))
         story.append(
             para(
-                f"Note: {t.replaced} character(s) of names or notes are in a script none of "
+                f"Note: {p.t.replaced} character(s) of names or notes are in a script none of "
                 f"this summary's fonts has; each is shown as {MISSING}. The full text is in "
                 "mesodesk.",
-                st["muted"],
+                p.st["muted"],
             )
         )
+    return story
 
-    if privacy is Privacy.IDENTIFIED:
-        subject = f"Summary of {patient.first_name} {patient.last_name} ({patient.record_no})"
-        meta_who = patient.record_no
-        author = clinic.clinic_name or data.author or "mesodesk"
+
+def _build(p: _Page, story: list[Any], out: str | Path | IO[bytes]) -> SummaryResult:
+    """Lay the story out on pages with their header and footer, and the PDF's metadata."""
+    from reportlab.platypus import SimpleDocTemplate
+
+    if p.privacy is Privacy.IDENTIFIED:
+        subject = f"Summary of {p.patient.first_name} {p.patient.last_name} ({p.patient.record_no})"
+        meta_who = p.patient.record_no
+        author = p.clinic.clinic_name or p.data.author or "mesodesk"
     else:
-        subject = f"Summary of patient {code}"
-        meta_who = code
-        author = clinic.clinic_name or "mesodesk"
+        subject = f"Summary of patient {p.code}"
+        meta_who = p.code
+        author = p.clinic.clinic_name or "mesodesk"
     doc = SimpleDocTemplate(
         out if not isinstance(out, Path) else str(out),
-        pagesize=pagesize,
+        pagesize=p.pagesize,
         # the frame pads by 6 pt: headings and text then start at 40 pt, like the tables
         # (exactly the frame's width) and the rules of the page header and footer
         leftMargin=34,
         rightMargin=34,
         topMargin=46,
         bottomMargin=52,
-        title=f"{title}: {meta_who}",
+        title=f"{p.title}: {meta_who}",
         author=author,
         subject=subject,
-        keywords=f"mesodesk audit anchor {data.anchor}" if data.anchor else "",
+        keywords=f"mesodesk audit anchor {p.data.anchor}" if p.data.anchor else "",
         creator="mesodesk",
         producer="mesodesk",
         # a redacted summary's file dates would be the date it was made: a fixed one instead
-        invariant=1 if options.redacted else 0,
+        invariant=1 if p.options.redacted else 0,
     )
     # the page header: the clinic on the left, the title and the patient on the right, cut
     # short with "…" where a long name would run into the clinic's
-    clinic_head = t(clinic.clinic_name or "mesodesk")
-    room = width - _width(f"<b>{clinic_head}</b>", 8.5) - 24
-    head_title = f"{t(title)} · {t(who)}{t(who_tail)}"
+    clinic_head = p.t(p.clinic.clinic_name or "mesodesk")
+    room = p.width - _width(f"<b>{clinic_head}</b>", 8.5) - 24
+    head_title = f"{p.t(p.title)} · {p.t(p.who)}{p.t(p.who_tail)}"
     if _width(head_title, 8.5) > room:
-        low, high = 0, len(who)
+        low, high = 0, len(p.who)
         while low < high:
             mid = (low + high + 1) // 2
-            cut = f"{t(title)} · {t(who[:mid].rstrip() + '…')}{t(who_tail)}"
+            cut = f"{p.t(p.title)} · {p.t(p.who[:mid].rstrip() + '…')}{p.t(p.who_tail)}"
             if _width(cut, 8.5) <= room:
                 low = mid
             else:
                 high = mid - 1
-        head_title = f"{t(title)} · {t(who[:low].rstrip() + '…')}{t(who_tail)}"
-    canvas = _make_canvas(made, clinic_head, head_title, data.anchor)
+        head_title = f"{p.t(p.title)} · {p.t(p.who[:low].rstrip() + '…')}{p.t(p.who_tail)}"
+    canvas = _make_canvas(p.made, clinic_head, head_title, p.data.anchor)
     pages: list[int] = []
     doc.build(
         story,
@@ -952,7 +1039,7 @@ def render_summary(
         onLaterPages=lambda c, d: pages.append(d.page),
         onFirstPage=lambda c, d: pages.append(d.page),
     )
-    return SummaryResult(pages=len(pages), replaced_characters=t.replaced, code=code)
+    return SummaryResult(pages=len(pages), replaced_characters=p.t.replaced, code=p.code)
 
 
 def _suspected(e: Any, numbers: dict[int, int], day: Any) -> list[str]:

@@ -765,6 +765,11 @@ class BackupService:
         newest = self.newest()
         return newest is None or self.clock.utcnow() - newest.taken_at >= max_age
 
+    def mark_clean(self) -> None:
+        """Count the database as backed up as it is now (at start-up, and after a restore
+        that replaced it with a backup)."""
+        self.commits_at_backup = self.db.commits
+
     def changed_since_backup(self) -> bool:
         """Whether anything was written since this run's last backup (True before the first)."""
         return self.commits_at_backup is None or self.db.commits != self.commits_at_backup

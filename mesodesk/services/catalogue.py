@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from mesodesk.domain.catalogue import (
@@ -23,22 +23,12 @@ from mesodesk.domain.text import fold
 from mesodesk.services.changes import Changes, Result
 from mesodesk.store.db import Database
 from mesodesk.store.derived import fold_lot_number
-from mesodesk.store.models import BlendItem, Ingredient, ProductLot, TreatmentSession
+from mesodesk.store.models import Ingredient, ProductLot
 from mesodesk.store.models import Practitioner as PractitionerRow
 from mesodesk.store.models import Product as ProductRow
 from mesodesk.store.session_lots import session_lots
+from mesodesk.store.tables import BLEND_ITEM, INGREDIENT, LOT, PRACTITIONER, PRODUCT, SESSION, table
 
-
-def _t(model: Any) -> Table:
-    return cast(Table, model.__table__)
-
-
-PR = _t(PractitionerRow).c
-PD = _t(ProductRow).c
-IN = _t(Ingredient).c
-LT = _t(ProductLot).c
-BI = _t(BlendItem).c
-SE = _t(TreatmentSession).c
 CATALOGUE = Changes(catalogue=True)
 
 
@@ -67,9 +57,11 @@ class CatalogueService:
     # -- practitioners --------------------------------------------------------------------------
 
     def practitioners(self, *, active_only: bool = False) -> list[Practitioner]:
-        stmt = select(PR.id, PR.name, PR.title, PR.active).order_by(PR.name, PR.id)
+        stmt = select(
+            PRACTITIONER.id, PRACTITIONER.name, PRACTITIONER.title, PRACTITIONER.active
+        ).order_by(PRACTITIONER.name, PRACTITIONER.id)
         if active_only:
-            stmt = stmt.where(PR.active == True)  # noqa: E712
+            stmt = stmt.where(PRACTITIONER.active == True)  # noqa: E712
         with self.db.read() as s:
             return [_practitioner(r) for r in s.execute(stmt)]
 
@@ -108,20 +100,20 @@ class CatalogueService:
     def products(self, *, active_only: bool = False) -> list[Product]:
         with self.db.read() as s:
             stmt = select(
-                PD.id,
-                PD.name,
-                PD.manufacturer,
-                PD.category,
-                PD.unit,
-                PD.notes,
-                PD.active,
-                PD.numbing,
+                PRODUCT.id,
+                PRODUCT.name,
+                PRODUCT.manufacturer,
+                PRODUCT.category,
+                PRODUCT.unit,
+                PRODUCT.notes,
+                PRODUCT.active,
+                PRODUCT.numbing,
             )
             if active_only:
-                stmt = stmt.where(PD.active == True)  # noqa: E712
-            rows = list(s.execute(stmt.order_by(PD.name)))
+                stmt = stmt.where(PRODUCT.active == True)  # noqa: E712
+            rows = list(s.execute(stmt.order_by(PRODUCT.name)))
             ingredients = self._ingredients(s, [r.id for r in rows])
-            counted = select(LT.product_id, func.count()).group_by(LT.product_id)
+            counted = select(LOT.product_id, func.count()).group_by(LOT.product_id)
             lots: dict[int, int] = {product_id: n for product_id, n in s.execute(counted)}
         return [
             Product(
@@ -151,9 +143,9 @@ class CatalogueService:
         if not ids:
             return found
         stmt = (
-            select(IN.product_id, IN.name)
-            .where(IN.product_id.in_(ids))
-            .order_by(IN.product_id, IN.position, IN.id)
+            select(INGREDIENT.product_id, INGREDIENT.name)
+            .where(INGREDIENT.product_id.in_(ids))
+            .order_by(INGREDIENT.product_id, INGREDIENT.position, INGREDIENT.id)
         )
         for product_id, name in s.execute(stmt):
             found.setdefault(product_id, []).append(name)
@@ -201,7 +193,9 @@ class CatalogueService:
             row.updated_at = self.clock.utcnow()
             current = list(
                 s.execute(
-                    select(Ingredient).where(IN.product_id == product_id).order_by(IN.position)
+                    select(Ingredient)
+                    .where(INGREDIENT.product_id == product_id)
+                    .order_by(INGREDIENT.position)
                 ).scalars()
             )
             if [i.name for i in current] != list(clean.ingredients):
@@ -215,12 +209,12 @@ class CatalogueService:
         """A product used in a blend cannot become a numbing product, nor one used as a
         session's numbing product an injectable: the record would then say something else than
         what was done."""
-        lots = select(LT.id).where(LT.product_id == product_id)
+        lots = select(LOT.id).where(LOT.product_id == product_id)
         if numbing:
-            used = select(func.count()).where(BI.lot_id.in_(lots))
+            used = select(func.count()).where(BLEND_ITEM.lot_id.in_(lots))
             what = "in the blends of"
         else:
-            used = select(func.count()).where(SE.numbing_lot_id.in_(lots))
+            used = select(func.count()).where(SESSION.numbing_lot_id.in_(lots))
             what = "as the numbing product of"
         count = s.execute(used).scalar_one()
         if count:
@@ -235,12 +229,14 @@ class CatalogueService:
             row = s.get(ProductRow, product_id)
             if row is None:
                 raise NotFoundError("This product no longer exists.")
-            lots = s.execute(select(func.count()).where(LT.product_id == product_id)).scalar_one()
+            lots = s.execute(select(func.count()).where(LOT.product_id == product_id)).scalar_one()
             if lots:
                 raise ConflictError(
                     f"{row.name} has {lots} lot(s) and cannot be deleted; mark it inactive instead."
                 )
-            for item in s.execute(select(Ingredient).where(IN.product_id == product_id)).scalars():
+            for item in s.execute(
+                select(Ingredient).where(INGREDIENT.product_id == product_id)
+            ).scalars():
                 s.delete(item)
             s.delete(row)
         return Result(None, CATALOGUE)
@@ -248,9 +244,11 @@ class CatalogueService:
     def _unique_name(self, s: Session, name: str, exclude: int | None) -> None:
         # SQLite's lower() changes ASCII letters only: "É" must also match itself exactly, or
         # the insert would meet the UNIQUE constraint instead of this message.
-        stmt = select(PD.id).where(or_(func.lower(PD.name) == name.lower(), PD.name == name))
+        stmt = select(PRODUCT.id).where(
+            or_(func.lower(PRODUCT.name) == name.lower(), PRODUCT.name == name)
+        )
         if exclude is not None:
-            stmt = stmt.where(PD.id != exclude)
+            stmt = stmt.where(PRODUCT.id != exclude)
         if s.execute(stmt).first() is not None:
             raise ValidationError.single("name", f"A product named “{name}” already exists.")
 
@@ -270,10 +268,10 @@ class CatalogueService:
             return {}
         with self.db.read() as s:
             rows = s.execute(
-                select(PD.name, IN.name)
-                .select_from(_t(ProductLot).join(_t(ProductRow)).join(_t(Ingredient)))
-                .where(LT.id.in_(ids))
-                .order_by(PD.name, IN.position)
+                select(PRODUCT.name, INGREDIENT.name)
+                .select_from(table(ProductLot).join(table(ProductRow)).join(table(Ingredient)))
+                .where(LOT.id.in_(ids))
+                .order_by(PRODUCT.name, INGREDIENT.position)
             )
             found: dict[str, list[str]] = {}
             for product, ingredient in rows:
@@ -292,16 +290,22 @@ class CatalogueService:
     ) -> list[Lot]:
         """Lots, newest expiry first; ``usable_on`` keeps only those not expired on that day."""
         stmt = select(
-            LT.id, LT.product_id, LT.lot_number, LT.expiry_date, LT.received_on, LT.notes, PD.name
-        ).select_from(_t(ProductLot).join(_t(ProductRow)))
+            LOT.id,
+            LOT.product_id,
+            LOT.lot_number,
+            LOT.expiry_date,
+            LOT.received_on,
+            LOT.notes,
+            PRODUCT.name,
+        ).select_from(table(ProductLot).join(table(ProductRow)))
         if product_id is not None:
-            stmt = stmt.where(LT.product_id == product_id)
+            stmt = stmt.where(LOT.product_id == product_id)
         if usable_on is not None:
-            stmt = stmt.where(LT.expiry_date >= usable_on)
+            stmt = stmt.where(LOT.expiry_date >= usable_on)
         prefix = fold_lot_number(number_prefix)
         if prefix:
-            stmt = stmt.where(LT.lot_folded.startswith(prefix, autoescape=True))
-        stmt = stmt.order_by(PD.name, LT.expiry_date.desc(), LT.id.desc()).limit(limit)
+            stmt = stmt.where(LOT.lot_folded.startswith(prefix, autoescape=True))
+        stmt = stmt.order_by(PRODUCT.name, LOT.expiry_date.desc(), LOT.id.desc()).limit(limit)
         with self.db.read() as s:
             return [_lot(r, r.name) for r in s.execute(stmt)]
 
@@ -309,16 +313,16 @@ class CatalogueService:
         with self.db.read() as s:
             row = s.execute(
                 select(
-                    LT.id,
-                    LT.product_id,
-                    LT.lot_number,
-                    LT.expiry_date,
-                    LT.received_on,
-                    LT.notes,
-                    PD.name,
+                    LOT.id,
+                    LOT.product_id,
+                    LOT.lot_number,
+                    LOT.expiry_date,
+                    LOT.received_on,
+                    LOT.notes,
+                    PRODUCT.name,
                 )
-                .select_from(_t(ProductLot).join(_t(ProductRow)))
-                .where(LT.id == lot_id)
+                .select_from(table(ProductLot).join(table(ProductRow)))
+                .where(LOT.id == lot_id)
             ).first()
             if row is None:
                 raise NotFoundError("This lot no longer exists.")
@@ -387,11 +391,11 @@ class CatalogueService:
 
     def _unique_lot(self, s: Session, product_id: int, number: str, exclude: int | None) -> None:
         # Case- and accent-blind, as a recall finds it: "ÅB-12ç" and "AB-12C" are one lot.
-        stmt = select(LT.id).where(
-            LT.product_id == product_id, LT.lot_folded == fold_lot_number(number)
+        stmt = select(LOT.id).where(
+            LOT.product_id == product_id, LOT.lot_folded == fold_lot_number(number)
         )
         if exclude is not None:
-            stmt = stmt.where(LT.id != exclude)
+            stmt = stmt.where(LOT.id != exclude)
         if s.execute(stmt).first() is not None:
             raise ValidationError.single(
                 "lot_number", f"Lot {number} already exists for this product."

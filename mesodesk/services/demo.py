@@ -1530,3 +1530,24 @@ def simulate_clinic(
         bad_lot_id=catalogue.bad_lot_id,
         infection_lot_id=catalogue.infection_lot_id,
     )
+
+
+class DemoService:
+    """The demo clinic, written into the open database (the GUI's File > Demo clinic, the
+    command line's ``mesodesk demo``)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def generate(
+        self,
+        patients: int,
+        seed: int = 1,
+        *,
+        today: date | None = None,
+        progress: Progress | None = None,
+        cancelled: Cancelled | None = None,
+    ) -> DemoSummary:
+        return generate_demo(
+            self._db, patients, seed, today=today, progress=progress, cancelled=cancelled
+        )

@@ -77,7 +77,7 @@ def safety_warnings(target: Target, progress: Progress | None = None) -> list[Re
     report = progress or (lambda done, total, message: None)
     services = Services.open(target, read_only=True)
     try:
-        with services.db.read() as s:
+        with services._db.read() as s:
             patient = m.Patient.__table__.c  # type: ignore[attr-defined]
             ids = list(s.execute(select(patient.id).order_by(patient.id)).scalars())
         found: list[RecordWarning] = []

@@ -80,12 +80,9 @@ def summary_charts(
 ) -> tuple[Any, ...]:
     """The figures the summary prints: the patient's timeline and outcomes (``day_zero``: the
     dates as days from that day, for a de-identified summary)."""
-    try:
-        from mesodesk.reports import charts
-    except ImportError:  # pragma: no cover - the charts module ships with mesodesk
-        return ()
-    builder = getattr(charts, "summary_figures", None)
-    return tuple(builder(record, today, day_zero=day_zero)) if builder is not None else ()
+    from mesodesk.reports.timeline import summary_figures
+
+    return tuple(summary_figures(record, today, day_zero=day_zero))
 
 
 class SummaryService:

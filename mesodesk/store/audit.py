@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sqlalchemy import Connection, Table, event, func, insert, inspect, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
@@ -37,9 +37,25 @@ from mesodesk.domain.errors import DatabaseError
 from mesodesk.domain.integrity import row_key
 from mesodesk.store.models import AuditHead, AuditRow
 from mesodesk.store.rows import audited, ignored, macs_of, table_shape
+from mesodesk.store.schema import is_legacy
 
 if TYPE_CHECKING:
-    from mesodesk.store.db import Database
+    from mesodesk.domain.clock import Clock
+    from mesodesk.store.keys import ClinicKey
+
+
+class Database(Protocol):
+    """What the audit trail needs of the open database (mesodesk.store.db.Database, which
+    installs these hooks: this module does not import it, so the two make no circle)."""
+
+    key: ClinicKey | None
+    actor: Actor
+    clock: Clock
+
+    def require_key(self) -> ClinicKey: ...
+
+    def appended(self, conn: Any, link: ChainLink) -> None: ...
+
 
 # The order in which one flush's entries are written (parents before children); tables not
 # named here (added later) come after, by name.
@@ -135,8 +151,6 @@ def append(conn: Connection, db: Database, entries: Sequence[PendingEntry]) -> l
 
 
 def _legacy_schema(conn: Connection) -> bool:
-    from mesodesk.store.migrate import is_legacy
-
     revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     return is_legacy(revision)
 

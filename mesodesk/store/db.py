@@ -9,17 +9,14 @@ another writer got there first, whatever the busy timeout.
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import configure_mappers, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -29,7 +26,8 @@ from mesodesk.domain.audit import Actor, ChainLink
 from mesodesk.domain.clock import Clock
 from mesodesk.domain.errors import DatabaseError
 from mesodesk.domain.patients import RECORD_COUNTER
-from mesodesk.paths import DB_ENV, default_database
+from mesodesk.store.target import Target as Target  # re-exported: its old home
+from mesodesk.store.target import resolve_target as resolve_target
 
 if TYPE_CHECKING:
     from mesodesk.store.anchors import Witness
@@ -41,47 +39,6 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
 _WRITE = "mesodesk_write"
 _HEAD = "mesodesk_new_head"  # on a connection's info: the head its transaction appended
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where the database is: a SQLAlchemy URL, and the file behind it for SQLite."""
-
-    url: str
-    path: Path | None
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.url.startswith("sqlite")
-
-    def describe(self) -> str:
-        if self.path is not None:
-            return str(self.path)
-        return make_url(self.url).render_as_string(hide_password=True)
-
-
-def resolve_target(value: str | os.PathLike[str] | None = None) -> Target:
-    """``--db`` or MESODESK_DB (a file path or a SQLAlchemy URL), else the default file."""
-    raw = os.fspath(value) if value is not None else os.environ.get(DB_ENV) or None
-    if raw is None:
-        path = default_database()
-        return Target(f"sqlite:///{path}", path)
-    if "://" in raw:
-        try:
-            url = make_url(raw)
-        except Exception as exc:
-            raise DatabaseError(f"{raw!r} is not a database file path or URL.") from exc
-        if url.get_backend_name() == "sqlite":
-            if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
-                raise DatabaseError(
-                    f"{raw!r} names no database file (a database in memory keeps nothing). "
-                    "Give a file: sqlite:///path/to/clinic.sqlite3, or just the path."
-                )
-            path = Path(url.database).expanduser().resolve()
-            return Target(f"sqlite:///{path}", path)
-        return Target(raw, None)
-    path = Path(raw).expanduser().resolve()
-    return Target(f"sqlite:///{path}", path)
 
 
 def check_sqlite_file(path: Path) -> bool:
@@ -209,10 +166,17 @@ class Database:
     automatic backups use it to tell whether anything changed).
     """
 
-    def __init__(self, engine: Engine, target: Target, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        target: Target,
+        *,
+        read_only: bool = False,
+        clock: Clock | None = None,
+    ) -> None:
         self.target = target
         self.actor: Actor = Actor.system()
-        self.clock: Clock = Clock()
+        self.clock: Clock = clock or Clock()
         self.commits = 0
         self.notice = ""  # a warning for the person using it (a network file system)
         self._writable = threading.Event()  # cleared while the file is being checked

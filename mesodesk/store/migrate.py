@@ -21,6 +21,7 @@ from sqlalchemy.pool import StaticPool
 
 from mesodesk import logs
 from mesodesk.domain.audit import Actor
+from mesodesk.domain.clock import Clock
 from mesodesk.domain.errors import DatabaseError
 from mesodesk.domain.integrity import SchemaObject
 from mesodesk.files import create_private, make_private, os_error_message, private_dir
@@ -28,20 +29,16 @@ from mesodesk.store.db import Database, Target, check_sqlite_file, create_db_eng
 from mesodesk.store.keys import ClinicKey, FileKeyStore, KeyStore
 from mesodesk.store.safety import refuse_network_fs
 from mesodesk.store.schema import HEAD_REVISION as HEAD_REVISION  # re-exported for services
+from mesodesk.store.schema import KEYED_FROM as KEYED_FROM
+from mesodesk.store.schema import MIGRATIONS as MIGRATIONS
+from mesodesk.store.schema import alembic_config as alembic_config
+from mesodesk.store.schema import is_legacy as is_legacy
+from mesodesk.store.schema import legacy_revisions as legacy_revisions
 
 if TYPE_CHECKING:
-    from alembic.config import Config
+    pass
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 log = logs.get(__name__)
-
-
-def alembic_config() -> Config:
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    return cfg
 
 
 @functools.lru_cache(maxsize=1)
@@ -127,25 +124,6 @@ def build_schema(conn: Any, revision: str = "head") -> None:
     cfg = alembic_config()
     cfg.attributes.update(connection=conn, schema_only=True)
     command.upgrade(cfg, revision)
-
-
-KEYED_FROM = "0006"  # the migration that keys the audit chain
-
-
-@functools.lru_cache(maxsize=1)
-def legacy_revisions() -> frozenset[str]:
-    """The revisions before the audit chain was keyed (their chain is plain SHA-256)."""
-    from alembic.script import ScriptDirectory
-
-    script = ScriptDirectory.from_config(alembic_config())
-    below = script.get_revision(KEYED_FROM).down_revision
-    if below is None:
-        return frozenset()
-    return frozenset(r.revision for r in script.iterate_revisions(str(below), "base"))
-
-
-def is_legacy(revision: str | None) -> bool:
-    return revision is None or revision in legacy_revisions()
 
 
 @functools.lru_cache(maxsize=4)
@@ -243,8 +221,12 @@ def open_database(
     read_only: bool = False,
     keys: KeyStore | None = None,
     now: datetime | None = None,
+    clock: Clock | None = None,
 ) -> Database:
-    """Open (and create, and migrate) a mesodesk database, refusing anything that is not one."""
+    """Open (and create, and migrate) a mesodesk database, refusing anything that is not one.
+    ``clock`` gives the audit trail its time (and ``now``, unless given)."""
+    if now is None and clock is not None:
+        now = clock.utcnow()
     keys = keys or FileKeyStore()
     where = None
     lock = None
@@ -326,7 +308,7 @@ def open_database(
         if lock is not None:
             lock.close()
         raise DatabaseError(f"Cannot open {target.describe()}: {_reason(exc)}") from exc
-    db = Database(engine, target, read_only=read_only)
+    db = Database(engine, target, read_only=read_only, clock=clock)
     db.lock = lock
     db.read_only_reason = read_only_reason
     db.notice = where.warning() if where is not None else ""

@@ -296,6 +296,33 @@ class AuditWindow(QWidget):
         self.formats = formats
         self.model = AuditTableModel(services, runner, formats, self)
 
+        filters = self._filter_row(formats)
+
+        splitter = self._entries_and_detail()
+
+        bottom = self._bottom_row()
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(self.filter_error)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(bottom)
+
+        self.apply_button.clicked.connect(self.apply_filters)
+        self.patient.returnPressed.connect(self.apply_filters)
+        self.user.activated.connect(lambda _i: self.apply_filters())
+        self.verify_button.clicked.connect(self.verify)
+        self.export_button.clicked.connect(self.export)
+        self.close_button.clicked.connect(self.close)
+        self.model.loaded.connect(self._loaded)
+        self.model.failed.connect(self._show_filter_error)
+        fit_screen(self, 1100, 640)  # or less, on a 1024 x 768 screen
+        self._load_actors()
+        self.model.set_query(AuditQuery())
+
+    def _filter_row(self, formats: Formats) -> QHBoxLayout:
+        """The filters (patient, who, from, to) and Show; the line that says what is wrong with
+        them."""
         self.patient = QLineEdit()
         self.patient.setObjectName("patient_filter")
         self.patient.setPlaceholderText(self.tr("MD-000123"))
@@ -328,7 +355,10 @@ class AuditWindow(QWidget):
         self.filter_error = QLabel()
         self.filter_error.setStyleSheet(ERROR_STYLE)
         self.filter_error.hide()
+        return filters
 
+    def _entries_and_detail(self) -> QSplitter:
+        """The entries, and the values of the one selected under them."""
         self.table = make_table(
             self.model,
             "audit_entries",
@@ -350,7 +380,10 @@ class AuditWindow(QWidget):
         splitter.addWidget(self.detail)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        return splitter
 
+    def _bottom_row(self) -> QHBoxLayout:
+        """The count, the trail's verdict, and Verify, Export, Close."""
         self.count = QLabel()
         self.verdict = QLabel()
         self.verdict.setObjectName("verdict")
@@ -364,24 +397,7 @@ class AuditWindow(QWidget):
         bottom.addWidget(self.verify_button)
         bottom.addWidget(self.export_button)
         bottom.addWidget(self.close_button)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(filters)
-        layout.addWidget(self.filter_error)
-        layout.addWidget(splitter, 1)
-        layout.addLayout(bottom)
-
-        self.apply_button.clicked.connect(self.apply_filters)
-        self.patient.returnPressed.connect(self.apply_filters)
-        self.user.activated.connect(lambda _i: self.apply_filters())
-        self.verify_button.clicked.connect(self.verify)
-        self.export_button.clicked.connect(self.export)
-        self.close_button.clicked.connect(self.close)
-        self.model.loaded.connect(self._loaded)
-        self.model.failed.connect(self._show_filter_error)
-        fit_screen(self, 1100, 640)  # or less, on a 1024 x 768 screen
-        self._load_actors()
-        self.model.set_query(AuditQuery())
+        return bottom
 
     # -- filters ----------------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """Charts in the window: a matplotlib Figure in a canvas, with export and copy, and the patient's
 timeline with the details of a side effect on hover and a signal on click.
 
-The figures come from mesodesk.reports.charts, the same ones the PDF and the command line use.
+The figures come from mesodesk.reports.timeline and mesodesk.reports.dashboard, the same ones
+the PDF and the command line use.
 matplotlib (and its Qt canvas) is imported when the first chart widget is made, never at start-up.
 """
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 EXPORT_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 REBUILD_DELAY_MS = 180  # a timeline is drawn again for its new size once resizing pauses
-FIGURE_DPI = 100  # the charts' figure.dpi (mesodesk.reports.charts.STYLE): pixels an inch
+FIGURE_DPI = 100  # the charts' figure.dpi (mesodesk.reports.style.STYLE): pixels an inch
 
 
 class ChartView(QWidget):
@@ -207,7 +208,7 @@ class ChartView(QWidget):
             self.save_to(path)
 
     def save_to(self, path: str) -> None:
-        from mesodesk.reports.charts import save
+        from mesodesk.reports.style import save
 
         figure = self.figure()
         suffix = Path(path).suffix.lower()
@@ -273,7 +274,7 @@ class PatientTimelineView(QWidget):
         return width, height
 
     def _build(self) -> None:
-        from mesodesk.reports.charts import patient_timeline
+        from mesodesk.reports.timeline import patient_timeline
 
         if self.record is None or self.today is None:
             return
@@ -308,7 +309,7 @@ class PatientTimelineView(QWidget):
 
     def side_effect_at(self, x: float, y: float) -> int | None:
         """The side effect whose bar is at a point of the canvas (matplotlib display pixels)."""
-        from mesodesk.reports.charts import timeline_bars
+        from mesodesk.reports.timeline import timeline_bars
 
         figure = self.chart.figure()
         if figure is None:
@@ -323,7 +324,7 @@ class PatientTimelineView(QWidget):
         return rect.center()
 
     def _bar_rect(self, effect_id: int) -> QRect:
-        from mesodesk.reports.charts import timeline_bars
+        from mesodesk.reports.timeline import timeline_bars
 
         canvas = self.chart.canvas
         figure = self.chart.figure()

@@ -3,7 +3,7 @@ dates are written, the currency and the paper."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -18,19 +18,17 @@ from PySide6.QtWidgets import (
 
 from mesodesk.domain.dates import DateOrder
 from mesodesk.domain.settings import ClinicSettings, Paper
+from mesodesk.ui.context import AppContext
 from mesodesk.ui.files import remember, start_in
 from mesodesk.ui.form import FormDialog
-
-if TYPE_CHECKING:
-    from mesodesk.ui.main_window import MainWindow
 
 
 class ClinicSettingsDialog(FormDialog):
     def __init__(
-        self, window: MainWindow, current: ClinicSettings, parent: QWidget | None = None
+        self, context: AppContext, current: ClinicSettings, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
-        self.window_ = window
+        self.context = context
         self.setWindowTitle(self.tr("Clinic settings"))
         self.name = QLineEdit(current.clinic_name)
         self.name.setMaxLength(120)
@@ -102,13 +100,13 @@ class ClinicSettingsDialog(FormDialog):
         data = self.checked_input()
         if data is None:
             return
-        settings = self.window_.services.settings
-        self.window_.runner.run(lambda: settings.update(data)).success(self.saved_result).failure(
+        settings = self.context.services.settings
+        self.context.runner.run(lambda: settings.update(data)).success(self.saved_result).failure(
             self.failed
         )
 
     @classmethod
-    def ask(cls, window: MainWindow) -> Any:
-        dialog = cls(window, window.services.settings.get(), window)
+    def ask(cls, context: AppContext, parent: QWidget) -> Any:
+        dialog = cls(context, context.services.settings.get(), parent)
         dialog.exec()
         return dialog.saved

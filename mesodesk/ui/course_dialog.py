@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -30,13 +30,11 @@ from mesodesk.domain.schedule import (
     MIN_PLANNED,
 )
 from mesodesk.domain.treatment import Course, CourseInput
+from mesodesk.ui.context import AppContext
 from mesodesk.ui.form import FormDialog, validated
 from mesodesk.ui.i18n import arg
 from mesodesk.ui.labels import label
 from mesodesk.ui.widgets import DateField, EnumCombo, parse_money
-
-if TYPE_CHECKING:
-    from mesodesk.ui.main_window import MainWindow
 
 
 def area_list(selected: tuple[BodyArea, ...] = (), first: tuple[BodyArea, ...] = ()) -> QListWidget:
@@ -64,26 +62,50 @@ def checked_areas(widget: QListWidget) -> tuple[BodyArea, ...]:
 class CourseDialog(FormDialog):
     def __init__(
         self,
-        window: MainWindow,
+        context: AppContext,
         patient_id: int,
         course: Course | None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.window_ = window
+        self.context = context
         self.patient_id = patient_id
         self.course = course
         self.setWindowTitle(self.tr("New course") if course is None else self.tr("Edit course"))
-        formats = window.formats
+        formats = context.formats
 
         self.indication = EnumCombo(Indication)
         self.indication_note = QLineEdit()
         self.indication_note.setMaxLength(200)
         self.indication_note.setPlaceholderText(self.tr("What the course is for, when Other"))
         self.started_on = DateField(formats)
-        self.started_on.set_value(window.services.clock.today())
+        self.started_on.set_value(context.services.clock.today())
         self.areas = area_list()
 
+        self._make_schedule_fields()
+
+        what = QGroupBox(self.tr("The course"))
+        form = QFormLayout(what)
+        self.add_row(form, self.tr("Indication *"), "indication", self.indication)
+        self.add_row(form, self.tr("Details"), "indication_note", self.indication_note)
+        self.add_row(form, self.tr("Starts on *"), "started_on", self.started_on)
+        self.add_row(form, self.tr("Treated areas *"), "areas", self.areas)
+
+        plan = self._plan_group()
+
+        columns = QHBoxLayout()
+        columns.addWidget(what, 1)
+        columns.addWidget(plan, 1)
+        self.finish_layout(columns)
+        self.resize(900, 520)
+        if course is not None:
+            self._load(course)
+        self._indication_changed()
+        self._explain()
+
+    def _make_schedule_fields(self) -> None:
+        """The plan (domain.schedule's limits): planned sessions, the induction and its
+        interval, what follows, maintenance; the price and notes."""
         self.planned = QSpinBox()
         self.planned.setRange(MIN_PLANNED, MAX_PLANNED)
         self.planned.setValue(10)
@@ -113,13 +135,9 @@ class CourseDialog(FormDialog):
         self.notes.setTabChangesFocus(True)
         self.notes.setFixedHeight(70)
 
-        what = QGroupBox(self.tr("The course"))
-        form = QFormLayout(what)
-        self.add_row(form, self.tr("Indication *"), "indication", self.indication)
-        self.add_row(form, self.tr("Details"), "indication_note", self.indication_note)
-        self.add_row(form, self.tr("Starts on *"), "started_on", self.started_on)
-        self.add_row(form, self.tr("Treated areas *"), "areas", self.areas)
-
+    def _plan_group(self) -> QGroupBox:
+        """The schedule and price in a form, with the plan said in words under it."""
+        formats = self.context.formats
         plan = QGroupBox(self.tr("Schedule and price"))
         plan_form = QFormLayout(plan)
         self.add_row(plan_form, self.tr("Planned sessions"), "planned_sessions", self.planned)
@@ -155,16 +173,7 @@ class CourseDialog(FormDialog):
         self.later.currentIndexChanged.connect(self._explain)
         self.maintenance_on.toggled.connect(self._explain)
         self.indication.currentIndexChanged.connect(self._indication_changed)
-
-        columns = QHBoxLayout()
-        columns.addWidget(what, 1)
-        columns.addWidget(plan, 1)
-        self.finish_layout(columns)
-        self.resize(900, 520)
-        if course is not None:
-            self._load(course)
-        self._indication_changed()
-        self._explain()
+        return plan
 
     def _indication_changed(self) -> None:
         other = self.indication.value() is Indication.OTHER
@@ -239,26 +248,26 @@ class CourseDialog(FormDialog):
             indication_note=self.indication_note.text() if self.indication_note.isEnabled() else "",
             notes=self.notes.toPlainText(),
         )
-        return validated(problems, lambda: data.validated(self.window_.services.clock.today()))
+        return validated(problems, lambda: data.validated(self.context.services.clock.today()))
 
     def save(self) -> None:
         data = self.checked_input()
         if data is None:
             return
-        treatment = self.window_.services.treatment
+        service = self.context.services.courses
         course = self.course
         if course is None:
             patient_id = self.patient_id
-            job = self.window_.runner.run(lambda: treatment.create_course(patient_id, data))
+            job = self.context.runner.run(lambda: service.create_course(patient_id, data))
         else:
-            job = self.window_.runner.run(lambda: treatment.update_course(course.id, data))
+            job = self.context.runner.run(lambda: service.update_course(course.id, data))
         job.success(self.saved_result).failure(self.failed)
 
     @classmethod
     def ask(
-        cls, parent: QWidget, window: MainWindow, patient_id: int, course: Course | None
+        cls, parent: QWidget, context: AppContext, patient_id: int, course: Course | None
     ) -> Any:
         """The service's Result once saved; None when cancelled."""
-        dialog = cls(window, patient_id, course, parent)
+        dialog = cls(context, patient_id, course, parent)
         dialog.exec()
         return dialog.saved

@@ -10,7 +10,7 @@ comparison group), serious ones first and in red.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtCore import Signal as QtSignal
@@ -35,6 +35,7 @@ from mesodesk.domain.signals import Comparison, Signal, SignalReport
 from mesodesk.services.changes import Changes
 from mesodesk.services.registry import Services
 from mesodesk.ui.charts import ChartView
+from mesodesk.ui.context import Host
 from mesodesk.ui.form import fit_screen
 from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import JobRunner
@@ -51,9 +52,6 @@ from mesodesk.ui.tables import (
     while_alive,
 )
 from mesodesk.ui.widgets import DateField, date_problem, mark_invalid
-
-if TYPE_CHECKING:
-    from mesodesk.ui.main_window import MainWindow
 
 CHART_HEIGHT = 400
 RELOAD_DELAY_MS = 600  # changes elsewhere are gathered before the dashboard is summed again
@@ -317,6 +315,33 @@ class ClinicDashboardView(QWidget):
         self._pending: list[str] = []
         self._generation = 0
 
+        top = self._period_row(formats)
+
+        signals_top = self._signals_row()
+
+        scroll = self._chart_grid()
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.headline)
+        layout.addLayout(signals_top)
+        layout.addWidget(self.signal_table)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.note)
+
+        self._reload_timer = QTimer(self)
+        self._reload_timer.setSingleShot(True)
+        self._reload_timer.setInterval(RELOAD_DELAY_MS)
+        self._reload_timer.timeout.connect(self.reload)
+        self._draw_timer = QTimer(self)
+        self._draw_timer.setSingleShot(True)
+        self._draw_timer.setInterval(0)
+        self._draw_timer.timeout.connect(self._draw_next)
+        # the whole history by default: a lot that stood out last year still matters today
+        self.set_last(None, load=False)
+
+    def _period_row(self, formats: Formats) -> QHBoxLayout:
+        """The period: from, to, Show, and the presets (3 months, 12 months, all)."""
         self.start = DateField(formats)
         self.start.setObjectName("dashboard_from")
         self.end = DateField(formats)
@@ -344,7 +369,11 @@ class ClinicDashboardView(QWidget):
         top.addSpacing(12)
         top.addLayout(presets)
         top.addStretch(1)
+        return top
 
+    def _signals_row(self) -> QHBoxLayout:
+        """The headline figures and the lots that stand out (domain.signals), with the way to
+        their recall."""
         self.headline = QLabel()
         self.headline.setObjectName("dashboard_headline")
         self.headline.setTextFormat(Qt.TextFormat.RichText)
@@ -375,7 +404,10 @@ class ClinicDashboardView(QWidget):
         self.note = QLabel()
         self.note.setStyleSheet("color: #666666;")
         self.note.setWordWrap(True)
+        return signals_top
 
+    def _chart_grid(self) -> QScrollArea:
+        """The charts, two a row, in a scroll area; the lot chart opens the table of every lot."""
         self.charts: dict[str, ChartView] = {}
         grid_host = QWidget()
         grid = QGridLayout(grid_host)
@@ -407,25 +439,7 @@ class ClinicDashboardView(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(grid_host)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.headline)
-        layout.addLayout(signals_top)
-        layout.addWidget(self.signal_table)
-        layout.addWidget(scroll, 1)
-        layout.addWidget(self.note)
-
-        self._reload_timer = QTimer(self)
-        self._reload_timer.setSingleShot(True)
-        self._reload_timer.setInterval(RELOAD_DELAY_MS)
-        self._reload_timer.timeout.connect(self.reload)
-        self._draw_timer = QTimer(self)
-        self._draw_timer.setSingleShot(True)
-        self._draw_timer.setInterval(0)
-        self._draw_timer.timeout.connect(self._draw_next)
-        # the whole history by default: a lot that stood out last year still matters today
-        self.set_last(None, load=False)
+        return scroll
 
     # -- the period ----------------------------------------------------------------------------
 
@@ -497,7 +511,7 @@ class ClinicDashboardView(QWidget):
     def _draw_next(self) -> None:
         """Build one chart and let it be painted before the next one is built, so that the
         window keeps answering while the charts appear."""
-        from mesodesk.reports.charts import DASHBOARD_FIGURES
+        from mesodesk.reports.dashboard import DASHBOARD_FIGURES
 
         if not self._pending or self.data is None:
             self.loading = False
@@ -656,31 +670,31 @@ class ClinicDashboardView(QWidget):
 # -- installing -----------------------------------------------------------------------------------
 
 
-def open_dashboard(main: MainWindow) -> ClinicDashboardView:
+def open_dashboard(host: Host) -> ClinicDashboardView:
     """Show the clinic dashboard's tab, opening it (and counting) when it is not open yet."""
-    for i in range(main.tabs.count()):
-        widget = main.tabs.widget(i)
-        if isinstance(widget, ClinicDashboardView):
-            main.tabs.setCurrentIndex(i)
-            return widget
-    view = ClinicDashboardView(main.services, main.runner, main.formats)
-    main.changes_applied.connect(view.apply_changes)
-    view.recall_requested.connect(lambda lot: _open_recall(main, lot))
-    index = main.tabs.addTab(view, QCoreApplication.translate("Dashboard", "Clinic dashboard"))
-    main.tabs.setCurrentIndex(index)
+    view = host.find_view(ClinicDashboardView)
+    if view is not None:
+        host.show_view(view, "")
+        return view
+    context = host.context
+    view = ClinicDashboardView(context.services, context.runner, context.formats)
+    context.changes_applied.connect(view.apply_changes)
+    view.recall_requested.connect(lambda lot: _open_recall(host, lot))
+    host.show_view(view, QCoreApplication.translate("Dashboard", "Clinic dashboard"))
     view.reload()
     return view
 
 
-def _open_recall(main: MainWindow, lot_number: str) -> None:
+def _open_recall(host: Host, lot_number: str) -> None:
     from mesodesk.ui.recall_view import open_recall
 
-    open_recall(main, lot_number)
+    open_recall(host, lot_number)
 
 
-def install(main: MainWindow) -> None:
-    action = QAction(QCoreApplication.translate("Dashboard", "Clinic &dashboard"), main)
+def install(host: Host) -> None:
+    window = host.window()
+    action = QAction(QCoreApplication.translate("Dashboard", "Clinic &dashboard"), window)
     action.setObjectName("open_dashboard")
     action.setShortcut(QKeySequence("Ctrl+Shift+G"))
-    action.triggered.connect(lambda _checked=False: open_dashboard(main))
-    main.menus["view"].addAction(action)
+    action.triggered.connect(lambda _checked=False: open_dashboard(host))
+    host.menu("view").addAction(action)

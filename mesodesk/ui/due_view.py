@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -28,6 +28,7 @@ from mesodesk.domain.errors import MesodeskError
 from mesodesk.domain.treatment import DueEntry
 from mesodesk.services.changes import Changes
 from mesodesk.services.registry import Services
+from mesodesk.ui.context import Host
 from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import JobRunner
 from mesodesk.ui.labels import Formats, label
@@ -47,9 +48,6 @@ from mesodesk.ui.tables import (
     while_alive,
 )
 from mesodesk.ui.widgets import DateField, ErrorLabel, date_problem, mark_invalid, placeholder
-
-if TYPE_CHECKING:
-    from mesodesk.ui.main_window import MainWindow
 
 DATE_DELAY_MS = 300  # a typed date is looked up once the typing pauses
 SHOWN = 20_000  # rows the table holds at most; the summary says when there are more
@@ -193,6 +191,41 @@ class DueView(QWidget):
         self.loading = False
         self._generation = 0
 
+        top = self._top_row(formats)
+
+        self.model = DueTableModel(formats, self)
+        self.proxy = SortProxy(self.model, self)
+        self.table = make_table(
+            self.proxy,
+            "due",
+            widths=(90, 170, 90, 230, 125, 150, 150, 85),  # the name takes the room left
+            stretch=3,
+            sort=(0, Qt.SortOrder.AscendingOrder),
+        )
+        self.table.doubleClicked.connect(self._open_index)
+        self.table.activated.connect(self._open_index)
+
+        self.empty = placeholder()
+        self.empty.hide()
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.date_error)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.empty)
+        self.setFocusProxy(self.table)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DATE_DELAY_MS)
+        self._timer.timeout.connect(self._apply_typed_date)
+        self._mark_quick()
+        self.reload()
+
+    def _top_row(self, formats: Formats) -> QHBoxLayout:
+        """The date the list runs to, its quick choices, due or lapsed, and Refresh; the summary
+        line is made here and shown under the row."""
         self.date = DateField(formats)
         self.date.setObjectName("due_date")
         self.date.edit.setMaximumWidth(130)
@@ -239,36 +272,7 @@ class DueView(QWidget):
         self.refresh_button.setAutoDefault(False)
         self.refresh_button.clicked.connect(lambda _checked=False: self.reload())
         top.addWidget(self.refresh_button)
-
-        self.model = DueTableModel(formats, self)
-        self.proxy = SortProxy(self.model, self)
-        self.table = make_table(
-            self.proxy,
-            "due",
-            widths=(90, 170, 90, 230, 125, 150, 150, 85),  # the name takes the room left
-            stretch=3,
-            sort=(0, Qt.SortOrder.AscendingOrder),
-        )
-        self.table.doubleClicked.connect(self._open_index)
-        self.table.activated.connect(self._open_index)
-
-        self.empty = placeholder()
-        self.empty.hide()
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.date_error)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.empty)
-        self.setFocusProxy(self.table)
-
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(DATE_DELAY_MS)
-        self._timer.timeout.connect(self._apply_typed_date)
-        self._mark_quick()
-        self.reload()
+        return top
 
     # -- the date ------------------------------------------------------------------------------
 
@@ -319,8 +323,8 @@ class DueView(QWidget):
         self._mark_quick()
         by = self.by
         lapsed = self.lapsed_shown()
-        treatment = self.services.treatment
-        self.runner.run(lambda: treatment.due(by, lapsed=lapsed, limit=SHOWN + 1)).success(
+        service = self.services.courses
+        self.runner.run(lambda: service.due(by, lapsed=lapsed, limit=SHOWN + 1)).success(
             while_alive(self, lambda entries: self._loaded(generation, by, lapsed, entries))
         ).failure(while_alive(self, self._failed))
 
@@ -407,26 +411,22 @@ class DueView(QWidget):
 # -- installing -----------------------------------------------------------------------------------
 
 
-def open_due(main: MainWindow) -> DueView:
-    """Show the due list's tab, opening it when it is not open yet."""
-    for i in range(main.tabs.count()):
-        widget = main.tabs.widget(i)
-        if isinstance(widget, DueView):
-            main.tabs.setCurrentIndex(i)
-            widget.table.setFocus()
-            return widget
-    view = DueView(main.services, main.runner, main.formats)
-    view.open_requested.connect(main.open_patient)
-    main.changes_applied.connect(view.apply_changes)
-    index = main.tabs.insertTab(1, view, QCoreApplication.translate("Due", "Due and overdue"))
-    main.tabs.setCurrentIndex(index)
+def open_due(host: Host) -> DueView:
+    """Show the due list's tab (next to the patient list), opening it when it is not open yet."""
+    view = host.find_view(DueView)
+    if view is None:
+        context = host.context
+        view = DueView(context.services, context.runner, context.formats)
+        view.open_requested.connect(context.open_patient)
+        context.changes_applied.connect(view.apply_changes)
+    host.show_view(view, QCoreApplication.translate("Due", "Due and overdue"), position=1)
     view.table.setFocus()
     return view
 
 
-def install(main: MainWindow) -> None:
-    action = QAction(QCoreApplication.translate("Due", "&Due and overdue"), main)
+def install(host: Host) -> None:
+    action = QAction(QCoreApplication.translate("Due", "&Due and overdue"), host.window())
     action.setObjectName("open_due")
     action.setShortcut(QKeySequence("Ctrl+Shift+D"))
-    action.triggered.connect(lambda _checked=False: open_due(main))
-    main.menus["view"].addAction(action)
+    action.triggered.connect(lambda _checked=False: open_due(host))
+    host.menu("view").addAction(action)

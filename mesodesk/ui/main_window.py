@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressDialog,
     QTabWidget,
+    QWidget,
 )
 
 from mesodesk import __version__, logs
@@ -22,6 +24,7 @@ from mesodesk.domain.search import PatientQuery
 from mesodesk.services.changes import Changes
 from mesodesk.services.registry import Services
 from mesodesk.ui import settings as keys
+from mesodesk.ui.context import AppContext, Feature, V
 from mesodesk.ui.form import fit_screen
 from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import JobRunner, Progress
@@ -34,8 +37,9 @@ from mesodesk.ui.settings import Settings
 from mesodesk.ui.widgets import ElidedLabel, ask_yes_no
 
 
-def feature_installers() -> list[Any]:
-    """Each feature area adds its menu actions and views to the window from its own module."""
+def feature_installers() -> list[Feature]:
+    """Each feature area adds its menu actions and views to the window from its own module,
+    through the host protocol (mesodesk.ui.context.Host); none of them imports this module."""
     from mesodesk.ui import catalogue_window, dashboard, due_view, recall_view, safety, summary_ui
 
     return [
@@ -53,18 +57,23 @@ DEMO_PATIENTS = 1000  # enough exposed patients per lot for the demo's two signa
 
 
 class MainWindow(QMainWindow):
-    changes_applied = Signal(object)  # Changes, re-emitted once for every view
+    """The patient list and the open records, in tabs; the features add their menus and views
+    through the host protocol, and everything they share travels in ``self.context``."""
 
     def __init__(
         self, services: Services, settings: Settings, runner: JobRunner | None = None
     ) -> None:
         super().__init__()
+        runner = runner or JobRunner(self)
+        clinic = services.settings.get()
+        self._context = AppContext(
+            services, settings, runner, Formats(clinic.date_order, clinic.currency), self
+        )
         self.services = services
         self.settings = settings
-        self.runner = runner or JobRunner(self)
+        self.runner = runner
+        self.formats = self._context.formats
         self.runner.error.connect(self.show_error)
-        clinic = services.settings.get()
-        self.formats = Formats(clinic.date_order, clinic.currency)
         self.setWindowTitle(self.tr("mesodesk"))
 
         self.model = PatientTableModel(services, self.runner, self.formats, self)
@@ -91,7 +100,14 @@ class MainWindow(QMainWindow):
         self.model.search_failed.connect(
             lambda message: self.statusBar().showMessage(message, 8000)
         )
-        self.changes_applied.connect(self._refresh_views)
+        context = self._context
+        context.changes_applied.connect(self._refresh_views)
+        context.read_only_changed.connect(self._read_only_changed)
+        context.status_message.connect(self.statusBar().showMessage)
+        context.open_patient_requested.connect(self.open_patient)
+        context.edit_patient_requested.connect(self.edit_patient)
+        context.archive_patient_requested.connect(self.archive_patient)
+        context.close_views_requested.connect(self.close_views)
 
         self._build_menus()
         self._restore()
@@ -161,6 +177,27 @@ class MainWindow(QMainWindow):
         }
         for install in feature_installers():
             install(self)
+
+    # -- the host protocol (mesodesk.ui.context.Host) ----------------------------------------
+
+    @property
+    def context(self) -> AppContext:
+        return self._context
+
+    def menu(self, name: str) -> QMenu:
+        return self.menus[name]
+
+    def show_view(self, view: QWidget, title: str, position: int = -1) -> None:
+        if self.tabs.indexOf(view) < 0:
+            self.tabs.insertTab(position, view, title)
+        self.tabs.setCurrentWidget(view)
+
+    def find_view(self, kind: type[V]) -> V | None:
+        for index in range(self.tabs.count()):
+            widget = self.tabs.widget(index)
+            if isinstance(widget, kind):
+                return widget
+        return None
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -237,7 +274,7 @@ class MainWindow(QMainWindow):
     def open_patient(self, patient_id: int) -> PatientRecordView:
         view = self.pages.get(patient_id)
         if view is None:
-            view = PatientRecordView(self, patient_id)
+            view = PatientRecordView(self._context, patient_id)
             view.loaded.connect(self._record_loaded)
             self.pages[patient_id] = view
             self.tabs.addTab(view, self.tr("Loading…"))
@@ -264,6 +301,11 @@ class MainWindow(QMainWindow):
         self.tabs.removeTab(index)
         widget.deleteLater()
 
+    def close_views(self) -> None:
+        """Close every tab but the patient list: the records, and the views of the features."""
+        for index in range(self.tabs.count() - 1, 0, -1):
+            self._close_tab(index)
+
     def _toggle_archived(self, checked: bool) -> None:
         q = self.model.query
         self.model.set_query(PatientQuery(q.text, checked, False, q.sort, q.descending))
@@ -272,8 +314,16 @@ class MainWindow(QMainWindow):
 
     def apply(self, changes: Changes) -> None:
         """Every change a service reports passes here once; each view refreshes what it shows."""
-        if changes.any:
-            self.changes_applied.emit(changes)
+        self._context.apply(changes)
+
+    def _read_only_changed(self, read_only: bool) -> None:
+        """Offer nothing that writes while the database may not be changed."""
+        for action in (self.new_action, self.edit_action, self.archive_action, self.demo_action):
+            action.setEnabled(not read_only)
+        self.list_view.new_button.setEnabled(not read_only)
+        suffix = self.tr(" (read-only)")
+        title = self.windowTitle().removesuffix(suffix)
+        self.setWindowTitle(title + suffix if read_only else title)
 
     def _refresh_views(self, changes: Changes) -> None:
         if changes.patients or changes.treatment:
@@ -334,8 +384,6 @@ class MainWindow(QMainWindow):
             self.load_demo(DEMO_PATIENTS)
 
     def load_demo(self, patients: int) -> None:
-        from mesodesk.services.demo import generate_demo
-
         dialog = QProgressDialog(
             self.tr("Writing the demo clinic…"), self.tr("Cancel"), 0, patients, self
         )
@@ -345,12 +393,10 @@ class MainWindow(QMainWindow):
         # the last patients written is not the end: the indexes and the due dates follow, and
         # a dialog that reset itself at the maximum would be gone while they are made
         dialog.setAutoReset(False)
-        db = self.services.db
+        demo = self.services.demo
 
         def work(progress: Progress) -> Any:
-            return generate_demo(
-                db, patients, progress=progress.report, cancelled=progress.cancelled
-            )
+            return demo.generate(patients, progress=progress.report, cancelled=progress.cancelled)
 
         job = self.runner.run_long(work)
 

@@ -95,7 +95,7 @@ class NumbingPicker(QWidget):
         found = [
             x
             for x in self.lots
-            if x.product_id == product_id and (x.expiry_date >= self.on or x.id == self.keep_lot)
+            if x.product_id == product_id and (not x.expired_on(self.on) or x.id == self.keep_lot)
         ]
         return sorted(found, key=lambda x: (x.expiry_date, x.id))
 

@@ -55,6 +55,34 @@ class PatientDialog(FormDialog):
             else arg(self.tr("Edit patient %1"), patient.record_no)
         )
 
+        identity = self._identity_group(formats)
+
+        safety = self._safety_group()
+
+        self.medical_notes = QPlainTextEdit()
+        self.medical_notes.setTabChangesFocus(True)
+        self.medical_notes.setPlaceholderText(self.tr("Medical history, medication, remarks"))
+        notes_box = QGroupBox(self.tr("Medical notes"))
+        notes_layout = QVBoxLayout(notes_box)
+        notes_layout.addWidget(self.medical_notes)
+        self.add_error_for("medical_notes", self.medical_notes, notes_layout)
+
+        columns = QHBoxLayout()
+        columns.addWidget(identity, 1)
+        columns.addWidget(safety, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(columns)
+        layout.addWidget(notes_box, 1)
+        layout.addWidget(self.form_error)
+        layout.addWidget(self.buttons)
+        self.resize(900, 640)
+
+        if patient is not None:
+            self._load(patient)
+
+    def _identity_group(self, formats: Formats) -> QGroupBox:
+        """Identity and contact: names, birth date, sex, phone, e-mail, address, consent and
+        guardian."""
         self.first_name = self._line("first_name", MAX_NAME)
         self.last_name = self._line("last_name", MAX_NAME)
         self.birth_date = DateField(formats)
@@ -82,7 +110,11 @@ class PatientDialog(FormDialog):
         self.add_row(form, self.tr("Address"), "address", self.address)
         self.add_row(form, self.tr("Consent signed on"), "consent_date", self.consent_date)
         self.add_row(form, self.tr("Guardian"), "guardian_name", self.guardian)
+        return identity
 
+    def _safety_group(self) -> QGroupBox:
+        """Allergies and the contraindications asked at consultation (domain.safety), with a
+        note."""
         self.allergies = QLineEdit()
         self.allergies.setPlaceholderText(self.tr("e.g. Lidocaine, Latex (separate with commas)"))
         self.checks: dict[Contraindication, QCheckBox] = {}
@@ -110,27 +142,7 @@ class PatientDialog(FormDialog):
         )
         safety_layout.addLayout(note_form)
         safety_layout.addStretch(1)
-
-        self.medical_notes = QPlainTextEdit()
-        self.medical_notes.setTabChangesFocus(True)
-        self.medical_notes.setPlaceholderText(self.tr("Medical history, medication, remarks"))
-        notes_box = QGroupBox(self.tr("Medical notes"))
-        notes_layout = QVBoxLayout(notes_box)
-        notes_layout.addWidget(self.medical_notes)
-        self.add_error_for("medical_notes", self.medical_notes, notes_layout)
-
-        columns = QHBoxLayout()
-        columns.addWidget(identity, 1)
-        columns.addWidget(safety, 1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(columns)
-        layout.addWidget(notes_box, 1)
-        layout.addWidget(self.form_error)
-        layout.addWidget(self.buttons)
-        self.resize(900, 640)
-
-        if patient is not None:
-            self._load(patient)
+        return safety
 
     # -- building ------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import (
     QCoreApplication,
@@ -52,6 +52,7 @@ from mesodesk.domain.treatment import (
 from mesodesk.services.changes import Changes
 from mesodesk.services.export import save_recall_csv
 from mesodesk.services.registry import Services
+from mesodesk.ui.context import Host
 from mesodesk.ui.files import remember, start_in
 from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import JobRunner
@@ -69,9 +70,6 @@ from mesodesk.ui.tables import (
     while_alive,
 )
 from mesodesk.ui.widgets import ErrorLabel, mark_invalid, placeholder
-
-if TYPE_CHECKING:
-    from mesodesk.ui.main_window import MainWindow
 
 COMPLETION_DELAY_MS = 120
 COMPLETIONS = 50
@@ -212,6 +210,36 @@ class RecallView(QWidget):
         self._completion_timer.setInterval(COMPLETION_DELAY_MS)
         self._completion_timer.timeout.connect(self._fetch_completions)
 
+        top = self._lot_row()
+        self._show_products([])
+        self.lot_error = ErrorLabel()
+
+        info = self._info_row()
+
+        self._make_table(formats)
+
+        self.hint = self.tr(
+            "Type a lot number (or pick one as you type) and press Enter to see every "
+            "patient and session that received it."
+        )
+        self.empty = placeholder(self.hint)
+        self.empty.setWordWrap(True)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.lot_error)
+        layout.addWidget(self.lot_info)
+        layout.addLayout(info)
+        layout.addWidget(self.export_status)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.table)
+        layout.addWidget(self.stack, 1)
+        self.setFocusProxy(self.lot)
+
+    def _lot_row(self) -> QHBoxLayout:
+        """The lot number (completed as it is typed), the product when several share the number,
+        Show, and Export."""
         self.lot = QLineEdit()
         self.lot.setObjectName("recall_lot")
         self.lot.setMaxLength(60)
@@ -256,9 +284,10 @@ class RecallView(QWidget):
         top.addWidget(self.show_button)
         top.addStretch(1)
         top.addWidget(self.export_button)
-        self._show_products([])
-        self.lot_error = ErrorLabel()
+        return top
 
+    def _info_row(self) -> QHBoxLayout:
+        """What is known of the lot, the summary of its sessions, and the filter of the table."""
         self.lot_info = QLabel()
         self.lot_info.setObjectName("recall_lot_info")
         self.lot_info.setWordWrap(True)
@@ -295,7 +324,10 @@ class RecallView(QWidget):
         info.addLayout(texts, 1)
         info.addWidget(filter_caption, 0, Qt.AlignmentFlag.AlignTop)
         info.addWidget(self.filter, 0, Qt.AlignmentFlag.AlignTop)
+        return info
 
+    def _make_table(self, formats: Formats) -> None:
+        """The sessions that received the lot, filtered by their side effects."""
         self.model = RecallTableModel(formats, self)
         self.proxy = SortProxy(self.model, self)
         self.proxy.setFilterRole(EFFECTS_ROLE)
@@ -310,25 +342,6 @@ class RecallView(QWidget):
         )
         self.table.doubleClicked.connect(self._open_index)
         self.table.activated.connect(self._open_index)
-
-        self.hint = self.tr(
-            "Type a lot number (or pick one as you type) and press Enter to see every "
-            "patient and session that received it."
-        )
-        self.empty = placeholder(self.hint)
-        self.empty.setWordWrap(True)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.lot_error)
-        layout.addWidget(self.lot_info)
-        layout.addLayout(info)
-        layout.addWidget(self.export_status)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.empty)
-        self.stack.addWidget(self.table)
-        layout.addWidget(self.stack, 1)
-        self.setFocusProxy(self.lot)
 
     # -- completing lot numbers ----------------------------------------------------------------
 
@@ -424,8 +437,8 @@ class RecallView(QWidget):
         self._generation += 1
         generation = self._generation
         self.loading = True
-        treatment = self.services.treatment
-        self.runner.run(lambda: treatment.recall(number, product)).success(
+        service = self.services.recall
+        self.runner.run(lambda: service.recall(number, product)).success(
             while_alive(self, lambda recall: self._loaded(generation, recall))
         ).failure(while_alive(self, lambda error: self._failed(generation, error)))
 
@@ -645,34 +658,30 @@ class RecallView(QWidget):
 
 
 def open_recall(
-    main: MainWindow, lot_number: str | None = None, product: str | None = None
+    host: Host, lot_number: str | None = None, product: str | None = None
 ) -> RecallView:
     """Show the recall tab (opening it when needed); with a lot number (and its product), look
     that lot up."""
-    view: RecallView | None = None
-    for i in range(main.tabs.count()):
-        widget = main.tabs.widget(i)
-        if isinstance(widget, RecallView):
-            view = widget
-            break
+    view = host.find_view(RecallView)
     if view is None:
-        view = RecallView(main.services, main.runner, main.formats)
-        view.open_requested.connect(main.open_patient)
-        main.changes_applied.connect(view.apply_changes)
-        main.tabs.addTab(view, QCoreApplication.translate("RecallView", "Lot recall"))
-    main.tabs.setCurrentWidget(view)
+        context = host.context
+        view = RecallView(context.services, context.runner, context.formats)
+        view.open_requested.connect(context.open_patient)
+        context.changes_applied.connect(view.apply_changes)
+    host.show_view(view, QCoreApplication.translate("RecallView", "Lot recall"))
     if lot_number:
         view.show_lot(lot_number, product)
-    main.raise_()
-    main.activateWindow()
+    window = host.window()
+    window.raise_()
+    window.activateWindow()
     view.lot.setFocus()
     view.lot.selectAll()
     return view
 
 
-def install(main: MainWindow) -> None:
-    action = QAction(QCoreApplication.translate("RecallView", "Lot &recall…"), main)
+def install(host: Host) -> None:
+    action = QAction(QCoreApplication.translate("RecallView", "Lot &recall…"), host.window())
     action.setObjectName("open_recall")
     action.setShortcut("Ctrl+Shift+L")
-    action.triggered.connect(lambda _checked=False: open_recall(main))
-    main.menus["tools"].addAction(action)
+    action.triggered.connect(lambda _checked=False: open_recall(host))
+    host.menu("tools").addAction(action)

@@ -4,7 +4,7 @@ effects and a timeline of everything in date order, with the actions of a clinic
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -34,6 +34,7 @@ from mesodesk.domain.treatment import (
     Session,
     SideEffect,
 )
+from mesodesk.ui.context import AppContext
 from mesodesk.ui.i18n import arg
 from mesodesk.ui.labels import grade_definition, label, safety_text, suspected_lots
 from mesodesk.ui.patient_header import PatientHeader
@@ -48,9 +49,7 @@ from mesodesk.ui.tables import (
     selected_id,
     while_alive,
 )
-
-if TYPE_CHECKING:
-    from mesodesk.ui.main_window import MainWindow
+from mesodesk.ui.widgets import ask_yes_no
 
 GRADE_COLOURS = {1: "#1b5e20", 2: "#8a5a00", 3: "#b00020", 4: "#b00020", 5: "#b00020"}
 
@@ -60,19 +59,32 @@ class PatientRecordView(QWidget):
 
     loaded = Signal(object)  # the PatientRecord shown
 
-    def __init__(self, window: MainWindow, patient_id: int) -> None:
+    def __init__(self, context: AppContext, patient_id: int) -> None:
         super().__init__()
-        self.window_ = window
+        self.context = context
         self.patient_id = patient_id
         self.record: PatientRecord | None = None
         self.today = date.today()
-        formats = window.formats
+        self._build_buttons()
+        self._build_courses()
+        self._build_sessions()
+        self._build_effects()
+        self._build_tabs()
+        self._build_layout()
+        self._update_actions()
+        for table in (self.course_table, self.session_table, self.effect_table):
+            table.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
+        context.read_only_changed.connect(self._read_only_changed)
 
+    def _build_buttons(self) -> None:
+        """The record's own actions (edit, archive, the PDF summary) and the day's three, with
+        their shortcuts."""
+        context, formats = self.context, self.context.formats
         self.header = PatientHeader(formats)
         self.edit_patient_button = QPushButton(self.tr("Edit patient…"))
-        self.edit_patient_button.clicked.connect(lambda: window.edit_patient(self.patient_id))
+        self.edit_patient_button.clicked.connect(lambda: context.edit_patient(self.patient_id))
         self.archive_button = QPushButton(self.tr("Archive…"))
-        self.archive_button.clicked.connect(lambda: window.archive_patient(self.patient_id))
+        self.archive_button.clicked.connect(lambda: context.archive_patient(self.patient_id))
         self.summary_button = QPushButton(self.tr("PDF summary…"))
         self.summary_button.setToolTip(
             self.tr("Preview, save or print the summary for the specialist")
@@ -101,7 +113,8 @@ class PatientRecordView(QWidget):
                 QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)
             )
 
-        # courses
+    def _build_courses(self) -> None:
+        """The courses table and the buttons under it."""
         self.course_model = RowsModel(
             [
                 self.tr("Indication"),
@@ -135,7 +148,9 @@ class PatientRecordView(QWidget):
             ),
             ("delete", self.tr("Delete…"), self.delete_course),
         )
-        # sessions
+
+    def _build_sessions(self) -> None:
+        """The sessions table and the buttons under it."""
         self.session_model = RowsModel(
             [
                 self.tr("Date"),
@@ -164,7 +179,9 @@ class PatientRecordView(QWidget):
             ),
             ("delete", self.tr("Delete…"), self.delete_session),
         )
-        # side effects
+
+    def _build_effects(self) -> None:
+        """The side effects table and the buttons under it."""
         self.effect_model = RowsModel(
             [
                 self.tr("Onset"),
@@ -186,7 +203,10 @@ class PatientRecordView(QWidget):
             ("edit", self.tr("Edit…"), self.edit_side_effect),
             ("delete", self.tr("Delete…"), self.delete_side_effect),
         )
-        # timeline (a list of everything in date order)
+
+    def _build_tabs(self) -> None:
+        """The tables' pages, the timeline (a list of everything in date order) and the chart,
+        made only when its tab is first shown."""
         self.timeline = QListWidget()
         self.timeline.setAlternatingRowColors(True)
         self.timeline.itemDoubleClicked.connect(self._open_timeline_item)
@@ -203,9 +223,7 @@ class PatientRecordView(QWidget):
         self.timeline_order = QComboBox()
         self.timeline_order.addItem(self.tr("Newest first"), True)
         self.timeline_order.addItem(self.tr("Oldest first"), False)
-        self.timeline_order.currentIndexChanged.connect(
-            lambda _i: self.record is not None and self._fill_timeline(self.record)
-        )
+        self.timeline_order.currentIndexChanged.connect(self._timeline_order_changed)
         order_caption = QLabel(self.tr("&Order:"))
         order_caption.setBuddy(self.timeline_order)
         timeline_page = QWidget()
@@ -226,6 +244,12 @@ class PatientRecordView(QWidget):
         self.tabs.addTab(self.chart_tab, self.tr("Chart over time"))
         self.tabs.currentChanged.connect(self._tab_changed)
 
+    def _timeline_order_changed(self, _index: int) -> None:
+        if self.record is not None:
+            self._fill_timeline(self.record)
+
+    def _build_layout(self) -> None:
+        """The header and its buttons on top, the summary line, the day's actions, then the tabs."""
         self.summary = QLabel()
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.summary.setWordWrap(True)
@@ -255,9 +279,6 @@ class PatientRecordView(QWidget):
         layout.addWidget(self.summary)
         layout.addLayout(actions)
         layout.addWidget(self.tabs, 1)
-        self._update_actions()
-        for table in (self.course_table, self.session_table, self.effect_table):
-            table.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
 
     def _table(self, model: RowsModel, name: str, stretch: int, date_column: int = 0) -> QTableView:
         """Newest first by its date column, one column stretched, the others fitted to the rows."""
@@ -295,10 +316,10 @@ class PatientRecordView(QWidget):
     # -- loading ------------------------------------------------------------------------------
 
     def reload(self) -> None:
-        treatment = self.window_.services.treatment
+        treatment = self.context.services.treatment
         patient_id = self.patient_id
         # the tab may be closed before the record comes back
-        self.window_.runner.run(lambda: treatment.record(patient_id)).success(
+        self.context.runner.run(lambda: treatment.record(patient_id)).success(
             while_alive(self, self.show_record)
         )
 
@@ -321,7 +342,7 @@ class PatientRecordView(QWidget):
         self.loaded.emit(record)
 
     def _fill_summary(self, record: PatientRecord) -> None:
-        f = self.window_.formats
+        f = self.context.formats
         active = [
             c
             for c in record.courses
@@ -361,7 +382,7 @@ class PatientRecordView(QWidget):
         self.summary.setVisible(bool(parts))
 
     def _fill_courses(self, courses: tuple[Course, ...]) -> None:
-        f = self.window_.formats
+        f = self.context.formats
         rows = []
         for c in reversed(courses):  # newest first
             due = c.next_due
@@ -417,7 +438,7 @@ class PatientRecordView(QWidget):
             for x in (
                 arg(
                     self.tr("Course review of %1: %2"),
-                    self.window_.formats.date(review.assessed_on),
+                    self.context.formats.date(review.assessed_on),
                     self._review_words(review),
                 ),
                 review.notes,
@@ -454,7 +475,7 @@ class PatientRecordView(QWidget):
         return text
 
     def _fill_sessions(self, record: PatientRecord) -> None:
-        f = self.window_.formats
+        f = self.context.formats
         titles = {c.id: c.title for c in record.courses}
         rows = []
         for s in reversed(record.sessions):
@@ -524,7 +545,7 @@ class PatientRecordView(QWidget):
         return (cell if len(cell) <= 60 else cell[:59] + "…"), "\n".join(lines)
 
     def _fill_effects(self, effects: tuple[SideEffect, ...]) -> None:
-        f = self.window_.formats
+        f = self.context.formats
         rows = []
         for e in reversed(effects):
             grade = Grade(e.grade)
@@ -565,7 +586,7 @@ class PatientRecordView(QWidget):
         self.effect_model.set_rows(rows)
 
     def _fill_timeline(self, record: PatientRecord) -> None:
-        f = self.window_.formats
+        f = self.context.formats
         self.timeline.clear()
         events = record.timeline()  # oldest first
         for event in reversed(events) if self.timeline_order.currentData() else events:
@@ -632,7 +653,7 @@ class PatientRecordView(QWidget):
             self.tr("Record side effect for this session…"),
             lambda: self.record_side_effect(session_id),
         )
-        return menu
+        return self._offered(menu)
 
     def course_menu(self, course_id: int) -> QMenu:
         """What can be done from a course (its row's menu): the buttons under the table."""
@@ -658,7 +679,7 @@ class PatientRecordView(QWidget):
                     if key == "complete"
                     else course.status is not status
                 )
-        return menu
+        return self._offered(menu)
 
     def _status_action(self, status: CourseStatus, course_id: int) -> Any:
         return lambda: self.set_course_status(status, course_id)
@@ -687,7 +708,7 @@ class PatientRecordView(QWidget):
         menu = QMenu(self)
         menu.addAction(self.tr("Open…"), lambda: self._open_timeline_item(item))
         menu.addAction(self.tr("Record side effect…"), lambda: self.record_side_effect())
-        return menu
+        return self._offered(menu)
 
     def _timeline_menu(self, pos: Any) -> None:
         item = self.timeline.itemAt(pos)
@@ -703,7 +724,7 @@ class PatientRecordView(QWidget):
         if self.chart is None:
             from mesodesk.ui.charts import PatientTimelineView
 
-            self.chart = PatientTimelineView(self.window_.formats)
+            self.chart = PatientTimelineView(self.context.formats)
             self.chart.side_effect_clicked.connect(self.edit_side_effect)
             self.chart_layout.addWidget(self.chart)
             if self.record is not None:
@@ -712,6 +733,13 @@ class PatientRecordView(QWidget):
 
     def _update_actions(self) -> None:
         record = self.record
+        for button in (
+            self.edit_patient_button,
+            self.archive_button,
+            self.new_course_button,
+            self.side_effect_button,
+        ):
+            button.setEnabled(not self.context.read_only)
         has_course = bool(
             record and any(c.status is not CourseStatus.STOPPED for c in record.courses)
         )
@@ -741,6 +769,34 @@ class PatientRecordView(QWidget):
             if effect is not None and not effect.ongoing
             else self.tr("Mark resolved…")
         )
+        if self.context.read_only:
+            for button in self.writing_buttons():
+                button.setEnabled(False)
+
+    def _read_only_changed(self, _read_only: bool) -> None:
+        self._update_actions()
+
+    def writing_buttons(self) -> list[QPushButton]:
+        """The buttons that change the record: all of them but the PDF summary. While the
+        database is read-only they are disabled, and each action they start returns at once
+        (a double click, a shortcut or a row's menu reaches it too)."""
+        return [
+            self.edit_patient_button,
+            self.archive_button,
+            self.new_course_button,
+            self.log_session_button,
+            self.side_effect_button,
+            *self.course_actions.values(),
+            *self.session_actions.values(),
+            *self.effect_actions.values(),
+        ]
+
+    def _offered(self, menu: QMenu) -> QMenu:
+        """A row's menu: every entry changes the record, so none while read-only."""
+        if self.context.read_only:
+            for action in menu.actions():
+                action.setEnabled(False)
+        return menu
 
     # -- lookups ------------------------------------------------------------------------------
 
@@ -771,10 +827,13 @@ class PatientRecordView(QWidget):
 
     # -- actions ------------------------------------------------------------------------------
 
+    def confirm(self, title: str, text: str) -> bool:
+        return ask_yes_no(self, title, text)
+
     def _applied(self, result: Any, kind: str | None = None) -> None:
         if result is None:
             return
-        self.window_.apply(result.changes)
+        self.context.apply(result.changes)
         if kind is not None and getattr(result.value, "id", None) is not None:
             self.loaded.connect(self._select_once(kind, result.value.id))
 
@@ -789,27 +848,33 @@ class PatientRecordView(QWidget):
         from mesodesk.ui.summary_ui import SummaryDialog
 
         if self.record is not None:
-            SummaryDialog.ask(self.window_, self.record.patient)
+            SummaryDialog.ask(self.context, self.record.patient, self.window())
 
     def new_course(self) -> None:
+        if self.context.read_only:
+            return
         from mesodesk.ui.course_dialog import CourseDialog
 
-        self._applied(CourseDialog.ask(self, self.window_, self.patient_id, None), "course")
+        self._applied(CourseDialog.ask(self, self.context, self.patient_id, None), "course")
 
     def edit_course(self, course_id: int | None = None) -> None:
+        if self.context.read_only:
+            return
         from mesodesk.ui.course_dialog import CourseDialog
 
         course = self._course(course_id or selected_id(self.course_table))
         if course is not None:
-            self._applied(CourseDialog.ask(self, self.window_, self.patient_id, course), "course")
+            self._applied(CourseDialog.ask(self, self.context, self.patient_id, course), "course")
 
     def set_course_status(self, status: CourseStatus, course_id: int | None = None) -> None:
+        if self.context.read_only:
+            return
         course = self._course(course_id or selected_id(self.course_table))
         if course is None:
             return
         reason = ""
         if status is CourseStatus.ACTIVE:
-            if not self.window_.confirm(
+            if not self.confirm(
                 self.tr("Make the course active"),
                 arg(
                     self.tr("Make “%1” active again? Its sessions will be due again."), course.title
@@ -836,9 +901,9 @@ class PatientRecordView(QWidget):
             if not ok:
                 return
             reason = text
-        treatment = self.window_.services.treatment
-        self.window_.runner.run(
-            lambda: treatment.set_course_status(course.id, status, reason=reason)
+        service = self.context.services.courses
+        self.context.runner.run(
+            lambda: service.set_course_status(course.id, status, reason=reason)
         ).success(lambda result: self._status_set(result, status))
 
     def _status_set(self, result: Any, status: CourseStatus) -> None:
@@ -861,12 +926,14 @@ class PatientRecordView(QWidget):
         just_completed: bool = False,
     ) -> None:
         """Record a course's end review, or open the one it has."""
+        if self.context.read_only:
+            return
         from mesodesk.ui.review_dialog import CourseReviewDialog
 
         course = course or self._course(course_id or selected_id(self.course_table))
         if course is None or self.record is None:
             return
-        w = self.window_
+        w = self.context
         result = CourseReviewDialog.ask(
             self,
             w.services,
@@ -880,30 +947,38 @@ class PatientRecordView(QWidget):
         self._applied(result)
 
     def delete_course(self) -> None:
+        if self.context.read_only:
+            return
         course = self._course(selected_id(self.course_table))
-        if course is None or not self.window_.confirm(
+        if course is None or not self.confirm(
             self.tr("Delete the course"),
             arg(self.tr("Delete the course “%1”? It has no sessions."), course.title),
         ):
             return
-        treatment = self.window_.services.treatment
-        self.window_.runner.run(lambda: treatment.delete_course(course.id)).success(self._applied)
+        service = self.context.services.courses
+        self.context.runner.run(lambda: service.delete_course(course.id)).success(self._applied)
 
     def log_session(self) -> None:
+        if self.context.read_only:
+            return
         from mesodesk.ui.session_dialog import SessionDialog
 
         if self.record is None:
             return
-        self._applied(SessionDialog.ask(self, self.window_, self.record, None), "session")
+        self._applied(SessionDialog.ask(self, self.context, self.record, None), "session")
 
     def edit_session(self, session_id: int | None = None) -> None:
+        if self.context.read_only:
+            return
         from mesodesk.ui.session_dialog import SessionDialog
 
         session = self._session(session_id or selected_id(self.session_table))
         if session is not None and self.record is not None:
-            self._applied(SessionDialog.ask(self, self.window_, self.record, session), "session")
+            self._applied(SessionDialog.ask(self, self.context, self.record, session), "session")
 
     def delete_session(self) -> None:
+        if self.context.read_only:
+            return
         session = self._session(selected_id(self.session_table))
         if session is None or self.record is None:
             return
@@ -911,14 +986,14 @@ class PatientRecordView(QWidget):
         choice = self.ask_delete_session(session, len(linked))
         if choice is None:
             return
-        treatment = self.window_.services.treatment
-        self.window_.runner.run(lambda: treatment.delete_session(session.id, choice)).success(
+        service = self.context.services.sessions
+        self.context.runner.run(lambda: service.delete_session(session.id, choice)).success(
             self._applied
         )
 
     def ask_delete_session(self, session: Session, linked: int) -> Literal["keep", "delete"] | None:
         """'keep' or 'delete' for the session's side effects; None to cancel."""
-        when = self.window_.formats.datetime(session.started_at)
+        when = self.context.formats.datetime(session.started_at)
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle(self.tr("Delete the session"))
@@ -951,66 +1026,76 @@ class PatientRecordView(QWidget):
         return None
 
     def record_side_effect(self, session_id: int | None = None) -> None:
+        if self.context.read_only:
+            return
         from mesodesk.ui.side_effect_dialog import SideEffectDialog
 
         if self.record is not None:
             self._applied(
-                SideEffectDialog.ask(self, self.window_, self.record, None, session_id),
+                SideEffectDialog.ask(self, self.context, self.record, None, session_id),
                 "side_effect",
             )
 
     def side_effect_for_session(self) -> None:
+        if self.context.read_only:
+            return
         session_id = selected_id(self.session_table)
         if session_id is not None:
             self.record_side_effect(session_id)
 
     def edit_side_effect(self, effect_id: int | None = None) -> None:
+        if self.context.read_only:
+            return
         from mesodesk.ui.side_effect_dialog import SideEffectDialog
 
         effect = self._effect(effect_id or selected_id(self.effect_table))
         if effect is not None and self.record is not None:
             self._applied(
-                SideEffectDialog.ask(self, self.window_, self.record, effect), "side_effect"
+                SideEffectDialog.ask(self, self.context, self.record, effect), "side_effect"
             )
 
     def mark_resolved(self) -> None:
         """Ask on which day the selected side effect resolved (today proposed); on one already
         resolved, offer to reopen it."""
+        if self.context.read_only:
+            return
         from mesodesk.ui.side_effect_dialog import ResolveDialog
 
         effect = self._effect(selected_id(self.effect_table))
         if effect is None:
             return
         if effect.ongoing:
-            self._applied(ResolveDialog.ask(self.window_, effect, self), "side_effect")
+            self._applied(ResolveDialog.ask(self.context, effect, self), "side_effect")
             return
         assert effect.resolved_on is not None
-        if not self.window_.confirm(
+        if not self.confirm(
             self.tr("Reopen the side effect"),
             arg(
                 self.tr("“%1” is recorded as resolved on %2. Mark it ongoing again?"),
                 effect.title,
-                self.window_.formats.date(effect.resolved_on),
+                self.context.formats.date(effect.resolved_on),
             ),
         ):
             return
-        treatment = self.window_.services.treatment
-        self.window_.runner.run(lambda: treatment.reopen_side_effect(effect.id)).success(
+        service = self.context.services.side_effects
+        self.context.runner.run(lambda: service.reopen_side_effect(effect.id)).success(
             lambda result: self._applied(result, "side_effect")
         )
 
     def delete_side_effect(self) -> None:
+        if self.context.read_only:
+            return
         effect = self._effect(selected_id(self.effect_table))
-        if effect is None or not self.window_.confirm(
+        if effect is None or not self.confirm(
             self.tr("Delete the side effect"),
             arg(
                 self.tr("Delete the record of “%1” (onset %2)? This cannot be undone."),
                 effect.title,
-                self.window_.formats.date(effect.onset_on),
+                self.context.formats.date(effect.onset_on),
             ),
         ):
             return
-        treatment = self.window_.services.treatment
-        self.window_.runner.run(lambda: treatment.delete_side_effect(effect.id)).success(
+        service = self.context.services.side_effects
+        self.context.runner.run(lambda: service.delete_side_effect(effect.id)).success(
             self._applied
         )

@@ -43,47 +43,8 @@ class CourseReviewDialog(FormDialog):
         mine = [s for s in sessions if s.course_id == course.id]
         self.setWindowTitle(arg(self.tr("Course review · %1"), course.title))
 
-        first, last = (
-            (mine[0].started_at.date(), mine[-1].started_at.date()) if mine else (None, None)
-        )
-        about = arg(
-            self.tr("%1: %2 sessions, %3 to %4."),
-            course.title,
-            course.progress,
-            formats.date(first) if first else "—",
-            formats.date(last) if last else "—",
-        )
-        if just_completed:
-            about += " " + self.tr(
-                "The course is completed: record its review now, or later from the course's "
-                "menu (Review…)."
-            )
-        intro = QLabel(about)
-        intro.setWordWrap(True)
-
-        self.day = DateField(formats)
-        self.assessor = QComboBox()
-        self.assessor.addItem(NONE, None)
-        gais = {g.value: label(g) for g in Gais}
-        self.gais = score_combo(1, 5, gais)
-        self.patient_gais = score_combo(1, 5, gais)
-        self.satisfaction = score_combo(0, 10)
-        self.notes = QPlainTextEdit()
-        self.notes.setTabChangesFocus(True)
-        self.notes.setMinimumHeight(80)
-        self.notes.setPlaceholderText(
-            self.tr("What changed, what the patient said, what comes next (words only)")
-        )
-
-        form = QFormLayout()
-        self.add_row(form, self.tr("Date of the review *"), "assessed_on", self.day)
-        self.add_row(form, self.tr("Assessed by"), "assessor_id", self.assessor)
-        self.add_row(form, self.tr("GAIS by the practitioner"), "gais", self.gais)
-        self.add_row(form, self.tr("GAIS by the patient"), "patient_gais", self.patient_gais)
-        self.add_row(
-            form, self.tr("Patient satisfaction (0–10)"), "satisfaction", self.satisfaction
-        )
-        self.add_row(form, self.tr("Notes"), "notes", self.notes)
+        intro = self._intro(formats, course, mine, just_completed)
+        form = self._review_form(formats)
         hint = QLabel(
             self.tr(
                 "GAIS: 1 very much improved, 2 much improved, 3 improved, 4 no change, 5 worse. "
@@ -110,6 +71,56 @@ class CourseReviewDialog(FormDialog):
         self.buttons.setEnabled(False)
         catalogue = services.catalogue
         runner.run(catalogue.practitioners).success(self._practitioners).failure(self.failed)
+
+    def _intro(
+        self, formats: Formats, course: Course, mine: list[Session], just_completed: bool
+    ) -> QLabel:
+        """What the course was, its sessions and their dates; just completed, what to do now."""
+        first, last = (
+            (mine[0].started_at.date(), mine[-1].started_at.date()) if mine else (None, None)
+        )
+        about = arg(
+            self.tr("%1: %2 sessions, %3 to %4."),
+            course.title,
+            course.progress,
+            formats.date(first) if first else "—",
+            formats.date(last) if last else "—",
+        )
+        if just_completed:
+            about += " " + self.tr(
+                "The course is completed: record its review now, or later from the course's "
+                "menu (Review…)."
+            )
+        intro = QLabel(about)
+        intro.setWordWrap(True)
+        return intro
+
+    def _review_form(self, formats: Formats) -> QFormLayout:
+        """The review's fields (date, assessor, both GAIS, satisfaction, notes) in a form."""
+        self.day = DateField(formats)
+        self.assessor = QComboBox()
+        self.assessor.addItem(NONE, None)
+        gais = {g.value: label(g) for g in Gais}
+        self.gais = score_combo(1, 5, gais)
+        self.patient_gais = score_combo(1, 5, gais)
+        self.satisfaction = score_combo(0, 10)
+        self.notes = QPlainTextEdit()
+        self.notes.setTabChangesFocus(True)
+        self.notes.setMinimumHeight(80)
+        self.notes.setPlaceholderText(
+            self.tr("What changed, what the patient said, what comes next (words only)")
+        )
+
+        form = QFormLayout()
+        self.add_row(form, self.tr("Date of the review *"), "assessed_on", self.day)
+        self.add_row(form, self.tr("Assessed by"), "assessor_id", self.assessor)
+        self.add_row(form, self.tr("GAIS by the practitioner"), "gais", self.gais)
+        self.add_row(form, self.tr("GAIS by the patient"), "patient_gais", self.patient_gais)
+        self.add_row(
+            form, self.tr("Patient satisfaction (0–10)"), "satisfaction", self.satisfaction
+        )
+        self.add_row(form, self.tr("Notes"), "notes", self.notes)
+        return form
 
     def _practitioners(self, practitioners: list[Practitioner]) -> None:
         for p in practitioners:
@@ -138,13 +149,13 @@ class CourseReviewDialog(FormDialog):
         data = self.checked_input()
         if data is None:
             return
-        treatment = self.services.treatment
+        service = self.services.outcomes
         review = self.review
         patient_id = self.course.patient_id
         if review is None:
-            job = self.runner.run(lambda: treatment.record_outcome(patient_id, data))
+            job = self.runner.run(lambda: service.record_outcome(patient_id, data))
         else:
-            job = self.runner.run(lambda: treatment.update_outcome(review.id, data))
+            job = self.runner.run(lambda: service.update_outcome(review.id, data))
         job.success(self.saved_value).failure(self.failed)
 
     @classmethod

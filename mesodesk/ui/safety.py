@@ -1,7 +1,7 @@
 """Keeping the data safe from the app: backups (by hand, daily, on exit), restore, the start-up
 integrity check with read-only mode, who is working at this workstation, and the audit view.
 
-``install(window)`` (listed in main_window.feature_installers) adds the Tools menu entries and a
+``install(host)`` (a feature, mesodesk.ui.context) adds the Tools menu entries and a
 ``SafetyController``; ``run_gui`` then calls ``start_automatic`` so that the automatic parts
 (the start-up check, daily and exit backups) run only in the real application, not in every
 test that makes a window.
@@ -44,8 +44,8 @@ from mesodesk.services.backup import (
     RestoreResult,
 )
 from mesodesk.services.changes import Changes
-from mesodesk.services.health import check_database, damaged_message, startup_problems
 from mesodesk.ui import settings as keys
+from mesodesk.ui.context import Host
 from mesodesk.ui.i18n import arg
 from mesodesk.ui.jobs import Job, JobRunner, Progress
 from mesodesk.ui.labels import Formats
@@ -55,9 +55,9 @@ BACKUP_CHECK_MS = 60 * 60 * 1000  # look once an hour whether the daily backup i
 DAILY = timedelta(days=1)
 
 
-def install(window: Any) -> SafetyController:
-    controller = SafetyController(window)
-    controller.add_menu(window.menus["tools"])
+def install(host: Host) -> SafetyController:
+    controller = SafetyController(host)
+    controller.add_menu(host.menu("tools"))
     return controller
 
 
@@ -90,19 +90,21 @@ class _CloseGuard(QObject):
 
 
 class SafetyController(QObject):
-    def __init__(self, window: Any) -> None:
+    def __init__(self, host: Host) -> None:
+        window = host.window()
         super().__init__(window)
         self.setObjectName("safety")
-        self.window: Any = window
-        self.services = window.services
-        self.runner = window.runner
+        self.window: QWidget = window  # the parent of the dialogs, held open for the exit backup
+        self.context = context = host.context
+        self.services = context.services
+        self.runner = context.runner
         # The integrity check and backups read the file through connections of their own, so
         # they run on a thread of their own: searches and saves go on meanwhile (a save waits
         # for the integrity check's verdict; a restore waits for nothing else to run).
         self.side = JobRunner(self)
-        self.settings = window.settings
+        self.settings = context.settings
         self.automatic = False
-        self.read_only = bool(self.services.db.read_only)
+        read_only = self.services.database.state().read_only
         self.busy = False  # a backup or restore is under way
         self.exit_backup_done = False
         self.closing = False
@@ -125,23 +127,27 @@ class SafetyController(QObject):
         self.read_only_label = QLabel(self._read_only_text())
         self.read_only_label.setStyleSheet("color: #7a0010; font-weight: bold; padding: 0 6px;")
         self.read_only_label.hide()
-        bar = window.statusBar()
+        bar = host.statusBar()
         bar.addPermanentWidget(self.read_only_label)
         bar.addPermanentWidget(self.status_progress)
         bar.addPermanentWidget(self.actor_button)
         self.apply_settings()
         # Without the clinic key no change can be sealed in the audit trail: the records can be
         # read and printed, nothing can be changed (mesodesk.store.keys).
-        if self.services.db.key is None and not self.read_only:
-            self.read_only = True
-        if self.read_only:
-            self._show_read_only()
+        if self.services.database.state().key_missing and not read_only:
+            read_only = True
+        context.read_only_changed.connect(self._read_only_changed)
+        context.set_read_only(read_only)
+
+    @property
+    def read_only(self) -> bool:
+        return self.context.read_only
 
     def _read_only_text(self) -> str:
-        db = self.services.db
-        if db.read_only_reason:
+        state = self.services.database.state()
+        if state.read_only_reason:
             return self.tr("Read-only: the folder cannot be written to")
-        if db.key is None and not db.read_only:
+        if state.key_missing and not state.read_only:
             return self.tr("Read-only: the clinic key is missing")
         return self.tr("Read-only: the database is damaged")
 
@@ -156,7 +162,7 @@ class SafetyController(QObject):
         name = self.settings.get(keys.WORKING_AS).strip()
         practitioner = self.settings.get(keys.WORKING_AS_PRACTITIONER) or None
         actor = Actor(name, practitioner).cleaned() if name else Actor.system()
-        self.services.db.actor = actor
+        self.context.set_actor(actor)
         self.actor_button.setText(arg(self.tr("Working as: %1"), actor.name))
 
     # -- menus ------------------------------------------------------------------------------------
@@ -209,17 +215,18 @@ class SafetyController(QObject):
         self.automatic = True
         self.crashed_before = crashed_before
         backups = self.services.backups
-        backups.commits_at_backup = self.services.db.commits
+        backups.mark_clean()
         self.window.installEventFilter(_CloseGuard(self))
-        if self.services.db.notice:
+        notice = self.services.database.state().notice
+        if notice:
             if not self.read_only:  # read-only: the red label beside says it, whole here below
-                self.window.statusBar().showMessage(self.services.db.notice, 60_000)
-            self.warn(self.tr("About this database"), self.services.db.notice)
+                self.context.show_status(notice, 60_000)
+            self.warn(self.tr("About this database"), notice)
         if not checked and backups.available and not self.read_only:
-            db = self.services.db
-            db.hold_writes()
+            database = self.services.database
+            database.hold_writes()
             self.busy = True
-            self.side.run(lambda: _check_at_start(db)).success(self._startup_checked)
+            self.side.run(database.check_at_start).success(self._startup_checked)
         else:
             self._startup_checked([])
 
@@ -256,14 +263,12 @@ class SafetyController(QObject):
 
         def done(result: Any) -> None:
             self._idle()
-            self.window.statusBar().showMessage(
-                arg(self.tr("Backed up to %1."), result.value.path.name), 8000
-            )
-            self.window.apply(result.changes)
+            self.context.show_status(arg(self.tr("Backed up to %1."), result.value.path.name), 8000)
+            self.context.apply(result.changes)
 
         def failed(error: BaseException) -> None:
             self._idle()
-            self.window.statusBar().showMessage(
+            self.context.show_status(
                 arg(self.tr("The automatic backup failed: %1"), _message(error)), 30_000
             )
 
@@ -305,7 +310,7 @@ class SafetyController(QObject):
 
     def backup_now(self) -> None:
         if self.busy:
-            self.window.statusBar().showMessage(
+            self.context.show_status(
                 self.tr("A check or a backup is under way; try again in a moment."), 5000
             )
             return
@@ -326,7 +331,7 @@ class SafetyController(QObject):
         def done(result: Any) -> None:
             dialog.done_with()
             backup: BackupResult = result.value
-            self.window.apply(result.changes)
+            self.context.apply(result.changes)
             if on_exit:
                 self.exit_backup_done = True
                 self.busy = False
@@ -354,7 +359,7 @@ class SafetyController(QObject):
                     self.exit_backup_done = True
                     self.window.close()
                 else:
-                    self.window.statusBar().showMessage(
+                    self.context.show_status(
                         self.tr("The backup was cancelled; nothing was kept."), 8000
                     )
                 return
@@ -380,20 +385,18 @@ class SafetyController(QObject):
         self.settings.set(keys.BACKUP_FOLDER, str(chosen))
         self.settings.sync()
         self.apply_settings()
-        self.window.statusBar().showMessage(
-            arg(self.tr("Backups now go to %1."), str(chosen)), 8000
-        )
+        self.context.show_status(arg(self.tr("Backups now go to %1."), str(chosen)), 8000)
 
     # -- restore ----------------------------------------------------------------------------------
 
     def restore(self) -> None:
         if self.busy:
-            self.window.statusBar().showMessage(
+            self.context.show_status(
                 self.tr("A check or a backup is under way; try again in a moment."), 5000
             )
             return
         chosen = RestoreDialog.ask(
-            self.window, self.services.backups.backups(), self.window.formats, self.backup_folder()
+            self.window, self.services.backups.backups(), self.context.formats, self.backup_folder()
         )
         if chosen is None:
             return
@@ -406,7 +409,7 @@ class SafetyController(QObject):
         """Show what the backup holds (clinic, newest entry, records, its trail's head); for
         another clinic's backup, its name must be typed."""
         confirmed = RestoreConfirmDialog.ask(
-            self.window, contents, self.window.formats, self.backup_folder()
+            self.window, contents, self.context.formats, self.backup_folder()
         )
         if confirmed is None:
             return
@@ -450,57 +453,35 @@ class SafetyController(QObject):
 
     def _after_restore(self, changes: Changes) -> None:
         """Show the restored data: close each patient's tab (the patient may not exist in the
-        backup), then let every view refresh."""
-        tabs = self.window.tabs
-        for index in range(tabs.count() - 1, 0, -1):
-            tabs.tabCloseRequested.emit(index)
+        backup) and the other views, then let every view refresh."""
+        self.context.close_views()
         if self.read_only:
-            self.read_only = False
-            self.read_only_label.hide()
-            self._set_editing(True)
-            self.window.setWindowTitle(
-                self.window.windowTitle().replace(self.tr(" (read-only)"), "")
-            )
+            self.context.set_read_only(False)
             if self.automatic:
                 self.timer.start()
-        self.services.backups.commits_at_backup = self.services.db.commits
-        self.window.apply(changes)
-        self.window.statusBar().showMessage(self.tr("Data restored from the backup."), 8000)
+        self.services.backups.mark_clean()
+        self.context.apply(changes)
+        self.context.show_status(self.tr("Data restored from the backup."), 8000)
 
     # -- read-only mode ---------------------------------------------------------------------------
 
     def enter_read_only(self, problems: list[str]) -> None:
         """The database is damaged (and already reopened read-only, by the job that found
         it): say so, and offer nothing that writes."""
-        db = self.services.db
-        self.read_only = True
         self.timer.stop()
         self.read_only_label.setText(self.tr("Read-only: the database is damaged"))
-        self._show_read_only()
-        assert db.target.path is not None
+        self.context.set_read_only(True)
         self.warn(
             self.tr("The database is damaged"),
-            damaged_message(db.target.path, problems, self.backup_folder()),
+            self.services.database.damaged_message(problems, self.backup_folder()),
         )
 
-    def _show_read_only(self) -> None:
-        self.read_only_label.show()
-        self._set_editing(False)
-        title = self.window.windowTitle()
-        suffix = self.tr(" (read-only)")
-        if not title.endswith(suffix):
-            self.window.setWindowTitle(title + suffix)
-
-    def _set_editing(self, enabled: bool) -> None:
-        for name in ("new_action", "edit_action", "archive_action", "demo_action"):
-            action = getattr(self.window, name, None)
-            if isinstance(action, QAction):
-                action.setEnabled(enabled)
-        button = getattr(getattr(self.window, "list_view", None), "new_button", None)
-        if isinstance(button, QPushButton):
-            button.setEnabled(enabled)
+    def _read_only_changed(self, read_only: bool) -> None:
+        """The window and each view disable what writes themselves (AppContext.read_only_changed);
+        here, the red label and the backup that a read-only database does not need."""
+        self.read_only_label.setVisible(read_only)
         if "backup_now" in self.actions:
-            self.actions["backup_now"].setEnabled(enabled)
+            self.actions["backup_now"].setEnabled(not read_only and self.services.backups.available)
 
     # -- checks, audit, who -----------------------------------------------------------------------
 
@@ -508,13 +489,11 @@ class SafetyController(QObject):
         dialog = self._progress_dialog(
             self.tr("Check the database"), self.tr("Checking…"), cancel=False
         )
-        target = self.services.db.target
+        database = self.services.database
         self.busy = True
-        folders, keys = [self.backup_folder()], self.services.db.keys
+        folders = [self.backup_folder()]
         job = self.side.run_long(
-            lambda progress: check_database(
-                target, full=True, progress=progress.report, folders=folders, keys=keys
-            )
+            lambda progress: database.check(full=True, progress=progress.report, folders=folders)
         )
         job.progressed.connect(lambda done, total, m: _show(dialog, done, total, self.tr(m)))
 
@@ -558,9 +537,9 @@ class SafetyController(QObject):
 
         if self.audit_window is None:
             self.audit_window = AuditWindow(
-                self.services, self.runner, self.window.formats, self.window
+                self.services, self.runner, self.context.formats, self.window
             )
-            self.window.changes_applied.connect(self._audit_changed)
+            self.context.changes_applied.connect(self._audit_changed)
         self.audit_window.show()
         self.audit_window.raise_()
         self.audit_window.activateWindow()
@@ -578,7 +557,7 @@ class SafetyController(QObject):
                 practitioners = list(catalogue.practitioners(active_only=True))
             except MesodeskError:
                 practitioners = []
-        actor = WorkingAsDialog.ask(self.window, self.services.db.actor, practitioners)
+        actor = WorkingAsDialog.ask(self.window, self.context.actor, practitioners)
         if actor is None:
             return
         self.settings.set(keys.WORKING_AS, actor.name)
@@ -795,49 +774,8 @@ class RestoreConfirmDialog(QDialog):
             )
         )
         intro.setWordWrap(True)
-        form = QFormLayout()
-        clinic = QLabel(contents.display_name)
-        clinic.setObjectName("clinic")
-        clinic.setTextFormat(Qt.TextFormat.PlainText)
-        form.addRow(self.tr("Clinic:"), clinic)
-        form.addRow(self.tr("Backup:"), _plain_label(contents.path.name))
-        if contents.taken_at is not None:
-            taken = _local(formats, contents.taken_at)
-        elif contents.file_changed_at is not None:  # a backup renamed, or made with --out
-            taken = arg(
-                self.tr("not in its name; the file was last changed %1"),
-                _local(formats, contents.file_changed_at),
-            )
-        else:
-            taken = self.tr("unknown")
-        form.addRow(self.tr("Taken:"), QLabel(taken))
-        newest = (
-            _local(formats, contents.newest_entry_at)
-            if contents.newest_entry_at
-            else self.tr("no entry")
-        )
-        form.addRow(self.tr("Newest entry:"), QLabel(newest))
-        head = arg(self.tr("entry %1, seal %2"), f"{contents.head_seq:,}", contents.head_hash[:16])
-        form.addRow(self.tr("Audit trail:"), QLabel(head))
-        counts = sorted(
-            ((t, n) for t, n in contents.rows.items() if n),
-            key=lambda item: (
-                FIRST_SHOWN.index(item[0]) if item[0] in FIRST_SHOWN else len(FIRST_SHOWN),
-                item[0],
-            ),
-        )
-        self.table = QTableWidget(len(counts), 2)
-        self.table.setObjectName("counts")
-        self.table.setHorizontalHeaderLabels([self.tr("Records"), self.tr("Count")])
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for row, (table, count) in enumerate(counts):
-            self.table.setItem(row, 0, QTableWidgetItem(table.replace("_", " ")))
-            item = QTableWidgetItem(f"{count:,}")
-            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.table.setItem(row, 1, item)
-        self.table.setMinimumHeight(120)
+        form = self._facts(contents, formats)
+        self._make_counts(contents)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
@@ -877,6 +815,56 @@ class RestoreConfirmDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         self.resize(540, min(620, self.sizeHint().height()))
+
+    def _facts(self, contents: Any, formats: Formats) -> QFormLayout:
+        """The backup's clinic, its file, when it was taken, its newest entry, its trail's head."""
+        form = QFormLayout()
+        clinic = QLabel(contents.display_name)
+        clinic.setObjectName("clinic")
+        clinic.setTextFormat(Qt.TextFormat.PlainText)
+        form.addRow(self.tr("Clinic:"), clinic)
+        form.addRow(self.tr("Backup:"), _plain_label(contents.path.name))
+        if contents.taken_at is not None:
+            taken = _local(formats, contents.taken_at)
+        elif contents.file_changed_at is not None:  # a backup renamed, or made with --out
+            taken = arg(
+                self.tr("not in its name; the file was last changed %1"),
+                _local(formats, contents.file_changed_at),
+            )
+        else:
+            taken = self.tr("unknown")
+        form.addRow(self.tr("Taken:"), QLabel(taken))
+        newest = (
+            _local(formats, contents.newest_entry_at)
+            if contents.newest_entry_at
+            else self.tr("no entry")
+        )
+        form.addRow(self.tr("Newest entry:"), QLabel(newest))
+        head = arg(self.tr("entry %1, seal %2"), f"{contents.head_seq:,}", contents.head_hash[:16])
+        form.addRow(self.tr("Audit trail:"), QLabel(head))
+        return form
+
+    def _make_counts(self, contents: Any) -> None:
+        """The backup's records, table by table: those a person recognises first."""
+        counts = sorted(
+            ((t, n) for t, n in contents.rows.items() if n),
+            key=lambda item: (
+                FIRST_SHOWN.index(item[0]) if item[0] in FIRST_SHOWN else len(FIRST_SHOWN),
+                item[0],
+            ),
+        )
+        self.table = QTableWidget(len(counts), 2)
+        self.table.setObjectName("counts")
+        self.table.setHorizontalHeaderLabels([self.tr("Records"), self.tr("Count")])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for row, (table, count) in enumerate(counts):
+            self.table.setItem(row, 0, QTableWidgetItem(table.replace("_", " ")))
+            item = QTableWidgetItem(f"{count:,}")
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.table.setItem(row, 1, item)
+        self.table.setMinimumHeight(120)
 
     def _typed(self, text: str) -> None:
         self.restore_button.setEnabled(self.contents.confirms(text))
@@ -949,18 +937,3 @@ class WorkingAsDialog(QDialog):
         if dialog.exec() == QDialog.DialogCode.Accepted:
             return dialog.actor()
         return None
-
-
-def _check_at_start(db: Any) -> list[str]:
-    """The start-up integrity check. Writes wait meanwhile; a damaged database is reopened
-    read-only before they may go on, so nothing is ever written to it."""
-    try:
-        try:
-            problems = startup_problems(db)
-        except Exception as exc:  # a file SQLite cannot even check is treated as damaged
-            problems = [f"the check could not run ({type(exc).__name__})"]
-        if problems:
-            db.reopen(read_only=True)
-        return problems
-    finally:
-        db.release_writes()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from PySide6.QtCore import QSize, QTime
 from PySide6.QtWidgets import (
@@ -40,6 +40,7 @@ from mesodesk.domain.treatment import (
     SessionInput,
 )
 from mesodesk.services.treatment import AllergyWarning, SafetyQuestions
+from mesodesk.ui.context import AppContext
 from mesodesk.ui.course_dialog import area_list, checked_areas
 from mesodesk.ui.form import FormDialog, fit_screen, validated
 from mesodesk.ui.i18n import arg
@@ -54,9 +55,6 @@ from mesodesk.ui.widgets import (
     parse_money,
     warning_banner,
 )
-
-if TYPE_CHECKING:
-    from mesodesk.ui.main_window import MainWindow
 
 NONE = "—"
 
@@ -219,13 +217,13 @@ class BlendTable(QTableWidget):
 class SessionDialog(FormDialog):
     def __init__(
         self,
-        window: MainWindow,
+        context: AppContext,
         record: PatientRecord,
         session: Session | None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.window_ = window
+        self.context = context
         self.record = record
         self.session = session
         patient = record.patient
@@ -235,8 +233,36 @@ class SessionDialog(FormDialog):
             (self.tr("Log a session") if session is None else self.tr("Edit session"))
             + f" · {patient.last_name}, {patient.first_name} · {patient.record_no}"
         )
-        formats = window.formats
+        self._make_session_fields(record, session)
+        self._make_blend()
+        self._make_outcome_fields()
+        safety = self._safety_box()
+        left = self._session_group()
+        blend_box = self._blend_group()
+        scores = self._outcome_group()
+        right = QVBoxLayout()
+        right.addWidget(blend_box, 3)
+        right.addWidget(scores, 2)
+        columns = QHBoxLayout()
+        columns.addWidget(left, 1)
+        columns.addLayout(right, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(safety)
+        layout.addLayout(columns, 1)
+        layout.addWidget(self.form_error)
+        layout.addWidget(self.buttons)
+        fit_screen(self, 1000, 700)
 
+        self.buttons.setEnabled(False)
+        self.day.changed.connect(self._date_changed)
+        self.course.currentIndexChanged.connect(self._course_changed)
+        self._fill_defaults()
+        self._load_catalogue()
+
+    def _make_session_fields(self, record: PatientRecord, session: Session | None) -> None:
+        """The session's own fields: course, when, who, where, how deep, the numbing agent and
+        the technique."""
+        formats = self.context.formats
         self.course = compact_combo(QComboBox(), 24)
         for c in reversed(record.courses):
             if c.status is not CourseStatus.STOPPED or (session and session.course_id == c.id):
@@ -278,6 +304,9 @@ class SessionDialog(FormDialog):
         self.volume.setPlaceholderText(self.tr("e.g. 4.5"))
         self.volume.setMaxLength(8)
 
+    def _make_blend(self) -> None:
+        """The blend table, its buttons, and the lines under it (lots, allergy)."""
+        formats = self.context.formats
         self.blend = BlendTable()
         self.blend.formats = formats
         self.blend.changed_callbacks.append(self._blend_changed)
@@ -294,6 +323,8 @@ class SessionDialog(FormDialog):
         self.allergy = warning_banner("")
         self.allergy.hide()
 
+    def _make_outcome_fields(self) -> None:
+        """Pain, GAIS, satisfaction, price and notes."""
         self.pain = score_combo(0, 10)
         self.gais = score_combo(1, 5, {g.value: label(g) for g in Gais})
         self.satisfaction = score_combo(0, 10)
@@ -302,6 +333,10 @@ class SessionDialog(FormDialog):
         self.notes = ShortTextEdit(4)
         self.notes.setTabChangesFocus(True)
         self.notes.setMinimumHeight(50)
+
+    def _safety_box(self) -> QWidget:
+        """The safety rules (mesodesk.domain.safety): what they say about the patient, the offer
+        to extend a course, and why a contraindication is overridden."""
         # the safety rules (mesodesk.domain.safety): what they say about the patient, the offer
         # to extend a course, and why a contraindication is overridden
         self.extend = QCheckBox(self.tr("Extend the course's plan to take this session"))
@@ -322,7 +357,10 @@ class SessionDialog(FormDialog):
         safety_layout.setContentsMargins(0, 0, 0, 0)
         self.add_error_for("patient", safety, safety_layout)
         safety_layout.addWidget(self.override_box)
+        return safety
 
+    def _session_group(self) -> QGroupBox:
+        """The session's fields in a form."""
         left = QGroupBox(self.tr("Session"))
         form = QFormLayout(left)
         self.add_row(form, self.tr("Course *"), "course_id", self.course, note=self.extend)
@@ -350,7 +388,10 @@ class SessionDialog(FormDialog):
         self.add_row(form, self.tr("Injection points"), "injection_points", self.points)
         self.add_row(form, self.tr("Total volume (ml)"), "total_volume_ml", self.volume)
         self.volume.textChanged.connect(lambda _t: self._volume_changed())
+        return left
 
+    def _blend_group(self) -> QGroupBox:
+        """The blend, with its buttons and its error line."""
         blend_box = QGroupBox(self.tr("Blend *"))
         blend_layout = QVBoxLayout(blend_box)
         blend_layout.addWidget(self.blend, 1)
@@ -363,7 +404,11 @@ class SessionDialog(FormDialog):
         blend_layout.addWidget(self.blend_info)
         blend_layout.addWidget(self.allergy)
         self.add_error_for("blend", self.blend, blend_layout)
+        return blend_box
 
+    def _outcome_group(self) -> QGroupBox:
+        """The outcome and price fields in a form."""
+        formats = self.context.formats
         scores = QGroupBox(self.tr("Outcome and price"))
         score_form = QFormLayout(scores)
         self.add_row(score_form, self.tr("Pain during session (NRS 0–10)"), "pain_nrs", self.pain)
@@ -378,25 +423,7 @@ class SessionDialog(FormDialog):
             self.price,
         )
         self.add_row(score_form, self.tr("Notes"), "notes", self.notes)
-
-        right = QVBoxLayout()
-        right.addWidget(blend_box, 3)
-        right.addWidget(scores, 2)
-        columns = QHBoxLayout()
-        columns.addWidget(left, 1)
-        columns.addLayout(right, 1)
-        layout = QVBoxLayout(self)
-        layout.addWidget(safety)
-        layout.addLayout(columns, 1)
-        layout.addWidget(self.form_error)
-        layout.addWidget(self.buttons)
-        fit_screen(self, 1000, 700)
-
-        self.buttons.setEnabled(False)
-        self.day.changed.connect(self._date_changed)
-        self.course.currentIndexChanged.connect(self._course_changed)
-        self._fill_defaults()
-        self._load_catalogue()
+        return scores
 
     # -- defaults and catalogue ----------------------------------------------------------------
 
@@ -438,7 +465,7 @@ class SessionDialog(FormDialog):
         due = [c for c in courses.values() if c.status is not CourseStatus.STOPPED and c.next_due]
         if due:
             set_combo(self.course, min(due, key=lambda c: c.next_due.on).id)  # type: ignore[union-attr]
-        now = self.window_.services.clock.now()
+        now = self.context.services.clock.now()
         self.day.set_value(now.date())
         self.at.setTime(QTime(now.hour, now.minute - now.minute % 5))
         self._course_changed()
@@ -483,13 +510,13 @@ class SessionDialog(FormDialog):
                     break
 
     def _load_catalogue(self) -> None:
-        catalogue = self.window_.services.catalogue
+        catalogue = self.context.services.catalogue
 
         def load() -> tuple[list[Product], list[Lot], list[Practitioner]]:
             return catalogue.products(), catalogue.lots(), catalogue.practitioners()
 
         self.blend_info.setText(self.tr("Loading the product catalogue…"))
-        self.window_.runner.run(load).success(self._catalogue_loaded).failure(self.failed)
+        self.context.runner.run(load).success(self._catalogue_loaded).failure(self.failed)
 
     def _catalogue_loaded(
         self, loaded: tuple[list[Product], list[Lot], list[Practitioner]]
@@ -566,7 +593,7 @@ class SessionDialog(FormDialog):
                 )
                 lot_id = first.id
             self.blend.add_line(line.product_id, lot_id, line.amount_ml)
-        when = self.window_.formats.date(last.started_at.date())
+        when = self.context.formats.date(last.started_at.date())
         text = arg(self.tr("Copied from the session of %1."), when)
         if replaced:
             joined = "; ".join(replaced)
@@ -685,7 +712,7 @@ class SessionDialog(FormDialog):
         )
         if data.course_id is None:
             problems["course_id"] = self.tr("Open a course first: sessions belong to a course.")
-        return validated(problems, lambda: data.validated(self.window_.services.clock.now()))
+        return validated(problems, lambda: data.validated(self.context.services.clock.now()))
 
     def save(self, allergy_confirmed: bool = False) -> None:
         """Save once the safety rules are answered: the first Save shows what they say beside
@@ -694,11 +721,11 @@ class SessionDialog(FormDialog):
         data = self.checked_input()
         if data is None:
             return
-        treatment = self.window_.services.treatment
+        service = self.context.services.sessions
         patient_id = self.patient.id
         session_id = self.session.id if self.session else None
-        self.window_.runner.run(
-            lambda: treatment.session_findings(patient_id, data, session_id)
+        self.context.runner.run(
+            lambda: service.session_findings(patient_id, data, session_id)
         ).success(lambda findings: self._reviewed(data, findings, allergy_confirmed)).failure(
             self.failed
         )
@@ -731,12 +758,12 @@ class SessionDialog(FormDialog):
             return
         confirmed = [f.rule for f in findings if f.level is Level.ASK]
         extend = not self.extend.isHidden() and self.extend.isChecked()
-        treatment = self.window_.services.treatment
+        service = self.context.services.sessions
         patient_id = self.patient.id
         session = self.session
         if session is None:
-            job = self.window_.runner.run(
-                lambda: treatment.log_session(
+            job = self.context.runner.run(
+                lambda: service.log_session(
                     patient_id,
                     data,
                     allergy_confirmed=allergy_confirmed,
@@ -746,8 +773,8 @@ class SessionDialog(FormDialog):
                 )
             )
         else:
-            job = self.window_.runner.run(
-                lambda: treatment.update_session(
+            job = self.context.runner.run(
+                lambda: service.update_session(
                     session.id,
                     data,
                     allergy_confirmed=allergy_confirmed,
@@ -784,9 +811,9 @@ class SessionDialog(FormDialog):
 
     @classmethod
     def ask(
-        cls, parent: QWidget, window: MainWindow, record: PatientRecord, session: Session | None
+        cls, parent: QWidget, context: AppContext, record: PatientRecord, session: Session | None
     ) -> Any:
         """The service's Result once saved; None when cancelled."""
-        dialog = cls(window, record, session, parent)
+        dialog = cls(context, record, session, parent)
         dialog.exec()
         return dialog.saved

@@ -5,8 +5,8 @@ coherence rules (mesodesk.domain.safety) said beside the fields before anything 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, time
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime, time
+from typing import Any
 
 from PySide6.QtCore import Qt, QTime
 from PySide6.QtWidgets import (
@@ -47,14 +47,12 @@ from mesodesk.domain.treatment import (
     suspected_session,
 )
 from mesodesk.services.treatment import SafetyQuestions
+from mesodesk.ui.context import AppContext
 from mesodesk.ui.form import FormDialog, fit_screen, validated
 from mesodesk.ui.i18n import arg
 from mesodesk.ui.labels import grade_definition, label
 from mesodesk.ui.session_dialog import NONE, score_combo, set_combo
 from mesodesk.ui.widgets import DateField, EnumCombo, compact_combo
-
-if TYPE_CHECKING:
-    from mesodesk.ui.main_window import MainWindow
 
 WHOLE_BLEND = -1  # the item data of "Every lot of the session" in the list of suspected lots
 
@@ -147,14 +145,14 @@ class SuspectedLots(QListWidget):
 class SideEffectDialog(FormDialog):
     def __init__(
         self,
-        window: MainWindow,
+        context: AppContext,
         record: PatientRecord,
         effect: SideEffect | None,
         session_id: int | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.window_ = window
+        self.context = context
         self.record = record
         self.effect = effect
         patient = record.patient
@@ -168,9 +166,42 @@ class SideEffectDialog(FormDialog):
             (self.tr("Record a side effect") if effect is None else self.tr("Edit side effect"))
             + f" · {patient.last_name}, {patient.first_name} · {patient.record_no}"
         )
-        formats = window.formats
-        today = window.services.clock.today()
+        today = context.services.clock.today()
+        self._make_what_fields(today)
+        self._make_where_fields(record, today)
+        what = self._what_group()
+        where = self._where_group()
 
+        columns = QHBoxLayout()
+        columns.addWidget(what, 1)
+        columns.addWidget(where, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(columns, 1)
+        layout.addWidget(self.form_error)
+        layout.addWidget(self.buttons)
+        fit_screen(self, 1000, 700)
+
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+        self.onset.changed.connect(self._onset_changed)
+        self.session.currentIndexChanged.connect(self._session_changed)
+        self.session.activated.connect(self._session_chosen)
+        self.action.currentIndexChanged.connect(self._notes_enabled)
+        self.area.currentIndexChanged.connect(self._notes_enabled)
+        if effect is not None:
+            self._load(effect)
+        elif given is not None:
+            set_combo(self.session, given)
+        else:
+            self._onset_changed()
+        self._session_changed()
+        self._kind_changed()
+        self._grade_changed()
+        self._load_practitioners()
+
+    def _make_what_fields(self, today: date) -> None:
+        """What happened and how bad: kind, onset, resolution, CTCAE grade, pain, outcome and
+        causality."""
+        formats = self.context.formats
         self.kind = EnumCombo(SideEffectKind)
         self.kind_note = QLineEdit()
         self.kind_note.setMaxLength(200)
@@ -200,6 +231,10 @@ class SideEffectDialog(FormDialog):
         self.causality.set_value(Causality.NOT_ASSESSED)
         self.causality.activated.connect(self._causality_chosen)
 
+    def _make_where_fields(self, record: PatientRecord, today: date) -> None:
+        """Where, why and what was done: the suspected session and lots, the area, the action, how
+        it was reported, by whom, notes."""
+        formats = self.context.formats
         self.session = QComboBox()
         self.session.addItem(self.tr("No session"), None)
         for s in reversed(record.sessions):
@@ -223,7 +258,7 @@ class SideEffectDialog(FormDialog):
         self.reported_day.set_value(today)
         self.reported_at = QTimeEdit()
         self.reported_at.setDisplayFormat("HH:mm")
-        now = window.services.clock.now()
+        now = self.context.services.clock.now()
         self.reported_at.setTime(QTime(now.hour, now.minute))
         self.recorded_by = compact_combo(QComboBox(), 24)
         self.recorded_by.addItem(NONE, None)
@@ -239,6 +274,8 @@ class SideEffectDialog(FormDialog):
             )
             combo.setMinimumContentsLength(14)
 
+    def _what_group(self) -> QGroupBox:
+        """The first column's fields in a form."""
         what = QGroupBox(self.tr("What and how bad"))
         form = QFormLayout(what)
         self.add_row(form, self.tr("Side effect *"), "kind", self.kind)
@@ -261,7 +298,10 @@ class SideEffectDialog(FormDialog):
         self.add_row(form, self.tr("Pain (NRS 0–10)"), "pain_nrs", self.pain)
         self.add_row(form, "", "serious", self.serious)
         self.add_row(form, self.tr("Outcome"), "outcome", self.outcome)
+        return what
 
+    def _where_group(self) -> QGroupBox:
+        """The second column's fields in a form."""
         where = QGroupBox(self.tr("Where, why, and what was done"))
         where_form = QFormLayout(where)
         self.add_row(where_form, self.tr("Suspected session"), "session_id", self.session)
@@ -291,32 +331,7 @@ class SideEffectDialog(FormDialog):
         self.via.currentIndexChanged.connect(self._clearer("reported_via"))
         self.add_row(where_form, self.tr("Recorded by"), "recorded_by_id", self.recorded_by)
         self.add_row(where_form, self.tr("Notes"), "notes", self.notes)
-
-        columns = QHBoxLayout()
-        columns.addWidget(what, 1)
-        columns.addWidget(where, 1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(columns, 1)
-        layout.addWidget(self.form_error)
-        layout.addWidget(self.buttons)
-        fit_screen(self, 1000, 700)
-
-        self.kind.currentIndexChanged.connect(self._kind_changed)
-        self.onset.changed.connect(self._onset_changed)
-        self.session.currentIndexChanged.connect(self._session_changed)
-        self.session.activated.connect(self._session_chosen)
-        self.action.currentIndexChanged.connect(self._notes_enabled)
-        self.area.currentIndexChanged.connect(self._notes_enabled)
-        if effect is not None:
-            self._load(effect)
-        elif given is not None:
-            set_combo(self.session, given)
-        else:
-            self._onset_changed()
-        self._session_changed()
-        self._kind_changed()
-        self._grade_changed()
-        self._load_practitioners()
+        return where
 
     # -- dependent fields ---------------------------------------------------------------------
 
@@ -326,7 +341,7 @@ class SideEffectDialog(FormDialog):
             self.outcome.set_value(AEOutcome.ONGOING)
         elif not ongoing:
             if not self.resolved.text():
-                self.resolved.set_value(self.window_.services.clock.today())
+                self.resolved.set_value(self.context.services.clock.today())
             if self.outcome.value() in OPEN_OUTCOMES:
                 self.outcome.set_value(AEOutcome.RESOLVED)
 
@@ -405,8 +420,8 @@ class SideEffectDialog(FormDialog):
             self.area.set_value(first[0])
 
     def _load_practitioners(self) -> None:
-        catalogue = self.window_.services.catalogue
-        self.window_.runner.run(catalogue.practitioners).success(self._practitioners_loaded)
+        catalogue = self.context.services.catalogue
+        self.context.runner.run(catalogue.practitioners).success(self._practitioners_loaded)
 
     def _practitioners_loaded(self, practitioners: list[Practitioner]) -> None:
         chosen = self.effect.recorded_by_id if self.effect else None
@@ -496,7 +511,7 @@ class SideEffectDialog(FormDialog):
         return validated(
             problems,
             lambda: data.validated(
-                self.window_.services.clock.now(),
+                self.context.services.clock.now(),
                 first_session_on=first,
                 suspected_session_on=session.started_at.date() if session else None,
             ),
@@ -508,11 +523,11 @@ class SideEffectDialog(FormDialog):
         data = self.checked_input()
         if data is None:
             return
-        treatment = self.window_.services.treatment
+        service = self.context.services.side_effects
         patient_id = self.patient.id
         effect_id = self.effect.id if self.effect else None
-        self.window_.runner.run(
-            lambda: treatment.side_effect_findings(patient_id, data, effect_id)
+        self.context.runner.run(
+            lambda: service.side_effect_findings(patient_id, data, effect_id)
         ).success(lambda findings: self._reviewed(data, findings)).failure(self.failed)
 
     def _reviewed(self, data: SideEffectInput, findings: list[Finding]) -> None:
@@ -520,16 +535,16 @@ class SideEffectDialog(FormDialog):
         if not self.review_findings(findings):
             return
         confirmed = [f.rule for f in findings if f.level is Level.ASK]
-        treatment = self.window_.services.treatment
+        service = self.context.services.side_effects
         effect = self.effect
         if effect is None:
             patient_id = self.patient.id
-            job = self.window_.runner.run(
-                lambda: treatment.record_side_effect(patient_id, data, confirmed=confirmed)
+            job = self.context.runner.run(
+                lambda: service.record_side_effect(patient_id, data, confirmed=confirmed)
             )
         else:
-            job = self.window_.runner.run(
-                lambda: treatment.update_side_effect(effect.id, data, confirmed=confirmed)
+            job = self.context.runner.run(
+                lambda: service.update_side_effect(effect.id, data, confirmed=confirmed)
             )
         self.buttons.setEnabled(False)
         job.success(self.saved_result).failure(self._save_failed)
@@ -546,13 +561,13 @@ class SideEffectDialog(FormDialog):
     def ask(
         cls,
         parent: QWidget,
-        window: MainWindow,
+        context: AppContext,
         record: PatientRecord,
         effect: SideEffect | None,
         session_id: int | None = None,
     ) -> Any:
         """The service's Result once saved; None when cancelled."""
-        dialog = cls(window, record, effect, session_id, parent)
+        dialog = cls(context, record, effect, session_id, parent)
         dialog.exec()
         return dialog.saved
 
@@ -562,11 +577,11 @@ class ResolveDialog(FormDialog):
     anything behind. Nothing is changed until Save, so a click on Mark resolved by mistake
     costs nothing."""
 
-    def __init__(self, window: MainWindow, effect: SideEffect, parent: QWidget | None = None):
+    def __init__(self, context: AppContext, effect: SideEffect, parent: QWidget | None = None):
         super().__init__(parent)
-        self.window_ = window
+        self.context = context
         self.effect = effect
-        formats = window.formats
+        formats = context.formats
         self.setWindowTitle(self.tr("Mark resolved"))
         intro = QLabel(
             arg(
@@ -578,7 +593,7 @@ class ResolveDialog(FormDialog):
         intro.setWordWrap(True)
         intro.setTextFormat(Qt.TextFormat.PlainText)
         self.day = DateField(formats)
-        self.day.set_value(max(window.services.clock.today(), effect.onset_on))
+        self.day.set_value(max(context.services.clock.today(), effect.onset_on))
         self.outcome = EnumCombo(AEOutcome, (AEOutcome.RESOLVED, AEOutcome.SEQUELAE))
         form = QFormLayout()
         self.add_row(form, self.tr("Resolved on *"), "resolved_on", self.day, marked=self.day.edit)
@@ -602,13 +617,13 @@ class ResolveDialog(FormDialog):
         if data is None:
             return
         day, outcome = data
-        treatment = self.window_.services.treatment
+        service = self.context.services.side_effects
         effect_id = self.effect.id
-        self.window_.runner.run(
-            lambda: treatment.resolve_side_effect(effect_id, day, outcome)
+        self.context.runner.run(
+            lambda: service.resolve_side_effect(effect_id, day, outcome)
         ).success(self.saved_value).failure(self.failed)
 
     @classmethod
-    def ask(cls, window: MainWindow, effect: SideEffect, parent: QWidget | None = None) -> Any:
+    def ask(cls, context: AppContext, effect: SideEffect, parent: QWidget | None = None) -> Any:
         """The service's Result once saved; None when cancelled."""
-        return cls(window, effect, parent).result_if_saved()
+        return cls(context, effect, parent).result_if_saved()

@@ -45,6 +45,7 @@ from mesodesk.domain.summary import (
 )
 from mesodesk.services.printing import PrintJob, Sender
 from mesodesk.services.summary import BatchOutcome, print_title
+from mesodesk.ui.context import AppContext, Host
 from mesodesk.ui.files import last_folder, remember, start_in
 from mesodesk.ui.form import FormDialog, fit_screen
 from mesodesk.ui.i18n import arg
@@ -55,7 +56,6 @@ from mesodesk.ui.widgets import DateField, date_problem
 
 if TYPE_CHECKING:
     from mesodesk.domain.patients import Patient
-    from mesodesk.ui.main_window import MainWindow
 
 
 def file_name(patient: Patient, privacy: Privacy, today: date, code: str = "") -> str:
@@ -76,11 +76,11 @@ class OptionsBox(QGroupBox):
     """The choices of a summary: the period, the sections, how much of the patient's identity
     goes with it (and which free text a pseudonymised one carries), the paper."""
 
-    def __init__(self, window: MainWindow, parent: QWidget | None = None) -> None:
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setTitle(self.tr("What goes in"))
-        self.window_ = window
-        formats = window.formats
+        self.context = context
+        formats = context.formats
         self.date_from = DateField(formats)
         self.date_to = DateField(formats)
         self.sections: dict[Section, QCheckBox] = {}
@@ -118,7 +118,7 @@ class OptionsBox(QGroupBox):
         self.paper = QComboBox()
         self.paper.addItem(self.tr("A4"), Paper.A4.value)
         self.paper.addItem(self.tr("US Letter"), Paper.LETTER.value)
-        clinic_paper = window.services.settings.get().paper
+        clinic_paper = context.services.settings.get().paper
         self.paper.setCurrentIndex(max(0, self.paper.findData(clinic_paper.value)))
         self.form = QFormLayout(self)
         period = QWidget()
@@ -182,7 +182,7 @@ class OptionsBox(QGroupBox):
             try:
                 values[key] = field.value()
             except ValueError as exc:
-                problems[key] = date_problem(exc, self.window_.formats)
+                problems[key] = date_problem(exc, self.context.formats)
                 values[key] = None
         if problems:
             raise ValidationError(problems)
@@ -202,12 +202,14 @@ class SummaryDialog(FormDialog):
 
     ask_before_discarding = False  # options to choose, nothing typed to lose
 
-    def __init__(self, window: MainWindow, patient: Patient, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: AppContext, patient: Patient, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
-        self.window_ = window
+        self.context = context
         self.patient = patient
         self.setWindowTitle(arg(self.tr("Summary for the specialist · %1"), patient.record_no))
-        self.box = OptionsBox(window)
+        self.box = OptionsBox(context)
         self.errors["date_from"] = self.errors["date_to"] = self.form_error
         self.fields["date_from"] = self.box.date_from
         self.fields["date_to"] = self.box.date_to
@@ -253,7 +255,7 @@ class SummaryDialog(FormDialog):
             self.show_errors(exc.errors)
             return
         self.show_errors({})
-        today = self.window_.services.clock.today()
+        today = self.context.services.clock.today()
         code = one_time_code() if options.redacted else None
         name = file_name(self.patient, options.privacy, today, code or "")
         action: str | None
@@ -268,11 +270,11 @@ class SummaryDialog(FormDialog):
             # A print is audited once the print service has taken it (the print dialog may be
             # cancelled); a preview is an export as before (it can save a copy).
             action = "pdf_export" if what == "preview" else None
-        summaries = self.window_.services.summaries
+        summaries = self.context.services.summaries
         patient_id = self.patient.id
         self.status.setText(self.tr("Making the summary…"))
         self._enable(False)
-        job = self.window_.runner.run(
+        job = self.context.runner.run(
             lambda: summaries.write(patient_id, target, options, action=action, code=code)
         )
         job.success(lambda written: self._written(what, written, options)).failure(self._failed)
@@ -316,7 +318,7 @@ class SummaryDialog(FormDialog):
             self.offer_open_folder(written.path)
         else:
             PdfPreview.show_file(
-                self.window_, written.path, self.patient.id, self.patient.record_no, owner=self
+                self.context, written.path, self.patient.id, self.patient.record_no, owner=self
             )
 
     def _print(self, written: Any, options: SummaryOptions) -> None:
@@ -328,7 +330,7 @@ class SummaryDialog(FormDialog):
 
         self.status.setText(self.tr("Choose the printer…"))
         job = print_pdf(
-            self.window_,
+            self.context,
             self,
             written.path,
             written.pages,
@@ -374,14 +376,14 @@ class SummaryDialog(FormDialog):
             PdfPreview, options=Qt.FindChildOption.FindDirectChildrenOnly
         ):
             geometry = preview.geometry()
-            preview.setParent(self.window_, preview.windowFlags())
+            preview.setParent(self.parentWidget(), preview.windowFlags())
             preview.setGeometry(geometry)
             preview.show()
         super().done(result)
 
     @classmethod
-    def ask(cls, window: MainWindow, patient: Patient) -> None:
-        dialog = cls(window, patient, window)
+    def ask(cls, context: AppContext, patient: Patient, parent: QWidget) -> None:
+        dialog = cls(context, patient, parent)
         dialog.exec()
 
 
@@ -407,7 +409,7 @@ def describe_job(job: PrintJob, pages: int) -> str:
 
 
 def print_pdf(
-    window: MainWindow,
+    context: AppContext,
     parent: QWidget,
     path: Path,
     pages: int,
@@ -421,8 +423,8 @@ def print_pdf(
     if printer is None:
         return None
     send = sender_for(printer, pages, title)
-    summaries = window.services.summaries
-    runner = window.runner
+    summaries = context.services.summaries
+    runner = context.runner
     job = runner.run(lambda: send(path, title))
 
     def audit(printed: PrintJob) -> None:
@@ -436,7 +438,7 @@ class PdfPreview(QMainWindow):
 
     def __init__(
         self,
-        window: MainWindow,
+        context: AppContext,
         path: Path,
         patient_id: int,
         record_no: str = "",
@@ -444,11 +446,11 @@ class PdfPreview(QMainWindow):
     ) -> None:
         # A window owned by the modal Summary dialog sits in front of it and takes the keyboard
         # and mouse; one owned by the main window would open behind the dialog, blocked by it.
-        super().__init__(owner or window)
+        super().__init__(owner)
         from PySide6.QtPdf import QPdfDocument
         from PySide6.QtPdfWidgets import QPdfView
 
-        self.window_ = window
+        self.context = context
         self.path = path
         self.patient_id = patient_id
         self.record_no = record_no
@@ -472,7 +474,7 @@ class PdfPreview(QMainWindow):
     def print_(self) -> None:
         pages = self.document.pageCount()
         title = print_title(self.record_no) if self.record_no else "mesodesk summary"
-        job = print_pdf(self.window_, self, self.path, pages, self.patient_id, None, title)
+        job = print_pdf(self.context, self, self.path, pages, self.patient_id, None, title)
         if job is None:
             return
         self.statusBar().showMessage(self.tr("Sending the summary to the printer…"))
@@ -504,13 +506,13 @@ class PdfPreview(QMainWindow):
     @classmethod
     def show_file(
         cls,
-        window: MainWindow,
+        context: AppContext,
         path: Path,
         patient_id: int,
         record_no: str = "",
         owner: QWidget | None = None,
     ) -> PdfPreview:
-        preview = cls(window, path, patient_id, record_no, owner)
+        preview = cls(context, path, patient_id, record_no, owner)
         preview.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         fit_screen(preview, 900, 720)
         preview.show()
@@ -525,12 +527,12 @@ class BatchDialog(FormDialog):
 
     ask_before_discarding = False
 
-    def __init__(self, window: MainWindow, parent: QWidget | None = None) -> None:
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.window_ = window
+        self.context = context
         self.setWindowTitle(self.tr("Summaries for a period"))
-        self.box = OptionsBox(window)
-        today = window.services.clock.today()
+        self.box = OptionsBox(context)
+        today = context.services.clock.today()
         self.box.date_from.set_value(today.replace(day=1))
         self.box.date_to.set_value(today)
         self.folder = last_folder() or Path.home() / "mesodesk summaries"
@@ -636,7 +638,7 @@ class BatchDialog(FormDialog):
             sender_for(self.printer, 1, self.tr("mesodesk summaries")) if printing else None
         )
         printer_name = self.printer.printerName() if printing else None
-        services = self.window_.services
+        services = self.context.services
         folder = self.folder if saving else None
         today = services.clock.today()
 
@@ -657,7 +659,7 @@ class BatchDialog(FormDialog):
         dialog.setWindowTitle(self.tr("Summaries"))
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(0)
-        job = self.window_.runner.run_long(work)
+        job = self.context.runner.run_long(work)
 
         def show(done: int, total: int, message: str) -> None:
             dialog.setMaximum(max(total, 1))
@@ -722,25 +724,27 @@ class BatchDialog(FormDialog):
         return " ".join(parts)
 
     @classmethod
-    def ask(cls, window: MainWindow) -> None:
-        dialog = cls(window, window)
+    def ask(cls, context: AppContext, parent: QWidget) -> None:
+        dialog = cls(context, parent)
         dialog.exec()
 
 
-def install(window: MainWindow) -> None:
+def install(host: Host) -> None:
     """Tools ▸ Summaries for a period…, Tools ▸ Clinic settings…"""
     from mesodesk.ui.clinic_settings_dialog import ClinicSettingsDialog
 
-    tools = window.menus["tools"]
-    batch = QAction(window.tr("Summaries for a period…"), window)
-    batch.triggered.connect(lambda: BatchDialog.ask(window))
+    context, window = host.context, host.window()
+    tools = host.menu("tools")
+    tr = QCoreApplication.translate
+    batch = QAction(tr("MainWindow", "Summaries for a period…"), window)
+    batch.triggered.connect(lambda: BatchDialog.ask(context, window))
     tools.addAction(batch)
-    settings = QAction(window.tr("Clinic settings…"), window)
+    settings = QAction(tr("MainWindow", "Clinic settings…"), window)
 
     def edit_settings() -> None:
-        result = ClinicSettingsDialog.ask(window)
+        result = ClinicSettingsDialog.ask(context, window)
         if result is not None:
-            window.apply(result.changes)
+            context.apply(result.changes)
 
     settings.triggered.connect(edit_settings)
     tools.addAction(settings)

@@ -110,7 +110,7 @@ def summary_rows() -> list[Row]:
         from mesodesk.services.demo import generate_demo
 
         services = Services.open(Path(folder) / "clinic.sqlite3")
-        generate_demo(services.db, 100, 2)
+        generate_demo(services._db, 100, 2)
         ids = [r.id for r in services.patients.search(PatientQuery(), limit=100).rows]
         reports: list[int] = []
         started = time.perf_counter()

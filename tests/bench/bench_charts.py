@@ -17,7 +17,7 @@ def timeline_rows() -> list[Row]:
     matplotlib.use("Agg")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from mesodesk.reports.charts import patient_timeline
+    from mesodesk.reports.timeline import patient_timeline
     from tests.chart_data import TODAY, record
 
     patient = record(sessions=30, effects=150, ongoing=5, lot_change_at=12, reviews=2)
@@ -42,12 +42,12 @@ def dashboard_rows(db_path: Path) -> list[Row]:
     matplotlib.use("Agg")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from mesodesk.reports.charts import dashboard_figures
+    from mesodesk.reports.dashboard import dashboard_figures
     from mesodesk.services.registry import Services
 
     services = Services.open(db_path, read_only=True)
     analytics = services.analytics
-    with services.db.read() as s:
+    with services._db.read() as s:
         sessions = s.connection().exec_driver_sql("SELECT count(*) FROM treatment_session").scalar()
     started = time.perf_counter()
     data = analytics.dashboard()

@@ -90,7 +90,7 @@ def tamper_rows(patients: int = 300) -> list[Row]:
         try:
             template = Path(work) / "template.sqlite3"
             services = Services.open(template)
-            generate_demo(services.db, patients, 5)
+            generate_demo(services._db, patients, 5)
             services.patients.create(patient_input())
             services.close()
             for i, attack in enumerate(ATTACKS):

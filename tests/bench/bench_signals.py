@@ -199,7 +199,7 @@ def detection_time_rows(db_path: Any) -> list[Row]:
         started = time.perf_counter()
         report = services.signals.signals()
         seconds = time.perf_counter() - started
-        with services.db.read() as s:
+        with services._db.read() as s:
             sessions = (
                 s.connection().exec_driver_sql("SELECT count(*) FROM treatment_session").scalar()
             )

@@ -26,7 +26,7 @@ def _busy_patient(services: object) -> int:
     start = date(2022, 1, 3)
     sessions = []
     for c in range(5):
-        course = s.treatment.create_course(  # type: ignore[attr-defined]
+        course = s.courses.create_course(  # type: ignore[attr-defined]
             patient.id,
             CourseInput(
                 Indication.REJUVENATION,
@@ -40,7 +40,7 @@ def _busy_patient(services: object) -> int:
                 start + timedelta(days=150 * c + 9 * i), datetime.min.time()
             ).replace(hour=10)
             sessions.append(
-                s.treatment.log_session(  # type: ignore[attr-defined]
+                s.sessions.log_session(  # type: ignore[attr-defined]
                     patient.id,
                     SessionInput(
                         course.id,
@@ -58,7 +58,7 @@ def _busy_patient(services: object) -> int:
     for i in range(150):
         session = sessions[i % 60]
         onset = session.started_at.date() + timedelta(days=i % 3)
-        s.treatment.record_side_effect(  # type: ignore[attr-defined]
+        s.side_effects.record_side_effect(  # type: ignore[attr-defined]
             patient.id,
             SideEffectInput(
                 kinds[i % 3],
@@ -97,7 +97,7 @@ def record_rows() -> list[Row]:
 
         def open_and_fill() -> None:
             """Opening the patient: a new record view, its data loaded, every tab filled."""
-            view = PatientRecordView(window, patient_id)
+            view = PatientRecordView(window.context, patient_id)
             view.resize(1366, 700)
             view.show()
             view.show_record(services.treatment.record(patient_id))
@@ -125,15 +125,15 @@ def clinic_rows(db_path: Path) -> list[Row]:
     from mesodesk.store.derived import stale_patients
 
     services = Services.open(db_path)
-    with services.db.read() as s:
+    with services._db.read() as s:
         sessions = s.connection().exec_driver_sql("SELECT count(*) FROM treatment_session").scalar()
-    recall = median_ms(lambda: services.treatment.recall("PCD-2405-B"), 9, 1)
-    found = services.treatment.recall("PCD-2405-B")
+    recall = median_ms(lambda: services.recall.recall("PCD-2405-B"), 9, 1)
+    found = services.recall.recall("PCD-2405-B")
     today = services.clock.today()
-    due = median_ms(lambda: services.treatment.due(today), 9, 1)
-    listed = len(services.treatment.due(today))
-    lapsed = median_ms(lambda: services.treatment.due(today, lapsed=True), 9, 1)
-    lapsed_count = len(services.treatment.due(today, lapsed=True))
+    due = median_ms(lambda: services.courses.due(today), 9, 1)
+    listed = len(services.courses.due(today))
+    lapsed = median_ms(lambda: services.courses.due(today, lapsed=True), 9, 1)
+    lapsed_count = len(services.courses.due(today, lapsed=True))
     by_due = PatientQuery(sort=PatientSort.NEXT_DUE)
     sort = median_ms(lambda: services.patients.search(by_due), 9, 1)
     services.close()
@@ -144,7 +144,7 @@ def clinic_rows(db_path: Path) -> list[Row]:
         shutil.copyfile(db_path, copy)
         month_on = datetime.combine(today + timedelta(days=30), datetime.min.time())
         later = Services.open(copy, clock=FixedClock(month_on))
-        with later.db.read() as s:
+        with later._db.read() as s:
             stale = len(stale_patients(s.connection(), month_on.date()))
         started = time.perf_counter()
         later.patients.search(by_due)

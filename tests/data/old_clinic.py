@@ -35,7 +35,7 @@ def main(out: Path) -> None:
 
         path = Path(work) / "clinic.sqlite3"
         services = Services.open(path, clock=FixedClock(NOW))
-        generate_demo(services.db, 20, 4, today=NOW.date())
+        generate_demo(services._db, 20, 4, today=NOW.date())
         services.patients.create(patient_input(first_name="Old"))
         services.patients.update(21, patient_input(first_name="Older"))
         services.settings.update(ClinicSettings(clinic_name="Clinique du Lac"))

@@ -18,9 +18,9 @@ from tests.gui.conftest import wait_jobs
 
 @pytest.fixture
 def history(services: Any) -> Any:
-    services.db.actor = Actor("Dr. Amelia Hart", 1)
+    services.database.work_as(Actor("Dr. Amelia Hart", 1))
     a = services.patients.create(patient_input()).value
-    services.db.actor = Actor("=Nurse Bea")
+    services.database.work_as(Actor("=Nurse Bea"))
     b = services.patients.create(patient_input(first_name="Anna", last_name="Smith")).value
     services.patients.update(a.id, patient_input(last_name="Schneider"))
     services.patients.archive(b.id)

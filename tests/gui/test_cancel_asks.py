@@ -54,8 +54,8 @@ def test_a_record_loaded_into_the_form_is_not_a_change(
     view = window.open_patient(patient.id)
     qtbot.waitUntil(lambda: view.record is not None)
     edit = PatientDialog(services, window.runner, window.formats, patient)
-    session = SessionDialog(window, view.record, None, view)
-    effect = SideEffectDialog(window, view.record, None, None, view)
+    session = SessionDialog(window.context, view.record, None, view)
+    effect = SideEffectDialog(window.context, view.record, None, None, view)
     for dialog in (edit, session, effect):
         qtbot.addWidget(dialog)
         dialog.show()

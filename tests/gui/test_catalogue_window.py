@@ -5,16 +5,11 @@ import pytest
 from PySide6.QtCore import Qt
 
 from mesodesk.domain.catalogue import PractitionerInput, ProductInput
-from mesodesk.ui.catalogue_window import (
-    CatalogueWindow,
-    LotDialog,
-    LotTableModel,
-    PractitionerDialog,
-    PractitionerTableModel,
-    ProductDialog,
-    ProductTableModel,
-    open_catalogue,
-)
+from mesodesk.ui.catalogue_models import LotTableModel, PractitionerTableModel, ProductTableModel
+from mesodesk.ui.catalogue_window import CatalogueWindow, open_catalogue
+from mesodesk.ui.lot_dialog import LotDialog
+from mesodesk.ui.practitioner_dialog import PractitionerDialog
+from mesodesk.ui.product_dialog import ProductDialog
 from mesodesk.ui.tables import ALERT
 from tests.gui import treatment_seed as seed
 from tests.gui.conftest import wait_jobs

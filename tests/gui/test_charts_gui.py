@@ -14,7 +14,8 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QGuiApplication, QMouseEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 
-from mesodesk.reports import charts
+from mesodesk.reports import dashboard as clinic_charts
+from mesodesk.reports import timeline
 from mesodesk.services.demo import BAD_LOT_NUMBER, INFECTION_LOT_NUMBER, generate_demo
 from mesodesk.ui.charts import ChartView, PatientTimelineView
 from mesodesk.ui.dashboard import (
@@ -47,7 +48,7 @@ def test_chart_view_exports_and_copies(
     view.resize(700, 450)
     view.show()
     assert not view.export_button.isEnabled()
-    view.set_figure(charts.monthly_rates_figure(data.dashboard()))
+    view.set_figure(clinic_charts.monthly_rates_figure(data.dashboard()))
     assert view.export_button.isEnabled() and view.copy_button.isEnabled()
     for suffix, start in ((".svg", b"<?xml"), (".png", b"\x89PNG"), (".pdf", b"%PDF")):
         target = str(tmp_path / f"months{suffix}")
@@ -123,7 +124,7 @@ def test_timeline_edges_in_the_view(qtbot: Any) -> None:
     assert view.chart.figure() is not None and not view.hint.isVisible()
     view.show_record(data.record(effects=2), data.TODAY)  # side effects, no session
     assert view.hint.isVisible()
-    assert len(charts.timeline_bars(view.chart.figure()).bars) == 2
+    assert len(timeline.timeline_bars(view.chart.figure()).bars) == 2
 
 
 @pytest.fixture
@@ -132,7 +133,7 @@ def demo_window(qtbot: Any, services: Any) -> Any:
     from mesodesk.ui.settings import Settings
 
     # the first-start demo's size: enough exposed patients for both of its signals to show
-    generate_demo(services.db, 1000, 1, today=TODAY)
+    generate_demo(services._db, 1000, 1, today=TODAY)
     window = MainWindow(services, Settings())
     qtbot.addWidget(window)
     window.resize(1366, 768)

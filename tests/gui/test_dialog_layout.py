@@ -54,7 +54,7 @@ def text_room(edit: QLineEdit) -> int:
 def test_reported_on_date_shows_in_full(
     qtbot: Any, window: Any, record_view: Any, size: tuple[int, int] | None
 ) -> None:
-    dialog = SideEffectDialog(window, record_view.record, None, None, record_view)
+    dialog = SideEffectDialog(window.context, record_view.record, None, None, record_view)
     shown(qtbot, dialog, size)
     edit = dialog.reported_day.edit
     assert edit.text() == "24/11/2026"
@@ -70,7 +70,7 @@ def test_reported_on_date_shows_in_full(
 def test_grade_help_says_the_grade_once(
     qtbot: Any, window: Any, record_view: Any, value: Grade
 ) -> None:
-    dialog = SideEffectDialog(window, record_view.record, None, None, record_view)
+    dialog = SideEffectDialog(window.context, record_view.record, None, None, record_view)
     qtbot.addWidget(dialog)
     dialog.grade.setValue(int(value))
     text = dialog.grade_help.text()
@@ -82,7 +82,7 @@ def test_grade_help_says_the_grade_once(
 
 
 def test_grade_help_and_tooltip_read_plainly(qtbot: Any, window: Any, record_view: Any) -> None:
-    dialog = SideEffectDialog(window, record_view.record, None, None, record_view)
+    dialog = SideEffectDialog(window.context, record_view.record, None, None, record_view)
     qtbot.addWidget(dialog)
     assert dialog.grade_help.text() == "1 Mild: no or mild symptoms; observation only."
     dialog.grade.setValue(2)
@@ -122,7 +122,7 @@ def test_patient_address_sits_beside_its_label(
 def test_course_notes_sit_beside_their_label(
     qtbot: Any, window: Any, record_view: Any, size: tuple[int, int] | None
 ) -> None:
-    dialog = CourseDialog(window, record_view.record.patient.id, None, record_view)
+    dialog = CourseDialog(window.context, record_view.record.patient.id, None, record_view)
     shown(qtbot, dialog, size)
     beside_its_label(dialog, dialog.notes)
     # the list of areas still takes the room it is given

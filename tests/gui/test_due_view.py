@@ -41,7 +41,7 @@ def test_model_passes_the_model_tester(
     qtmodeltester: Any, services: Any, formats: Any, clinic: Any
 ) -> None:
     model = DueTableModel(formats)
-    model.set_entries(services.treatment.due(date(2026, 12, 31)), TODAY)
+    model.set_entries(services.courses.due(date(2026, 12, 31)), TODAY)
     qtmodeltester.check(model)
     assert model.rowCount() == 3
     first = [model.data(model.index(0, c)) for c in range(model.columnCount())]
@@ -119,7 +119,7 @@ def test_a_session_logged_elsewhere_takes_the_course_off_the_list(
     view = open_due(window)
     qtbot.waitUntil(lambda: view.proxy.rowCount() == 2)
     late = clinic["late"]
-    result = services.treatment.log_session(
+    result = services.sessions.log_session(
         late.id,
         SessionInput(
             course_id=clinic["late_course"].id,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mesodesk.reports import charts
+from mesodesk.reports import dashboard as clinic_charts
 from mesodesk.services.demo import generate_demo
 from mesodesk.ui import files
 from mesodesk.ui import settings as keys
@@ -26,7 +26,7 @@ def test_file_dialogs_start_in_the_folder_last_used(
     qtbot.addWidget(view)
     view.resize(700, 450)
     view.show()
-    view.set_figure(charts.monthly_rates_figure(data.dashboard()))
+    view.set_figure(clinic_charts.monthly_rates_figure(data.dashboard()))
     asked: list[str] = []
     exports = tmp_path / "exports"
     exports.mkdir()
@@ -53,7 +53,7 @@ def test_file_dialogs_start_in_the_folder_last_used(
 def test_open_record_tabs_are_opened_again_at_the_next_start(qtbot: Any, services: Any) -> None:
     from mesodesk.ui.main_window import MainWindow
 
-    generate_demo(services.db, 12, 1, today=data.TODAY)
+    generate_demo(services._db, 12, 1, today=data.TODAY)
     first = MainWindow(services, Settings())
     qtbot.addWidget(first)
     first.show()

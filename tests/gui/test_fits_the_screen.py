@@ -48,7 +48,7 @@ def fits(widget: QWidget) -> list[str]:
 def demo(qtbot: Any, services: Any) -> Iterator[Any]:
     from mesodesk.ui.main_window import MainWindow
 
-    generate_demo(services.db, 40, 1, today=TODAY)
+    generate_demo(services._db, 40, 1, today=TODAY)
     window = MainWindow(services, Settings())
     qtbot.addWidget(window)
     window.show()
@@ -65,7 +65,7 @@ def busiest_patient(services: Any) -> int:
     from mesodesk.domain.catalogue import PractitionerInput, ProductInput
     from tests.conftest import patient_input
 
-    with services.db.engine.connect() as connection:
+    with services._db.engine.connect() as connection:
         row = connection.exec_driver_sql(
             "SELECT c.patient_id FROM treatment_session s JOIN course c ON c.id = s.course_id "
             "GROUP BY c.patient_id ORDER BY count(*) DESC LIMIT 1"
@@ -138,16 +138,14 @@ def test_the_main_window_and_its_tabs_fit(qtbot: Any, demo: Any, services: Any) 
 def test_every_dialog_fits(qtbot: Any, demo: Any, services: Any, tmp_path: Path) -> None:
     from mesodesk.domain.audit import Actor
     from mesodesk.ui.audit_view import AuditWindow
-    from mesodesk.ui.catalogue_window import (
-        LotDialog,
-        PractitionerDialog,
-        ProductDialog,
-        open_catalogue,
-    )
+    from mesodesk.ui.catalogue_window import open_catalogue
     from mesodesk.ui.clinic_settings_dialog import ClinicSettingsDialog
     from mesodesk.ui.course_dialog import CourseDialog
     from mesodesk.ui.dashboard import LotRatesDialog
+    from mesodesk.ui.lot_dialog import LotDialog
     from mesodesk.ui.patient_dialog import PatientDialog
+    from mesodesk.ui.practitioner_dialog import PractitionerDialog
+    from mesodesk.ui.product_dialog import ProductDialog
     from mesodesk.ui.review_dialog import CourseReviewDialog
     from mesodesk.ui.safety import ProgressDialog, RestoreDialog, WorkingAsDialog
     from mesodesk.ui.session_dialog import SessionDialog
@@ -164,18 +162,18 @@ def test_every_dialog_fits(qtbot: Any, demo: Any, services: Any, tmp_path: Path)
     runner, formats = demo.runner, demo.formats
     dialogs: list[QWidget] = [
         PatientDialog(services, runner, formats, record.patient),
-        CourseDialog(demo, record.patient.id, course, view),
-        SessionDialog(demo, record, None, view),
-        SessionDialog(demo, record, session, view),
-        SideEffectDialog(demo, record, None, session.id, view),
-        SideEffectDialog(demo, record, effect, None, view),
-        *([ResolveDialog(demo, effect, view)] if effect is not None else []),
-        SummaryDialog(demo, record.patient, demo),
-        BatchDialog(demo, demo),
+        CourseDialog(demo.context, record.patient.id, course, view),
+        SessionDialog(demo.context, record, None, view),
+        SessionDialog(demo.context, record, session, view),
+        SideEffectDialog(demo.context, record, None, session.id, view),
+        SideEffectDialog(demo.context, record, effect, None, view),
+        *([ResolveDialog(demo.context, effect, view)] if effect is not None else []),
+        SummaryDialog(demo.context, record.patient, demo),
+        BatchDialog(demo.context, demo),
         ProductDialog(services, runner, formats, product),
         LotDialog(services, runner, formats, product),
         PractitionerDialog(services, runner, formats),
-        ClinicSettingsDialog(demo, services.settings.get(), demo),
+        ClinicSettingsDialog(demo.context, services.settings.get(), demo),
         RestoreDialog([], formats, tmp_path, demo),
         WorkingAsDialog(Actor("someone (computer login)"), [], demo),
         ProgressDialog("Backing up", "Copying the database…", True, demo),

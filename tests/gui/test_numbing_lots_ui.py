@@ -45,7 +45,7 @@ def numbed_clinic(services: Any) -> tuple[Clinic, int, Any]:
         numbing_agent=NumbingAgent.TOPICAL_ANAESTHETIC,
         numbing_lot_id=lot.value.id,
     )
-    session = services.treatment.log_session(clinic.patient.id, data).value
+    session = services.sessions.log_session(clinic.patient.id, data).value
     return clinic, lot.value.id, session
 
 
@@ -71,9 +71,9 @@ def test_the_dialog_offers_the_numbing_lot_among_the_lots_the_session_used(
     qtbot.waitUntil(lambda: dialog.saved is not None, timeout=15_000)
     effect = dialog.saved.value
     assert effect.lot_ids == (cream,) and not effect.suspects_blend
-    assert [
-        x.id for _e, x in services.treatment.recall("NC-2610-A").side_effects(suspected=True)
-    ] == [effect.id]
+    assert [x.id for _e, x in services.recall.recall("NC-2610-A").side_effects(suspected=True)] == [
+        effect.id
+    ]
 
 
 def test_the_recall_lists_a_numbed_session_without_an_amount(
@@ -81,11 +81,11 @@ def test_the_recall_lists_a_numbed_session_without_an_amount(
 ) -> None:
     _clinic, _cream, _session = numbed_clinic(services)
     model = RecallTableModel(formats)
-    model.set_entries(services.treatment.recall("nc-2610-a").entries)
+    model.set_entries(services.recall.recall("nc-2610-a").entries)
     qtmodeltester.check(model)
     assert model.rowCount() == 1
     assert model.data(model.index(0, 4)) == "numbing"
     assert "numbing cream" in model.data(model.index(0, 4), Qt.ItemDataRole.ToolTipRole)
     blend = RecallTableModel(formats)
-    blend.set_entries(services.treatment.recall("HA-2601-A").entries)
+    blend.set_entries(services.recall.recall("HA-2601-A").entries)
     assert blend.data(blend.index(0, 4)) == "1 ml"

@@ -112,7 +112,7 @@ def test_print_from_the_summary_dialog_reaches_cups_as_a_document(
         return chosen
 
     monkeypatch.setattr(printing.PrintSetup, "ask", classmethod(lambda cls, *a, **k: ask(*a, **k)))
-    dialog = SummaryDialog(window, patient, window)
+    dialog = SummaryDialog(window.context, patient, window)
     qtbot.addWidget(dialog)
     dialog.print_button.click()
     qtbot.waitUntil(lambda: "Sent to the printer" in dialog.status.text(), timeout=30_000)
@@ -141,7 +141,7 @@ def test_a_cancelled_print_dialog_prints_and_audits_nothing(
 ) -> None:
     patient = seen_patient(services)
     monkeypatch.setattr(printing.PrintSetup, "ask", classmethod(lambda cls, *a, **k: None))
-    dialog = SummaryDialog(window, patient, window)
+    dialog = SummaryDialog(window.context, patient, window)
     qtbot.addWidget(dialog)
     dialog.print_button.click()
     qtbot.waitUntil(lambda: dialog.status.text() == "Nothing was printed.", timeout=20_000)
@@ -157,7 +157,7 @@ def test_a_refusal_is_said_in_words_beside_the_buttons(
     chosen = qprinter(cups.queue)
     assert chosen.printerName() == cups.queue
     monkeypatch.setattr(printing.PrintSetup, "ask", classmethod(lambda cls, *a, **k: chosen))
-    dialog = SummaryDialog(window, patient, window)
+    dialog = SummaryDialog(window.context, patient, window)
     qtbot.addWidget(dialog)
     cups.lp_tool("cupsreject", "-r", "moving office", cups.queue)
     try:
@@ -270,7 +270,7 @@ def test_the_batch_prints_one_job_per_letter(
     monkeypatch.setattr(
         printing.PrintSetup, "ask", classmethod(lambda cls, *a, **k: qprinter(cups.queue))
     )
-    dialog = BatchDialog(window, window)
+    dialog = BatchDialog(window.context, window)
     qtbot.addWidget(dialog)
     dialog.folder = tmp_path / "batch"
     dialog.save_box.setChecked(False)

@@ -84,3 +84,27 @@ def test_start_up_shows_the_first_page_then_the_main_window(
     ).stdout
     assert "shown " in out and "ready " in out
     assert out.index("shown ") < out.index("ready ")
+
+
+def test_start_up_resolves_the_database_once_and_holds_one_lock(
+    qapp: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from mesodesk.app import StartUp
+
+    path = tmp_path / "clinic.sqlite3"
+    path.write_bytes(b"")  # exists: no question asked
+    for typed in (str(path), f"sqlite:///{path}"):
+        start = StartUp.resolve(typed)
+        assert start.path == path.resolve() and start.target.url == f"sqlite:///{path.resolve()}"
+    told: list[str] = []
+    monkeypatch.setattr(
+        "mesodesk.app.QMessageBox.information", lambda _p, _t, text: told.append(text)
+    )
+    first = StartUp.resolve(str(path))
+    assert first.confirm_new() and first.take_lock() and first.lock is not None
+    second = StartUp.resolve(str(path))
+    assert not second.take_lock() and second.lock is None and len(told) == 1
+    first.release()
+    assert second.take_lock()
+    second.release()
+    assert StartUp.resolve("postgresql://u@host/clinic").path is None

@@ -47,7 +47,7 @@ def test_model_passes_the_model_tester(
     qtmodeltester: Any, services: Any, formats: Any, clinic: Any
 ) -> None:
     model = RecallTableModel(formats)
-    model.set_entries(services.treatment.recall("pc-24").entries)
+    model.set_entries(services.recall.recall("pc-24").entries)
     qtmodeltester.check(model)
     assert model.rowCount() == 3
     rows = {

@@ -65,7 +65,7 @@ def reload(qtbot: Any, view: Any) -> None:
 
 
 def with_course(services: Any, clinic: dict[str, Any], start: date = date(2026, 10, 1)) -> Any:
-    return services.treatment.create_course(
+    return services.courses.create_course(
         clinic["patient"].id,
         CourseInput(
             Indication.WRINKLES,
@@ -79,7 +79,7 @@ def with_course(services: Any, clinic: dict[str, Any], start: date = date(2026, 
 
 
 def session_dialog(qtbot: Any, window: Any, view: Any, session: Any = None) -> SessionDialog:
-    dialog = SessionDialog(window, view.record, session, view)
+    dialog = SessionDialog(window.context, view.record, session, view)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.loaded)
     return dialog
@@ -89,7 +89,7 @@ def test_record_shows_identity_safety_and_everything(
     qtbot: Any, window: Any, services: Any, clinic: dict[str, Any]
 ) -> None:
     course = with_course(services, clinic)
-    s = services.treatment.log_session(
+    s = services.sessions.log_session(
         clinic["patient"].id,
         SessionInput(
             course.id,
@@ -100,7 +100,7 @@ def test_record_shows_identity_safety_and_everything(
             practitioner_id=clinic["doctor"].id,
         ),
     ).value
-    services.treatment.record_side_effect(
+    services.side_effects.record_side_effect(
         clinic["patient"].id,
         SideEffectInput(
             SideEffectKind.SWELLING,
@@ -139,7 +139,7 @@ def test_model_tester_on_record_tables(
 ) -> None:
     course = with_course(services, clinic)
     for day in (1, 8):
-        services.treatment.log_session(
+        services.sessions.log_session(
             clinic["patient"].id,
             SessionInput(
                 course.id,
@@ -160,7 +160,7 @@ def test_model_tester_on_record_tables(
 def test_course_dialog_happy_path(
     qtbot: Any, window: Any, services: Any, clinic: dict[str, Any]
 ) -> None:
-    dialog = CourseDialog(window, clinic["patient"].id, None)
+    dialog = CourseDialog(window.context, clinic["patient"].id, None)
     qtbot.addWidget(dialog)
     dialog.indication.setCurrentIndex(dialog.indication.findData(Indication.HAIR_LOSS))
     dialog.areas.item(
@@ -202,7 +202,7 @@ def test_course_dialog_errors(
     field: str,
     words: str,
 ) -> None:
-    dialog = CourseDialog(window, clinic["patient"].id, None)
+    dialog = CourseDialog(window.context, clinic["patient"].id, None)
     qtbot.addWidget(dialog)
     setup(dialog)
     dialog.save()
@@ -312,7 +312,7 @@ def test_expired_lot_from_the_last_blend_is_refused(
     course = with_course(services, clinic)
     # the last session used a lot that has expired since, and the product has no other lot in date
     services.catalogue.delete_lot(clinic["ha_lot"].id)
-    services.treatment.log_session(
+    services.sessions.log_session(
         clinic["patient"].id,
         SessionInput(
             course.id,
@@ -336,7 +336,7 @@ def test_same_blend_replaces_an_expired_lot_by_one_in_date(
     qtbot: Any, window: Any, services: Any, clinic: dict[str, Any]
 ) -> None:
     course = with_course(services, clinic)
-    services.treatment.log_session(
+    services.sessions.log_session(
         clinic["patient"].id,
         SessionInput(
             course.id,
@@ -382,13 +382,13 @@ def test_allergy_warns_before_the_session_is_saved(
 def effect_dialog(
     qtbot: Any, window: Any, view: Any, effect: Any = None, session_id: int | None = None
 ) -> SideEffectDialog:
-    dialog = SideEffectDialog(window, view.record, effect, session_id, view)
+    dialog = SideEffectDialog(window.context, view.record, effect, session_id, view)
     qtbot.addWidget(dialog)
     return dialog
 
 
 def logged(services: Any, clinic: dict[str, Any], course: Any, when: datetime) -> Any:
-    return services.treatment.log_session(
+    return services.sessions.log_session(
         clinic["patient"].id,
         SessionInput(
             course.id,
@@ -475,7 +475,7 @@ def test_mark_resolved_asks_the_day_and_can_be_undone(
 
     course = with_course(services, clinic)
     s = logged(services, clinic, course, datetime(2026, 10, 1, 10))
-    effect = services.treatment.record_side_effect(
+    effect = services.side_effects.record_side_effect(
         clinic["patient"].id,
         SideEffectInput(
             SideEffectKind.PAIN,
@@ -507,11 +507,11 @@ def test_mark_resolved_asks_the_day_and_can_be_undone(
     monkeypatch.setattr(ResolveDialog, "result_if_saved", lambda d: answer(d, "30/09/2026"))
     view.effect_actions["resolve"].click()
     assert "before the onset" in asked[-1].errors["resolved_on"].text()
-    assert services.treatment.side_effect(effect.id).ongoing
+    assert services.side_effects.side_effect(effect.id).ongoing
     monkeypatch.setattr(ResolveDialog, "result_if_saved", lambda d: answer(d, "31/10/2026"))
     view.effect_actions["resolve"].click()
-    qtbot.waitUntil(lambda: not services.treatment.side_effect(effect.id).ongoing)
-    resolved = services.treatment.side_effect(effect.id)
+    qtbot.waitUntil(lambda: not services.side_effects.side_effect(effect.id).ongoing)
+    resolved = services.side_effects.side_effect(effect.id)
     assert resolved.resolved_on == date(2026, 10, 31) and resolved.outcome is AEOutcome.RESOLVED
     qtbot.waitUntil(
         lambda: view.effect_model.rows and view.effect_model.rows[0].cells[4] == "31/10/2026"
@@ -519,10 +519,10 @@ def test_mark_resolved_asks_the_day_and_can_be_undone(
     # and undone: the same button reopens it
     view.select("side_effect", effect.id)
     assert view.effect_actions["resolve"].text() == "Reopen…"
-    monkeypatch.setattr(window, "confirm", lambda *a: True)
+    monkeypatch.setattr(view, "confirm", lambda *a: True)
     view.effect_actions["resolve"].click()
-    qtbot.waitUntil(lambda: services.treatment.side_effect(effect.id).ongoing)
-    assert services.treatment.side_effect(effect.id).outcome is AEOutcome.ONGOING
+    qtbot.waitUntil(lambda: services.side_effects.side_effect(effect.id).ongoing)
+    assert services.side_effects.side_effect(effect.id).outcome is AEOutcome.ONGOING
 
 
 def test_delete_session_asks_about_its_side_effects(
@@ -530,7 +530,7 @@ def test_delete_session_asks_about_its_side_effects(
 ) -> None:
     course = with_course(services, clinic)
     s = logged(services, clinic, course, datetime(2026, 10, 1, 10))
-    effect = services.treatment.record_side_effect(
+    effect = services.side_effects.record_side_effect(
         clinic["patient"].id,
         SideEffectInput(
             SideEffectKind.BRUISING,
@@ -551,7 +551,7 @@ def test_delete_session_asks_about_its_side_effects(
     view.session_actions["delete"].click()
     qtbot.waitUntil(lambda: services.treatment.record(clinic["patient"].id).sessions == ())
     assert asked == [1]
-    kept = services.treatment.side_effect(effect.id)
+    kept = services.side_effects.side_effect(effect.id)
     assert kept.session_id is None
 
 
@@ -580,7 +580,7 @@ def test_gui_entries_appear_in_show_json(
 ) -> None:
     """A course, a session and a side effect entered through the GUI, found by `mesodesk show`."""
     view = open_record(qtbot, window, clinic["patient"].id)
-    course_dialog = CourseDialog(window, clinic["patient"].id, None)
+    course_dialog = CourseDialog(window.context, clinic["patient"].id, None)
     qtbot.addWidget(course_dialog)
     course_dialog.areas.item(0).setCheckState(Qt.CheckState.Checked)  # forehead
     course_dialog.started_on.set_value(NOW.date() - timedelta(days=3))
@@ -632,7 +632,7 @@ def test_chart_tab_draws_the_timeline_and_a_click_opens_the_side_effect(
 ) -> None:
     course = with_course(services, clinic)
     s = logged(services, clinic, course, datetime(2026, 10, 1, 10))
-    effect = services.treatment.record_side_effect(
+    effect = services.side_effects.record_side_effect(
         clinic["patient"].id,
         SideEffectInput(
             SideEffectKind.SWELLING,

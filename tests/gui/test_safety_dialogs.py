@@ -47,7 +47,7 @@ class Clinic:
         fields.update(patient)
         self.services = services
         self.patient = services.patients.create(patient_input(**fields)).value
-        self.course = services.treatment.create_course(
+        self.course = services.courses.create_course(
             self.patient.id,
             CourseInput(
                 Indication.WRINKLES,
@@ -67,7 +67,7 @@ class Clinic:
             1.5,
             tuple(BlendInput(lot, 1.0) for lot in lots),
         )
-        return self.services.treatment.log_session(self.patient.id, data, **answers).value
+        return self.services.sessions.log_session(self.patient.id, data, **answers).value
 
     def sessions(self) -> int:
         return len(self.services.treatment.record(self.patient.id).sessions)
@@ -195,7 +195,7 @@ def test_without_a_session_causality_is_not_yet_assessed_and_reported_via_is_ask
 
 
 def session_dialog(qtbot: Any, window: Any, view: Any) -> SessionDialog:
-    dialog = SessionDialog(window, view.record, None, view)
+    dialog = SessionDialog(window.context, view.record, None, view)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.loaded)
     dialog.add_button.click()
@@ -325,7 +325,7 @@ def test_an_open_side_effect_at_the_area_blocks_the_session(
 ) -> None:
     clinic = Clinic(services)
     first = clinic.session(datetime(2026, 11, 10, 10))
-    services.treatment.record_side_effect(
+    services.side_effects.record_side_effect(
         clinic.patient.id,
         SideEffectInput(
             SideEffectKind.INFECTION,
@@ -350,7 +350,7 @@ def test_an_open_side_effect_at_the_area_blocks_the_session(
 
 
 def effect_dialog(qtbot: Any, window: Any, view: Any) -> SideEffectDialog:
-    dialog = SideEffectDialog(window, view.record, None, None, view)
+    dialog = SideEffectDialog(window.context, view.record, None, None, view)
     qtbot.addWidget(dialog)
     dialog.via.set_value(ReportChannel.PHONE)
     return dialog

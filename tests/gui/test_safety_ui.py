@@ -170,7 +170,7 @@ def test_a_damaged_database_opens_read_only(
     said = Said(controller, monkeypatch)
     controller.start_automatic(checked=False)
     qtbot.waitUntil(lambda: controller.read_only, timeout=10_000)
-    assert services.db.read_only and not window.new_action.isEnabled()
+    assert services._db.read_only and not window.new_action.isEnabled()
     assert controller.read_only_label.isVisible()
     assert said.kinds() == ["w"] and "read-only" in said.messages[0][2]
     assert "mesodesk restore" in said.messages[0][2]
@@ -183,7 +183,7 @@ def test_a_damaged_database_opens_read_only(
     controller.restore()
     qtbot.waitUntil(lambda: len(said.messages) == 2, timeout=10_000)
     assert said.kinds() == ["w", "i"], said.messages
-    assert not services.db.read_only and not controller.read_only
+    assert not services._db.read_only and not controller.read_only
     assert window.new_action.isEnabled() and not controller.read_only_label.isVisible()
     services.patients.create(patient_input())
     window.runner.wait(10_000)
@@ -388,7 +388,7 @@ def test_without_the_clinic_key_the_app_reads_but_does_not_change(
     monkeypatch.setenv("MESODESK_HOME", str(tmp_path / "another-computer"))
     services = Services.open(db)
     try:
-        assert services.db.key is None and "clinic key" in services.db.notice
+        assert services._db.key is None and "clinic key" in services._db.notice
         window = MainWindow(services, Settings())
         qtbot.addWidget(window)
         window.show()

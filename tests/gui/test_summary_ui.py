@@ -28,10 +28,10 @@ def seen_patient(services: Any, first: str, day: int) -> Any:
         services.catalogue.create_lot(LotInput(product.id, "L-1", date(2030, 1, 1)))
     lot = services.catalogue.lots()[0]
     p = services.patients.create(patient_input(first_name=first)).value
-    course = services.treatment.create_course(
+    course = services.courses.create_course(
         p.id, CourseInput(Indication.WRINKLES, date(2026, 11, 1), (BodyArea.FOREHEAD,))
     ).value
-    services.treatment.log_session(
+    services.sessions.log_session(
         p.id,
         SessionInput(
             course.id,
@@ -48,7 +48,7 @@ def test_save_pdf_and_offer_the_folder(
     qtbot: Any, window: Any, services: Any, tmp_path: Path, monkeypatch: Any
 ) -> None:
     patient = seen_patient(services, "Ana", 3)
-    dialog = SummaryDialog(window, patient, window)
+    dialog = SummaryDialog(window.context, patient, window)
     qtbot.addWidget(dialog)
     target = tmp_path / "out.pdf"
     opened: list[Path] = []
@@ -77,7 +77,7 @@ def test_save_pdf_and_offer_the_folder(
 
 def test_bad_period_is_said_beside_it(qtbot: Any, window: Any, services: Any) -> None:
     patient = seen_patient(services, "Ana", 3)
-    dialog = SummaryDialog(window, patient, window)
+    dialog = SummaryDialog(window.context, patient, window)
     qtbot.addWidget(dialog)
     dialog.box.date_from.set_value(date(2026, 11, 20))
     dialog.box.date_to.set_value(date(2026, 11, 1))
@@ -100,7 +100,7 @@ def test_preview_shows_the_pdf(
         return preview
 
     monkeypatch.setattr(PdfPreview, "show_file", staticmethod(capture))
-    dialog = SummaryDialog(window, patient, window)
+    dialog = SummaryDialog(window.context, patient, window)
     qtbot.addWidget(dialog)
     dialog.preview_button.click()
     qtbot.waitUntil(lambda: bool(shown), timeout=20_000)
@@ -132,7 +132,7 @@ def test_the_preview_opens_in_front_of_the_summary_dialog_and_outlives_it(
     from PySide6.QtWidgets import QApplication
 
     patient = seen_patient(services, "Ana", 3)
-    dialog = SummaryDialog(window, patient, window)
+    dialog = SummaryDialog(window.context, patient, window)
     qtbot.addWidget(dialog)
     dialog.setWindowModality(Qt.WindowModality.ApplicationModal)  # as exec() shows it
     dialog.show()
@@ -159,7 +159,7 @@ def test_batch_writes_a_summary_per_patient_seen(
         seen_patient(services, name, 3 + i)
     services.patients.create(patient_input(first_name="Unseen"))
     monkeypatch.setattr(summary_ui.QDesktopServices, "openUrl", staticmethod(lambda url: True))
-    dialog = BatchDialog(window, window)
+    dialog = BatchDialog(window.context, window)
     qtbot.addWidget(dialog)
     dialog.folder = tmp_path / "batch"
     dialog.box.date_from.set_value(date(2026, 11, 1))
@@ -196,7 +196,7 @@ def test_free_text_is_chosen_field_by_field_when_pseudonymised(
     qtbot: Any, window: Any, services: Any
 ) -> None:
     patient = seen_patient(services, "Ana", 3)
-    dialog = SummaryDialog(window, patient, window)
+    dialog = SummaryDialog(window.context, patient, window)
     qtbot.addWidget(dialog)
     box = dialog.box
     boxes = box.free_text
@@ -225,7 +225,10 @@ def test_the_summary_dialogs_fit_a_1024_by_768_screen(
     """With the identity choices and the free-text fields, both dialogs still fit the smallest
     screen a clinic has (a window manager's title bar and a panel take about 70 pixels)."""
     patient = seen_patient(services, "Ana", 3)
-    for dialog in (SummaryDialog(window, patient, window), BatchDialog(window, window)):
+    for dialog in (
+        SummaryDialog(window.context, patient, window),
+        BatchDialog(window.context, window),
+    ):
         qtbot.addWidget(dialog)
         dialog.show()
         qtbot.waitExposed(dialog)

@@ -39,7 +39,7 @@ def course(services: Any, patient_id: int, started_on: date, **changes: Any) -> 
         induction_interval_days=7,
         **changes,
     )
-    return services.treatment.create_course(patient_id, data).value
+    return services.courses.create_course(patient_id, data).value
 
 
 def session(services: Any, patient_id: int, course_id: int, when: datetime, lot_id: int) -> Any:
@@ -50,7 +50,7 @@ def session(services: Any, patient_id: int, course_id: int, when: datetime, lot_
         depth_mm=1.5,
         blend=(BlendInput(lot_id, 2.0),),
     )
-    return services.treatment.log_session(patient_id, data).value
+    return services.sessions.log_session(patient_id, data).value
 
 
 def side_effect(
@@ -73,4 +73,4 @@ def side_effect(
         serious=grade >= 4,
         reported_via=ReportChannel.PHONE,
     )
-    return services.treatment.record_side_effect(patient_id, data).value
+    return services.side_effects.record_side_effect(patient_id, data).value

@@ -56,7 +56,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 400-patient demo clinic at the schema's head (its totals kept by the triggers)."""
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
     services = Services.open(path, clock=FixedClock(NOW))
-    generate_demo(services.db, 400, 1, today=TODAY)
+    generate_demo(services._db, 400, 1, today=TODAY)
     services.close()
     return path
 
@@ -225,7 +225,7 @@ def test_a_period_without_sessions_and_a_wrong_period(demo_services: Any) -> Non
 
 def test_the_default_period_runs_from_the_first_session_to_today(demo_services: Any) -> None:
     dash = demo_services.analytics.dashboard()
-    first = sqlite3.connect(demo_services.db.target.path).execute(
+    first = sqlite3.connect(demo_services._db.target.path).execute(
         "SELECT min(substr(started_at, 1, 10)) FROM treatment_session"
     )
     assert dash.start.isoformat() == first.fetchone()[0]
@@ -233,7 +233,7 @@ def test_the_default_period_runs_from_the_first_session_to_today(demo_services: 
 
 
 def test_views_and_triggers_exist_at_head(demo_services: Any) -> None:
-    with demo_services.db.read() as s:
+    with demo_services._db.read() as s:
         rows = s.connection().execute(text("SELECT type, name FROM sqlite_master")).all()
     names = {(kind, name) for kind, name in rows}
     assert {("trigger", t) for t in TRIGGERS} <= names
@@ -246,7 +246,7 @@ def test_totals_follow_every_kind_of_change(tmp_path: Path) -> None:
     totals are compared with a recount from the tables."""
     path = tmp_path / "c.sqlite3"
     services = Services.open(path, clock=FixedClock(NOW))
-    generate_demo(services.db, 60, 3, today=TODAY)
+    generate_demo(services._db, 60, 3, today=TODAY)
     rng = random.Random(5)
     kinds = [k.value for k in SideEffectKind]
     areas = [a.value for a in BodyArea]
@@ -256,7 +256,7 @@ def test_totals_follow_every_kind_of_change(tmp_path: Path) -> None:
         return con.exec_driver_sql(sql).scalar()
 
     operations = 0
-    with services.db.write() as s:
+    with services._db.write() as s:
         con = s.connection()
         for _ in range(200):
             op = rng.randrange(13)
@@ -376,8 +376,7 @@ def test_totals_follow_the_treatment_service(services: Any) -> None:
     lot_a = c.create_lot(LotInput(ha.id, "HA-2601-A", date(2028, 1, 1))).value
     lot_b = c.create_lot(LotInput(ha.id, "HA-2607-B", date(2028, 6, 1))).value
     patient = services.patients.create(patient_input()).value
-    treatment = services.treatment
-    course = treatment.create_course(
+    course = services.courses.create_course(
         patient.id,
         CourseInput(
             Indication.WRINKLES, date(2026, 9, 1), (BodyArea.FOREHEAD,), planned_sessions=6
@@ -385,7 +384,7 @@ def test_totals_follow_the_treatment_service(services: Any) -> None:
     ).value
 
     def session(day: int, lot: int) -> Any:
-        return treatment.log_session(
+        return services.sessions.log_session(
             patient.id,
             SessionInput(
                 course.id,
@@ -398,7 +397,7 @@ def test_totals_follow_the_treatment_service(services: Any) -> None:
         ).value
 
     first, second = session(2, lot_a.id), session(9, lot_b.id)
-    effect = treatment.record_side_effect(
+    effect = services.side_effects.record_side_effect(
         patient.id,
         SideEffectInput(
             SideEffectKind.SWELLING,
@@ -419,7 +418,7 @@ def test_totals_follow_the_treatment_service(services: Any) -> None:
     }
     assert {g.value: g.sessions for g in dash.areas} == {BodyArea.FOREHEAD: 2, BodyArea.CHEEKS: 2}
     # the second session moves and takes lot A; its side effect no longer suspects lot B
-    treatment.update_session(
+    services.sessions.update_session(
         second.id,
         SessionInput(
             course.id,
@@ -430,7 +429,7 @@ def test_totals_follow_the_treatment_service(services: Any) -> None:
             practitioner_id=doctor.id,
         ),
     )
-    treatment.update_course(
+    services.courses.update_course(
         course.id,
         CourseInput(
             Indication.ACNE_SCARS, date(2026, 9, 1), (BodyArea.FOREHEAD,), planned_sessions=6
@@ -444,8 +443,8 @@ def test_totals_follow_the_treatment_service(services: Any) -> None:
     assert [(g.value, g.sessions, g.effects) for g in dash.indications] == [
         (Indication.ACNE_SCARS, 2, 1)
     ]
-    treatment.delete_side_effect(effect.id)
-    treatment.delete_session(first.id)
+    services.side_effects.delete_side_effect(effect.id)
+    services.sessions.delete_session(first.id)
     assert services.analytics.drift() == dict.fromkeys(STATS_TABLES, 0)
     dash = services.analytics.dashboard(date(2026, 9, 1), date(2026, 9, 30))
     assert (dash.sessions, dash.effects) == (1, 0)
@@ -459,7 +458,7 @@ def old_clinic(tmp_path: Path, revision: str, patients: int = 80, seed: int = 2)
 
     source = tmp_path / f"source-{revision}.sqlite3"
     made = Services.open(source, clock=FixedClock(NOW))
-    generate_demo(made.db, patients, seed, today=TODAY)
+    generate_demo(made._db, patients, seed, today=TODAY)
     made.close()
     path = tmp_path / f"old-{revision}.sqlite3"
     target = resolve_target(path)
@@ -504,7 +503,7 @@ def test_the_migration_counts_what_was_there(tmp_path: Path) -> None:
     assert services.analytics.drift() == dict.fromkeys(STATS_TABLES, 0)
     assert services.analytics.dashboard().sessions > 0
     # and rebuild() puts them right when they drift
-    with services.db.write() as s:
+    with services._db.write() as s:
         s.connection().exec_driver_sql("DELETE FROM stats_effect_day WHERE grade = 1")
         s.connection().exec_driver_sql("UPDATE stats_session_day SET sessions = sessions + 1")
     assert services.analytics.drift()["stats_session_day"] > 0
@@ -554,7 +553,7 @@ def test_demo_counts_the_totals_as_a_recount_would(
     import mesodesk.services.demo as demo
 
     monkeypatch.setattr(demo, "CHUNK", chunk)
-    generate_demo(services.db, 250, 5, today=TODAY)
+    generate_demo(services._db, 250, 5, today=TODAY)
     assert services.analytics.drift() == dict.fromkeys(STATS_TABLES, 0)
 
 
@@ -563,7 +562,7 @@ def test_lot_recall_matches_every_record(demo_services: Any) -> None:
     session that received the lot; with each, the side effects that suspect the lot in that
     session (whenever they began: a delayed nodule may begin after the next exposure), and the
     other side effects whose onset falls from that session up to the next session with the lot."""
-    recall = demo_services.treatment.recall(BAD_LOT_NUMBER.lower())
+    recall = demo_services.recall.recall(BAD_LOT_NUMBER.lower())
     assert recall.patients >= 5 and len(recall.entries) > recall.patients
     expected = []
     for patient_id in sorted({e.patient_id for e in recall.entries}):

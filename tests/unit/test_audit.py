@@ -55,7 +55,7 @@ def tamper(path: Path, *sql: str) -> None:
 
 
 def test_patient_changes_are_recorded_with_who_when_and_values(services: Any) -> None:
-    services.db.actor = Actor("Dr. Amelia Hart", 3)
+    services.database.work_as(Actor("Dr. Amelia Hart", 3))
     p = services.patients.create(patient_input()).value
     services.patients.update(p.id, patient_input(last_name="Schneider", phone=""))
     services.patients.update(p.id, patient_input(last_name="Schneider", phone=""))  # no change
@@ -81,7 +81,7 @@ def test_a_failed_change_leaves_no_entry(services: Any) -> None:
     start = services.audit.count()  # the trail's keyed start
     with pytest.raises(ValidationError):
         services.patients.create(patient_input(first_name=""))
-    with pytest.raises(RuntimeError), services.db.write() as s:
+    with pytest.raises(RuntimeError), services._db.write() as s:
         s.add(m.Practitioner(name="X", created_at=STAMP, updated_at=STAMP))
         s.flush()
         raise RuntimeError("the transaction is rolled back, its entry with it")
@@ -96,7 +96,7 @@ def test_every_service_is_audited_without_calling_the_audit(services: Any) -> No
     product = c.create_product(ProductInput("Hyaluronic acid 1.5%", ("Sodium hyaluronate",)))
     lot = c.create_lot(LotInput(product.value.id, "HA-2601-A", date(2027, 6, 30))).value
     patient = services.patients.create(patient_input()).value
-    course = services.treatment.create_course(
+    course = services.courses.create_course(
         patient.id,
         CourseInput(
             Indication.WRINKLES,
@@ -107,7 +107,7 @@ def test_every_service_is_audited_without_calling_the_audit(services: Any) -> No
             induction_interval_days=7,
         ),
     ).value
-    session = services.treatment.log_session(
+    session = services.sessions.log_session(
         patient.id,
         SessionInput(
             course_id=course.id,
@@ -118,7 +118,7 @@ def test_every_service_is_audited_without_calling_the_audit(services: Any) -> No
             practitioner_id=doctor.id,
         ),
     ).value
-    services.treatment.record_side_effect(
+    services.side_effects.record_side_effect(
         patient.id,
         SideEffectInput(
             kind=SideEffectKind.SWELLING,
@@ -130,7 +130,7 @@ def test_every_service_is_audited_without_calling_the_audit(services: Any) -> No
             reported_via=ReportChannel.PHONE,
         ),
     )
-    services.treatment.delete_session(session.id, "delete")
+    services.sessions.delete_session(session.id, "delete")
     log = entries(services)
     made = {(e.action, e.entity) for e in log}
     for entity in (
@@ -160,7 +160,7 @@ def test_statements_through_a_session_are_audited_row_by_row(services: Any) -> N
     p1 = services.patients.create(patient_input()).value
     p2 = services.patients.create(patient_input(first_name="Anna")).value
     table = m.Patient.__table__  # type: ignore[attr-defined]
-    with services.db.write() as s:
+    with services._db.write() as s:
         s.execute(update(m.Patient).where(m.Patient.id == p1.id).values(email="new@example.com"))
         s.execute(update(table).values(sex="female"))
         s.execute(update(table).values(next_due=date(2027, 1, 1)))  # a cache: no entry
@@ -187,7 +187,7 @@ def test_statements_through_a_session_are_audited_row_by_row(services: Any) -> N
 def test_events_and_the_demo_are_recorded(services: Any, tmp_path: Path) -> None:
     from mesodesk.services.demo import generate_demo
 
-    generate_demo(services.db, 30, 1, today=date(2026, 11, 24))
+    generate_demo(services._db, 30, 1, today=date(2026, 11, 24))
     services.audit.record_event(A.PDF_EXPORT, patient_id=5, details={"file": "summary.pdf"})
     log = entries(services)
     assert [e.action for e in log] == ["demo_load", "pdf_export"]
@@ -233,7 +233,7 @@ def test_concurrent_writers_keep_one_chain(db_path: Path, clock: Any) -> None:
 
 def test_search_by_patient_user_and_time(services: Any, clock: Any) -> None:
     a = services.patients.create(patient_input()).value
-    services.db.actor = Actor("Nurse Bea")
+    services.database.work_as(Actor("Nurse Bea"))
     b = services.patients.create(patient_input(first_name="Anna")).value
     clock._now = NOW + timedelta(days=2)
     services.patients.archive(a.id)
@@ -249,7 +249,7 @@ def test_search_by_patient_user_and_time(services: Any, clock: Any) -> None:
 
 
 def test_csv_export_neutralises_formulas(services: Any, tmp_path: Path) -> None:
-    services.db.actor = Actor('=HYPERLINK("http://evil")')
+    services.database.work_as(Actor('=HYPERLINK("http://evil")'))
     services.patients.create(patient_input(first_name="+Anna", address="@home\n-1"))
     services.patients.create(patient_input(first_name="Bea"))
     out = tmp_path / "audit.csv"

@@ -22,7 +22,7 @@ def clinic_day(services: Any) -> dict[str, Any]:
     product = c.create_product(ProductInput("Lidocaine 2%", ("Lidocaine",))).value
     lot = c.create_lot(LotInput(product.id, "L-2208-B", date(2027, 6, 30))).value
     patient = services.patients.create(patient_input()).value
-    course = services.treatment.create_course(
+    course = services.courses.create_course(
         patient.id,
         CourseInput(
             Indication.WRINKLES,
@@ -33,7 +33,7 @@ def clinic_day(services: Any) -> dict[str, Any]:
             induction_interval_days=7,
         ),
     ).value
-    session = services.treatment.log_session(
+    session = services.sessions.log_session(
         patient.id,
         SessionInput(
             course_id=course.id,
@@ -43,7 +43,7 @@ def clinic_day(services: Any) -> dict[str, Any]:
             blend=(BlendInput(lot.id, 2.0),),
         ),
     ).value
-    services.treatment.record_side_effect(
+    services.side_effects.record_side_effect(
         patient.id,
         SideEffectInput(
             kind=SideEffectKind.SWELLING,
@@ -87,7 +87,7 @@ def test_entries_name_their_records_as_a_person_knows_them(services: Any) -> Non
 
 def test_a_record_deleted_since_is_named_from_its_entry(services: Any) -> None:
     day = clinic_day(services)
-    services.treatment.delete_session(day["session"].id, "delete")
+    services.sessions.delete_session(day["session"].id, "delete")
     words = named(services)
     assert words[("create", "treatment_session")] == "session of 2026-10-01 (deleted since)"
     assert words[("delete", "treatment_session")] == "session of 2026-10-01 (deleted since)"

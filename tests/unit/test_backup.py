@@ -23,7 +23,7 @@ UTC_NOW = NOW.replace(tzinfo=UTC)
 
 
 def names(services: Any) -> list[str]:
-    with services.db.read() as s:
+    with services._db.read() as s:
         return [r[0] for r in s.execute(text("SELECT first_name FROM patient ORDER BY id"))]
 
 
@@ -181,7 +181,7 @@ def test_a_cancelled_backup_leaves_nothing(services: Any, tmp_path: Path) -> Non
 def demo(services: Any, patients: int = 300) -> None:
     from mesodesk.services.demo import generate_demo
 
-    generate_demo(services.db, patients, 1, today=date(2026, 11, 24))
+    generate_demo(services._db, patients, 1, today=date(2026, 11, 24))
 
 
 def test_backup_of_a_damaged_database_fails(services: Any, tmp_path: Path) -> None:

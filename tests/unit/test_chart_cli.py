@@ -30,7 +30,7 @@ def _collect_figures() -> Iterator[None]:
 def clinic(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("clinic") / "c.sqlite3"
     services = Services.open(path, clock=FixedClock(NOW))
-    generate_demo(services.db, 40, 1, today=NOW.date())
+    generate_demo(services._db, 40, 1, today=NOW.date())
     services.close()
     return str(path)
 

@@ -17,7 +17,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.legend import Legend
 from matplotlib.text import Text
 
-from mesodesk.reports import charts
+from mesodesk.reports import dashboard as clinic_charts
+from mesodesk.reports import style, timeline
 from tests.chart_data import busy_dashboard
 
 # a chart's place: half the dashboard at 1024 x 768 and at 1366 x 768, and one chart across
@@ -59,7 +60,7 @@ def outlined(figure: object) -> list[tuple[str, object, object]]:
     from matplotlib.transforms import Bbox
 
     found = []
-    for collection, words in charts._WORDS.items():
+    for collection, words in style._WORDS.items():
         if collection.figure is not figure and collection.get_figure(root=True) is not figure:
             continue
         offsets = collection.get_offset_transform().transform(collection.get_offsets())
@@ -104,7 +105,7 @@ def layout_problems(figure: object) -> list[str]:
 @pytest.mark.parametrize("width,height", SIZES)
 def test_every_dashboard_chart_fits_its_place(width: float, height: float) -> None:
     dashboard = busy_dashboard()
-    for name, _title, build in charts.DASHBOARD_FIGURES:
+    for name, _title, build in clinic_charts.DASHBOARD_FIGURES:
         figure = build(dashboard, width=width, height=height)  # type: ignore[operator]
         assert layout_problems(figure) == [], (name, width, height)
 
@@ -141,9 +142,9 @@ def test_the_date_axis_starts_with_a_month_name() -> None:
     from tests import chart_data as data
 
     # four years of months: ticks on the years; the first is "Jan 2023", not a bare "2023"
-    months = charts.monthly_rates_figure(busy_dashboard(), width=6.4, height=4.0)
+    months = clinic_charts.monthly_rates_figure(busy_dashboard(), width=6.4, height=4.0)
     assert first_date_label(months) == "Jan 2023"
     # a patient's weeks: ticks on days; the first says its month ("13 Jan", not "13")
-    timeline = charts.patient_timeline(data.record(4, 2), date(2025, 2, 10), width=8, height=5)
-    first = first_date_label(timeline)
+    weeks = timeline.patient_timeline(data.record(4, 2), date(2025, 2, 10), width=8, height=5)
+    first = first_date_label(weeks)
     assert first[-3:] in MONTHS, first

@@ -35,7 +35,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("fuzz-template")
     db = folder / "clinic.sqlite3"
     services = Services.open(db, clock=FixedClock(NOW))
-    generate_demo(services.db, 6, 1, today=NOW.date())
+    generate_demo(services._db, 6, 1, today=NOW.date())
     services.backups.back_up(folder / "backup.sqlite3")
     services.summaries.write(1, folder / "summary.pdf", services.summaries.options(charts=False))
     services.close()

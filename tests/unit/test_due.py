@@ -55,7 +55,7 @@ def course_input(indication: Indication = Indication.WRINKLES, **changes: Any) -
 
 def give(clinic: Clinic, course_id: int, *days: date, patient_id: int | None = None) -> None:
     for day in days:
-        clinic.s.treatment.log_session(
+        clinic.s.sessions.log_session(
             patient_id or clinic.patient.id,
             SessionInput(
                 course_id,
@@ -73,7 +73,7 @@ def set_today(services: Any, day: date) -> None:
 
 
 def due_ids(services: Any, by: date | None = None, *, lapsed: bool = False) -> set[int]:
-    return {e.course_id for e in services.treatment.due(by, lapsed=lapsed)}
+    return {e.course_id for e in services.courses.due(by, lapsed=lapsed)}
 
 
 def list_row(services: Any, patient_id: int) -> Any:
@@ -98,14 +98,14 @@ def clinic(services: Any) -> Clinic:
 def in_maintenance(clinic: Clinic) -> int:
     """A wrinkles course of three sessions in June: maintenance due 15 Oct 2026 (overdue on the
     test clock's day, 24 Nov), lapsed from 15 Jun 2027."""
-    course = clinic.s.treatment.create_course(clinic.patient.id, course_input()).value
+    course = clinic.s.courses.create_course(clinic.patient.id, course_input()).value
     give(clinic, course.id, date(2026, 6, 1), date(2026, 6, 8), date(2026, 6, 15))
     return int(course.id)
 
 
 def test_a_maintenance_is_due_everywhere_alike(clinic: Clinic, in_maintenance: int) -> None:
     s = clinic.s
-    (entry,) = s.treatment.due()
+    (entry,) = s.courses.due()
     assert (entry.course_id, entry.due_on, entry.lapses_on) == (
         in_maintenance,
         date(2026, 10, 15),
@@ -122,7 +122,7 @@ def test_a_new_course_for_the_same_indication_ends_the_maintenance(
     clinic: Clinic, in_maintenance: int, db_path: Path
 ) -> None:
     s = clinic.s
-    newer = s.treatment.create_course(
+    newer = s.courses.create_course(
         clinic.patient.id, course_input(started_on=NOW.date() + timedelta(days=3))
     ).value
     assert due_ids(s, NOW.date() + timedelta(days=30)) == {newer.id}
@@ -131,10 +131,10 @@ def test_a_new_course_for_the_same_indication_ends_the_maintenance(
     assert list_row(s, clinic.patient.id).next_due == newer.started_on
     assert cached(db_path, "SELECT next_due FROM course WHERE id = ?", in_maintenance) == (None,)
     # a course for another indication ends nothing
-    other = s.treatment.create_course(clinic.patient.id, course_input(Indication.HAIR_LOSS)).value
+    other = s.courses.create_course(clinic.patient.id, course_input(Indication.HAIR_LOSS)).value
     assert due_ids(s, NOW.date() + timedelta(days=30)) == {newer.id, other.id}
     # the new course deleted (it had no session): the maintenance is due again
-    s.treatment.delete_course(newer.id)
+    s.courses.delete_course(newer.id)
     assert due_ids(s) == {in_maintenance, other.id}
     assert list_row(s, clinic.patient.id).next_due == FIRST
 
@@ -143,18 +143,18 @@ def test_other_indications_end_each_other_only_with_the_same_note(
     clinic: Clinic, db_path: Path
 ) -> None:
     s = clinic.s
-    neck = s.treatment.create_course(
+    neck = s.courses.create_course(
         clinic.patient.id, course_input(Indication.OTHER, indication_note="Neck lines")
     ).value
     give(clinic, neck.id, date(2026, 6, 1), date(2026, 6, 8), date(2026, 6, 15))
     later = date(2026, 11, 1)
-    hands = s.treatment.create_course(
+    hands = s.courses.create_course(
         clinic.patient.id,
         course_input(Indication.OTHER, indication_note="Hands", started_on=later),
     ).value
     give(clinic, hands.id, later)
     assert neck.id in due_ids(s)
-    again = s.treatment.create_course(
+    again = s.courses.create_course(
         clinic.patient.id,
         course_input(Indication.OTHER, indication_note="NECK  lines", started_on=later),
     ).value
@@ -197,13 +197,13 @@ def test_a_lapsed_maintenance_leaves_the_due_list_for_the_lapsed_list(
 def test_the_patient_list_sorts_by_the_due_date_that_holds_today(services: Any) -> None:
     clinic = make_clinic(services)
     s = clinic.s
-    early = s.treatment.create_course(
+    early = s.courses.create_course(
         clinic.patient.id, course_input(started_on=date(2026, 1, 5))
     ).value
     # due 19 May 2026, lapsed from 19 Jan 2027
     give(clinic, early.id, date(2026, 1, 5), date(2026, 1, 12), date(2026, 1, 19))
     ben = s.patients.create(patient_input(first_name="Ben", last_name="Adams")).value
-    mid = s.treatment.create_course(ben.id, course_input(started_on=date(2026, 3, 2))).value
+    mid = s.courses.create_course(ben.id, course_input(started_on=date(2026, 3, 2))).value
     give(clinic, mid.id, date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 16), patient_id=ben.id)
     query = PatientQuery(sort=PatientSort.NEXT_DUE)
     order = [r.id for r in s.patients.search(query).rows]
@@ -230,20 +230,20 @@ def test_a_read_only_database_shows_what_was_last_written(
 
 def test_resaving_an_unchanged_session_changes_nothing(clinic: Clinic, in_maintenance: int) -> None:
     s = clinic.s
-    before = (s.treatment.due(), s.treatment.due(lapsed=True), list_row(s, clinic.patient.id))
+    before = (s.courses.due(), s.courses.due(lapsed=True), list_row(s, clinic.patient.id))
     record = s.treatment.record(clinic.patient.id)
     for session in record.sessions:
-        s.treatment.update_session(session.id, session.as_input())
-    after = (s.treatment.due(), s.treatment.due(lapsed=True), list_row(s, clinic.patient.id))
+        s.sessions.update_session(session.id, session.as_input())
+    after = (s.courses.due(), s.courses.due(lapsed=True), list_row(s, clinic.patient.id))
     assert after == before
 
 
 def test_stopping_and_completing_a_course(clinic: Clinic, in_maintenance: int) -> None:
     s = clinic.s
-    s.treatment.set_course_status(in_maintenance, CourseStatus.STOPPED, reason="moved away")
+    s.courses.set_course_status(in_maintenance, CourseStatus.STOPPED, reason="moved away")
     assert due_ids(s) == set() and due_ids(s, date(2030, 1, 1), lapsed=True) == set()
     assert list_row(s, clinic.patient.id).next_due is None
-    s.treatment.set_course_status(in_maintenance, CourseStatus.COMPLETED)
+    s.courses.set_course_status(in_maintenance, CourseStatus.COMPLETED)
     (course,) = s.treatment.record(clinic.patient.id).courses
     assert course.next_due is not None and course.next_due.phase is Phase.MAINTENANCE
     assert due_ids(s) == {in_maintenance}
@@ -262,7 +262,7 @@ def test_a_course_changed_to_no_maintenance_is_due_for_nothing(
 ) -> None:
     s = clinic.s
     (course,) = s.treatment.record(clinic.patient.id).courses
-    s.treatment.update_course(
+    s.courses.update_course(
         in_maintenance, replace(course.as_input(), maintenance_interval_months=None)
     )
     assert due_ids(s) == set() and list_row(s, clinic.patient.id).next_due is None
@@ -298,7 +298,7 @@ def test_the_due_list_is_whole_unless_a_limit_is_asked(services: Any) -> None:
     clinic = make_clinic(services)
     for i in range(3):
         other = services.patients.create(patient_input(first_name=f"P{i}")).value
-        services.treatment.create_course(other.id, course_input())
-    assert len(services.treatment.due()) == 3
-    assert len(services.treatment.due(limit=2)) == 2
-    assert clinic.patient.id not in {e.patient_id for e in services.treatment.due()}
+        services.courses.create_course(other.id, course_input())
+    assert len(services.courses.due()) == 3
+    assert len(services.courses.due(limit=2)) == 2
+    assert clinic.patient.id not in {e.patient_id for e in services.courses.due()}

@@ -47,8 +47,8 @@ def test_due_show_and_the_patient_list_agree_for_every_patient(demo1500: Path) -
         listed_somewhere = lapsed_somewhere = 0
         for day in DAYS:
             clock._now = datetime.combine(day, NOW.time())
-            due = {e.course_id: e.due_on for e in services.treatment.due(day)}
-            lapsed = {e.course_id for e in services.treatment.due(day, lapsed=True)}
+            due = {e.course_id: e.due_on for e in services.courses.due(day)}
+            lapsed = {e.course_id for e in services.courses.due(day, lapsed=True)}
             listed_somewhere += len(due)
             lapsed_somewhere += len(lapsed)
             # the due list is what every record says is due by that day
@@ -85,20 +85,20 @@ def test_due_show_and_the_patient_list_agree_for_every_patient(demo1500: Path) -
         assert listed_somewhere > 500 and lapsed_somewhere > 50  # the days are not empty ones
         # re-saving an unchanged session changes nothing
         clock._now = NOW
-        before = services.treatment.due(TODAY), patient_list(services)
+        before = services.courses.due(TODAY), patient_list(services)
         stopped = {c.id for r in records.values() for c in r.courses if c.status.value == "stopped"}
         resaved = [
             s for r in records.values() for s in r.sessions[-1:] if s.course_id not in stopped
         ]
         for session in resaved[:25]:
             # with the answers stored with it (a relative contraindication confirmed)
-            services.treatment.update_session(
+            services.sessions.update_session(
                 session.id,
                 session.as_input(),
                 confirmed=session.safety_confirmed,
                 override_reason=session.override_reason,
                 allergy_confirmed=True,
             )
-        assert (services.treatment.due(TODAY), patient_list(services)) == before
+        assert (services.courses.due(TODAY), patient_list(services)) == before
     finally:
         services.close()

@@ -49,7 +49,7 @@ def test_due_and_due_lapsed_split_the_courses(capsys: Any, demo1500: Path) -> No
     assert all(d["lapses_on"] <= LATER.isoformat() for d in lapsed)
     services = Services.open(demo1500, clock=FixedClock(NOW), read_only=True)
     try:
-        expected = {e.course_id for e in services.treatment.due(LATER, lapsed=True)}
+        expected = {e.course_id for e in services.courses.due(LATER, lapsed=True)}
     finally:
         services.close()
     assert {d["course_id"] for d in lapsed} == expected

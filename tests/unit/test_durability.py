@@ -66,17 +66,17 @@ def test_the_startup_check_finds_damage_and_read_only_mode_writes_nothing(
     clinic_file: Path,
 ) -> None:
     opened = open_for_app(resolve_target(clinic_file))
-    assert not opened.checked and startup_problems(opened.services.db) == []
+    assert not opened.checked and startup_problems(opened.services._db) == []
     opened.services.close()
     damage(clinic_file)
     before = clinic_file.read_bytes()
     opened = open_for_app(resolve_target(clinic_file))
     services = opened.services
-    assert startup_problems(services.db)
-    services.db.reopen(read_only=True)
+    assert startup_problems(services._db)
+    services._db.reopen(read_only=True)
     with pytest.raises(DatabaseError, match="read-only"):
         services.patients.create(patient_input())
-    with services.db.engine.connect() as conn, pytest.raises(Exception, match="readonly"):
+    with services._db.engine.connect() as conn, pytest.raises(Exception, match="readonly"):
         conn.exec_driver_sql("DELETE FROM app_setting")
     services.close()
     assert clinic_file.read_bytes() == before
@@ -145,9 +145,9 @@ def test_a_database_on_a_network_share_is_refused_or_opened_in_safe_mode(
     assert code == 1 and safety.ALLOW_NETWORK_ENV in err
     monkeypatch.setenv(safety.ALLOW_NETWORK_ENV, "1")
     services = Services.open(path)
-    assert "safe mode" in services.db.notice
+    assert "safe mode" in services._db.notice
     services.patients.create(patient_input())
-    with services.db.read() as s:
+    with services._db.read() as s:
         assert s.connection().exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"
     services.close()
     assert not Path(f"{path}-wal").exists()
@@ -189,7 +189,7 @@ def test_saves_wait_for_the_startup_check_and_reads_do_not(services: Any) -> Non
     for the verdict, and fails if the file turned out damaged; lookups go on."""
     import threading
 
-    db = services.db
+    db = services._db
     outcome: list[object] = []
 
     def save() -> None:

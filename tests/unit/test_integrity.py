@@ -35,7 +35,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("integrity")
     db = folder / f"{STEM}.sqlite3"
     services = Services.open(db, clock=FixedClock(NOW))
-    generate_demo(services.db, 25, 3, today=NOW.date())
+    generate_demo(services._db, 25, 3, today=NOW.date())
     from mesodesk.domain.settings import ClinicSettings
 
     services.settings.update(ClinicSettings(clinic_name="Clinique du Lac"))
@@ -61,10 +61,10 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     patient_id = seen.patient.id  # type: ignore[attr-defined]
     try:
-        services.treatment.record_side_effect(patient_id, effect)
+        services.side_effects.record_side_effect(patient_id, effect)
     except SafetyQuestions as asked:  # the practitioner confirms what the rules ask
         confirmed = [q.rule for q in asked.questions]
-        services.treatment.record_side_effect(patient_id, effect, confirmed=confirmed)
+        services.side_effects.record_side_effect(patient_id, effect, confirmed=confirmed)
     services.close()
     return folder
 
@@ -123,7 +123,7 @@ def test_without_the_clinic_key_nothing_is_called_intact(
     assert "key import" in err and "Restore it from a backup" not in err
     services = Services.open(db)
     try:
-        assert services.db.key is None and "clinic key" in services.db.notice
+        assert services._db.key is None and "clinic key" in services._db.notice
         with pytest.raises(DatabaseError, match="clinic key"):
             services.patients.create(patient_input(first_name="Nope"))
         assert services.patients.get_by_record_no("MD-000001")  # reading still works
@@ -241,7 +241,7 @@ def test_a_trigger_planted_in_a_backup_is_not_restored(capsys: Any, tmp_path: Pa
     assert code == 0 and "patient_after_insert" in out  # said to be left out
     services = Services.open(db)
     services.patients.update(1, patient_input(first_name="Anna", allergies=("lidocaine",)))
-    services.treatment.record_side_effect(
+    services.side_effects.record_side_effect(
         1,
         SideEffectInput(
             kind=SideEffectKind.NAUSEA,

@@ -89,7 +89,7 @@ def test_a_database_of_the_previous_version_is_brought_up_with_nothing_lost(
         assert con.execute("SELECT count(*) FROM product WHERE numbing").fetchone() == (0,)
         assert con.execute("PRAGMA foreign_key_check").fetchall() == []
         con.close()
-        old = services.treatment.session(active)
+        old = services.sessions.session(active)
         assert old.numbing is None and old.numbing_text == "Topical anaesthetic cream"
         # a session logged after the migration, with a numbing lot, is counted by the triggers
         c = services.catalogue
@@ -104,8 +104,8 @@ def test_a_database_of_the_previous_version_is_brought_up_with_nothing_lost(
             numbing_agent=old.numbing_agent,
             numbing_lot_id=lot.value.id,
         )
-        allergic = services.treatment.allergy_warnings(old.patient_id, data.blend, lot.value.id)
-        services.treatment.log_session(
+        allergic = services.sessions.allergy_warnings(old.patient_id, data.blend, lot.value.id)
+        services.sessions.log_session(
             old.patient_id,
             data,
             allergy_confirmed=bool(allergic),

@@ -71,15 +71,14 @@ def in_step(clinic: Clinic) -> None:
 def test_a_side_effect_may_suspect_the_numbing_lot_and_every_lot_includes_it(
     clinic: Numbed,
 ) -> None:
-    treatment = clinic.s.treatment
     session = clinic.numbed(datetime(2026, 10, 1, 10))
     assert session.used_lot_ids == (clinic.ha, clinic.vit, clinic.cream)
-    one = treatment.record_side_effect(
+    one = clinic.s.side_effects.record_side_effect(
         clinic.patient.id, clinic.effect_data(session_id=session.id, lot_ids=(clinic.cream,))
     ).value
     assert one.lot_ids == (clinic.cream,)
     assert one.lots_text == "NC-2610-A (Lidocaine cream 4%)"
-    whole = treatment.record_side_effect(
+    whole = clinic.s.side_effects.record_side_effect(
         clinic.patient.id, clinic.effect_data(session_id=session.id, suspects_blend=True)
     ).value
     assert set(whole.lot_ids) == {clinic.ha, clinic.vit, clinic.cream}
@@ -87,7 +86,7 @@ def test_a_side_effect_may_suspect_the_numbing_lot_and_every_lot_includes_it(
     # a lot of the cream that this session did not use is refused, nothing stored
     block(
         clinic,
-        lambda: treatment.record_side_effect(
+        lambda: clinic.s.side_effects.record_side_effect(
             clinic.patient.id, clinic.effect_data(session_id=session.id, lot_ids=(clinic.cream2,))
         ),
         "lot_ids",
@@ -95,27 +94,32 @@ def test_a_side_effect_may_suspect_the_numbing_lot_and_every_lot_includes_it(
     )
     # the session changes its cream's lot: the old lot is no longer suspected; "every lot"
     # follows the new one
-    treatment.update_session(
+    clinic.s.sessions.update_session(
         session.id, clinic.numbed_data(datetime(2026, 10, 1, 10), clinic.cream2)
     )
-    assert treatment.side_effect(one.id).lot_ids == ()
-    assert set(treatment.side_effect(whole.id).lot_ids) == {clinic.ha, clinic.vit, clinic.cream2}
+    assert clinic.s.side_effects.side_effect(one.id).lot_ids == ()
+    assert set(clinic.s.side_effects.side_effect(whole.id).lot_ids) == {
+        clinic.ha,
+        clinic.vit,
+        clinic.cream2,
+    }
     in_step(clinic)
     # ice instead of the cream: the session used its blend only
-    treatment.update_session(session.id, clinic.numbed_data(datetime(2026, 10, 1, 10), None))
-    assert set(treatment.side_effect(whole.id).lot_ids) == {clinic.ha, clinic.vit}
+    clinic.s.sessions.update_session(
+        session.id, clinic.numbed_data(datetime(2026, 10, 1, 10), None)
+    )
+    assert set(clinic.s.side_effects.side_effect(whole.id).lot_ids) == {clinic.ha, clinic.vit}
     in_step(clinic)
 
 
 def test_a_numbing_lot_is_recalled_like_a_blend_lot(clinic: Numbed, db_path: Path) -> None:
-    treatment = clinic.s.treatment
     first = clinic.numbed(datetime(2026, 10, 1, 10))
     second = clinic.numbed(datetime(2026, 10, 8, 10))
     clinic.session(datetime(2026, 10, 15, 10))  # no cream
-    swelling = treatment.record_side_effect(
+    swelling = clinic.s.side_effects.record_side_effect(
         clinic.patient.id, clinic.effect_data(session_id=first.id, lot_ids=(clinic.cream,))
     ).value
-    bruising = treatment.record_side_effect(
+    bruising = clinic.s.side_effects.record_side_effect(
         clinic.patient.id,
         clinic.effect_data(
             kind=SideEffectKind.BRUISING,
@@ -129,7 +133,7 @@ def test_a_numbing_lot_is_recalled_like_a_blend_lot(clinic: Numbed, db_path: Pat
     other = ben.numbed(datetime(2026, 10, 2, 10), clinic.cream2)  # the other lot of the cream
     assert other.numbing is not None
 
-    recall = treatment.recall("nc-2610-a")
+    recall = clinic.s.recall.recall("nc-2610-a")
     assert recall.product == "Lidocaine cream 4%"
     assert [(e.session_id, e.numbing, e.amount_ml) for e in recall.entries] == [
         (first.id, True, None),
@@ -154,7 +158,7 @@ def test_a_numbing_lot_is_recalled_like_a_blend_lot(clinic: Numbed, db_path: Pat
         con.close()
     assert {e.session_id for e in recall.entries} == raw
     # the blend's lot still lists every session that had it, cream or not
-    assert len(treatment.recall("HA-2601-A").entries) == 4
+    assert len(clinic.s.recall.recall("HA-2601-A").entries) == 4
 
 
 def test_the_command_line_recall_says_the_lot_was_the_numbing_product(
@@ -177,10 +181,10 @@ def test_the_command_line_recall_says_the_lot_was_the_numbing_product(
 def test_the_dashboard_rates_a_numbing_lot_and_its_totals_follow_every_change(
     clinic: Numbed,
 ) -> None:
-    treatment, analytics = clinic.s.treatment, clinic.s.analytics
+    analytics = clinic.s.analytics
     session = clinic.numbed(datetime(2026, 10, 1, 10))
     clinic.numbed(datetime(2026, 10, 8, 10))
-    treatment.record_side_effect(
+    clinic.s.side_effects.record_side_effect(
         clinic.patient.id, clinic.effect_data(session_id=session.id, lot_ids=(clinic.cream,))
     )
 
@@ -192,16 +196,16 @@ def test_the_dashboard_rates_a_numbing_lot_and_its_totals_follow_every_change(
     in_step(clinic)
     # another day, then another lot of the cream: the totals move with the session
     closer = ["session.interval"]  # 6 days before the next one
-    treatment.update_session(
+    clinic.s.sessions.update_session(
         session.id, clinic.numbed_data(datetime(2026, 10, 2, 10), clinic.cream), confirmed=closer
     )
     in_step(clinic)
-    treatment.update_session(
+    clinic.s.sessions.update_session(
         session.id, clinic.numbed_data(datetime(2026, 10, 2, 10), clinic.cream2), confirmed=closer
     )
     assert rates()["NC-2610-A"] == (0, 1) and rates()["NC-2611-B"] == (0, 1)
     in_step(clinic)
-    treatment.delete_session(session.id)
+    clinic.s.sessions.delete_session(session.id)
     assert "NC-2611-B" not in rates()
     in_step(clinic)
 
@@ -254,7 +258,7 @@ def test_the_rule_is_one_in_sqlalchemy_in_sql_text_and_in_the_dashboard_view(
     assert numbing > 1000  # the demo numbs many of its sessions with a cream's lot
     services = Services.open(demo1500, read_only=True)
     try:
-        with services.db.read() as s:
+        with services._db.read() as s:
             used = session_lots().subquery()
             built = Counter(
                 tuple(r) for r in s.execute(select(used.c.session_id, used.c.lot_id)).all()

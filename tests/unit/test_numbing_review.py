@@ -39,7 +39,7 @@ class Clinic:
         self.patient = services.patients.create(
             patient_input(allergies=allergies, consent_date=date(2026, 9, 1))
         ).value.id
-        self.course = services.treatment.create_course(
+        self.course = services.courses.create_course(
             self.patient,
             CourseInput(
                 Indication.WRINKLES,
@@ -63,7 +63,7 @@ class Clinic:
         return dataclasses.replace(base, **changes)
 
     def log(self, data: SessionInput, **answers: Any) -> Any:
-        return self.services.treatment.log_session(self.patient, data, **answers).value
+        return self.services.sessions.log_session(self.patient, data, **answers).value
 
     def sessions(self) -> int:
         return len(self.services.treatment.record(self.patient).sessions)
@@ -75,7 +75,7 @@ def test_the_numbing_product_and_lot_are_stored_and_read_back(services: Any) -> 
     assert saved.numbing is not None
     assert (saved.numbing.product, saved.numbing.lot_number) == ("Tetracaine 4% gel", "TG-7")
     assert saved.numbing_text == "Tetracaine 4% gel, lot TG-7"
-    with services.db.read() as s:
+    with services._db.read() as s:
         row = s.connection().exec_driver_sql(
             "SELECT numbing_agent, numbing_lot_id FROM treatment_session WHERE id = ?",
             (saved.id,),
@@ -100,9 +100,9 @@ def test_a_lidocaine_allergic_patient_is_warned_of_a_lidocaine_cream(services: A
 def test_the_allergy_list_is_read_against_the_product_name(services: Any) -> None:
     clinic = Clinic(services, allergies=("numbing cream (blisters in 2024)",))
     assert [
-        m.product for m in services.treatment.allergy_warnings(clinic.patient, (), clinic.cream)
+        m.product for m in services.sessions.allergy_warnings(clinic.patient, (), clinic.cream)
     ] == ["Numbing cream 5%"]
-    assert services.treatment.allergy_warnings(clinic.patient, (), clinic.gel) == []
+    assert services.sessions.allergy_warnings(clinic.patient, (), clinic.gel) == []
 
 
 @pytest.mark.parametrize(
@@ -130,19 +130,19 @@ def test_a_wrong_numbing_choice_is_refused_beside_its_field(
 def test_a_session_saved_before_numbing_lots_keeps_its_type(services: Any) -> None:
     clinic = Clinic(services, allergies=())
     saved = clinic.log(clinic.data(numbing_agent=NumbingAgent.NONE, numbing_lot_id=None))
-    with services.db.write() as s:  # what a session of version 0.1 holds
+    with services._db.write() as s:  # what a session of version 0.1 holds
         s.connection().exec_driver_sql(
             "UPDATE treatment_session SET numbing_agent = 'topical' WHERE id = ?", (saved.id,)
         )
-    old = services.treatment.session(saved.id)
+    old = services.sessions.session(saved.id)
     assert old.numbing is None and old.numbing_text == "Topical anaesthetic cream"
     # edited without choosing a product: kept as it was
-    edited = services.treatment.update_session(
+    edited = services.sessions.update_session(
         saved.id, dataclasses.replace(old.as_input(), notes="edited")
     ).value
     assert edited.numbing_agent is NumbingAgent.TOPICAL_ANAESTHETIC and edited.numbing is None
     # given its product now: stored
-    edited = services.treatment.update_session(
+    edited = services.sessions.update_session(
         saved.id, dataclasses.replace(old.as_input(), numbing_lot_id=clinic.gel)
     ).value
     assert edited.numbing.lot_id == clinic.gel
@@ -177,17 +177,20 @@ def review(clinic: Clinic, **changes: Any) -> OutcomeInput:
 def test_a_course_review_is_stored_once_per_course_and_edited(services: Any) -> None:
     clinic = Clinic(services, allergies=())
     doctor = services.catalogue.create_practitioner(PractitionerInput("Dr. Lena Vogt")).value
-    t = services.treatment
-    saved = t.record_outcome(clinic.patient, review(clinic, assessor_id=doctor.id)).value
+    saved = services.outcomes.record_outcome(
+        clinic.patient, review(clinic, assessor_id=doctor.id)
+    ).value
     assert (saved.gais, saved.patient_gais, saved.satisfaction) == (2, 3, 8)
     assert saved.assessor == "Dr. Lena Vogt"
     assert saved.scores == "GAIS 2 by the practitioner, 3 by the patient; satisfaction 8/10"
     with pytest.raises(ValidationError) as raised:
-        t.record_outcome(clinic.patient, review(clinic))
+        services.outcomes.record_outcome(clinic.patient, review(clinic))
     assert "already has its review (of 2026-11-24)" in raised.value.errors["course_id"]
-    changed = t.update_outcome(saved.id, review(clinic, patient_gais=1, gais=None)).value
+    changed = services.outcomes.update_outcome(
+        saved.id, review(clinic, patient_gais=1, gais=None)
+    ).value
     assert (changed.gais, changed.patient_gais) == (None, 1)
-    record = t.record(clinic.patient)
+    record = services.treatment.record(clinic.patient)
     assert record.review_of(clinic.course) == changed
     (line,) = [e for e in record.timeline() if e.kind == "outcome"]
     assert line.text == "Course review: GAIS 1 by the patient; satisfaction 8/10"
@@ -208,15 +211,15 @@ def test_a_wrong_review_is_refused_beside_its_field(
 ) -> None:
     clinic = Clinic(services, allergies=())
     with pytest.raises(ValidationError) as raised:
-        services.treatment.record_outcome(clinic.patient, review(clinic, **changes))
+        services.outcomes.record_outcome(clinic.patient, review(clinic, **changes))
     assert field in raised.value.errors
     assert services.treatment.record(clinic.patient).outcomes == ()
 
 
 def test_the_dashboard_counts_the_practitioners_gais_of_each_review(services: Any) -> None:
     clinic = Clinic(services, allergies=())
-    services.treatment.set_course_status(clinic.course, CourseStatus.COMPLETED)
-    services.treatment.record_outcome(clinic.patient, review(clinic))
+    services.courses.set_course_status(clinic.course, CourseStatus.COMPLETED)
+    services.outcomes.record_outcome(clinic.patient, review(clinic))
     dashboard = services.analytics.dashboard(date(2026, 1, 1), date(2026, 12, 31))
     ((indication, counts),) = [(g.indication, g.counts) for g in dashboard.gais]
     assert indication is Indication.WRINKLES and counts == (0, 1, 0, 0, 0)
@@ -227,7 +230,7 @@ def test_show_and_the_summary_name_the_numbing_product_and_the_review(
 ) -> None:
     clinic = Clinic(services, allergies=())
     clinic.log(clinic.data())
-    services.treatment.record_outcome(clinic.patient, review(clinic))
+    services.outcomes.record_outcome(clinic.patient, review(clinic))
     out = tmp_path / "summary.pdf"
     services.summaries.write(clinic.patient, out, SummaryOptions(), action=None)
     text = subprocess.run(

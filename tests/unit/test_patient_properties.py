@@ -70,7 +70,7 @@ PROPERTY = settings(
 
 
 def footprint(services: Any) -> tuple[int, ...]:
-    with services.db.read() as s:
+    with services._db.read() as s:
         conn = s.connection()
         return tuple(
             int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())

@@ -15,7 +15,7 @@ def names(page: Any) -> list[str]:
 
 
 def count_patients(services: Any) -> int:
-    with services.db.read() as s:
+    with services._db.read() as s:
         return s.execute(select(func.count()).select_from(PatientTable)).scalar_one()
 
 
@@ -33,7 +33,7 @@ def test_invalid_patient_stores_nothing(services: Any) -> None:
     with pytest.raises(ValidationError):
         services.patients.create(patient_input(first_name="   "))
     assert count_patients(services) == 0
-    with services.db.read() as s:
+    with services._db.read() as s:
         assert s.connection().execute(text("SELECT count(*) FROM patient_token")).scalar() == 0
 
 

@@ -149,10 +149,10 @@ def seen_patient(services: Any, first: str = "Beatrix", last: str = "Holloway") 
         services.catalogue.create_lot(LotInput(product.id, "L-1", date(2030, 1, 1)))
     lot = services.catalogue.lots()[0]
     p = services.patients.create(patient_input(first_name=first, last_name=last)).value
-    course = services.treatment.create_course(
+    course = services.courses.create_course(
         p.id, CourseInput(Indication.WRINKLES, date(2026, 11, 1), (BodyArea.FOREHEAD,))
     ).value
-    services.treatment.log_session(
+    services.sessions.log_session(
         p.id,
         SessionInput(
             course.id,

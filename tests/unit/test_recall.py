@@ -60,11 +60,11 @@ class Clinic:
 
     def course(self, patient_id: int) -> int:
         data = CourseInput(Indication.WRINKLES, date(2026, 10, 1), (BodyArea.FACE,))
-        return int(self.s.treatment.create_course(patient_id, data).value.id)
+        return int(self.s.courses.create_course(patient_id, data).value.id)
 
     def session(self, patient_id: int, course_id: int, when: datetime, lot_id: int) -> int:
         data = SessionInput(course_id, when, (BodyArea.FACE,), 1.5, (BlendInput(lot_id, 2.0),))
-        return int(self.s.treatment.log_session(patient_id, data).value.id)
+        return int(self.s.sessions.log_session(patient_id, data).value.id)
 
     def effect(
         self,
@@ -84,7 +84,7 @@ class Clinic:
             reported_via=ReportChannel.PHONE,
             reported_at=datetime.combine(onset, datetime.min.time()).replace(hour=18),
         )
-        return int(self.s.treatment.record_side_effect(patient_id, data).value.id)
+        return int(self.s.side_effects.record_side_effect(patient_id, data).value.id)
 
 
 @pytest.fixture
@@ -103,27 +103,27 @@ def test_the_folded_key_is_case_and_accent_blind_in_every_script() -> None:
 
 def test_a_number_of_several_products_asks_which(clinic: Clinic) -> None:
     with pytest.raises(LotInSeveralProducts) as asked:
-        clinic.s.treatment.recall("ab-12C")
+        clinic.s.recall.recall("ab-12C")
     assert asked.value.products == ("Hyaluronic acid 1%", "Lidocaine 2%")
     assert asked.value.errors["product"] == (
         "Lot ab-12C exists for 2 products (Hyaluronic acid 1%, Lidocaine 2%): choose which."
     )
     for typed in ("ab-12C", "ÅB-12ç", "  åb-12ç ", "AB-12c"):
-        recall = clinic.s.treatment.recall(typed, "hyaluronic acid 1%")
+        recall = clinic.s.recall.recall(typed, "hyaluronic acid 1%")
         assert recall.product == "Hyaluronic acid 1%" and recall.lot_number == "ÅB-12ç"
         assert recall.also_in == ("Lidocaine 2%",)
-    assert clinic.s.treatment.recall("ab-12c", "LIDO").product == "Lidocaine 2%"
+    assert clinic.s.recall.recall("ab-12c", "LIDO").product == "Lidocaine 2%"
     with pytest.raises(ValidationError) as wrong:
-        clinic.s.treatment.recall("ab-12c", "Vitamin C")
+        clinic.s.recall.recall("ab-12c", "Vitamin C")
     assert wrong.value.errors["product"] == (
         "Lot ab-12c is a lot of Hyaluronic acid 1%, Lidocaine 2%, not of Vitamin C."
     )
     with pytest.raises(NotFoundError):
-        clinic.s.treatment.recall("ab-12d")
+        clinic.s.recall.recall("ab-12d")
 
 
 def test_a_recall_lists_only_the_products_lot_and_says_what_suspects_it(clinic: Clinic) -> None:
-    ha = clinic.s.treatment.recall("ab-12c", "Hyaluronic")
+    ha = clinic.s.recall.recall("ab-12c", "Hyaluronic")
     assert [(e.patient_id, e.started_at.day) for e in ha.entries] == [
         (clinic.ana.id, 1),
         (clinic.ana.id, 8),
@@ -134,7 +134,7 @@ def test_a_recall_lists_only_the_products_lot_and_says_what_suspects_it(clinic: 
     assert [x.id for _e, x in ha.side_effects(suspected=True)] == [clinic.swelling]
     other = next(x for _e, x in ha.side_effects(suspected=False))
     assert other.suspected_lot == "HA-9"
-    lido = clinic.s.treatment.recall("ÅB-12Ç", "Lidocaine 2%")
+    lido = clinic.s.recall.recall("ÅB-12Ç", "Lidocaine 2%")
     assert [e.patient_id for e in lido.entries] == [clinic.ben.id]
     assert [(x.id, x.suspected) for e in lido.entries for x in e.side_effects] == [
         (clinic.pain, True)
@@ -148,7 +148,7 @@ def test_a_suspected_side_effect_goes_with_its_own_session(clinic: Clinic) -> No
     record = s.treatment.record(clinic.ana.id)
     first = record.sessions[0]
     late = clinic.effect(clinic.ana.id, first.id, date(2026, 10, 10), clinic.ha_lot.id)
-    recall = s.treatment.recall("ab-12c", "Hyaluronic acid 1%")
+    recall = s.recall.recall("ab-12c", "Hyaluronic acid 1%")
     by_day = {e.started_at.day: [x.id for x in e.side_effects] for e in recall.entries}
     assert late in by_day[1] and late not in by_day[8]
 
@@ -162,7 +162,7 @@ def test_a_suspecting_side_effect_dated_before_the_exposure_is_still_listed(
     con.execute("UPDATE side_effect SET onset_on = '2026-09-01' WHERE id = ?", (clinic.swelling,))
     con.commit()
     con.close()
-    recall = clinic.s.treatment.recall("ab-12c", "Hyaluronic acid 1%")
+    recall = clinic.s.recall.recall("ab-12c", "Hyaluronic acid 1%")
     first = next(e for e in recall.entries if e.started_at.day == 1)
     assert [(x.id, x.suspected, x.onset_on) for x in first.side_effects] == [
         (clinic.swelling, True, date(2026, 9, 1))
@@ -181,7 +181,7 @@ def test_the_catalogue_keeps_one_lot_per_folded_number_and_product(clinic: Clini
         clinic.other_lot.id, LotInput(ha, "Ωμέγα-3", date(2028, 1, 1))
     ).value
     assert renamed.lot_number == "Ωμέγα-3"
-    assert clinic.s.treatment.recall("ΩΜΕΓΑ-3").lot_number == "Ωμέγα-3"
+    assert clinic.s.recall.recall("ΩΜΕΓΑ-3").lot_number == "Ωμέγα-3"
 
 
 # -- against the raw tables of a demo clinic ------------------------------------------------------
@@ -269,7 +269,7 @@ def test_recalls_of_the_demo_match_a_recount_in_sql(demo1500: Path) -> None:
     try:
         number, products = shared_number(demo1500)
         with pytest.raises(LotInSeveralProducts):
-            services.treatment.recall(number.lower())
+            services.recall.recall(number.lower())
         con = sqlite3.connect(demo1500)
         (cream,) = con.execute(
             "SELECT l.lot_number FROM treatment_session s JOIN product_lot l "
@@ -279,7 +279,7 @@ def test_recalls_of_the_demo_match_a_recount_in_sql(demo1500: Path) -> None:
         asked = [(BAD_LOT_NUMBER.lower(), None), (cream.lower(), None)]
         asked += [(number.lower(), p) for p in products]
         for typed, product in asked:
-            recall = services.treatment.recall(typed, product)
+            recall = services.recall.recall(typed, product)
             raw = raw_recall(demo1500, typed, recall.product)
             assert {e.session_id for e in recall.entries} == raw["sessions"]
             assert {e.patient_id for e in recall.entries} == raw["patients"]
@@ -289,7 +289,7 @@ def test_recalls_of_the_demo_match_a_recount_in_sql(demo1500: Path) -> None:
             # every session once, every side effect once
             ids = [x.id for e in recall.entries for x in e.side_effects]
             assert len(ids) == len(set(ids))
-        bad = services.treatment.recall(BAD_LOT_NUMBER)
+        bad = services.recall.recall(BAD_LOT_NUMBER)
         assert len(bad.side_effects(suspected=True)) > 20
     finally:
         services.close()
@@ -313,7 +313,7 @@ def test_the_side_effects_of_each_exposure_in_the_demo(demo1500: Path, numbing: 
         con.close()
     services = Services.open(demo1500, clock=clock_now(), read_only=True)
     try:
-        recall = services.treatment.recall(number)
+        recall = services.recall.recall(number)
         assert recall.entries and all(e.numbing is numbing for e in recall.entries)
         lot_ids = {lot_id for lot_id, _p, _e in recall.lots}
         expected: dict[int, set[int]] = defaultdict(set)
@@ -344,7 +344,7 @@ def clock_now() -> Any:
 def test_a_side_effect_naming_several_lots_is_one_row() -> None:
     """Ready for side effects that suspect several lots (a row per lot from the query piece):
     one row each, suspecting the recalled lot when it is among them."""
-    from mesodesk.services.treatment import _one_row_per_effect
+    from mesodesk.services.recall import _one_row_per_effect
 
     base = (7, 1, 3, "pain", 1, "2026-10-02", None, "resolved")
     rows = [(*base, "A-1", 11), (*base, "R-9", 99), (*base[:1], *base[1:], "B-2", 12)]

@@ -65,7 +65,7 @@ class Clinic:
         }
         fields.update(patient)
         self.patient = services.patients.create(patient_input(**fields)).value
-        self.course = services.treatment.create_course(
+        self.course = services.courses.create_course(
             self.patient.id,
             CourseInput(
                 Indication.WRINKLES,
@@ -92,7 +92,7 @@ class Clinic:
         answers = {
             k: kw.pop(k) for k in ("confirmed", "override_reason", "extend_course") if k in kw
         }
-        return self.s.treatment.log_session(self.patient.id, self.data(when, **kw), **answers).value
+        return self.s.sessions.log_session(self.patient.id, self.data(when, **kw), **answers).value
 
     def effect_data(self, **changes: Any) -> SideEffectInput:
         base = SideEffectInput(
@@ -106,7 +106,7 @@ class Clinic:
         return replace(base, **changes)
 
     def counts(self) -> tuple[int, ...]:
-        with self.s.db.read() as s:
+        with self.s._db.read() as s:
             con = s.connection()
             return tuple(
                 con.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one()
@@ -245,7 +245,7 @@ def test_pregnancy_is_refused_for_a_male_patient(services: Any) -> None:
             patient_input(sex=Sex.MALE, contraindications=frozenset({Contraindication.PREGNANCY}))
         )
     assert "male patient" in info.value.errors["contraindications"]
-    with services.db.read() as s:
+    with services._db.read() as s:
         assert s.connection().exec_driver_sql("SELECT count(*) FROM patient").scalar_one() == 0
 
 
@@ -280,7 +280,7 @@ def test_a_minor_needs_a_recorded_guardian_consent(services: Any) -> None:
 def test_no_consent_date_is_a_warning_only(services: Any) -> None:
     clinic = Clinic(services, consent_date=None)
     data = clinic.data(datetime(2026, 10, 5, 10))
-    findings = services.treatment.session_findings(clinic.patient.id, data)
+    findings = services.sessions.session_findings(clinic.patient.id, data)
     assert [(f.rule, f.level) for f in findings] == [("patient.no_consent", Level.WARN)]
     assert clinic.session(datetime(2026, 10, 5, 10)).safety_confirmed == ()
 
@@ -290,7 +290,7 @@ def test_no_consent_date_is_a_warning_only(services: Any) -> None:
 
 def test_an_open_side_effect_at_a_treated_area_blocks(clinic: Clinic) -> None:
     first = clinic.session(datetime(2026, 10, 1, 10))
-    infection = clinic.s.treatment.record_side_effect(
+    infection = clinic.s.side_effects.record_side_effect(
         clinic.patient.id,
         clinic.effect_data(
             kind=SideEffectKind.INFECTION,
@@ -306,13 +306,13 @@ def test_an_open_side_effect_at_a_treated_area_blocks(clinic: Clinic) -> None:
     # another area is not blocked
     assert clinic.session(when, areas=(BodyArea.CHEEKS,)).id
     # once resolved (before the session) it no longer blocks
-    clinic.s.treatment.resolve_side_effect(infection.id, date(2026, 10, 9))
+    clinic.s.side_effects.resolve_side_effect(infection.id, date(2026, 10, 9))
     assert clinic.session(datetime(2026, 10, 16, 10), override_reason="").id
 
 
 def test_an_open_effect_on_the_whole_face_blocks_a_session_on_the_cheeks(clinic: Clinic) -> None:
     first = clinic.session(datetime(2026, 10, 1, 10))
-    clinic.s.treatment.record_side_effect(
+    clinic.s.side_effects.record_side_effect(
         clinic.patient.id,
         clinic.effect_data(body_area=BodyArea.FACE, session_id=first.id),
     )
@@ -379,7 +379,7 @@ def test_a_maintenance_session_past_the_plan_is_not_asked(services: Any) -> None
 def test_a_course_cannot_be_extended_past_fifteen_sessions(services: Any) -> None:
     clinic = Clinic(services, start=date(2026, 1, 1), consent_date=date(2025, 12, 1))
     start = datetime(2026, 1, 5, 10)
-    with services.db.write() as s:  # a long course, planned for 15, already given
+    with services._db.write() as s:  # a long course, planned for 15, already given
         s.connection().exec_driver_sql(
             "UPDATE course SET planned_sessions = 15 WHERE id = ?", (clinic.course.id,)
         )
@@ -445,7 +445,7 @@ def test_a_grade_the_ctcae_term_does_not_have_is_refused(
 ) -> None:
     block(
         clinic,
-        lambda: clinic.s.treatment.record_side_effect(
+        lambda: clinic.s.side_effects.record_side_effect(
             clinic.patient.id, clinic.effect_data(**changes)
         ),
         "grade",
@@ -458,18 +458,18 @@ def test_a_pain_grade_the_nrs_contradicts_asks(clinic: Clinic, grade: int, nrs: 
     data = clinic.effect_data(kind=SideEffectKind.PAIN, grade=grade, pain_nrs=nrs)
     question(
         clinic,
-        lambda: clinic.s.treatment.record_side_effect(clinic.patient.id, data),
+        lambda: clinic.s.side_effects.record_side_effect(clinic.patient.id, data),
         "effect.pain_nrs",
         "pain_nrs",
         f"NRS {nrs}",
     )
-    saved = clinic.s.treatment.record_side_effect(
+    saved = clinic.s.side_effects.record_side_effect(
         clinic.patient.id, data, confirmed=["effect.pain_nrs"]
     ).value
     assert saved.safety_confirmed == ("effect.pain_nrs",)
     # what agrees is not asked
     fine = replace(data, grade=2, pain_nrs=5)
-    assert clinic.s.treatment.record_side_effect(clinic.patient.id, fine).value.id
+    assert clinic.s.side_effects.record_side_effect(clinic.patient.id, fine).value.id
 
 
 def test_a_mild_event_marked_serious_asks_and_a_severe_one_not_serious_warns(
@@ -478,29 +478,29 @@ def test_a_mild_event_marked_serious_asks_and_a_severe_one_not_serious_warns(
     mild = clinic.effect_data(serious=True)
     question(
         clinic,
-        lambda: clinic.s.treatment.record_side_effect(clinic.patient.id, mild),
+        lambda: clinic.s.side_effects.record_side_effect(clinic.patient.id, mild),
         "effect.serious_mild",
         "serious",
         "grade 1",
     )
     severe = clinic.effect_data(grade=3)
-    findings = clinic.s.treatment.side_effect_findings(clinic.patient.id, severe)
+    findings = clinic.s.side_effects.side_effect_findings(clinic.patient.id, severe)
     assert [(f.rule, f.level, f.field) for f in findings] == [
         ("effect.severe_not_serious", Level.WARN, "serious")
     ]
-    assert clinic.s.treatment.record_side_effect(clinic.patient.id, severe).value.id
+    assert clinic.s.side_effects.record_side_effect(clinic.patient.id, severe).value.id
 
 
 def test_a_causality_needs_a_suspected_session(clinic: Clinic) -> None:
     certain = clinic.effect_data(causality=Causality.CERTAIN)
     block(
         clinic,
-        lambda: clinic.s.treatment.record_side_effect(clinic.patient.id, certain),
+        lambda: clinic.s.side_effects.record_side_effect(clinic.patient.id, certain),
         "causality",
         "suspected session",
     )
     for value in (Causality.NOT_ASSESSED, Causality.UNASSESSABLE):
-        saved = clinic.s.treatment.record_side_effect(
+        saved = clinic.s.side_effects.record_side_effect(
             clinic.patient.id, clinic.effect_data(causality=value)
         ).value
         assert saved.causality is value
@@ -510,7 +510,7 @@ def test_a_causality_needs_a_suspected_session(clinic: Clinic) -> None:
 def test_how_it_was_reported_has_no_default(clinic: Clinic) -> None:
     block(
         clinic,
-        lambda: clinic.s.treatment.record_side_effect(
+        lambda: clinic.s.side_effects.record_side_effect(
             clinic.patient.id, clinic.effect_data(reported_via=None)
         ),
         "reported_via",
@@ -521,25 +521,24 @@ def test_how_it_was_reported_has_no_default(clinic: Clinic) -> None:
 def test_an_area_the_session_did_not_treat_warns(clinic: Clinic) -> None:
     session = clinic.session(datetime(2026, 10, 1, 10))
     away = clinic.effect_data(session_id=session.id, body_area=BodyArea.THIGHS)
-    findings = clinic.s.treatment.side_effect_findings(clinic.patient.id, away)
+    findings = clinic.s.side_effects.side_effect_findings(clinic.patient.id, away)
     assert [(f.rule, f.level, f.field) for f in findings] == [
         ("effect.area", Level.WARN, "body_area")
     ]
     assert "Forehead" in findings[0].message
-    assert clinic.s.treatment.record_side_effect(clinic.patient.id, away).value.id
+    assert clinic.s.side_effects.record_side_effect(clinic.patient.id, away).value.id
 
 
 # -- attribution ----------------------------------------------------------------------------------
 
 
 def test_a_side_effect_suspects_some_lots_or_the_whole_blend(clinic: Clinic) -> None:
-    treatment = clinic.s.treatment
     session = clinic.session(datetime(2026, 10, 1, 10))
-    one = treatment.record_side_effect(
+    one = clinic.s.side_effects.record_side_effect(
         clinic.patient.id, clinic.effect_data(session_id=session.id, lot_ids=(clinic.vit,))
     ).value
     assert one.lot_ids == (clinic.vit,) and not one.suspects_blend
-    whole = treatment.record_side_effect(
+    whole = clinic.s.side_effects.record_side_effect(
         clinic.patient.id, clinic.effect_data(session_id=session.id, suspects_blend=True)
     ).value
     assert whole.suspects_blend and set(whole.lot_ids) == {clinic.ha, clinic.vit}
@@ -548,14 +547,14 @@ def test_a_side_effect_suspects_some_lots_or_the_whole_blend(clinic: Clinic) -> 
     other = clinic.s.catalogue.create_lot(LotInput(1, "HA-2702-X", date(2027, 9, 30))).value.id
     block(
         clinic,
-        lambda: treatment.record_side_effect(
+        lambda: clinic.s.side_effects.record_side_effect(
             clinic.patient.id, clinic.effect_data(session_id=session.id, lot_ids=(other,))
         ),
         "lot_ids",
         "not one that session used",
     )
     # the blend changes: a lot that left it is no longer suspected; the whole blend follows it
-    treatment.update_session(
+    clinic.s.sessions.update_session(
         session.id,
         clinic.data(
             datetime(2026, 10, 1, 10),
@@ -563,13 +562,13 @@ def test_a_side_effect_suspects_some_lots_or_the_whole_blend(clinic: Clinic) -> 
         ),
         confirmed=["session.volume"],
     )
-    assert treatment.side_effect(one.id).lot_ids == ()
-    assert set(treatment.side_effect(whole.id).lot_ids) == {clinic.ha, other}
+    assert clinic.s.side_effects.side_effect(one.id).lot_ids == ()
+    assert set(clinic.s.side_effects.side_effect(whole.id).lot_ids) == {clinic.ha, other}
 
 
 def test_the_dashboard_counts_every_suspected_lot(clinic: Clinic) -> None:
     session = clinic.session(datetime(2026, 10, 1, 10))
-    clinic.s.treatment.record_side_effect(
+    clinic.s.side_effects.record_side_effect(
         clinic.patient.id, clinic.effect_data(session_id=session.id, suspects_blend=True)
     )
     dash = clinic.s.analytics.dashboard(date(2026, 10, 1), date(2026, 10, 31))
@@ -593,7 +592,7 @@ def test_check_lists_records_that_break_a_rule_and_changes_nothing(
     clinic = Clinic(services)
     session = clinic.session(datetime(2026, 10, 1, 10))
     confirmed = clinic.session(datetime(2026, 10, 2, 10), confirmed=["session.interval"])
-    clinic.s.treatment.record_side_effect(
+    clinic.s.side_effects.record_side_effect(
         clinic.patient.id, clinic.effect_data(session_id=session.id)
     )
     from sqlalchemy import update
@@ -603,7 +602,7 @@ def test_check_lists_records_that_break_a_rule_and_changes_nothing(
     # saved before the rules, as a clinic's older records were (by an older mesodesk, so in
     # the audit trail: a change past it would be reported as tampering): a grade bruising has
     # not, and a pregnancy recorded after the sessions
-    with services.db.write() as s:
+    with services._db.write() as s:
         s.execute(update(SideEffect).values(kind="bruising", grade=3))
         s.execute(update(Patient).values(contraindications=["pregnancy"]))
     services.close()

@@ -228,7 +228,7 @@ class Clinic:
     and a session, another patient with theirs, and a stopped course."""
 
     def __init__(self, services: Any) -> None:
-        c, t = services.catalogue, services.treatment
+        c = services.catalogue
         self.doctor = c.create_practitioner(PractitionerInput("Dr. Amelia Hart", "MD")).value.id
         self.ha = c.create_product(
             ProductInput("Hyaluronic acid", ("Sodium hyaluronate",))
@@ -252,17 +252,17 @@ class Clinic:
         self.other = services.patients.create(
             patient_input(first_name="Ana", last_name="Silva")
         ).value.id
-        self.course = t.create_course(self.patient, COURSE).value.id
-        self.other_course = t.create_course(self.other, COURSE).value.id
-        self.stopped = t.create_course(self.patient, COURSE).value.id
-        t.set_course_status(self.stopped, CourseStatus.STOPPED)
+        self.course = services.courses.create_course(self.patient, COURSE).value.id
+        self.other_course = services.courses.create_course(self.other, COURSE).value.id
+        self.stopped = services.courses.create_course(self.patient, COURSE).value.id
+        services.courses.set_course_status(self.stopped, CourseStatus.STOPPED)
         self.courses = (self.course, self.other_course, self.stopped)
         blend = (BlendInput(self.ha_lot, 2.0),)
         first = SessionInput(
             self.course, datetime(2026, 10, 1, 10), (BodyArea.FOREHEAD,), 1.5, blend
         )
-        self.session = t.log_session(self.patient, first).value.id
-        self.other_session = t.log_session(
+        self.session = services.sessions.log_session(self.patient, first).value.id
+        self.other_session = services.sessions.log_session(
             self.other, dataclasses.replace(first, course_id=self.other_course)
         ).value.id
         self.sessions = (self.session, self.other_session)
@@ -294,7 +294,7 @@ RECORDS = (*sorted(t for t in metadata.tables if audited(t)), "audit_entry")
 
 def snapshot(services: Any) -> Snapshot:
     """Every row of every table: what "nothing stored" is checked against."""
-    with services.db.read() as s:
+    with services._db.read() as s:
         conn = s.connection()
         names = list(
             conn.execute(
@@ -570,7 +570,7 @@ def test_create_course(services: Any, data: st.DataObject) -> None:
     given_input = dataclasses.replace(NEW_COURSE, **data.draw(changes(COURSE_FIELDS)))
     result, before, refused = attempt(
         services,
-        lambda: services.treatment.create_course(patient, given_input),
+        lambda: services.courses.create_course(patient, given_input),
         CourseInput,
         (NotFoundError,),
     )
@@ -587,13 +587,13 @@ def test_create_course(services: Any, data: st.DataObject) -> None:
 def test_update_course(services: Any, data: st.DataObject) -> None:
     """The clinic's course, which has a session on 2026-10-01: it cannot start after it."""
     clinic = clinic_of(services)
-    services.treatment.update_course(clinic.course, COURSE)
+    services.courses.update_course(clinic.course, COURSE)
     target = data.draw(path_id(clinic.course), label="course_id")
     base = dataclasses.replace(COURSE, notes="Reviewed.")
     given_input = dataclasses.replace(base, **data.draw(changes(COURSE_FIELDS)))
     result, before, refused = attempt(
         services,
-        lambda: services.treatment.update_course(target, given_input),
+        lambda: services.courses.update_course(target, given_input),
         CourseInput,
         (NotFoundError,),
     )
@@ -699,7 +699,7 @@ def test_log_session(services: Any, data: st.DataObject) -> None:
     answered = answers(data)
     result, before, refused = attempt(
         services,
-        lambda: services.treatment.log_session(
+        lambda: services.sessions.log_session(
             patient, given_input, allergy_confirmed=confirmed, **answered
         ),
         SessionInput,
@@ -713,7 +713,7 @@ def test_log_session(services: Any, data: st.DataObject) -> None:
     if result is None:
         return
     clean = given_input.validated(NOW)
-    stored = services.treatment.session(result.value.id)
+    stored = services.sessions.session(result.value.id)
     assert stored.as_input() == clean
     assert set(stored.safety_confirmed) <= set(EVERY_QUESTION) | {
         code for code, rule in RULES.items() if rule.overridable
@@ -729,10 +729,10 @@ def test_update_session(services: Any, data: st.DataObject) -> None:
     clinic = clinic_of(services)
     base = session_base(clinic)
     if not hasattr(services, "_session"):
-        services._session = services.treatment.log_session(clinic.patient, base).value.id
+        services._session = services.sessions.log_session(clinic.patient, base).value.id
     victim: int = services._session
-    services.treatment.update_session(victim, base)
-    answers_before = _answers_of(services.treatment.session(victim))
+    services.sessions.update_session(victim, base)
+    answers_before = _answers_of(services.sessions.session(victim))
     target = data.draw(path_id(victim), label="session_id")
     confirmed = data.draw(st.booleans(), label="allergy_confirmed")
     usual = dataclasses.replace(base, blend=data.draw(usual_blend(clinic)))
@@ -740,7 +740,7 @@ def test_update_session(services: Any, data: st.DataObject) -> None:
     answered = answers(data)
     result, before, refused = attempt(
         services,
-        lambda: services.treatment.update_session(
+        lambda: services.sessions.update_session(
             target, given_input, allergy_confirmed=confirmed, **answered
         ),
         SessionInput,
@@ -754,12 +754,12 @@ def test_update_session(services: Any, data: st.DataObject) -> None:
     if result is None:
         return
     clean = given_input.validated(NOW)
-    assert services.treatment.session(victim).as_input() == clean
+    assert services.sessions.session(victim).as_input() == clean
     # the row changes with its fields, or with the answers to the safety rules stored with it
     # (a question the new blend raises, confirmed)
     row_changed = (
         dataclasses.replace(clean, blend=()) != dataclasses.replace(base.validated(NOW), blend=())
-        or _answers_of(services.treatment.session(victim)) != answers_before
+        or _answers_of(services.sessions.session(victim)) != answers_before
     )
     old, new = len(base.blend), len(clean.blend)
     churn = old + new if clean.blend != base.blend else 0
@@ -827,7 +827,7 @@ def expected_effect(services: Any, given_input: SideEffectInput) -> SideEffectIn
     clean = given_input.validated(NOW)
     lots = clean.lot_ids
     if clean.suspects_blend and clean.session_id is not None:
-        lots = tuple(b.lot_id for b in services.treatment.session(clean.session_id).blend)
+        lots = tuple(b.lot_id for b in services.sessions.session(clean.session_id).blend)
     return dataclasses.replace(clean, lot_ids=tuple(sorted(lots)))
 
 
@@ -839,9 +839,9 @@ def victim_effect(services: Any, clinic: Clinic) -> int:
     """A side effect of the clinic's patient, put back to ongoing as at first."""
     base = effect_base(clinic)
     if not hasattr(services, "_effect"):
-        services._effect = services.treatment.record_side_effect(clinic.patient, base).value.id
+        services._effect = services.side_effects.record_side_effect(clinic.patient, base).value.id
     effect: int = services._effect
-    services.treatment.update_side_effect(effect, base)
+    services.side_effects.update_side_effect(effect, base)
     return effect
 
 
@@ -856,7 +856,7 @@ def test_record_side_effect(services: Any, data: st.DataObject) -> None:
     answered = effect_answers(data)
     result, before, refused = attempt(
         services,
-        lambda: services.treatment.record_side_effect(patient, given_input, **answered),
+        lambda: services.side_effects.record_side_effect(patient, given_input, **answered),
         SideEffectInput,
         (NotFoundError, SafetyQuestions),
     )
@@ -865,7 +865,7 @@ def test_record_side_effect(services: Any, data: st.DataObject) -> None:
         assert not answered and refused.questions
     if result is None:
         return
-    stored = services.treatment.side_effect(result.value.id)
+    stored = services.side_effects.side_effect(result.value.id)
     expected = expected_effect(services, given_input)
     assert as_stored(stored) == expected
     assert_stored(before, services, side_effect=1, side_effect_lot=len(expected.lot_ids))
@@ -882,7 +882,7 @@ def test_update_side_effect(services: Any, data: st.DataObject) -> None:
     answered = effect_answers(data)
     result, before, refused = attempt(
         services,
-        lambda: services.treatment.update_side_effect(target, given_input, **answered),
+        lambda: services.side_effects.update_side_effect(target, given_input, **answered),
         SideEffectInput,
         (NotFoundError, SafetyQuestions),
     )
@@ -892,7 +892,7 @@ def test_update_side_effect(services: Any, data: st.DataObject) -> None:
     if result is None:
         return
     expected = expected_effect(services, given_input)
-    assert as_stored(services.treatment.side_effect(victim)) == expected
+    assert as_stored(services.side_effects.side_effect(victim)) == expected
     was = expected_effect(services, base)
     row_changed = dataclasses.replace(expected, lot_ids=()) != dataclasses.replace(was, lot_ids=())
     links = len(set(expected.lot_ids) ^ set(was.lot_ids))
@@ -923,15 +923,15 @@ def test_resolve_side_effect(
         resolved = dataclasses.replace(
             effect_base(clinic), resolved_on=date(2026, 10, 6), outcome=AEOutcome.RESOLVED
         )
-        services._resolved = services.treatment.record_side_effect(clinic.patient, resolved)
+        services._resolved = services.side_effects.record_side_effect(clinic.patient, resolved)
     already: int = services._resolved.value.id
     target = data.draw(
         st.one_of(path_id(victim), path_id(victim), st.just(already)), label="effect_id"
     )
-    current = services.treatment.side_effect(victim)
+    current = services.side_effects.side_effect(victim)
     result, before, refused = attempt(
         services,
-        lambda: services.treatment.resolve_side_effect(target, on, outcome),
+        lambda: services.side_effects.resolve_side_effect(target, on, outcome),
         SideEffectInput,
         (NotFoundError, ConflictError),
     )
@@ -940,7 +940,7 @@ def test_resolve_side_effect(
         assert target == already  # only a side effect already resolved
     if result is None:
         return
-    stored = services.treatment.side_effect(victim)
+    stored = services.side_effects.side_effect(victim)
     assert stored.resolved_on == (on or NOW.date())
     assert stored.outcome is AEOutcome.parse(outcome)
     unchanged = dataclasses.replace(stored.as_input(), resolved_on=None, outcome=current.outcome)
@@ -970,7 +970,7 @@ def test_record_outcome(services: Any, data: st.DataObject) -> None:
     given_input = dataclasses.replace(base, **data.draw(changes(outcome_fields(clinic))))
     result, before, refused = attempt(
         services,
-        lambda: services.treatment.record_outcome(patient, given_input),
+        lambda: services.outcomes.record_outcome(patient, given_input),
         OutcomeInput,
         (NotFoundError,),
     )
@@ -1009,7 +1009,6 @@ def test_an_id_sqlite_cannot_hold_is_refused_like_a_missing_one(
 ) -> None:
     """Not OverflowError from the database driver: the field's own "no such record" message."""
     clinic = clinic_of(services)
-    t = services.treatment
     calls: dict[str, Callable[[], Any]] = {}
     if method == "create_lot":
         lot = LotInput(big, "BIG-1", date(2027, 6, 30))
@@ -1017,17 +1016,21 @@ def test_an_id_sqlite_cannot_hold_is_refused_like_a_missing_one(
     elif method in ("log_session", "update_session"):
         value: Any = (BlendInput(big, 1.0),) if field == "blend" else big
         session = dataclasses.replace(session_base(clinic), **{field: value})
-        calls["log_session"] = lambda: t.log_session(clinic.patient, session)
-        calls["update_session"] = lambda: t.update_session(clinic.session, session)
+        calls["log_session"] = lambda: services.sessions.log_session(clinic.patient, session)
+        calls["update_session"] = lambda: services.sessions.update_session(clinic.session, session)
     elif method in ("record_side_effect", "update_side_effect"):
         change: dict[str, Any] = {field: (big,) if field == "lot_ids" else big}
         effect = dataclasses.replace(effect_base(clinic), **change)
         victim = victim_effect(services, clinic)
-        calls["record_side_effect"] = lambda: t.record_side_effect(clinic.patient, effect)
-        calls["update_side_effect"] = lambda: t.update_side_effect(victim, effect)
+        calls["record_side_effect"] = lambda: services.side_effects.record_side_effect(
+            clinic.patient, effect
+        )
+        calls["update_side_effect"] = lambda: services.side_effects.update_side_effect(
+            victim, effect
+        )
     else:
         outcome = OutcomeInput(date(2026, 11, 20), big, gais=2)
-        calls[method] = lambda: t.record_outcome(clinic.patient, outcome)
+        calls[method] = lambda: services.outcomes.record_outcome(clinic.patient, outcome)
     before = snapshot(services)
     with pytest.raises(ValidationError) as info:
         calls[method]()

@@ -45,7 +45,7 @@ def build_record(services: Any, sessions: int = 3, effects: int = 2, **patient: 
     ha = c.create_product(ProductInput("Hyaluronic acid 1.5%", ("Sodium hyaluronate",))).value
     lot = c.create_lot(LotInput(ha.id, "HA-2601-A", date(2028, 1, 1))).value
     p = services.patients.create(patient_input(**patient)).value
-    course = services.treatment.create_course(
+    course = services.courses.create_course(
         p.id,
         CourseInput(
             Indication.WRINKLES, date(2025, 1, 6), (BodyArea.FOREHEAD,), planned_sessions=15
@@ -55,7 +55,7 @@ def build_record(services: Any, sessions: int = 3, effects: int = 2, **patient: 
     for i in range(sessions):
         when = datetime(2025, 1, 6, 10) + timedelta(days=7 * i)
         logged.append(
-            services.treatment.log_session(
+            services.sessions.log_session(
                 p.id,
                 SessionInput(
                     course.id,
@@ -73,7 +73,7 @@ def build_record(services: Any, sessions: int = 3, effects: int = 2, **patient: 
     for i in range(effects):
         s = logged[i % len(logged)]
         onset = s.started_at.date() + timedelta(days=1)
-        services.treatment.record_side_effect(
+        services.side_effects.record_side_effect(
             p.id,
             SideEffectInput(
                 SideEffectKind.SWELLING,

@@ -82,7 +82,7 @@ def build(services: Any) -> Any:
             medical_notes=f"{FIRST} {LAST} asked to be called on {PHONE}.",
         )
     ).value
-    course = services.treatment.create_course(
+    course = services.courses.create_course(
         p.id,
         CourseInput(
             Indication.OTHER,
@@ -95,7 +95,7 @@ def build(services: Any) -> Any:
     sessions = []
     for i in range(3):
         sessions.append(
-            services.treatment.log_session(
+            services.sessions.log_session(
                 p.id,
                 SessionInput(
                     course.id,
@@ -114,7 +114,7 @@ def build(services: Any) -> Any:
                 override_reason=f"{LAST} stopped warfarin, says {PHONE} secret-session",
             ).value
         )
-    services.treatment.record_side_effect(
+    services.side_effects.record_side_effect(
         p.id,
         SideEffectInput(
             SideEffectKind.OTHER,

@@ -68,10 +68,10 @@ def record_with(services: Any, first: str, last: str, note: str) -> Any:
     p = services.patients.create(
         patient_input(first_name=first, last_name=last, medical_notes=note, allergies=(note[:40],))
     ).value
-    course = services.treatment.create_course(
+    course = services.courses.create_course(
         p.id, CourseInput(Indication.WRINKLES, date(2025, 1, 6), (BodyArea.FOREHEAD,))
     ).value
-    session = services.treatment.log_session(
+    session = services.sessions.log_session(
         p.id,
         SessionInput(
             course.id,
@@ -83,7 +83,7 @@ def record_with(services: Any, first: str, last: str, note: str) -> Any:
             notes=note,
         ),
     ).value
-    services.treatment.record_side_effect(
+    services.side_effects.record_side_effect(
         p.id,
         SideEffectInput(
             SideEffectKind.OTHER,

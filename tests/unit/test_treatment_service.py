@@ -39,7 +39,7 @@ class Clinic:
         self.ha_old = c.create_lot(LotInput(self.ha.id, "HA-2401-A", date(2026, 1, 31))).value
         self.lido_lot = c.create_lot(LotInput(self.lido.id, "LD-2602-B", date(2027, 12, 31))).value
         self.patient = services.patients.create(patient_input(allergies=("Lidocaine",))).value
-        self.course = services.treatment.create_course(
+        self.course = services.courses.create_course(
             self.patient.id,
             CourseInput(
                 Indication.WRINKLES,
@@ -64,7 +64,7 @@ class Clinic:
             gais=3,
             price_cents=35000,
         )
-        return self.s.treatment.log_session(self.patient.id, replace(data, **changes)).value
+        return self.s.sessions.log_session(self.patient.id, replace(data, **changes)).value
 
     def effect(self, **changes: Any) -> Any:
         data = SideEffectInput(
@@ -75,7 +75,9 @@ class Clinic:
             reported_at=datetime(2026, 10, 3, 9),
             reported_via=ReportChannel.PHONE,
         )
-        return self.s.treatment.record_side_effect(self.patient.id, replace(data, **changes)).value
+        return self.s.side_effects.record_side_effect(
+            self.patient.id, replace(data, **changes)
+        ).value
 
 
 @pytest.fixture
@@ -84,7 +86,7 @@ def clinic(services: Any) -> Clinic:
 
 
 def count(services: Any, model: Any) -> int:
-    with services.db.read() as s:
+    with services._db.read() as s:
         return s.execute(select(func.count()).select_from(model)).scalar_one()
 
 
@@ -132,7 +134,7 @@ def test_bad_depth_stores_nothing(clinic: Clinic, depth: float) -> None:
 
 def test_allergy_warns_before_saving(clinic: Clinic) -> None:
     blend = (BlendInput(clinic.ha_lot.id, 2.0), BlendInput(clinic.lido_lot.id, 0.5))
-    matches = clinic.s.treatment.allergy_warnings(clinic.patient.id, blend)
+    matches = clinic.s.sessions.allergy_warnings(clinic.patient.id, blend)
     assert [(w.allergy, w.ingredient) for w in matches] == [
         ("Lidocaine", "Lidocaine hydrochloride")
     ]
@@ -143,7 +145,7 @@ def test_allergy_warns_before_saving(clinic: Clinic) -> None:
     data = SessionInput(
         clinic.course.id, datetime(2026, 10, 1, 10), (BodyArea.FOREHEAD,), 1.5, blend
     )
-    saved = clinic.s.treatment.log_session(clinic.patient.id, data, allergy_confirmed=True).value
+    saved = clinic.s.sessions.log_session(clinic.patient.id, data, allergy_confirmed=True).value
     assert len(saved.blend) == 2
 
 
@@ -153,7 +155,7 @@ def test_session_must_fit_its_course(clinic: Clinic) -> None:
     assert "before the course started" in info.value.errors["started_at"]
     other = clinic.s.patients.create(patient_input(first_name="Ann")).value
     with pytest.raises(ValidationError):
-        clinic.s.treatment.log_session(
+        clinic.s.sessions.log_session(
             other.id,
             SessionInput(
                 clinic.course.id,
@@ -163,9 +165,7 @@ def test_session_must_fit_its_course(clinic: Clinic) -> None:
                 (BlendInput(clinic.ha_lot.id, 1.0),),
             ),
         )
-    clinic.s.treatment.set_course_status(
-        clinic.course.id, CourseStatus.STOPPED, reason="Moved away"
-    )
+    clinic.s.courses.set_course_status(clinic.course.id, CourseStatus.STOPPED, reason="Moved away")
     with pytest.raises(ValidationError) as info:
         clinic.session(datetime(2026, 10, 1, 10))
     assert "stopped" in info.value.errors["course_id"]
@@ -173,15 +173,15 @@ def test_session_must_fit_its_course(clinic: Clinic) -> None:
 
 def test_course_status_and_maintenance(clinic: Clinic) -> None:
     clinic.session(datetime(2026, 10, 1, 10))
-    done = clinic.s.treatment.set_course_status(
+    done = clinic.s.courses.set_course_status(
         clinic.course.id, CourseStatus.COMPLETED, on=date(2026, 10, 2)
     ).value
     assert done.status is CourseStatus.COMPLETED and done.ended_on == date(2026, 10, 2)
     assert done.next_due is not None and done.next_due.phase is Phase.MAINTENANCE
-    stopped = clinic.s.treatment.set_course_status(clinic.course.id, CourseStatus.STOPPED).value
+    stopped = clinic.s.courses.set_course_status(clinic.course.id, CourseStatus.STOPPED).value
     assert stopped.next_due is None
     assert clinic.s.patients.get(clinic.patient.id).next_due is None
-    active = clinic.s.treatment.set_course_status(clinic.course.id, CourseStatus.ACTIVE).value
+    active = clinic.s.courses.set_course_status(clinic.course.id, CourseStatus.ACTIVE).value
     assert active.ended_on is None and active.next_due is not None
 
 
@@ -206,11 +206,11 @@ def test_side_effect_defaults_and_rules(clinic: Clinic) -> None:
 def test_resolve_in_one_action(clinic: Clinic) -> None:
     s1 = clinic.session(datetime(2026, 10, 1, 10))
     effect = clinic.effect(session_id=s1.id)
-    resolved = clinic.s.treatment.resolve_side_effect(effect.id, date(2026, 10, 6)).value
+    resolved = clinic.s.side_effects.resolve_side_effect(effect.id, date(2026, 10, 6)).value
     assert resolved.resolved_on == date(2026, 10, 6) and resolved.outcome is AEOutcome.RESOLVED
     assert resolved.duration_days(date(2026, 11, 24)) == 4
     with pytest.raises(ConflictError):
-        clinic.s.treatment.resolve_side_effect(effect.id)
+        clinic.s.side_effects.resolve_side_effect(effect.id)
 
 
 def test_delete_session_keeps_or_deletes_its_side_effects(clinic: Clinic) -> None:
@@ -220,12 +220,12 @@ def test_delete_session_keeps_or_deletes_its_side_effects(clinic: Clinic) -> Non
     gone = clinic.effect(
         session_id=s2.id, onset_on=date(2026, 10, 9), reported_at=datetime(2026, 10, 9, 9)
     )
-    assert clinic.s.treatment.delete_session(s1.id, "keep").value == 1
-    still = clinic.s.treatment.side_effect(kept.id)
+    assert clinic.s.sessions.delete_session(s1.id, "keep").value == 1
+    still = clinic.s.side_effects.side_effect(kept.id)
     assert still.session_id is None and still.lots == () and not still.suspects_blend
-    assert clinic.s.treatment.delete_session(s2.id, "delete").value == 1
+    assert clinic.s.sessions.delete_session(s2.id, "delete").value == 1
     with pytest.raises(NotFoundError):
-        clinic.s.treatment.side_effect(gone.id)
+        clinic.s.side_effects.side_effect(gone.id)
     assert count(clinic.s, m.BlendItem) == 0
     patient = clinic.s.patients.get(clinic.patient.id)
     assert patient.last_session_at is None and patient.next_due == date(2026, 10, 1)
@@ -234,17 +234,17 @@ def test_delete_session_keeps_or_deletes_its_side_effects(clinic: Clinic) -> Non
 def test_course_with_sessions_cannot_be_deleted(clinic: Clinic) -> None:
     clinic.session(datetime(2026, 10, 1, 10))
     with pytest.raises(ConflictError):
-        clinic.s.treatment.delete_course(clinic.course.id)
+        clinic.s.courses.delete_course(clinic.course.id)
 
 
 def test_same_blend_as_last_session(clinic: Clinic) -> None:
-    assert clinic.s.treatment.last_blend(clinic.patient.id) == []
+    assert clinic.s.sessions.last_blend(clinic.patient.id) == []
     blend = (BlendInput(clinic.ha_lot.id, 2.0), BlendInput(clinic.lido_lot.id, 0.5))
     data = SessionInput(
         clinic.course.id, datetime(2026, 10, 1, 10), (BodyArea.FOREHEAD,), 1.5, blend
     )
-    clinic.s.treatment.log_session(clinic.patient.id, data, allergy_confirmed=True)
-    last = clinic.s.treatment.last_blend(clinic.patient.id, clinic.course.id)
+    clinic.s.sessions.log_session(clinic.patient.id, data, allergy_confirmed=True)
+    last = clinic.s.sessions.last_blend(clinic.patient.id, clinic.course.id)
     assert [(b.lot_id, b.amount_ml) for b in last] == [
         (clinic.ha_lot.id, 2.0),
         (clinic.lido_lot.id, 0.5),
@@ -282,15 +282,15 @@ def test_the_timeline_runs_in_the_order_things_happen_within_a_day(clinic: Clini
 def test_due_list(clinic: Clinic) -> None:
     clinic.session(datetime(2026, 10, 1, 10))
     later = clinic.s.patients.create(patient_input(first_name="Zed", last_name="Young")).value
-    clinic.s.treatment.create_course(
+    clinic.s.courses.create_course(
         later.id, CourseInput(Indication.HAIR_LOSS, date(2026, 12, 20), (BodyArea.SCALP,))
     )
-    due = clinic.s.treatment.due(date(2026, 11, 24))
+    due = clinic.s.courses.due(date(2026, 11, 24))
     assert [(d.record_no, d.due_on) for d in due] == [("MD-000001", date(2026, 10, 8))]
     assert due[0].days_overdue(date(2026, 11, 24)) == 47 and due[0].sessions_done == 1
-    assert len(clinic.s.treatment.due(date(2026, 12, 31))) == 2
+    assert len(clinic.s.courses.due(date(2026, 12, 31))) == 2
     clinic.s.patients.archive(later.id)
-    assert len(clinic.s.treatment.due(date(2026, 12, 31))) == 1
+    assert len(clinic.s.courses.due(date(2026, 12, 31))) == 1
 
 
 def test_lot_recall(clinic: Clinic) -> None:
@@ -303,16 +303,16 @@ def test_lot_recall(clinic: Clinic) -> None:
         reported_at=datetime(2026, 10, 9, 9),
     )
     other = clinic.s.patients.create(patient_input(first_name="Ann")).value
-    recall = clinic.s.treatment.recall("ha-2601-a")
+    recall = clinic.s.recall.recall("ha-2601-a")
     assert recall.patients == 1 and len(recall.entries) == 2
     first, second = recall.entries
     assert [e.kind for e in first.side_effects] == [SideEffectKind.SWELLING]
     assert [e.kind for e in second.side_effects] == [SideEffectKind.BRUISING]
     assert other.id not in {e.patient_id for e in recall.entries}
     with pytest.raises(NotFoundError):
-        clinic.s.treatment.recall("NOPE-1")
+        clinic.s.recall.recall("NOPE-1")
     with pytest.raises(ValidationError):
-        clinic.s.treatment.recall(" ")
+        clinic.s.recall.recall(" ")
 
 
 def test_catalogue_rules(clinic: Clinic) -> None:
@@ -344,6 +344,6 @@ def test_update_session_keeps_an_old_lot_valid(clinic: Clinic, services: Any) ->
     services.catalogue.update_lot(
         clinic.ha_lot.id, LotInput(clinic.ha.id, "HA-2601-A", date(2026, 9, 1))
     )
-    again = services.treatment.update_session(s1.id, replace(s1.as_input(), notes="edited")).value
+    again = services.sessions.update_session(s1.id, replace(s1.as_input(), notes="edited")).value
     assert again.notes == "edited"
     assert again.started_at - s1.started_at == timedelta(0)
