@@ -564,11 +564,13 @@ def patient_timeline(
             )
         _path_labels(top, grade_labels, 7.0, bold=True)
         if not effects:
+            # on the first side-effect row, below the sessions' marks (the y axis runs
+            # downwards: a fraction of the axes counted from the bottom put it among them)
             top.text(
                 0.5,
-                (first_row + 0.5) / (last_row + 1.35),
+                first_row,
                 "No side effects recorded.",
-                transform=top.transAxes,
+                transform=top.get_yaxis_transform(),
                 ha="center",
                 va="center",
                 color=MUTED,

@@ -128,6 +128,12 @@ def test_one_session() -> None:
     figure = drawn(timeline.patient_timeline(data.record(sessions=1), TODAY))
     assert session_marks(figure) == 1
     assert any("No side effects recorded" in t for t in texts(figure))
+    # the words sit on the side effects' row, below the line under the session marks (they
+    # were drawn among the marks, over session 2 of a longer course)
+    top = figure.axes[0]
+    (words,) = [t for t in top.texts if "No side effects recorded" in t.get_text()]
+    line = top.transData.transform((0, 0.5))[1]  # the line under the marks, in pixels
+    assert words.get_window_extent().y1 < line
     low, high = figure.axes[0].get_xlim()
     assert high - low >= 21  # a single day is shown with room around it
 
